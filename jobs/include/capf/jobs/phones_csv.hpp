@@ -1,0 +1,69 @@
+// BAT-style phone CSV (SPEC §5): RFC 4180 through libcsv, UTF-8 with or without BOM.
+// Each bad row yields an issue naming file:line:column and the reason; good rows go on.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capf/core/device.hpp"
+#include "capf/util/result.hpp"
+
+namespace capf::jobs {
+
+/// One problem in a CSV file.
+struct CsvIssue {
+  std::string file;
+  std::size_t line = 0;    ///< 1-based physical line where the record starts
+  std::size_t column = 0;  ///< 1-based column; 0 when the whole row is at fault
+  std::string reason;
+  /// "file:line:column: reason".
+  std::string to_string() const;
+};
+
+/// The values one CSV row sets. Only the columns present in the file are set; the rest stay
+/// nullopt so an import updates just what the file names.
+struct PhoneRow {
+  std::size_t line = 0;
+  std::string name;
+  std::optional<std::string> description, device_type, device_pool, security_profile;
+  std::optional<CertificateOperation> operation;
+  std::optional<AuthMode> auth_mode;
+  std::optional<std::string> auth_string;
+  std::optional<int> rsa_key_bits;
+  std::optional<KeyOrder> key_order;
+  std::optional<int> ec_key_bits;
+  std::optional<std::optional<util::UnixTime>> completes_by;  ///< set-to-empty clears it
+  std::optional<std::string> ipv4, ipv6;
+};
+
+/// Parse options.
+struct CsvOptions {
+  bool strict = false;  ///< any issue rejects the whole file (no rows returned)
+};
+
+/// Parse outcome: good rows and issues. A file-level problem (no header, unknown or missing
+/// required column, not UTF-8) is an Error instead.
+struct CsvParseResult {
+  std::vector<PhoneRow> rows;
+  std::vector<CsvIssue> issues;
+  std::size_t records = 0;  ///< data records seen (good + bad)
+};
+
+/// The header names understood, as the bulk administration tool spells them.
+const std::vector<std::string>& known_columns();
+
+/// Parses CSV text. `file` names the source in issues.
+Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::string& file, const CsvOptions& options);
+
+/// Applies a row onto a device (a new one starts from defaults). A row that arms an
+/// operation sets the status to pending and clears the failure count.
+void apply_row(Device& device, const PhoneRow& row, util::UnixTime now);
+
+/// Checks a device's CAPF settings together (e.g. auth-string mode needs a 4–10 digit
+/// string; EC key sizes 256/384/521). Empty when fine, else the reason.
+std::optional<std::string> check_capf_settings(const Device& d);
+
+}  // namespace capf::jobs

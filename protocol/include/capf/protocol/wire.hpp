@@ -1,0 +1,212 @@
+// CAPF wire format (capf-protocol.md §2–§6) and the project's own rules (§11), with no
+// sockets: bytes in, messages out, and the reverse. Every limit on untrusted input is here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capf/util/result.hpp"
+
+namespace capf::protocol {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+/// First header byte of every message.
+inline constexpr std::uint8_t kProtocolId = 0x55;
+/// Header size: id, command, session id (u32), body length (u16).
+inline constexpr std::size_t kHeaderSize = 8;
+/// Protocol version the server announces.
+inline constexpr std::uint8_t kServerVersion = 3;
+/// Phone versions accepted (§11.5).
+inline constexpr std::uint8_t kMinPhoneVersion = 1;
+inline constexpr std::uint8_t kMaxPhoneVersion = 3;
+
+/// §11.3 limits on untrusted input.
+struct Limits {
+  std::size_t max_body = 16 * 1024;
+  std::size_t max_element = 8 * 1024;
+  std::size_t max_elements = 64;
+};
+
+/// Command (opcode), header byte 1. Names follow the server's point of view.
+enum class Command : std::uint8_t {
+  auth_request = 1,
+  auth_response = 2,
+  key_generate_request = 3,
+  key_generate_response = 4,
+  encrypt_response = 5,
+  encrypt_request = 6,
+  decrypt_request = 7,
+  decrypt_response = 8,
+  store_certificate_request = 9,
+  store_certificate_response = 10,
+  fetch_certificate_request = 11,
+  fetch_certificate_response = 12,
+  delete_certificate_request = 13,
+  delete_certificate_response = 14,
+  end_session = 15,
+  retry_later = 16,
+  request_in_progress = 17,
+  status_request = 18,
+  status_response = 19,
+  abort_request = 20,
+  abort_response = 21,
+  sign_certificate_request = 22,   ///< §11.1: server asks for a CSR
+  sign_certificate_response = 23,  ///< §11.1: phone answers with a CSR
+};
+
+/// Element tag.
+enum class Tag : std::uint8_t {
+  reason = 1,
+  reason_info = 2,
+  certificate_type = 3,
+  certificate = 4,
+  certificate_id = 5,
+  signed_data = 6,
+  version = 7,
+  auth_type = 8,
+  public_key = 9,
+  key_size = 10,
+  password = 11,
+  retry_delay = 12,
+  device_name = 13,
+  sudi_data = 16,
+  key_type = 17,
+  curve = 18,
+  digest_type = 19,
+  sha2_signed_data = 20,
+  csr_subject = 21,  ///< ours (§11.1)
+  csr = 22,          ///< ours (§11.1)
+};
+
+/// REASON values (§6).
+enum class Reason : std::uint8_t {
+  no_action = 0,
+  ok = 1,
+  refused = 7,
+  unknown_device = 9,
+};
+
+/// CERTIFICATE_TYPE values.
+enum class CertificateType : std::uint8_t { lsc = 1, mic = 2 };
+
+/// KEY_TYPE values.
+enum class WireKeyType : std::uint8_t { rsa = 0, ec = 1 };
+
+/// CURVE values.
+enum class WireCurve : std::uint8_t { p256 = 0, p384 = 1, p521 = 2 };
+
+/// AUTH_TYPE values (mirror capfAuthMode).
+enum class WireAuthType : std::uint8_t { unspecified = 0, auth_string = 1, null_string = 2, lsc = 3, mic = 4 };
+
+/// Hash ids inside SHA2_SIGNED_DATA and SUDI_DATA.
+enum class WireHash : std::uint8_t { sha1 = 1, sha256 = 2, sha512 = 3 };
+
+/// Name of a command for logs ("AUTH_RESPONSE"); "COMMAND_<n>" when unknown.
+std::string command_name(std::uint8_t command);
+
+/// One TLV element. Unknown tags are kept (and skipped by the typed parsers).
+struct Element {
+  std::uint8_t tag = 0;
+  Bytes value;
+};
+
+/// One CAPF message.
+struct Message {
+  std::uint8_t command = 0;
+  std::uint32_t session_id = 0;
+  std::vector<Element> elements;
+
+  Message() = default;
+  Message(Command c, std::uint32_t sid) : command(static_cast<std::uint8_t>(c)), session_id(sid) {}
+
+  /// First element with the tag, or nullptr.
+  const Element* find(Tag tag) const;
+  /// Typed reads of an element; nullopt when absent or of the wrong size.
+  std::optional<std::uint8_t> u8(Tag tag) const;
+  std::optional<std::uint16_t> u16(Tag tag) const;
+  /// NUL-terminated string value without its NUL (a value without NUL is taken whole).
+  std::optional<std::string> str(Tag tag) const;
+
+  Message& add_u8(Tag tag, std::uint8_t v);
+  Message& add_u16(Tag tag, std::uint16_t v);
+  /// Adds the string with its trailing NUL.
+  Message& add_string(Tag tag, std::string_view s);
+  Message& add_bytes(Tag tag, ByteView v);
+
+  bool is(Command c) const { return command == static_cast<std::uint8_t>(c); }
+};
+
+/// Serialises a message: header + elements. Fails when a limit would be exceeded.
+Result<Bytes> encode(const Message& m, const Limits& limits = {});
+
+/// Incremental decoder for a byte stream: feed bytes, take messages out.
+class Decoder {
+ public:
+  explicit Decoder(Limits limits = {}) : limits_(limits) {}
+
+  enum class Status { message, need_more, error };
+  struct Output {
+    Status status = Status::need_more;
+    Message message;    ///< valid when status == message
+    std::string error;  ///< set when status == error: what was wrong, e.g. "body length 20000 exceeds 16384"
+  };
+
+  /// Appends received bytes.
+  void feed(ByteView bytes);
+  /// Takes the next complete message, or reports need_more / error. After an error the
+  /// decoder stays in error.
+  Output next();
+  /// Bytes still needed before the next message can be complete (at least 1 when unknown);
+  /// lets a reader issue exact-size reads.
+  std::size_t bytes_wanted() const;
+
+ private:
+  Limits limits_;
+  Bytes buffer_;
+  std::size_t offset_ = 0;
+  std::string error_;
+};
+
+/// Decodes exactly one complete message from `bytes` (header + body, nothing more).
+Result<Message> decode_one(ByteView bytes, const Limits& limits = {});
+
+/// Parses just the header: {command, session id, body length}; the length is checked
+/// against limits.max_body.
+struct Header {
+  std::uint8_t command = 0;
+  std::uint32_t session_id = 0;
+  std::uint16_t body_length = 0;
+};
+Result<Header> decode_header(ByteView header8, const Limits& limits = {});
+/// Parses a body into elements under the limits.
+Result<std::vector<Element>> decode_elements(ByteView body, const Limits& limits = {});
+
+/// CERTIFICATE value: 0x01 | inner_len:u16 | 0x00 | type | DER.
+Bytes wrap_certificate(ByteView der, CertificateType type = CertificateType::lsc);
+/// The DER inside a CERTIFICATE value (lenient: checks sizes, skips the 5-byte prefix).
+Result<Bytes> unwrap_certificate(ByteView value);
+
+/// SHA2_SIGNED_DATA value: hash_alg:u8 | len:u16 | signature.
+struct Sha2Signature {
+  WireHash hash = WireHash::sha512;
+  Bytes signature;
+};
+Bytes encode_sha2_signature(const Sha2Signature& s);
+Result<Sha2Signature> decode_sha2_signature(ByteView value);
+
+/// SUDI_DATA value: 0x00|len|cert DER, 0x01|len|SHA-1 sig, 0x03|len|SHA-512 sig.
+struct SudiData {
+  Bytes certificate_der;
+  Bytes sha1_signature;
+  Bytes sha512_signature;
+};
+Bytes encode_sudi(const SudiData& s);
+Result<SudiData> decode_sudi(ByteView value);
+
+}  // namespace capf::protocol

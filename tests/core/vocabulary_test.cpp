@@ -1,0 +1,37 @@
+#include <gtest/gtest.h>
+
+#include "capf/core/vocabulary.hpp"
+
+using namespace capf;
+
+TEST(Vocabulary, SeedWordsRoundTrip) {
+  for (auto op : {CertificateOperation::none, CertificateOperation::install_upgrade, CertificateOperation::delete_lsc,
+                  CertificateOperation::troubleshoot})
+    EXPECT_EQ(parse_operation(to_string(op)), op);
+  for (auto m : {AuthMode::auth_string, AuthMode::null_string, AuthMode::existing_cert_lsc, AuthMode::existing_cert_mic})
+    EXPECT_EQ(parse_auth_mode(to_string(m)), m);
+  for (auto k : {KeyOrder::rsa_only, KeyOrder::ec_only, KeyOrder::ec_preferred_rsa_backup, KeyOrder::rsa_preferred_ec_backup})
+    EXPECT_EQ(parse_key_order(to_string(k)), k);
+  EXPECT_EQ(parse_operation("install"), CertificateOperation::install_upgrade);
+  EXPECT_EQ(parse_auth_mode("by null string"), AuthMode::null_string);
+  EXPECT_FALSE(parse_operation("Reinstall"));
+}
+
+TEST(Vocabulary, DeviceNames) {
+  EXPECT_TRUE(valid_device_name("SEP001122334455"));
+  EXPECT_TRUE(valid_device_name("sepabcdefabcdef"));
+  EXPECT_FALSE(valid_device_name("SEP00112233445"));
+  EXPECT_FALSE(valid_device_name("SEP00112233445G"));
+  EXPECT_TRUE(valid_device_name("CSFjsmith"));
+  EXPECT_FALSE(valid_device_name("CSF john"));
+  EXPECT_FALSE(valid_device_name(""));
+  EXPECT_FALSE(valid_device_name("ABCDEFGHIJKLMNOP"));
+}
+
+TEST(Vocabulary, AuthStringsAreFourToTenDigits) {
+  EXPECT_TRUE(valid_auth_string("1234"));
+  EXPECT_TRUE(valid_auth_string("1234567890"));
+  EXPECT_FALSE(valid_auth_string("123"));
+  EXPECT_FALSE(valid_auth_string("12345678901"));
+  EXPECT_FALSE(valid_auth_string("12a4"));
+}

@@ -1,0 +1,50 @@
+// Wall-clock time as Unix seconds, an injectable clock, and ISO 8601 text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace capf::util {
+
+/// Seconds since the Unix epoch, UTC.
+using UnixTime = std::int64_t;
+
+/// The source of "now"; tests inject a manual one.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  /// Current time.
+  virtual UnixTime now() const = 0;
+};
+
+/// The real wall clock.
+class SystemClock final : public Clock {
+ public:
+  UnixTime now() const override;
+};
+
+/// A clock that only moves when told; for tests.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(UnixTime start) : now_(start) {}
+  UnixTime now() const override { return now_; }
+  void advance(std::int64_t seconds) { now_ += seconds; }
+  void set(UnixTime t) { now_ = t; }
+
+ private:
+  UnixTime now_;
+};
+
+/// Current wall-clock time.
+UnixTime now();
+
+/// "2026-11-27T12:00:00Z".
+std::string format_iso8601(UnixTime t);
+
+/// Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]Z", "YYYY-MM-DD HH:MM[:SS]" (UTC) or with a
+/// numeric offset "+01:00"; nullopt when the text is none of these.
+std::optional<UnixTime> parse_iso8601(std::string_view text);
+
+}  // namespace capf::util

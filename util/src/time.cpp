@@ -1,0 +1,44 @@
+#include "capf/util/time.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include <date/date.h>
+
+namespace capf::util {
+
+UnixTime SystemClock::now() const { return util::now(); }
+
+UnixTime now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string format_iso8601(UnixTime t) {
+  date::sys_seconds tp{std::chrono::seconds{t}};
+  return date::format("%Y-%m-%dT%H:%M:%SZ", tp);
+}
+
+std::optional<UnixTime> parse_iso8601(std::string_view text) {
+  const std::string s(text);
+  // Most specific formats first; each must consume the whole string.
+  static const char* const kFormats[] = {
+      "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%Ez", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M%Ez",
+      "%Y-%m-%d %H:%M:%S",  "%Y-%m-%dT%H:%M:%S",    "%Y-%m-%d %H:%M",  "%Y-%m-%dT%H:%M",
+  };
+  for (const char* fmt : kFormats) {
+    std::istringstream in(s);
+    date::sys_seconds tp;
+    in >> date::parse(fmt, tp);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) return tp.time_since_epoch().count();
+  }
+  std::istringstream in(s);
+  date::sys_days day;
+  in >> date::parse("%Y-%m-%d", day);
+  if (!in.fail() && in.peek() == std::char_traits<char>::eof())
+    return date::sys_seconds(day).time_since_epoch().count();
+  return std::nullopt;
+}
+
+}  // namespace capf::util
