@@ -13,6 +13,8 @@ namespace capf::protocol {
 struct AuthRequest {
   std::uint8_t version = kServerVersion;
   std::optional<WireAuthType> auth_type = WireAuthType::unspecified;  ///< CUCM omits it
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const AuthRequest&, const AuthRequest&) = default;
 };
 Message build(const AuthRequest& m, std::uint32_t session_id);
 Result<AuthRequest> parse_auth_request(const Message& m);
@@ -27,6 +29,8 @@ struct AuthResponse {
   std::optional<Bytes> signed_data;          ///< SHA-1 signature
   std::optional<Sha2Signature> sha2_signed;  ///< SHA-512 signature
   std::optional<SudiData> sudi;
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const AuthResponse&, const AuthResponse&) = default;
 };
 Message build(const AuthResponse& m, std::uint32_t session_id);
 /// Requires VERSION in 1–3 and a non-empty DEVICE_NAME; everything else optional.
@@ -37,6 +41,8 @@ struct KeyGenerateRequest {
   WireKeyType key_type = WireKeyType::rsa;
   std::uint16_t key_size = 2048;  ///< RSA
   WireCurve curve = WireCurve::p256;  ///< EC
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const KeyGenerateRequest&, const KeyGenerateRequest&) = default;
 };
 Message build(const KeyGenerateRequest& m, std::uint32_t session_id);
 /// KEY_TYPE absent means RSA (CUCM).
@@ -46,6 +52,8 @@ Result<KeyGenerateRequest> parse_key_generate_request(const Message& m);
 struct KeyGenerateResponse {
   std::optional<Bytes> public_key;  ///< SPKI DER, or a DER PKCS#10 (§11.1)
   std::optional<std::uint8_t> reason;
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const KeyGenerateResponse&, const KeyGenerateResponse&) = default;
 };
 Message build(const KeyGenerateResponse& m, std::uint32_t session_id);
 Result<KeyGenerateResponse> parse_key_generate_response(const Message& m);
@@ -54,6 +62,8 @@ Result<KeyGenerateResponse> parse_key_generate_response(const Message& m);
 struct StoreCertificateRequest {
   CertificateType type = CertificateType::lsc;
   Bytes certificate_der;
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const StoreCertificateRequest&, const StoreCertificateRequest&) = default;
 };
 Message build(const StoreCertificateRequest& m, std::uint32_t session_id);
 Result<StoreCertificateRequest> parse_store_certificate_request(const Message& m);
@@ -62,6 +72,8 @@ Result<StoreCertificateRequest> parse_store_certificate_request(const Message& m
 struct CertificateResponse {
   std::uint8_t reason = 1;
   std::optional<Bytes> certificate_der;  ///< FETCH only
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const CertificateResponse&, const CertificateResponse&) = default;
 };
 Message build_store_response(const CertificateResponse& m, std::uint32_t session_id);
 Message build_fetch_response(const CertificateResponse& m, std::uint32_t session_id);
@@ -83,6 +95,8 @@ Result<Bytes> parse_sign_request(const Message& m);
 struct SignResponse {
   std::uint8_t reason = 1;
   std::optional<Bytes> csr_der;
+  /// Field-wise equality (tests and round-trip checks).
+  friend bool operator==(const SignResponse&, const SignResponse&) = default;
 };
 Message build(const SignResponse& m, std::uint32_t session_id);
 Result<SignResponse> parse_sign_response(const Message& m);

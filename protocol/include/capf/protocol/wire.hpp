@@ -109,11 +109,21 @@ enum class WireHash : std::uint8_t { sha1 = 1, sha256 = 2, sha512 = 3 };
 
 /// Name of a command for logs ("AUTH_RESPONSE"); "COMMAND_<n>" when unknown.
 std::string command_name(std::uint8_t command);
+/// Overload for the enum, same names.
+inline std::string command_name(Command command) { return command_name(static_cast<std::uint8_t>(command)); }
+
+/// Name of an element tag for logs and errors ("DEVICE_NAME"); "TAG_<n>" when unknown.
+std::string tag_name(std::uint8_t tag);
+/// Overload for the enum, same names.
+inline std::string tag_name(Tag tag) { return tag_name(static_cast<std::uint8_t>(tag)); }
 
 /// One TLV element. Unknown tags are kept (and skipped by the typed parsers).
 struct Element {
   std::uint8_t tag = 0;
   Bytes value;
+
+  /// Same tag and same value bytes.
+  friend bool operator==(const Element&, const Element&) = default;
 };
 
 /// One CAPF message.
@@ -140,6 +150,9 @@ struct Message {
   Message& add_bytes(Tag tag, ByteView v);
 
   bool is(Command c) const { return command == static_cast<std::uint8_t>(c); }
+
+  /// Same command, session id and elements in the same order.
+  friend bool operator==(const Message&, const Message&) = default;
 };
 
 /// Serialises a message: header + elements. Fails when a limit would be exceeded.
@@ -163,8 +176,15 @@ class Decoder {
   /// decoder stays in error.
   Output next();
   /// Bytes still needed before the next message can be complete (at least 1 when unknown);
-  /// lets a reader issue exact-size reads.
+  /// lets a reader issue exact-size reads. 8 at the start of a message, then the rest of the
+  /// body once the header is in; 0 when next() already has a message or an error to return.
   std::size_t bytes_wanted() const;
+  /// True once a violation was found; the decoder then rejects everything.
+  bool failed() const { return !error_.empty(); }
+  /// Bytes received but not yet returned as messages.
+  std::size_t buffered() const { return buffer_.size() - offset_; }
+  /// Bytes of memory the buffer holds, consumed or not (stays bounded across a session).
+  std::size_t capacity() const { return buffer_.capacity(); }
 
  private:
   Limits limits_;
@@ -196,6 +216,9 @@ Result<Bytes> unwrap_certificate(ByteView value);
 struct Sha2Signature {
   WireHash hash = WireHash::sha512;
   Bytes signature;
+
+  /// Same hash id and signature bytes.
+  friend bool operator==(const Sha2Signature&, const Sha2Signature&) = default;
 };
 Bytes encode_sha2_signature(const Sha2Signature& s);
 Result<Sha2Signature> decode_sha2_signature(ByteView value);
@@ -205,6 +228,9 @@ struct SudiData {
   Bytes certificate_der;
   Bytes sha1_signature;
   Bytes sha512_signature;
+
+  /// Same certificate and signatures.
+  friend bool operator==(const SudiData&, const SudiData&) = default;
 };
 Bytes encode_sudi(const SudiData& s);
 Result<SudiData> decode_sudi(ByteView value);
