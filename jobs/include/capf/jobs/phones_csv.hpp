@@ -25,6 +25,9 @@ struct CsvIssue {
 
 /// The values one CSV row sets. Only the columns present in the file are set; the rest stay
 /// nullopt so an import updates just what the file names.
+/// An empty cell also leaves its field nullopt (unchanged). Operation Completes By follows the
+/// same rule: empty leaves the deadline alone; the word `None` clears it (completes_by then
+/// holds an empty inner optional).
 struct PhoneRow {
   std::size_t line = 0;
   std::string name;

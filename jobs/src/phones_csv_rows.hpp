@@ -1,0 +1,86 @@
+// Internal to capf_jobs: the header map and the per-record checks of the phone CSV import,
+// kept apart from the libcsv driver in phones_csv.cpp.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capf/jobs/phones_csv.hpp"
+#include "capf/util/time.hpp"
+
+namespace capf::jobs::detail {
+
+/// The columns of known_columns(), in that order.
+enum class Column : std::uint8_t {
+  name,
+  description,
+  device_type,
+  device_pool,
+  security_profile,
+  operation,
+  auth_mode,
+  auth_string,
+  rsa_key_bits,
+  key_order,
+  ec_key_bits,
+  completes_by,
+  ipv4,
+  ipv6,
+};
+inline constexpr std::size_t kColumnCount = 14;
+
+/// Device name → line of its first record, case-insensitive. Names are at most 15 bytes
+/// (valid_device_name), so a key is the lower-cased name zero-padded to 16 bytes in an
+/// open-addressing table: no allocation per row, unlike a node-based map of strings.
+class NameIndex {
+ public:
+  /// Sizes the table for about `names` entries.
+  void reserve(std::size_t names);
+  /// Records `line` (> 0) for `name` (a valid device name, so ≤ 15 bytes) unless it is already
+  /// there; returns the first line either way.
+  std::size_t insert(std::string_view name, std::size_t line);
+
+ private:
+  struct Slot {
+    std::uint64_t lo = 0, hi = 0;
+    std::size_t line = 0;  ///< 0 = empty
+  };
+  void grow();
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+};
+
+/// True when the bytes are well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool valid_utf8(std::string_view s);
+
+/// Operation Completes By as util::parse_iso8601 reads it, with a fast path for "YYYY-MM-DD"
+/// and "YYYY-MM-DD[ T]HH:MM[:SS][Z]" (UTC).
+std::optional<util::UnixTime> parse_deadline(std::string_view v);
+
+/// Turns records into PhoneRows: owns the header map and the duplicate-name index.
+class RowChecker {
+ public:
+  /// Reads the header record (found at `line`); a problem is an Error naming file:line[:column].
+  Result<void> read_header(std::span<const std::string> fields, std::size_t line, const std::string& file);
+
+  /// Checks one data record that starts at `line`. On success fills `row` and returns true; on
+  /// any problem appends every issue found to `issues` and returns false.
+  bool check(std::span<const std::string> fields, std::size_t line, const std::string& file, PhoneRow& row,
+             std::vector<CsvIssue>& issues);
+
+  /// Sizes the duplicate-name index for about `rows` records.
+  void reserve(std::size_t rows);
+
+ private:
+  std::vector<Column> columns_;            ///< csv column → meaning
+  std::array<int, kColumnCount> index_{};  ///< meaning → csv column, -1 when absent
+  NameIndex first_line_;
+};
+
+}  // namespace capf::jobs::detail
