@@ -166,6 +166,15 @@ TEST(WireLimits, ElementRunsPastEndOfBody) {
   EXPECT_EQ(decode_error(wire), "element 3 (tag 9) length 300 runs past end of body (120 bytes left)");
 }
 
+TEST(WireLimits, ElementLengthBoundary) {
+  auto exact = decode_elements(bytes("09 0003 aabbcc"));
+  ASSERT_TRUE(exact.ok()) << exact.error().message;
+  EXPECT_EQ(exact->at(0).value, bytes("aabbcc"));
+  auto one_over = decode_elements(bytes("09 0004 aabbcc"));
+  ASSERT_FALSE(one_over.ok());
+  EXPECT_EQ(one_over.error().message, "element 1 (tag 9) length 4 runs past end of body (3 bytes left)");
+}
+
 TEST(WireLimits, TruncatedElementHeader) {
   auto r = decode_elements(bytes("07 0001 03  0d 00"));
   ASSERT_FALSE(r.ok());
