@@ -1,0 +1,74 @@
+// The administration operations behind the admin API: one implementation, reached over HTTP
+// while the daemon runs and called in-process by the CLI when it does not, so both paths
+// answer with the same JSON.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/core/device.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/time.hpp"
+
+namespace capf::admin {
+
+/// An HTTP-like answer: status code and JSON body ({"error": "..."} when not 2xx).
+struct Response {
+  int status = 200;
+  nlohmann::json body;
+};
+
+/// A request in the admin API's terms.
+struct Request {
+  std::string method;  ///< "GET", "POST"
+  std::string target;  ///< "/v1/phones?x=y"
+  std::string body;
+  std::string actor = "admin";
+};
+
+/// Facts about the CAPF CA the service reports; filled by whoever loaded the CA.
+struct CaInfo {
+  std::string pem;
+  std::string subject;
+  std::string serial;
+  std::string key;
+  std::string fingerprint_sha256;
+  util::UnixTime not_before = 0;
+  util::UnixTime not_after = 0;
+};
+
+/// Routes and runs admin requests against the store. Thread-safe; calls may block.
+class AdminService {
+ public:
+  AdminService(store::Store& store, CaInfo ca, const util::Clock& clock);
+
+  /// Runs one request.
+  Response handle(const Request& request);
+
+ private:
+  Response import_phones(const Request& r, const std::string& query);
+  Response list_phones(const std::string& query);
+  Response show_phone(const std::string& name);
+  Response set_phone(const Request& r, const std::string& name);
+  Response list_certificates(const std::string& query);
+  Response list_audit(const std::string& query);
+
+  store::Store& store_;
+  CaInfo ca_;
+  const util::Clock& clock_;
+  std::mutex write_mutex_;  ///< read-modify-write of devices by administrators is serialised
+};
+
+/// JSON view of a device for listings (the authentication string is never included).
+nlohmann::json device_json(const Device& d);
+/// JSON view of a certificate record (without the DER).
+nlohmann::json certificate_json(const CertificateRecord& c);
+
+/// Value of `key` in a query string "a=1&b=2" (percent-decoded), or "".
+std::string query_param(const std::string& query, const std::string& key);
+/// Percent-encodes a query value.
+std::string url_encode(const std::string& s);
+
+}  // namespace capf::admin

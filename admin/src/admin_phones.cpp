@@ -1,0 +1,174 @@
+// Phone inventory operations: CSV import, listing, one phone's CAPF settings.
+#include <algorithm>
+
+#include "capf/admin/admin_service.hpp"
+#include "capf/jobs/phones_csv.hpp"
+#include "capf/util/text.hpp"
+
+namespace capf::admin {
+
+namespace {
+Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
+
+/// Reads the settable fields of `phone set` from JSON into a row, validating like the CSV does.
+Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j) {
+  jobs::PhoneRow row;
+  row.name = name;
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+  };
+  if (auto v = text("operation")) {
+    auto op = parse_operation(*v);
+    if (!op) return make_error(Errc::invalid_argument, "unknown Certificate Operation \"" + *v +
+                                                           "\" (use install, delete, troubleshoot or none)");
+    row.operation = *op;
+  }
+  if (auto v = text("auth_mode")) {
+    auto m = parse_auth_mode(*v);
+    if (!m) return make_error(Errc::invalid_argument, "unknown Authentication Mode \"" + *v +
+                                                          "\" (use string, null, lsc or mic)");
+    row.auth_mode = *m;
+  }
+  if (auto v = text("auth_string")) {
+    if (!valid_auth_string(*v))
+      return make_error(Errc::invalid_argument, "Authentication String must be 4–10 digits (got " +
+                                                    std::to_string(v->size()) + " characters)");
+    row.auth_string = *v;
+  }
+  if (auto v = text("key_size")) {
+    auto bits = util::parse_int(*v);
+    if (!bits || !valid_rsa_bits(static_cast<int>(*bits)))
+      return make_error(Errc::invalid_argument, "Key Size (Bits) must be 1024, 2048, 3072 or 4096, got " + *v);
+    row.rsa_key_bits = static_cast<int>(*bits);
+  }
+  if (auto v = text("ec_key_size")) {
+    auto bits = util::parse_int(*v);
+    if (!bits || !curve_from_bits(static_cast<int>(*bits)))
+      return make_error(Errc::invalid_argument, "EC Key Size (Bits) must be 256, 384 or 521, got " + *v);
+    row.ec_key_bits = static_cast<int>(*bits);
+  }
+  if (auto v = text("key_order")) {
+    auto k = parse_key_order(*v);
+    if (!k) return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (use rsa, ec, ec-rsa or rsa-ec)");
+    row.key_order = *k;
+  }
+  if (auto v = text("completes_by")) {
+    if (v->empty()) {
+      row.completes_by = std::optional<util::UnixTime>{};
+    } else {
+      auto t = util::parse_iso8601(*v);
+      if (!t) return make_error(Errc::invalid_argument, "Operation Completes By \"" + *v + "\" is not a date/time (use YYYY-MM-DD[THH:MM[:SS]][Z])");
+      row.completes_by = std::optional<util::UnixTime>{*t};
+    }
+  }
+  return row;
+}
+}  // namespace
+
+Response AdminService::import_phones(const Request& r, const std::string& query) {
+  std::string file = query_param(query, "file");
+  if (file.empty()) file = "phones.csv";
+  jobs::CsvOptions options;
+  options.strict = query_param(query, "strict") == "1";
+  auto parsed = jobs::parse_phones_csv(r.body, file, options);
+  if (!parsed) return error(400, parsed.error().message);
+
+  std::lock_guard lock(write_mutex_);
+  const auto now = clock_.now();
+  store::Transition t;
+  std::vector<std::string> issues;
+  for (const auto& i : parsed->issues) issues.push_back(i.to_string());
+  std::size_t added = 0, updated = 0;
+  for (const auto& row : parsed->rows) {
+    auto existing = store_.get_device(row.name);
+    if (!existing) return error(500, existing.error().message);
+    Device d = existing->value_or(Device{});
+    const bool is_new = !existing->has_value();
+    jobs::apply_row(d, row, now);
+    if (auto why = jobs::check_capf_settings(d)) {
+      issues.push_back(file + ":" + std::to_string(row.line) + ":0: " + *why);
+      continue;
+    }
+    is_new ? ++added : ++updated;
+    t.put_devices.push_back(std::move(d));
+  }
+  std::sort(issues.begin(), issues.end(), [](const std::string& a, const std::string& b) {
+    auto line = [](const std::string& s) {
+      auto c1 = s.find(':');
+      auto c2 = s.find(':', c1 + 1);
+      return util::parse_int(s.substr(c1 + 1, c2 - c1 - 1)).value_or(0);
+    };
+    return line(a) < line(b);
+  });
+  const bool rejected = options.strict && !issues.empty();
+  if (rejected) {
+    t.put_devices.clear();
+    added = updated = 0;
+  }
+  if (!t.put_devices.empty()) {
+    t.audit.push_back(AuditEntry{now, r.actor, "phones.import", file,
+                                 std::to_string(added) + " added, " + std::to_string(updated) + " updated, " +
+                                     std::to_string(issues.size()) + " rejected rows"});
+    if (auto w = store_.apply(t, store::Sync::yes); !w) return error(500, w.error().message);
+  }
+  return {issues.empty() || !rejected ? 200 : 422,
+          {{"file", file},
+           {"records", parsed->records},
+           {"added", added},
+           {"updated", updated},
+           {"rejected_file", rejected},
+           {"issues", issues}}};
+}
+
+Response AdminService::list_phones(const std::string& query) {
+  nlohmann::json list = nlohmann::json::array();
+  auto r = store_.for_each_device([&](const Device& d) {
+    list.push_back(device_json(d));
+    return true;
+  });
+  if (!r) return error(500, r.error().message);
+  return {200, {{"phones", list}}};
+}
+
+Response AdminService::show_phone(const std::string& name) {
+  auto d = store_.get_device(name);
+  if (!d) return error(500, d.error().message);
+  if (!d->has_value()) return error(404, "no device named " + name);
+  auto j = device_json(**d);
+  auto certs = store_.certificates_of(name);
+  if (certs) {
+    j["certificates"] = nlohmann::json::array();
+    for (const auto& c : *certs) j["certificates"].push_back(certificate_json(c));
+  }
+  return {200, j};
+}
+
+Response AdminService::set_phone(const Request& r, const std::string& name) {
+  nlohmann::json body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
+  auto row = row_from_json(name, body);
+  if (!row) return error(400, row.error().message);
+  std::lock_guard lock(write_mutex_);
+  auto existing = store_.get_device(name);
+  if (!existing) return error(500, existing.error().message);
+  if (!existing->has_value()) return error(404, "no device named " + name + " (import it first)");
+  Device d = **existing;
+  const auto now = clock_.now();
+  jobs::apply_row(d, *row, now);
+  // A new string re-arms a device locked after wrong strings.
+  if (row->auth_string && d.armed()) {
+    d.status = OperationStatus::pending;
+    d.status_reason.clear();
+    d.auth_failures = 0;
+  }
+  if (auto why = jobs::check_capf_settings(d)) return error(400, name + ": " + *why);
+  store::Transition t;
+  t.put_devices.push_back(d);
+  std::string what;
+  for (const auto& [k, v] : body.items()) what += (what.empty() ? "" : " ") + k + (k == "auth_string" ? "=(set)" : "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
+  t.audit.push_back(AuditEntry{now, r.actor, "phone.set", name, what});
+  if (auto w = store_.apply(t, store::Sync::yes); !w) return error(500, w.error().message);
+  return {200, device_json(d)};
+}
+
+}  // namespace capf::admin

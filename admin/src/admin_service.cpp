@@ -1,0 +1,157 @@
+#include "capf/admin/admin_service.hpp"
+
+#include "capf/util/text.hpp"
+
+namespace capf::admin {
+
+namespace {
+Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
+}  // namespace
+
+std::string query_param(const std::string& query, const std::string& key) {
+  for (const auto& pair : util::split(query, '&')) {
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != key) continue;
+    std::string raw = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    std::string out;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        out.push_back(' ');
+      } else if (raw[i] == '%' && i + 2 < raw.size()) {
+        auto byte = util::from_hex(raw.substr(i + 1, 2));
+        if (byte) {
+          out.push_back(static_cast<char>((*byte)[0]));
+          i += 2;
+        } else {
+          out.push_back('%');
+        }
+      } else {
+        out.push_back(raw[i]);
+      }
+    }
+    return out;
+  }
+  return "";
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+nlohmann::json device_json(const Device& d) {
+  nlohmann::json j{
+      {"name", d.name},
+      {"description", d.description},
+      {"device_type", d.device_type},
+      {"device_pool", d.device_pool},
+      {"security_profile", d.security_profile},
+      {"operation", to_string(d.operation)},
+      {"auth_mode", to_string(d.auth_mode)},
+      {"auth_string_set", !d.auth_string.empty()},
+      {"key_size", d.rsa_key_bits},
+      {"key_order", to_string(d.key_order)},
+      {"ec_key_size", d.ec_key_bits},
+      {"completes_by", d.completes_by ? nlohmann::json(util::format_iso8601(*d.completes_by)) : nlohmann::json()},
+      {"ipv4", d.ipv4},
+      {"ipv6", d.ipv6},
+      {"status", to_string(d.status)},
+      {"status_reason", d.status_reason},
+      {"auth_failures", d.auth_failures},
+      {"last_seen", d.last_seen ? nlohmann::json(util::format_iso8601(d.last_seen)) : nlohmann::json()},
+  };
+  if (!d.lsc_serial.empty())
+    j["lsc"] = {{"serial", d.lsc_serial}, {"issuer", d.lsc_issuer}, {"not_after", util::format_iso8601(d.lsc_not_after)}};
+  else
+    j["lsc"] = nullptr;
+  if (!d.fetched_cert_pem.empty()) j["fetched_certificate"] = d.fetched_cert_pem;
+  return j;
+}
+
+nlohmann::json certificate_json(const CertificateRecord& c) {
+  return {{"serial", c.serial},
+          {"device", c.device},
+          {"issuer", c.issuer},
+          {"key", c.key},
+          {"issued_at", util::format_iso8601(c.issued_at)},
+          {"delivered_at", c.delivered_at ? nlohmann::json(util::format_iso8601(c.delivered_at)) : nlohmann::json()},
+          {"not_after", util::format_iso8601(c.not_after)},
+          {"state", to_string(c.state)}};
+}
+
+AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock)
+    : store_(store), ca_(std::move(ca)), clock_(clock) {}
+
+Response AdminService::handle(const Request& r) {
+  const auto qpos = r.target.find('?');
+  const std::string path = r.target.substr(0, qpos);
+  const std::string query = qpos == std::string::npos ? "" : r.target.substr(qpos + 1);
+  const std::string phones = "/v1/phones/";
+  try {
+    if (r.method == "GET" && path == "/v1/ca")
+      return {200,
+              {{"subject", ca_.subject},
+               {"serial", ca_.serial},
+               {"key", ca_.key},
+               {"fingerprint_sha256", ca_.fingerprint_sha256},
+               {"not_before", util::format_iso8601(ca_.not_before)},
+               {"not_after", util::format_iso8601(ca_.not_after)},
+               {"pem", ca_.pem}}};
+    if (r.method == "POST" && path == "/v1/phones/import") return import_phones(r, query);
+    if (r.method == "GET" && path == "/v1/phones") return list_phones(query);
+    if (path.rfind(phones, 0) == 0 && path.size() > phones.size()) {
+      const std::string name = path.substr(phones.size());
+      if (r.method == "GET") return show_phone(name);
+      if (r.method == "POST") return set_phone(r, name);
+    }
+    if (r.method == "GET" && path == "/v1/certificates") return list_certificates(query);
+    if (r.method == "GET" && path == "/v1/audit") return list_audit(query);
+    if (r.method == "GET" && path == "/v1/health") return {200, {{"status", "ok"}}};
+  } catch (const nlohmann::json::exception& e) {
+    return error(400, std::string("bad JSON in request: ") + e.what());
+  }
+  return error(404, "no such admin API route: " + r.method + " " + path);
+}
+
+Response AdminService::list_certificates(const std::string& query) {
+  const std::string device = query_param(query, "device");
+  nlohmann::json list = nlohmann::json::array();
+  if (!device.empty()) {
+    auto certs = store_.certificates_of(device);
+    if (!certs) return error(500, certs.error().message);
+    for (const auto& c : *certs) list.push_back(certificate_json(c));
+  } else {
+    auto r = store_.for_each_certificate([&](const CertificateRecord& c) {
+      list.push_back(certificate_json(c));
+      return true;
+    });
+    if (!r) return error(500, r.error().message);
+  }
+  return {200, {{"certificates", list}}};
+}
+
+Response AdminService::list_audit(const std::string& query) {
+  auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
+  auto entries = store_.list_audit(static_cast<std::size_t>(limit < 0 ? 0 : limit));
+  if (!entries) return error(500, entries.error().message);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : *entries)
+    list.push_back({{"time", util::format_iso8601(a.time)},
+                    {"actor", a.actor},
+                    {"action", a.action},
+                    {"subject", a.subject},
+                    {"detail", a.detail}});
+  return {200, {{"audit", list}}};
+}
+
+}  // namespace capf::admin

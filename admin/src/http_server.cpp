@@ -1,0 +1,97 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "capf/admin/http.hpp"
+#include "capf/crypto/crypto.hpp"
+#include "capf/net/message_io.hpp"
+#include "capf/util/log.hpp"
+
+namespace capf::admin {
+
+namespace asio = net::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = asio::local::stream_protocol;
+
+namespace {
+auto log() {
+  static auto l = util::logger("admin");
+  return l;
+}
+
+/// Compares the presented bearer token in constant time.
+bool token_matches(std::string_view header, const std::string& token) {
+  const std::string_view prefix = "Bearer ";
+  if (header.substr(0, prefix.size()) != prefix) return false;
+  return !token.empty() && crypto::constant_time_equal(header.substr(prefix.size()), token);
+}
+}  // namespace
+
+AdminServer::AdminServer(asio::io_context& io, asio::thread_pool& workers, AdminService& service,
+                         std::string socket_path, std::string token)
+    : io_(io), workers_(workers), service_(service), path_(std::move(socket_path)), token_(std::move(token)) {}
+
+AdminServer::~AdminServer() = default;
+
+void AdminServer::start() {
+  ::unlink(path_.c_str());  // a socket left by a daemon that was killed
+  acceptor_ = std::make_unique<local::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor_->open(local(), ec);
+  if (!ec) acceptor_->bind(local::endpoint(path_), ec);
+  if (!ec) ::chmod(path_.c_str(), 0600);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on admin socket " + path_ + ": " + ec.message());
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void AdminServer::stop() {
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  ::unlink(path_.c_str());
+}
+
+net::awaitable<void> AdminServer::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    local::socket socket(asio::make_strand(io_));
+    co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+    if (ec) continue;
+    asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
+  }
+}
+
+net::awaitable<void> AdminServer::serve(local::socket socket) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(256 * 1024 * 1024);  // CSV imports of large sites
+    boost::system::error_code ec;
+    co_await http::async_read(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // peer closed or sent garbage: nothing to answer
+    auto req = parser.release();
+    Response response;
+    auto auth = req[http::field::authorization];
+    if (!token_matches(std::string_view(auth.data(), auth.size()), token_)) {
+      response = {401, {{"error", "missing or wrong admin token"}}};
+      log()->warn("refused admin request {} {}: bad token", std::string(req.method_string()), std::string(req.target()));
+    } else {
+      Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()), "admin"};
+      response = co_await net::run_blocking(workers_.get_executor(), [&] { return service_.handle(r); });
+      log()->debug("{} {} -> {}", r.method, r.target, response.status);
+    }
+    http::response<http::string_body> res{static_cast<http::status>(response.status), req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(req.keep_alive());
+    res.body() = response.body.dump();
+    res.prepare_payload();
+    co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !res.keep_alive()) co_return;
+  }
+}
+
+}  // namespace capf::admin

@@ -1,0 +1,58 @@
+// Shared pieces of the `capf` command line: errors with exit codes, the data directory, the
+// admin API call that goes to the running daemon or, when none runs, to the store directly.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+namespace capf::cli {
+
+namespace po = boost::program_options;
+
+/// A wrong command line: exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+/// An operation that failed: exit 1.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The arguments after the command words.
+using Args = std::vector<std::string>;
+
+/// `--data-dir` from the parsed options, else $CAPF_DATA_DIR, else ./capf-data.
+std::string data_dir(const po::variables_map& vm);
+/// Options every command takes (--data-dir, --json, --log-level).
+po::options_description common_options();
+/// Parses `args` against `desc` with positional names; throws UsageError with the reason.
+po::variables_map parse(const Args& args, const po::options_description& desc,
+                        const po::positional_options_description& positional, const std::string& usage);
+
+/// Calls the admin API (daemon or in-process); returns the JSON body of a 2xx answer and
+/// throws Failure with the server's error text otherwise. `accept_status` lists extra
+/// statuses whose body is returned instead of thrown.
+nlohmann::json admin_call(const std::string& data_dir, const std::string& method, const std::string& target,
+                          const std::string& body = "", std::vector<int> accept_status = {});
+
+/// Prints rows as an aligned table with a header.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+/// Data directory layout.
+std::string ca_dir(const std::string& data_dir);
+std::string store_dir(const std::string& data_dir);
+std::string admin_socket(const std::string& data_dir);
+std::string admin_token_file(const std::string& data_dir);
+std::string daemon_file(const std::string& data_dir);
+
+int cmd_serve(const Args& args);
+int cmd_ca(const Args& args);
+int cmd_phones(const Args& args);
+int cmd_phone(const Args& args);
+int cmd_sim(const Args& args);
+
+}  // namespace capf::cli

@@ -1,0 +1,164 @@
+// `capf serve`: wires store, CA, CAPF server and admin API together and runs them.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/admin/http.hpp"
+#include "capf/crypto/crypto.hpp"
+#include "capf/server/capf_server.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/files.hpp"
+#include "capf/util/log.hpp"
+#include "capf/util/text.hpp"
+#include "cli.hpp"
+
+namespace capf::cli {
+
+namespace {
+
+crypto::CaOptions ca_options(const std::string& type) {
+  crypto::CaOptions o;
+  if (type == "rsa2048") o.key = {KeyAlgorithm::rsa, 2048, EcCurve::p256};
+  else if (type == "p256") o.key = {KeyAlgorithm::ec, 0, EcCurve::p256};
+  else if (type == "p384") o.key = {KeyAlgorithm::ec, 0, EcCurve::p384};
+  else throw UsageError("--ca-key-type must be rsa2048, p256 or p384, got \"" + type + "\"");
+  return o;
+}
+
+po::options_description serve_options() {
+  po::options_description d("serve options (also accepted as key = value lines in --config FILE)");
+  d.add_options()
+    ("listen", po::value<std::vector<std::string>>()->composing(), "CAPF address, repeatable (default [::]:3804, dual stack)")
+    ("mic-root", po::value<std::vector<std::string>>()->composing(), "PEM of a manufacturer (MIC) root to put in CAPF-trust, repeatable")
+    ("validity-days", po::value<int>()->default_value(1825), "Duration of Certificate Validity, 1–1825 days")
+    ("ca-key-type", po::value<std::string>()->default_value("rsa2048"), "key of a new CAPF CA: rsa2048, p256, p384")
+    ("tls-legacy", po::bool_switch(), "also allow TLS 1.0/1.1 and legacy ciphers (old phone models)")
+    ("keygen-timeout", po::value<int>()->default_value(600), "Maximum Allowable Time For Key Generation, seconds")
+    ("step-timeout", po::value<int>()->default_value(30), "timeout of every other protocol step, seconds")
+    ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
+    ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")
+    ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes");
+  return d;
+}
+
+}  // namespace
+
+int cmd_serve(const Args& args) {
+  auto desc = common_options();
+  desc.add(serve_options());
+  desc.add_options()("config", po::value<std::string>(), "configuration file");
+  po::positional_options_description none;
+  auto vm = parse(args, desc, none, "capf serve [--data-dir DIR] [--listen ADDR:PORT] [--config FILE]");
+  if (vm.count("config")) {
+    const auto path = vm["config"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw UsageError("cannot read --config " + path);
+    try {
+      po::store(po::parse_config_file(in, serve_options()), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw UsageError(path + ": " + e.what());
+    }
+  }
+  util::set_log_level(vm.count("log-level") && !vm["log-level"].defaulted() ? vm["log-level"].as<std::string>() : "info");
+  auto log = util::logger("capf");
+
+  server::ServerConfig config;
+  if (vm.count("listen")) config.listen = vm["listen"].as<std::vector<std::string>>();
+  config.validity_days = vm["validity-days"].as<int>();
+  if (config.validity_days < kMinValidityDays || config.validity_days > kMaxValidityDays)
+    throw UsageError("--validity-days (Duration of Certificate Validity) must be 1–1825 days, got " +
+                     std::to_string(config.validity_days));
+  config.tls_legacy = vm["tls-legacy"].as<bool>() ? crypto::TlsLegacy::yes : crypto::TlsLegacy::no;
+  config.keygen_timeout = std::chrono::seconds(vm["keygen-timeout"].as<int>());
+  config.step_timeout = std::chrono::seconds(vm["step-timeout"].as<int>());
+  config.max_sessions = vm["max-sessions"].as<std::size_t>();
+  config.io_threads = vm["io-threads"].as<unsigned>();
+  config.worker_threads = std::max(1u, vm["workers"].as<unsigned>());
+  for (const auto& l : config.listen) {
+    try {
+      server::parse_host_port(l);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--listen: ") + e.what());
+    }
+  }
+
+  const std::string dir = data_dir(vm);
+  if (auto r = util::make_dirs(dir, 0700); !r) throw Failure(r.error().message);
+  auto ca = crypto::CertificateAuthority::load_or_create(ca_dir(dir), ca_options(vm["ca-key-type"].as<std::string>()));
+  if (!ca) throw Failure("CAPF CA: " + ca.error().message);
+  auto store = store::Store::open(store_dir(dir));
+  if (!store) throw Failure(store.error().message);
+
+  crypto::TrustStore trust;
+  trust.add(ca->certificate());
+  if (vm.count("mic-root")) {
+    for (const auto& path : vm["mic-root"].as<std::vector<std::string>>()) {
+      auto pem = util::read_file(path);
+      if (!pem) throw Failure("--mic-root: " + pem.error().message);
+      auto certs = crypto::Certificate::all_from_pem(*pem);
+      if (!certs || certs->empty()) throw Failure("--mic-root " + path + ": no certificate in the file");
+      for (const auto& c : *certs) {
+        trust.add(c);
+        log->info("CAPF-trust: MIC root {}", c.subject());
+      }
+    }
+  }
+
+  util::SystemClock clock;
+  server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
+  const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
+  net::asio::io_context io(static_cast<int>(io_threads));
+  net::asio::thread_pool workers(config.worker_threads);
+  server::CapfServer capf_server(io, workers, enrollment, config, ca->certificate().to_pem(), ca->key().to_pem());
+  capf_server.start();
+
+  const auto& cert = ca->certificate();
+  admin::AdminService admin_service(**store,
+                                    admin::CaInfo{cert.to_pem(), cert.subject(), cert.serial_hex(),
+                                                  to_string(cert.key_spec()), cert.sha256_fingerprint(),
+                                                  cert.not_before(), cert.not_after()},
+                                    clock);
+  const std::string token = util::to_hex(crypto::random_bytes(32));
+  if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
+  admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);
+  admin_server.start();
+
+  nlohmann::json info{{"pid", ::getpid()}, {"admin_socket", admin_socket(dir)}, {"capf", nlohmann::json::array()}};
+  for (const auto& ep : capf_server.endpoints()) {
+    const auto a = ep.address();
+    info["capf"].push_back({{"address", a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()}, {"port", ep.port()}});
+  }
+  if (auto r = util::write_file_atomic(daemon_file(dir), info.dump(2), 0644); !r) throw Failure(r.error().message);
+  log->info("capf ready: CA {} ; data {} ; admin socket {}", cert.subject(), dir, admin_socket(dir));
+
+  net::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    log->info("signal {}: no new sessions; waiting up to 10 s for {} open ones", sig, capf_server.stats().sessions_open.load());
+    capf_server.stop();
+    admin_server.stop();
+    // Let running sessions finish their durable writes before the loop stops.
+    net::asio::co_spawn(io, [&]() -> net::awaitable<void> {
+      net::asio::steady_timer t(io);
+      for (int i = 0; i < 100 && capf_server.stats().sessions_open.load() > 0; ++i) {
+        t.expires_after(std::chrono::milliseconds(100));
+        co_await t.async_wait(net::asio::use_awaitable);
+      }
+      io.stop();
+    }, net::asio::detached);
+  });
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  workers.join();
+  ::unlink(daemon_file(dir).c_str());
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace capf::cli

@@ -1,0 +1,150 @@
+// `capf sim`: the phone-fleet simulator's command line.
+#include <fstream>
+#include <iostream>
+
+#include "capf/jobs/phones_csv.hpp"
+#include "capf/sim/simulator.hpp"
+#include "capf/util/files.hpp"
+#include "capf/util/text.hpp"
+#include "cli.hpp"
+
+namespace capf::cli {
+
+namespace {
+
+std::vector<sim::PhoneProfile> phones_from_csv(const std::string& path) {
+  auto content = util::read_file(path);
+  if (!content) throw Failure(content.error().message);
+  auto parsed = jobs::parse_phones_csv(*content, path, jobs::CsvOptions{});
+  if (!parsed) throw Failure(parsed.error().message);
+  for (const auto& issue : parsed->issues) std::cerr << issue.to_string() << " (phone not simulated)\n";
+  std::vector<sim::PhoneProfile> phones;
+  for (const auto& row : parsed->rows) {
+    sim::PhoneProfile p;
+    p.name = row.name;
+    p.auth_mode = row.auth_mode.value_or(AuthMode::null_string);
+    p.auth_string = row.auth_string.value_or("");
+    phones.push_back(p);
+  }
+  return phones;
+}
+
+nlohmann::json summary_json(const sim::Summary& s) {
+  nlohmann::json j{{"elapsed_seconds", s.elapsed_seconds},
+                   {"enrollments", s.enrollments},
+                   {"enrollments_per_second", s.enrollments_per_second()},
+                   {"by_result", s.by_result},
+                   {"phones", nlohmann::json::array()}};
+  for (const auto& o : s.outcomes)
+    j["phones"].push_back({{"device", o.device}, {"result", o.result}, {"reason", o.reason}, {"detail", o.detail},
+                           {"lsc_serial", o.lsc_serial}, {"seconds", o.seconds}});
+  return j;
+}
+
+}  // namespace
+
+int cmd_sim(const Args& args) {
+  auto desc = common_options();
+  desc.add_options()
+    ("action", po::value<std::string>(), "init (create the manufacturer CA) or nothing (run phones)")
+    ("server", po::value<std::string>(), "CAPF address HOST:PORT")
+    ("ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")
+    ("phones", po::value<std::size_t>(), "simulate N phones named SEP...")
+    ("first-mac", po::value<std::string>()->default_value("0A0000000001"), "MAC of the first generated phone (12 hex)")
+    ("csv", po::value<std::string>(), "simulate the phones of a BAT-style CSV (names, modes, strings)")
+    ("state", po::value<std::string>()->default_value("./capf-sim"), "directory of the manufacturer CA and phone flash")
+    ("concurrency", po::value<std::size_t>()->default_value(64), "phones in session at once")
+    ("auth-mode", po::value<std::string>()->default_value("null"), "mode of generated phones (string|null|lsc|mic)")
+    ("auth-string", po::value<std::string>(), "string the generated phones' users type")
+    ("jabber-every", po::value<std::size_t>()->default_value(0), "every Kth phone behaves like Jabber (VERSION 2, no PASSWORD)")
+    ("no-ec", "phones cannot generate EC keys")
+    ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
+    ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
+    ("table", "print one row per phone")
+    ("expect", po::value<std::string>(), "exit 1 unless every phone ends with this result (e.g. installed)")
+    ("summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE");
+  po::positional_options_description pos;
+  pos.add("action", 1);
+  const std::string usage = "capf sim init --state DIR | capf sim --server HOST:PORT --ca FILE (--phones N | --csv FILE) [--state DIR]";
+  auto vm = parse(args, desc, pos, usage);
+  const std::string state = vm["state"].as<std::string>();
+  if (vm.count("action")) {
+    if (vm["action"].as<std::string>() != "init") throw UsageError("usage: " + usage);
+    auto path = sim::init_manufacturer_ca(state);
+    if (!path) throw Failure(path.error().message);
+    std::cout << *path << "\n";
+    return 0;
+  }
+  if (!vm.count("server") || !vm.count("ca")) throw UsageError("sim needs --server and --ca (usage: " + usage + ")");
+  if (vm.count("phones") == vm.count("csv")) throw UsageError("sim needs exactly one of --phones N or --csv FILE");
+
+  sim::SimOptions options;
+  const auto server = vm["server"].as<std::string>();
+  const auto colon = server.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--server must be HOST:PORT, got \"" + server + "\"");
+  options.server_host = server.substr(0, colon);
+  if (options.server_host.size() > 1 && options.server_host.front() == '[')
+    options.server_host = options.server_host.substr(1, options.server_host.size() - 2);
+  auto port = util::parse_int(server.substr(colon + 1));
+  if (!port || *port <= 0 || *port > 65535) throw UsageError("--server port must be 1–65535, got \"" + server + "\"");
+  options.server_port = static_cast<unsigned short>(*port);
+  auto ca = util::read_file(vm["ca"].as<std::string>());
+  if (!ca) throw Failure("--ca: " + ca.error().message);
+  options.ca_pem = *ca;
+  options.state_dir = state;
+  options.concurrency = std::max<std::size_t>(1, vm["concurrency"].as<std::size_t>());
+  options.timeout_seconds = vm["timeout"].as<double>();
+  if (vm.count("digest-info")) options.rsa_form = crypto::RsaDigestForm::digest_info;
+
+  std::vector<sim::PhoneProfile> phones;
+  if (vm.count("csv")) {
+    phones = phones_from_csv(vm["csv"].as<std::string>());
+  } else {
+    auto mode = parse_auth_mode(vm["auth-mode"].as<std::string>());
+    if (!mode) throw UsageError("--auth-mode must be string, null, lsc or mic");
+    auto mac = util::from_hex(vm["first-mac"].as<std::string>());
+    if (!mac || mac->size() != 6) throw UsageError("--first-mac must be 12 hex digits");
+    std::uint64_t first = 0;
+    for (auto b : *mac) first = first << 8 | b;
+    for (const auto& name : sim::generated_names(vm["phones"].as<std::size_t>(), first))
+      phones.push_back({name, *mode, vm.count("auth-string") ? vm["auth-string"].as<std::string>() : "", false, true});
+  }
+  const auto every = vm["jabber-every"].as<std::size_t>();
+  for (std::size_t i = 0; i < phones.size(); ++i) {
+    if (every && (i + 1) % every == 0) phones[i].jabber = true;
+    if (vm.count("no-ec")) phones[i].ec_capable = false;
+  }
+
+  auto summary = sim::run_fleet(options, phones);
+  if (!summary) throw Failure(summary.error().message);
+  if (vm.count("table")) {
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < summary->outcomes.size(); ++i) {
+      const auto& o = summary->outcomes[i];
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.2f", o.seconds);
+      rows.push_back({o.device, std::string(to_string(phones[i].auth_mode)) + (phones[i].jabber ? " (Jabber)" : ""),
+                      o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
+                      o.result == "installed" ? "" : o.detail});
+    }
+    print_table({"DEVICE", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL"}, rows);
+    std::cout << "\n";
+  }
+  std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency, summary->elapsed_seconds);
+  for (const auto& [result, n] : summary->by_result) std::printf("  %-28s %zu\n", result.c_str(), n);
+  std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary->enrollments, summary->enrollments_per_second());
+  if (vm.count("summary-json")) {
+    std::ofstream out(vm["summary-json"].as<std::string>());
+    out << summary_json(*summary).dump(2) << "\n";
+    if (!out) throw Failure("cannot write " + vm["summary-json"].as<std::string>());
+  }
+  if (vm.count("expect")) {
+    const auto want = vm["expect"].as<std::string>();
+    std::size_t bad = 0;
+    for (const auto& o : summary->outcomes) bad += o.result != want;
+    if (bad) throw Failure(std::to_string(bad) + " of " + std::to_string(phones.size()) + " phones did not end " + want);
+  }
+  return 0;
+}
+
+}  // namespace capf::cli

@@ -1,0 +1,52 @@
+// capf: the one executable. This file only dispatches; each command lives in cmd_*.cpp, and
+// cmd_serve.cpp is the one place that wires the concrete pieces together.
+#include <iostream>
+
+#include "capf/util/log.hpp"
+#include "cli.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: capf COMMAND [options]
+
+commands:
+  serve                      run the daemon: CAPF protocol on TLS, admin API
+  ca show [--pem]            the CAPF CA certificate
+  phones import FILE.csv     add/update devices from a BAT-style CSV [--strict]
+  phones list                the inventory
+  phone show NAME            one device, its LSC and certificates
+  phone set NAME ...         one device's CAPF settings (--operation, --auth-mode, ...)
+  sim ...                    the phone-fleet simulator (sim init, sim --server ...)
+
+every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace capf::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "serve") return cmd_serve(args);
+    if (command == "ca") return cmd_ca(args);
+    if (command == "phones") return cmd_phones(args);
+    if (command == "phone") return cmd_phone(args);
+    if (command == "sim") return cmd_sim(args);
+    throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
+  } catch (const UsageError& e) {
+    std::cerr << "capf: " << e.what() << "\n";
+    return 2;
+  } catch (const Failure& e) {
+    std::cerr << "capf: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "capf: " << e.what() << "\n";
+    return 1;
+  }
+}

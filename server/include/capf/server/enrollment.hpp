@@ -1,0 +1,84 @@
+// What the daemon decides and records for a phone during a CAPF session, kept apart from the
+// wire so the flows can be read in one place. Every method may block (signing, synced
+// RocksDB writes) and runs on the worker pool, never on an I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "capf/core/device.hpp"
+#include "capf/crypto/crypto.hpp"
+#include "capf/protocol/messages.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/time.hpp"
+
+namespace capf::server {
+
+/// What the session does after AUTH_RESPONSE.
+struct Decision {
+  enum class Kind {
+    end_no_action,   ///< END_SESSION reason 0 (nothing scheduled, expired)
+    end_unknown,     ///< END_SESSION reason 9
+    end_refused,     ///< END_SESSION reason 7
+    install,         ///< key generation, then store
+    fetch,           ///< FETCH_CERTIFICATE_REQUEST
+    delete_lsc,      ///< DELETE_CERTIFICATE_REQUEST
+  };
+  Kind kind = Kind::end_refused;
+  std::string device;
+  std::vector<KeySpec> key_plan;  ///< install: keys to ask for, in Key Order
+  std::string reason;             ///< for the log (never a secret)
+};
+
+/// Decisions and state transitions of CAPF sessions.
+class EnrollmentService {
+ public:
+  EnrollmentService(store::Store& store, const crypto::CertificateAuthority& ca, crypto::TrustStore capf_trust,
+                    int validity_days, const util::Clock& clock);
+
+  /// Looks the device up, checks its deadline and authenticates the phone by the armed
+  /// Authentication Mode. Records failures (and the lockout) durably. On kinds install/fetch/
+  /// delete the device is claimed for this session until release().
+  Decision authenticate(const protocol::AuthResponse& auth, std::uint32_t session_id);
+
+  /// Issues an LSC for the key the phone returned (SPKI DER, or a PKCS#10 CSR) after checking it
+  /// is the key that was asked for; records the certificate as issued, and any earlier
+  /// undelivered one as stale, in one durable write.
+  Result<crypto::Certificate> issue(const std::string& device, std::span<const std::uint8_t> public_key,
+                                    const KeySpec& requested);
+
+  /// The phone answered STORE_CERTIFICATE_RESPONSE with `reason`.
+  void delivered(const std::string& device, const crypto::Certificate& lsc, std::uint8_t reason);
+  /// The phone answered FETCH_CERTIFICATE_RESPONSE.
+  void fetched(const std::string& device, const std::optional<std::vector<std::uint8_t>>& der, std::uint8_t reason);
+  /// The phone answered DELETE_CERTIFICATE_RESPONSE.
+  void deleted(const std::string& device, std::uint8_t reason);
+  /// The session failed before the operation completed; the operation stays armed.
+  void failed(const std::string& device, const std::string& reason);
+  /// Ends this session's claim on the device.
+  void release(const std::string& device);
+
+ private:
+  Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
+  Result<void> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
+  Result<void> persist(store::Transition t);
+  void audit(store::Transition& t, const std::string& actor, const std::string& action, const std::string& subject,
+             const std::string& detail);
+
+  store::Store& store_;
+  const crypto::CertificateAuthority& ca_;
+  crypto::TrustStore trust_;
+  int validity_days_;
+  const util::Clock& clock_;
+  std::mutex mutex_;
+  std::set<std::string> claimed_;  ///< devices with a session in progress
+};
+
+/// The keys to ask for, in the device's Key Order.
+std::vector<KeySpec> key_plan(const Device& d);
+
+}  // namespace capf::server

@@ -1,0 +1,117 @@
+#include "capf/server/capf_server.hpp"
+
+#include <stdexcept>
+
+#include "capf/crypto/tls.hpp"
+#include "capf/util/log.hpp"
+#include "session.hpp"
+
+namespace capf::server {
+
+namespace asio = net::asio;
+
+namespace {
+auto log() {
+  static auto l = util::logger("capf");
+  return l;
+}
+}  // namespace
+
+std::pair<std::string, unsigned short> parse_host_port(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      throw std::invalid_argument("bad address \"" + text + "\": expected [IPV6]:PORT");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("bad address \"" + text + "\": expected HOST:PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
+    throw std::invalid_argument("bad port in \"" + text + "\": must be 0–65535");
+  return {host, static_cast<unsigned short>(p)};
+}
+
+CapfServer::CapfServer(asio::io_context& io, asio::thread_pool& workers, EnrollmentService& service,
+                       const ServerConfig& config, const std::string& cert_pem, const std::string& key_pem)
+    : io_(io), workers_(workers), service_(service), config_(config), tls_(asio::ssl::context::tls_server) {
+  if (auto r = crypto::configure_server_tls(tls_.native_handle(), cert_pem, key_pem, config.tls_legacy); !r)
+    throw std::runtime_error("TLS setup failed: " + r.error().message);
+}
+
+CapfServer::~CapfServer() = default;
+
+void CapfServer::start() {
+  for (const auto& text : config_.listen) {
+    auto [host, port] = parse_host_port(text);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) throw std::runtime_error("bad listen address \"" + text + "\": " + ec.message());
+    net::tcp::endpoint ep(address, port);
+    auto acceptor = std::make_unique<net::tcp::acceptor>(io_);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);  // dual stack on [::]
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + text + ": " + ec.message());
+    log()->info("CAPF listening on {}", text == "[::]:0" || port == 0
+                                            ? acceptor->local_endpoint().address().to_string() + ":" +
+                                                  std::to_string(acceptor->local_endpoint().port())
+                                            : text);
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+}
+
+void CapfServer::stop() {
+  for (auto& a : acceptors_) {
+    boost::system::error_code ignored;
+    a->close(ignored);
+  }
+}
+
+std::vector<net::tcp::endpoint> CapfServer::endpoints() const {
+  std::vector<net::tcp::endpoint> out;
+  for (const auto& a : acceptors_) {
+    boost::system::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (!ec) out.push_back(ep);
+  }
+  return out;
+}
+
+net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
+  for (;;) {
+    boost::system::error_code ec;
+    net::tcp::socket socket(asio::make_strand(io_));
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors and similar: say so and keep serving the phones already connected.
+      log()->error("accept failed: {}", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (stats_.sessions_open.load() >= config_.max_sessions) {
+      ++stats_.sessions_rejected;
+      socket.close(ec);
+      continue;
+    }
+    socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
+    const auto sid = next_session_id_++;
+    auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
+    auto ex = session->executor();
+    asio::co_spawn(ex, session->run(), asio::detached);
+  }
+}
+
+}  // namespace capf::server

@@ -1,0 +1,205 @@
+#include "session.hpp"
+
+#include "capf/util/log.hpp"
+
+namespace capf::server {
+
+namespace asio = net::asio;
+using protocol::Command;
+using protocol::Reason;
+
+namespace {
+auto log() {
+  static auto l = util::logger("capf");
+  return l;
+}
+
+protocol::WireCurve wire_curve(EcCurve c) {
+  switch (c) {
+    case EcCurve::p256: return protocol::WireCurve::p256;
+    case EcCurve::p384: return protocol::WireCurve::p384;
+    case EcCurve::p521: return protocol::WireCurve::p521;
+  }
+  return protocol::WireCurve::p256;
+}
+}  // namespace
+
+Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_pool& workers,
+                 EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id)
+    : stream_(std::move(socket), tls),
+      watchdog_(stream_),
+      workers_(workers),
+      service_(service),
+      config_(config),
+      stats_(stats),
+      sid_(session_id) {
+  boost::system::error_code ec;
+  auto ep = stream_.lowest_layer().remote_endpoint(ec);
+  peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+net::awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  ++stats_.sessions_open;
+  ++stats_.sessions_started;
+  watchdog_.start(self);
+  std::string error;
+  bool protocol_error = false;
+  try {
+    co_await flow();
+  } catch (const net::ProtocolError& e) {
+    error = std::string("malformed message: ") + e.what();
+    protocol_error = true;
+  } catch (const boost::system::system_error& e) {
+    error = watchdog_.fired() ? "timed out waiting for " + watchdog_.step() : "connection lost: " + e.code().message();
+  } catch (const std::exception& e) {
+    error = std::string("internal error: ") + e.what();
+  }
+  if (!error.empty()) {
+    if (protocol_error) ++stats_.protocol_errors;
+    log()->warn("session={} peer={} device={} ended: {}", sid_, peer_, device_.empty() ? "-" : device_, error);
+    if (!device_.empty()) co_await record_failure(error);
+    if (protocol_error && !ended_) {
+      try {
+        watchdog_.arm(std::chrono::seconds(5), "END_SESSION write");
+        co_await end(Reason::refused);
+      } catch (const std::exception&) {
+        // The peer is gone or broken; nothing more to tell it.
+      }
+    }
+  }
+  if (!device_.empty()) service_.release(device_);
+  if (!watchdog_.fired()) {
+    // Best-effort close_notify; a phone that already hung up makes this fail harmlessly.
+    watchdog_.arm(std::chrono::seconds(3), "TLS shutdown");
+    boost::system::error_code ec;
+    co_await stream_.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  watchdog_.stop();
+  boost::system::error_code ignored;
+  stream_.lowest_layer().close(ignored);
+  --stats_.sessions_open;
+}
+
+net::awaitable<void> Session::send(const protocol::Message& m) {
+  watchdog_.arm(config_.step_timeout, "write of " + protocol::command_name(m.command));
+  co_await net::write_message(stream_, m);
+}
+
+net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono::seconds timeout) {
+  watchdog_.arm(timeout, protocol::command_name(static_cast<std::uint8_t>(expected)));
+  auto m = co_await net::read_message(stream_);
+  if (m.session_id != sid_)
+    throw net::ProtocolError("session id " + std::to_string(m.session_id) + " in " + protocol::command_name(m.command) +
+                             ", expected " + std::to_string(sid_));
+  co_return m;
+}
+
+net::awaitable<void> Session::end(Reason reason) {
+  ended_ = true;
+  co_await send(protocol::build_end_session(reason, sid_));
+}
+
+net::awaitable<void> Session::record_failure(const std::string& reason) {
+  if (failure_recorded_) co_return;
+  failure_recorded_ = true;
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.failed(device_, reason); });
+}
+
+net::awaitable<void> Session::flow() {
+  watchdog_.arm(config_.handshake_timeout, "TLS handshake");
+  co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
+  co_await send(protocol::build(protocol::AuthRequest{}, sid_));
+
+  auto m = co_await receive(Command::auth_response, config_.step_timeout);
+  if (!m.is(Command::auth_response))
+    throw net::ProtocolError("expected AUTH_RESPONSE, got " + protocol::command_name(m.command));
+  auto auth = protocol::parse_auth_response(m);
+  if (!auth) throw net::ProtocolError(auth.error().message);
+
+  auto decision = co_await net::run_blocking(workers_.get_executor(),
+                                             [&] { return service_.authenticate(*auth, sid_); });
+  log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth->device_name,
+              auth->version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
+  switch (decision.kind) {
+    case Decision::Kind::end_no_action: co_await end(Reason::no_action); co_return;
+    case Decision::Kind::end_unknown: co_await end(Reason::unknown_device); co_return;
+    case Decision::Kind::end_refused: co_await end(Reason::refused); co_return;
+    case Decision::Kind::install: device_ = decision.device; co_await install(decision); co_return;
+    case Decision::Kind::fetch: device_ = decision.device; co_await fetch(decision); co_return;
+    case Decision::Kind::delete_lsc: device_ = decision.device; co_await remove(decision); co_return;
+  }
+}
+
+net::awaitable<void> Session::install(const Decision& d) {
+  std::string tried;
+  for (const KeySpec& spec : d.key_plan) {
+    protocol::KeyGenerateRequest req;
+    if (spec.algorithm == KeyAlgorithm::rsa) {
+      req.key_type = protocol::WireKeyType::rsa;
+      req.key_size = static_cast<std::uint16_t>(spec.rsa_bits);
+    } else {
+      req.key_type = protocol::WireKeyType::ec;
+      req.curve = wire_curve(spec.curve);
+    }
+    co_await send(protocol::build(req, sid_));
+    auto m = co_await receive(Command::key_generate_response, config_.step_timeout);
+    // Zero or more REQUEST_IN_PROGRESS while the phone generates its key (§10.3).
+    while (m.is(Command::request_in_progress)) m = co_await receive(Command::key_generate_response, config_.keygen_timeout);
+    if (!m.is(Command::key_generate_response))
+      throw net::ProtocolError("expected KEY_GENERATE_RESPONSE, got " + protocol::command_name(m.command));
+    auto resp = protocol::parse_key_generate_response(m);
+    if (!resp) throw net::ProtocolError(resp.error().message);
+    tried += (tried.empty() ? "" : ", ") + to_string(spec);
+    if (!resp->public_key) continue;  // the phone cannot make this key: try the next in Key Order
+
+    auto lsc = co_await net::run_blocking(workers_.get_executor(),
+                                          [&] { return service_.issue(d.device, *resp->public_key, spec); });
+    if (!lsc) {
+      co_await record_failure(lsc.error().message);
+      co_await end(Reason::refused);
+      co_return;
+    }
+    ++stats_.lscs_issued;
+    co_await send(protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc->to_der()}, sid_));
+    auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
+    if (!stored.is(Command::store_certificate_response))
+      throw net::ProtocolError("expected STORE_CERTIFICATE_RESPONSE, got " + protocol::command_name(stored.command));
+    auto sr = protocol::parse_certificate_response(stored);
+    if (!sr) throw net::ProtocolError(sr.error().message);
+    failure_recorded_ = true;  // delivered() records the outcome either way
+    co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(d.device, *lsc, sr->reason); });
+    log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, d.device, lsc->serial_hex(),
+                to_string(spec), sr->reason == 1 ? "yes" : "no");
+    co_await end(sr->reason == 1 ? Reason::ok : Reason::refused);
+    co_return;
+  }
+  co_await record_failure("phone could not generate a key (asked for " + tried + ")");
+  co_await end(Reason::refused);
+}
+
+net::awaitable<void> Session::fetch(const Decision& d) {
+  co_await send(protocol::build_empty(Command::fetch_certificate_request, sid_));
+  auto m = co_await receive(Command::fetch_certificate_response, config_.step_timeout);
+  if (!m.is(Command::fetch_certificate_response))
+    throw net::ProtocolError("expected FETCH_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
+  auto r = protocol::parse_certificate_response(m);
+  if (!r) throw net::ProtocolError(r.error().message);
+  failure_recorded_ = true;
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, r->certificate_der, r->reason); });
+  co_await end(Reason::no_action);
+}
+
+net::awaitable<void> Session::remove(const Decision& d) {
+  co_await send(protocol::build_empty(Command::delete_certificate_request, sid_));
+  auto m = co_await receive(Command::delete_certificate_response, config_.step_timeout);
+  if (!m.is(Command::delete_certificate_response))
+    throw net::ProtocolError("expected DELETE_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
+  auto r = protocol::parse_certificate_response(m);
+  if (!r) throw net::ProtocolError(r.error().message);
+  failure_recorded_ = true;
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.deleted(d.device, r->reason); });
+  co_await end(r->reason == 1 ? Reason::ok : Reason::refused);
+}
+
+}  // namespace capf::server

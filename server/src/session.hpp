@@ -1,0 +1,45 @@
+// One CAPF session: a TLS connection from one phone, driven by the server (§5 flows).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "capf/net/message_io.hpp"
+#include "capf/server/capf_server.hpp"
+
+namespace capf::server {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(net::tcp::socket socket, net::asio::ssl::context& tls, net::asio::thread_pool& workers,
+          EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id);
+
+  /// Runs the whole session and closes the connection; never throws.
+  net::awaitable<void> run();
+  /// The strand the session runs on.
+  auto executor() { return stream_.get_executor(); }
+
+ private:
+  net::awaitable<void> flow();
+  net::awaitable<void> install(const Decision& d);
+  net::awaitable<void> fetch(const Decision& d);
+  net::awaitable<void> remove(const Decision& d);
+  net::awaitable<protocol::Message> receive(protocol::Command expected, std::chrono::seconds timeout);
+  net::awaitable<void> send(const protocol::Message& m);
+  net::awaitable<void> end(protocol::Reason reason);
+  net::awaitable<void> record_failure(const std::string& reason);
+
+  net::TlsStream stream_;
+  net::Watchdog watchdog_;
+  net::asio::thread_pool& workers_;
+  EnrollmentService& service_;
+  const ServerConfig& config_;
+  ServerStats& stats_;
+  std::uint32_t sid_;
+  std::string peer_;
+  std::string device_;     ///< set once authenticated and claimed
+  bool failure_recorded_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace capf::server

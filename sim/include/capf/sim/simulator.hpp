@@ -1,0 +1,77 @@
+// The phone-fleet simulator: phones with MICs from a simulated manufacturer CA that speak the
+// CAPF protocol to a daemon over TLS, keep their keys and LSCs between runs, and check what
+// they are given.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capf/core/vocabulary.hpp"
+#include "capf/crypto/crypto.hpp"
+#include "capf/util/result.hpp"
+
+namespace capf::sim {
+
+/// How one simulated phone behaves.
+struct PhoneProfile {
+  std::string name;
+  AuthMode auth_mode = AuthMode::null_string;  ///< what the phone's configuration says
+  std::string auth_string;                     ///< what the user typed on the phone
+  bool jabber = false;     ///< VERSION 2, no PASSWORD, no REQUEST_IN_PROGRESS
+  bool ec_capable = true;  ///< false: answers an EC key request with no key
+};
+
+/// What a phone keeps in flash, persisted in the state directory.
+struct PhoneFlash {
+  std::string mic_pem, mic_key_pem;
+  std::string lsc_pem, lsc_key_pem;
+};
+
+/// The result of one phone's session.
+struct Outcome {
+  std::string device;
+  std::string result;   ///< installed, deleted, fetched, no-action, refused, unknown-device, bad-certificate, error
+  int reason = -1;      ///< END_SESSION reason, -1 when the session broke
+  std::string detail;   ///< error text or the key type installed
+  std::string lsc_serial;
+  double seconds = 0;
+};
+
+/// Totals of a run.
+struct Summary {
+  std::vector<Outcome> outcomes;
+  double elapsed_seconds = 0;
+  std::map<std::string, std::size_t> by_result;  ///< "installed" → n, "refused (reason 7)" → n
+  std::size_t enrollments = 0;                   ///< LSCs installed and verified
+  double enrollments_per_second() const { return elapsed_seconds > 0 ? enrollments / elapsed_seconds : 0; }
+};
+
+/// Run settings.
+struct SimOptions {
+  std::string server_host = "127.0.0.1";
+  unsigned short server_port = 3804;
+  std::string ca_pem;        ///< the CAPF CA the phones trust (their ITL's CAPF entry)
+  std::string state_dir;     ///< manufacturer CA and per-phone flash
+  std::size_t concurrency = 64;
+  unsigned key_threads = 2;  ///< threads generating phone keys
+  crypto::RsaDigestForm rsa_form = crypto::RsaDigestForm::bare_digest;
+  double timeout_seconds = 60;  ///< per phone session
+};
+
+/// Creates (or loads) the simulated manufacturer CA in `state_dir`; returns its PEM path.
+Result<std::string> init_manufacturer_ca(const std::string& state_dir);
+
+/// Runs every phone once, `concurrency` at a time, and summarises.
+Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProfile>& phones);
+
+/// Loads and saves one phone's flash in the state directory (creating a MIC on first use).
+Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device);
+Result<void> save_flash(const std::string& state_dir, const std::string& device, const PhoneFlash& flash);
+
+/// Phone names for --phones N: SEP + 12 hex digits counting up from `first_mac`.
+std::vector<std::string> generated_names(std::size_t count, std::uint64_t first_mac);
+
+}  // namespace capf::sim

@@ -1,0 +1,86 @@
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+#include "capf/crypto/tls.hpp"
+#include "phone.hpp"
+
+namespace capf::sim {
+
+namespace asio = net::asio;
+
+namespace {
+
+/// One of `concurrency` workers: takes the next phone until none are left.
+net::awaitable<void> worker(const FleetContext& ctx, const std::vector<PhoneProfile>& phones, std::atomic<std::size_t>& next,
+                            std::vector<Outcome>& outcomes) {
+  for (;;) {
+    const std::size_t i = next++;
+    if (i >= phones.size()) co_return;
+    const auto& phone = phones[i];
+    const auto& state_dir = ctx.options.state_dir;
+    auto flash = co_await net::run_blocking(ctx.key_pool.get_executor(), [&] { return load_flash(state_dir, phone.name); });
+    if (!flash) {
+      outcomes[i] = Outcome{phone.name, "error", -1, "phone state: " + flash.error().message, "", 0};
+      continue;
+    }
+    PhoneFlash before = *flash;
+    outcomes[i] = co_await run_phone(ctx, phone, *flash);
+    if (flash->lsc_pem != before.lsc_pem) {
+      auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(), [&] { return save_flash(state_dir, phone.name, *flash); });
+      if (!saved) outcomes[i].detail += " (state not saved: " + saved.error().message + ")";
+    }
+  }
+}
+
+}  // namespace
+
+Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProfile>& phones) {
+  auto ca_certs = crypto::Certificate::all_from_pem(options.ca_pem);
+  if (!ca_certs || ca_certs->empty()) return make_error(Errc::invalid_argument, "--ca holds no certificate");
+  crypto::TrustStore trust;
+  for (const auto& c : *ca_certs) trust.add(c);
+  if (auto r = init_manufacturer_ca(options.state_dir); !r) return r.error();
+
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  if (auto r = crypto::configure_client_tls(tls.native_handle(), options.ca_pem, crypto::TlsLegacy::no); !r) return r.error();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options.server_host, ec);
+  std::vector<net::tcp::endpoint> server;
+  if (!ec) {
+    server.emplace_back(address, options.server_port);
+  } else {
+    net::tcp::resolver resolver(io);
+    auto results = resolver.resolve(options.server_host, std::to_string(options.server_port), ec);
+    if (ec) return make_error(Errc::unavailable, "cannot resolve " + options.server_host + ": " + ec.message());
+    for (const auto& r : results) server.push_back(r.endpoint());
+  }
+
+  asio::thread_pool key_pool(options.key_threads ? options.key_threads : 1);
+  FleetContext ctx{options, tls, key_pool, trust, server};
+  std::vector<Outcome> outcomes(phones.size());
+  std::atomic<std::size_t> next{0};
+  const auto started = std::chrono::steady_clock::now();
+  const std::size_t workers = std::max<std::size_t>(1, std::min(options.concurrency, phones.size()));
+  for (std::size_t w = 0; w < workers; ++w)
+    asio::co_spawn(asio::make_strand(io), worker(ctx, phones, next, outcomes), asio::detached);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) threads.emplace_back([&io] { io.run(); });
+  for (auto& t : threads) t.join();
+  key_pool.join();
+
+  Summary s;
+  s.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& o : outcomes) {
+    std::string key = o.result;
+    if (o.result == "refused" || o.result == "unknown-device" || o.result == "no-action")
+      key += " (reason " + std::to_string(o.reason) + ")";
+    ++s.by_result[key];
+    if (o.result == "installed") ++s.enrollments;
+  }
+  s.outcomes = std::move(outcomes);
+  return s;
+}
+
+}  // namespace capf::sim

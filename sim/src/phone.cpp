@@ -1,0 +1,188 @@
+#include "phone.hpp"
+
+#include <chrono>
+
+#include "capf/protocol/messages.hpp"
+
+namespace capf::sim {
+
+namespace asio = net::asio;
+using protocol::Command;
+
+namespace {
+
+/// The certificate and key the phone signs with, per its configured Authentication Mode.
+struct Credential {
+  std::string cert_pem, key_pem;
+};
+
+std::optional<Credential> pick_credential(const PhoneProfile& p, const PhoneFlash& f) {
+  const bool has_lsc = !f.lsc_pem.empty(), has_mic = !f.mic_pem.empty();
+  if (p.auth_mode == AuthMode::existing_cert_lsc) {
+    if (has_lsc) return Credential{f.lsc_pem, f.lsc_key_pem};
+    if (has_mic) return Credential{f.mic_pem, f.mic_key_pem};
+  } else if (p.auth_mode == AuthMode::existing_cert_mic) {
+    if (has_mic) return Credential{f.mic_pem, f.mic_key_pem};
+    if (has_lsc) return Credential{f.lsc_pem, f.lsc_key_pem};
+  }
+  return std::nullopt;
+}
+
+Result<protocol::AuthResponse> build_auth(const PhoneProfile& p, const PhoneFlash& f, crypto::RsaDigestForm form) {
+  protocol::AuthResponse a;
+  a.version = p.jabber ? 2 : 3;
+  a.device_name = p.name;
+  a.reason = 1;
+  if (!p.jabber) a.password = p.auth_mode == AuthMode::auth_string ? p.auth_string : "";
+  if (auto cred = pick_credential(p, f)) {
+    auto cert = crypto::Certificate::from_pem(cred->cert_pem);
+    if (!cert) return cert.error();
+    auto key = crypto::PrivateKey::from_pem(cred->key_pem);
+    if (!key) return key.error();
+    auto der = cert->to_der();
+    std::vector<std::uint8_t> data(p.name.begin(), p.name.end());
+    data.push_back(0);
+    data.insert(data.end(), der.begin(), der.end());
+    auto sha1 = crypto::sign_capf(*key, data, crypto::CapfHash::sha1, form);
+    if (!sha1) return sha1.error();
+    auto sha512 = crypto::sign_capf(*key, data, crypto::CapfHash::sha512, form);
+    if (!sha512) return sha512.error();
+    a.certificate_der = der;
+    a.signed_data = *sha1;
+    a.sha2_signed = protocol::Sha2Signature{protocol::WireHash::sha512, *sha512};
+  }
+  return a;
+}
+
+KeySpec spec_of(const protocol::KeyGenerateRequest& r) {
+  if (r.key_type == protocol::WireKeyType::rsa) return {KeyAlgorithm::rsa, r.key_size, EcCurve::p256};
+  EcCurve c = r.curve == protocol::WireCurve::p384 ? EcCurve::p384
+              : r.curve == protocol::WireCurve::p521 ? EcCurve::p521
+                                                      : EcCurve::p256;
+  return {KeyAlgorithm::ec, 0, c};
+}
+
+std::string result_of_end(int reason) {
+  switch (reason) {
+    case 0: return "no-action";
+    case 1: return "ok";
+    case 7: return "refused";
+    case 9: return "unknown-device";
+    default: return "reason-" + std::to_string(reason);
+  }
+}
+
+}  // namespace
+
+net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& phone, PhoneFlash& flash) {
+  Outcome out;
+  out.device = phone.name;
+  const auto started = std::chrono::steady_clock::now();
+  auto ex = co_await asio::this_coro::executor;
+  net::TlsStream stream(ex, ctx.tls);
+  auto watchdog = std::make_shared<net::Watchdog>(stream);
+  watchdog->start(watchdog);
+  watchdog->arm(std::chrono::milliseconds(static_cast<long>(ctx.options.timeout_seconds * 1000)), "phone session");
+  std::optional<crypto::PrivateKey> pending_key;
+  bool stored = false, deleted = false, fetched = false;
+  try {
+    co_await asio::async_connect(stream.lowest_layer(), ctx.server, asio::use_awaitable);
+    stream.lowest_layer().set_option(net::tcp::no_delay(true));
+    co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+    auto first = co_await net::read_message(stream);
+    if (!first.is(Command::auth_request)) throw net::ProtocolError("expected AUTH_REQUEST, got " + protocol::command_name(first.command));
+    const auto sid = first.session_id;
+    auto auth = build_auth(phone, flash, ctx.options.rsa_form);
+    if (!auth) throw std::runtime_error(auth.error().message);
+    co_await net::write_message(stream, protocol::build(*auth, sid));
+
+    for (;;) {
+      auto m = co_await net::read_message(stream);
+      if (m.is(Command::end_session)) {
+        auto reason = protocol::parse_end_session(m);
+        out.reason = reason ? static_cast<int>(*reason) : -1;
+        break;
+      }
+      if (m.is(Command::key_generate_request)) {
+        auto req = protocol::parse_key_generate_request(m);
+        if (!req) throw net::ProtocolError(req.error().message);
+        const KeySpec spec = spec_of(*req);
+        if (spec.algorithm == KeyAlgorithm::ec && !phone.ec_capable) {
+          co_await net::write_message(stream, protocol::build(protocol::KeyGenerateResponse{std::nullopt, 7}, sid));
+          continue;
+        }
+        // Real phones announce RSA key generation, which takes them a while; Jabber does not.
+        if (spec.algorithm == KeyAlgorithm::rsa && !phone.jabber)
+          co_await net::write_message(stream, protocol::build_empty(Command::request_in_progress, sid));
+        auto key = co_await net::run_blocking(ctx.key_pool.get_executor(), [spec] { return crypto::PrivateKey::generate(spec); });
+        if (!key) throw std::runtime_error("key generation failed: " + key.error().message);
+        co_await net::write_message(stream, protocol::build(protocol::KeyGenerateResponse{key->public_key_der(), std::nullopt}, sid));
+        out.detail = to_string(key->spec());
+        pending_key = std::move(*key);
+      } else if (m.is(Command::sign_certificate_request)) {
+        std::optional<std::vector<std::uint8_t>> csr;
+        if (pending_key) {
+          auto made = crypto::make_csr(*pending_key, phone.name);
+          if (made) csr = *made;
+        }
+        co_await net::write_message(stream, protocol::build(protocol::SignResponse{csr ? std::uint8_t{1} : std::uint8_t{7}, csr}, sid));
+      } else if (m.is(Command::store_certificate_request)) {
+        auto req = protocol::parse_store_certificate_request(m);
+        if (!req) throw net::ProtocolError(req.error().message);
+        auto cert = crypto::Certificate::from_der(req->certificate_der);
+        std::string problem;
+        if (!cert) problem = "certificate does not parse: " + cert.error().message;
+        else if (!pending_key) problem = "certificate offered without a key generated in this session";
+        else if (cert->public_key_der() != pending_key->public_key_der()) problem = "certificate is not for the key this phone generated";
+        else if (auto v = ctx.capf_trust.verify(*cert, util::now()); !v) problem = v.error().message;
+        else if (cert->subject_cn() != phone.name) problem = "certificate CN=" + cert->subject_cn() + " is not this phone";
+        if (problem.empty()) {
+          flash.lsc_pem = cert->to_pem();
+          flash.lsc_key_pem = pending_key->to_pem();
+          out.lsc_serial = cert->serial_hex();
+          stored = true;
+        } else {
+          out.result = "bad-certificate";
+          out.detail = problem;
+        }
+        co_await net::write_message(stream, protocol::build_store_response({problem.empty() ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid));
+      } else if (m.is(Command::fetch_certificate_request)) {
+        protocol::CertificateResponse r{7, std::nullopt};
+        if (!flash.lsc_pem.empty()) {
+          auto cert = crypto::Certificate::from_pem(flash.lsc_pem);
+          if (cert) r = {1, cert->to_der()};
+        }
+        fetched = r.reason == 1;
+        co_await net::write_message(stream, protocol::build_fetch_response(r, sid));
+      } else if (m.is(Command::delete_certificate_request)) {
+        const bool had = !flash.lsc_pem.empty();
+        flash.lsc_pem.clear();
+        flash.lsc_key_pem.clear();
+        deleted = had;
+        co_await net::write_message(stream, protocol::build_delete_response({had ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid));
+      } else {
+        // §5.8: anything else ends the session from the phone's side.
+        throw net::ProtocolError("unexpected " + protocol::command_name(m.command));
+      }
+    }
+    if (out.result.empty()) {
+      if (out.reason == 1 && stored) out.result = "installed";
+      else if (out.reason == 1 && deleted) out.result = "deleted";
+      else if (out.reason == 0 && fetched) out.result = "fetched";
+      else out.result = result_of_end(out.reason);
+    }
+    boost::system::error_code ec;
+    watchdog->arm(std::chrono::seconds(3), "TLS shutdown");
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  } catch (const std::exception& e) {
+    out.result = "error";
+    out.detail = watchdog->fired() ? "timed out" : e.what();
+  }
+  watchdog->stop();
+  boost::system::error_code ignored;
+  stream.lowest_layer().close(ignored);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  co_return out;
+}
+
+}  // namespace capf::sim
