@@ -1,1 +1,305 @@
-// placeholder; implementation in progress
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+#include "capf/util/files.hpp"
+#include "capf/util/log.hpp"
+#include "store_impl.hpp"
+
+namespace capf::store {
+
+namespace {
+
+// Sequence numbers are reserved in blocks so that a restart can start above every number any
+// earlier process handed out, with one extra synced write per block instead of per audit
+// entry. Recovering only from the last audit key is not enough: keys sort by time first, so
+// after the clock steps back the last key need not hold the highest sequence.
+constexpr std::uint64_t kAuditReserveBlock = 4096;
+
+rocksdb::DBOptions db_options() {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.IncreaseParallelism(2);
+  // A fleet store holds tens of thousands of small records; a bounded descriptor count keeps
+  // the daemon well under the usual ulimit alongside its sockets.
+  o.max_open_files = 256;
+  // Rarely written families (meta) would otherwise keep old WAL files alive indefinitely.
+  o.max_total_wal_size = 64ull << 20;
+  o.keep_log_file_num = 4;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions cf_options(Cf c, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  // Values are small and writes are many and synced; small memtables keep memory modest and
+  // flushes short.
+  o.write_buffer_size = 4ull << 20;
+  o.max_write_buffer_number = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  // Point lookups by name or serial dominate these two; the others are scanned.
+  if (c == Cf::devices || c == Cf::certificates) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+// RocksDB reports a held LOCK file as a plain IOError; these are the texts of the two cases
+// (another process holds the fcntl lock, or this process already opened the path).
+bool is_lock_conflict(const rocksdb::Status& s) {
+  if (!s.IsIOError()) return false;
+  const std::string m = s.ToString();
+  return m.find("While lock file") != std::string::npos || m.find("lock hold by current process") != std::string::npos;
+}
+
+Result<std::optional<std::uint64_t>> read_meta_number(const Store::Impl& impl, std::string_view key) {
+  std::string raw;
+  auto s = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::meta), key, &raw);
+  if (s.IsNotFound()) return std::optional<std::uint64_t>{};
+  if (!s.ok()) return status_error(impl.path, "reading meta " + std::string(key), s);
+  auto text = decode_meta(raw);
+  if (!text) return decode_error(impl.path, Cf::meta, key, text.error());
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc() || end != text->data() + text->size())
+    return make_error(Errc::io,
+                      "store at " + impl.path + ": meta " + std::string(key) + " is not a number: \"" + *text + "\"");
+  return std::optional<std::uint64_t>{n};
+}
+
+Result<void> check_schema(Store::Impl& impl) {
+  std::string raw;
+  auto s = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::meta), kMetaSchemaVersion, &raw);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    s = impl.db->Put(w, impl.handle(Cf::meta), kMetaSchemaVersion, encode_meta(std::to_string(kSchemaVersion)));
+    if (!s.ok()) return status_error(impl.path, "writing schema_version", s);
+    return ok();
+  }
+  if (!s.ok()) return status_error(impl.path, "reading schema_version", s);
+  // A newer build may also have changed the envelope, so its version byte alone is enough to
+  // refuse; the number inside is only read when the envelope is one this build knows.
+  std::uint64_t version = raw.empty() ? 0 : static_cast<std::uint8_t>(raw.front());
+  if (version >= 1 && version <= kSchemaVersion) {
+    auto n = read_meta_number(impl, kMetaSchemaVersion);
+    if (!n) return n.error();
+    version = n->value_or(0);
+  }
+  if (version > kSchemaVersion)
+    return make_error(Errc::io, "store at " + impl.path + " has schema version " + std::to_string(version) +
+                                    "; this build understands up to " + std::to_string(kSchemaVersion));
+  if (version == 0) return make_error(Errc::io, "store at " + impl.path + " has an unreadable schema_version");
+  return ok();
+}
+
+Result<void> recover_audit_sequence(Store::Impl& impl) {
+  std::uint64_t next = 1;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::audit)));
+  it->SeekToLast();
+  if (it->Valid()) next = audit_key_seq(it->key().ToStringView()) + 1;
+  if (!it->status().ok()) return status_error(impl.path, "reading the last audit entry", it->status());
+  auto reserved = read_meta_number(impl, kMetaAuditReserved);
+  if (!reserved) return reserved.error();
+  next = std::max(next, reserved->value_or(0));
+  impl.next_audit_seq = next;
+  impl.audit_reserved = next;  // nothing reserved by this process yet
+  return ok();
+}
+
+// Hands out `n` consecutive sequence numbers that no process has used or will use.
+Result<std::uint64_t> take_audit_sequence(Store::Impl& impl, std::uint64_t n) {
+  const std::uint64_t first = impl.next_audit_seq.fetch_add(n);
+  const std::uint64_t end = first + n;
+  if (end <= impl.audit_reserved.load()) return first;
+  std::lock_guard lock(impl.reserve_mutex);
+  if (end <= impl.audit_reserved.load()) return first;
+  const std::uint64_t limit = end + kAuditReserveBlock;
+  rocksdb::WriteOptions w;
+  w.sync = true;  // the reservation must outlive any entry that uses it, synced or not
+  auto s = impl.db->Put(w, impl.handle(Cf::meta), kMetaAuditReserved, encode_meta(std::to_string(limit)));
+  if (!s.ok()) return status_error(impl.path, "reserving audit sequence numbers", s);
+  impl.audit_reserved = limit;
+  return first;
+}
+
+Result<void> validate(const Transition& t) {
+  auto bad = [](std::string what) { return make_error(Errc::invalid_argument, std::move(what)); };
+  for (const auto& d : t.put_devices)
+    if (d.name.empty()) return bad("device with an empty name");
+  for (const auto& name : t.delete_devices)
+    if (name.empty()) return bad("delete of a device with an empty name");
+  for (const auto& c : t.put_certificates) {
+    if (c.serial.empty()) return bad("certificate with an empty serial");
+    if (c.device.empty() || c.device.find('\0') != std::string::npos)
+      return bad("certificate " + c.serial + " has an empty or invalid device name");
+  }
+  for (const auto& [key, value] : t.put_meta)
+    if (key.empty() || key == kMetaSchemaVersion || key == kMetaAuditReserved)
+      return bad("meta key \"" + key + "\" is empty or reserved for the store");
+  return ok();
+}
+
+// One WriteBatch that remembers its first failure, so apply() reads as a list of writes.
+class Batch {
+ public:
+  explicit Batch(Store::Impl& impl) : impl_(impl) {}
+
+  void put(Cf c, std::string_view key, std::string_view value) { keep(batch_.Put(impl_.handle(c), key, value)); }
+  void del(Cf c, std::string_view key) { keep(batch_.Delete(impl_.handle(c), key)); }
+
+  Result<void> write(Sync sync) {
+    if (!status_.ok()) return status_error(impl_.path, "building a write", status_);
+    rocksdb::WriteOptions w;
+    w.sync = sync == Sync::yes;
+    auto s = impl_.db->Write(w, &batch_);
+    if (!s.ok()) return status_error(impl_.path, "writing a transition", s);
+    return ok();
+  }
+
+ private:
+  void keep(rocksdb::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+
+  Store::Impl& impl_;
+  rocksdb::WriteBatch batch_;
+  rocksdb::Status status_;
+};
+
+}  // namespace
+
+std::string audit_key(std::int64_t time, std::uint64_t seq) {
+  // Negative times would sort after every positive one as unsigned bytes; the key only
+  // orders entries, the value keeps the true time.
+  const auto t = static_cast<std::uint64_t>(std::max<std::int64_t>(time, 0));
+  std::string key(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    key[i] = static_cast<char>(t >> (56 - 8 * i));
+    key[8 + i] = static_cast<char>(seq >> (56 - 8 * i));
+  }
+  return key;
+}
+
+std::uint64_t audit_key_seq(std::string_view key) {
+  if (key.size() != 16) return 0;
+  std::uint64_t seq = 0;
+  for (int i = 8; i < 16; ++i) seq = (seq << 8) | static_cast<std::uint8_t>(key[i]);
+  return seq;
+}
+
+std::string device_index_key(std::string_view device, std::string_view serial) {
+  std::string key(device);
+  key.push_back('\0');
+  key.append(serial);
+  return key;
+}
+
+std::string printable_key(std::string_view key) {
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (printable) return std::string(key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (unsigned char c : key) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+Error status_error(const std::string& path, std::string_view doing, const rocksdb::Status& s) {
+  return make_error(Errc::io, "store at " + path + ": " + std::string(doing) + ": " + s.ToString());
+}
+
+Error decode_error(const std::string& path, Cf c, std::string_view key, const Error& e) {
+  return make_error(
+      Errc::io, "store at " + path + ": cannot decode " + cf_name(c) + "[" + printable_key(key) + "]: " + e.message);
+}
+
+void Store::Impl::close() {
+  if (!db) return;
+  for (auto*& h : cf) {
+    if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    h = nullptr;
+  }
+  // Close() reports what the destructor would swallow (e.g. a failed final WAL sync).
+  auto s = db->Close();
+  if (!s.ok()) util::logger("store")->warn("close failed path={} error={}", path, s.ToString());
+  db.reset();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  // The store holds authentication strings, so its directory is private to the daemon user.
+  if (auto made = util::make_dirs(path, 0700); !made) return made.error();
+
+  auto cache = rocksdb::NewLRUCache(32ull << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::size_t i = 0; i < kCfNames.size(); ++i)
+    descriptors.emplace_back(std::string(kCfNames[i]), cf_options(static_cast<Cf>(i), cache));
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options(), path, descriptors, &handles, &raw);
+  if (!s.ok()) {
+    if (is_lock_conflict(s))
+      return make_error(Errc::io, "store at " + path + " is in use by another process (is `capf serve` running?)");
+    return status_error(path, "cannot open", s);
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->db.reset(raw);
+  std::copy(handles.begin(), handles.end(), impl->cf.begin());
+  if (auto r = check_schema(*impl); !r) return r.error();
+  if (auto r = recover_audit_sequence(*impl); !r) return r.error();
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() = default;
+
+const std::string& Store::path() const {
+  return impl_->path;
+}
+
+Result<void> Store::apply(const Transition& t, Sync sync) {
+  if (auto v = validate(t); !v) return v;
+  Impl& impl = *impl_;
+  Batch batch(impl);
+
+  for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
+  for (const auto& d : t.put_devices) batch.put(Cf::devices, d.name, encode_device(d));
+
+  for (const auto& c : t.put_certificates) {
+    // A record moved to another device must leave its old index entry; certificates_of also
+    // skips stale entries, so a lost race here costs a dead key, not a wrong answer.
+    std::string old;
+    auto got = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certificates), c.serial, &old);
+    if (!got.ok() && !got.IsNotFound()) return status_error(impl.path, "reading certificate " + c.serial, got);
+    if (got.ok()) {
+      auto prev = decode_certificate(old);
+      if (prev && prev->device != c.device) batch.del(Cf::certs_by_device, device_index_key(prev->device, c.serial));
+    }
+    batch.put(Cf::certificates, c.serial, encode_certificate(c));
+    batch.put(Cf::certs_by_device, device_index_key(c.device, c.serial), "");
+  }
+
+  if (!t.audit.empty()) {
+    auto first = take_audit_sequence(impl, t.audit.size());
+    if (!first) return first.error();
+    for (std::size_t i = 0; i < t.audit.size(); ++i)
+      batch.put(Cf::audit, audit_key(t.audit[i].time, *first + i), encode_audit(t.audit[i]));
+  }
+
+  for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
+  return batch.write(sync);
+}
+
+}  // namespace capf::store

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "capf/core/device.hpp"
@@ -15,13 +17,16 @@
 
 namespace capf::store {
 
-/// Everything one state change writes, applied atomically and durably.
+/// Everything one state change writes, applied atomically and durably. Device deletes are
+/// applied before device puts, so a name in both ends up present. Deleting a device keeps its
+/// certificates. Audit entries get a store-assigned sequence, so equal times keep their order.
 struct Transition {
   std::vector<Device> put_devices;
   std::vector<std::string> delete_devices;
   std::vector<CertificateRecord> put_certificates;
   std::vector<AuditEntry> audit;
-  /// Metadata keys to set (e.g. "session_counter").
+  /// Metadata keys to set (e.g. "session_counter"); the store's own keys ("schema_version",
+  /// "audit_sequence_reserved") are refused.
   std::vector<std::pair<std::string, std::string>> put_meta;
 };
 
@@ -33,25 +38,38 @@ inline constexpr std::uint8_t kSchemaVersion = 1;
 
 class Store {
  public:
-  /// Opens (creating if needed) the database at `path`. Fails with a clear message when
-  /// another process holds it or its schema version is newer than this build understands.
+  /// Opens (creating if needed, the directory with mode 0700) the database at `path`; one
+  /// process at a time. Fails with Errc::io and a clear message when another process holds
+  /// it or its schema version is newer than this build understands.
   static Result<std::unique_ptr<Store>> open(const std::string& path);
   ~Store();
 
-  /// Applies a transition as one WriteBatch.
+  /// Applies a transition as one WriteBatch; `Sync::yes` returns only once it is on disk.
+  /// Safe to call from many threads at once. An empty device name or serial, a certificate
+  /// whose device name is empty or holds a NUL byte, or a reserved meta key is refused with
+  /// Errc::invalid_argument, and nothing is written.
   Result<void> apply(const Transition& t, Sync sync = Sync::yes);
 
+  /// The device called `name`, or nullopt when there is none.
   Result<std::optional<Device>> get_device(const std::string& name) const;
   /// Calls `fn` for every device in name order; stop early by returning false.
   Result<void> for_each_device(const std::function<bool(const Device&)>& fn) const;
+  /// Number of devices (a full key scan; not for hot paths).
   Result<std::size_t> count_devices() const;
 
+  /// The certificate with this serial, or nullopt when there is none.
   Result<std::optional<CertificateRecord>> get_certificate(const std::string& serial) const;
+  /// Calls `fn` for every certificate in serial order; stop early by returning false.
   Result<void> for_each_certificate(const std::function<bool(const CertificateRecord&)>& fn) const;
+  /// Every certificate ever issued to `device` (including deleted devices), in serial order,
+  /// read through the certs_by_device index.
+  Result<std::vector<CertificateRecord>> certificates_of(const std::string& device) const;
 
-  /// Audit entries, oldest first; `limit` 0 means all.
+  /// Audit entries, oldest first; with `limit` > 0, only the newest `limit` of them (still
+  /// oldest first, like `tail`); 0 means all.
   Result<std::vector<AuditEntry>> list_audit(std::size_t limit = 0) const;
 
+  /// A metadata value, or nullopt when the key was never set.
   Result<std::optional<std::string>> get_meta(const std::string& key) const;
 
   /// Path the store was opened at.
@@ -64,12 +82,18 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Value encoding (JSON behind a schema-version byte), exposed for tests and tools.
+/// Value encoding (JSON behind a schema-version byte), exposed for tests and tools. Enums are
+/// stored by their display text. Decoding fails with Errc::io on an unknown version byte,
+/// malformed JSON, or a missing or mistyped field. Invalid UTF-8 in a text field is stored
+/// as U+FFFD, since JSON cannot carry it.
 std::string encode_device(const Device& d);
 Result<Device> decode_device(std::string_view bytes);
 std::string encode_certificate(const CertificateRecord& c);
 Result<CertificateRecord> decode_certificate(std::string_view bytes);
 std::string encode_audit(const AuditEntry& a);
 Result<AuditEntry> decode_audit(std::string_view bytes);
+/// A metadata value (a string) in the same envelope.
+std::string encode_meta(std::string_view value);
+Result<std::string> decode_meta(std::string_view bytes);
 
 }  // namespace capf::store

@@ -1,0 +1,119 @@
+#include <rocksdb/snapshot.h>
+
+#include <algorithm>
+
+#include "store_impl.hpp"
+
+namespace capf::store {
+
+namespace {
+
+template <class T>
+using Decoder = Result<T> (*)(std::string_view);
+
+template <class T>
+Result<std::optional<T>> get_value(const Store::Impl& impl, const rocksdb::ReadOptions& ro, Cf c, std::string_view key,
+                                   Decoder<T> decode) {
+  std::string raw;
+  auto s = impl.db->Get(ro, impl.handle(c), key, &raw);
+  if (s.IsNotFound()) return std::optional<T>{};
+  if (!s.ok()) return status_error(impl.path, "reading " + cf_name(c) + "[" + printable_key(key) + "]", s);
+  auto value = decode(raw);
+  if (!value) return decode_error(impl.path, c, key, value.error());
+  return std::optional<T>{std::move(*value)};
+}
+
+template <class T>
+Result<void> scan(const Store::Impl& impl, Cf c, Decoder<T> decode, const std::function<bool(const T&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(c)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto value = decode(it->value().ToStringView());
+    if (!value) return decode_error(impl.path, c, it->key().ToStringView(), value.error());
+    if (!fn(*value)) break;
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning " + cf_name(c), it->status());
+  return ok();
+}
+
+}  // namespace
+
+Result<std::optional<Device>> Store::get_device(const std::string& name) const {
+  return get_value<Device>(*impl_, rocksdb::ReadOptions(), Cf::devices, name, &decode_device);
+}
+
+Result<void> Store::for_each_device(const std::function<bool(const Device&)>& fn) const {
+  return scan<Device>(*impl_, Cf::devices, &decode_device, fn);
+}
+
+Result<std::size_t> Store::count_devices() const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a full scan would evict the records that lookups need
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(Cf::devices)));
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  if (!it->status().ok()) return status_error(impl_->path, "counting devices", it->status());
+  return n;
+}
+
+Result<std::optional<CertificateRecord>> Store::get_certificate(const std::string& serial) const {
+  return get_value<CertificateRecord>(*impl_, rocksdb::ReadOptions(), Cf::certificates, serial, &decode_certificate);
+}
+
+Result<void> Store::for_each_certificate(const std::function<bool(const CertificateRecord&)>& fn) const {
+  return scan<CertificateRecord>(*impl_, Cf::certificates, &decode_certificate, fn);
+}
+
+Result<std::vector<CertificateRecord>> Store::certificates_of(const std::string& device) const {
+  const Impl& impl = *impl_;
+  // Index and records are read at one snapshot so a concurrent apply() cannot show an index
+  // entry without its record.
+  rocksdb::ManagedSnapshot snapshot(impl.db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+
+  const std::string prefix = device_index_key(device, "");
+  std::vector<CertificateRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.handle(Cf::certs_by_device)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string serial = it->key().ToString().substr(prefix.size());
+    auto record = get_value<CertificateRecord>(impl, ro, Cf::certificates, serial, &decode_certificate);
+    if (!record) return record.error();
+    if (!*record)
+      return make_error(Errc::io, "store at " + impl.path + ": certs_by_device[" +
+                                      printable_key(it->key().ToStringView()) + "] points at missing certificate " +
+                                      serial);
+    // An entry left behind when a record moved to another device is stale, not an answer.
+    if ((*record)->device == device) out.push_back(std::move(**record));
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning certs_by_device", it->status());
+  return out;
+}
+
+Result<std::vector<AuditEntry>> Store::list_audit(std::size_t limit) const {
+  const Impl& impl = *impl_;
+  std::vector<AuditEntry> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::audit)));
+  auto take = [&]() -> Result<void> {
+    auto entry = decode_audit(it->value().ToStringView());
+    if (!entry) return decode_error(impl.path, Cf::audit, it->key().ToStringView(), entry.error());
+    out.push_back(std::move(*entry));
+    return ok();
+  };
+  if (limit == 0) {
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (auto r = take(); !r) return r.error();
+  } else {
+    // Walk back from the newest so a long trail costs only `limit` reads.
+    for (it->SeekToLast(); it->Valid() && out.size() < limit; it->Prev())
+      if (auto r = take(); !r) return r.error();
+    std::reverse(out.begin(), out.end());
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning audit", it->status());
+  return out;
+}
+
+Result<std::optional<std::string>> Store::get_meta(const std::string& key) const {
+  return get_value<std::string>(*impl_, rocksdb::ReadOptions(), Cf::meta, key, &decode_meta);
+}
+
+}  // namespace capf::store

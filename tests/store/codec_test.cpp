@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include "capf/store/store.hpp"
+#include "store_test_util.hpp"
+
+namespace capf::store {
+namespace {
+
+using testing::expect_same;
+using testing::full_audit;
+using testing::full_certificate;
+using testing::full_device;
+
+// The envelope a stored value would have if it carried `json` at schema version `version`.
+std::string sealed(std::uint8_t version, const std::string& json) {
+  return std::string(1, static_cast<char>(version)) + json;
+}
+
+TEST(StoreCodec, DeviceRoundTripsEveryField) {
+  const Device d = full_device("SEP001122334455");
+  const std::string bytes = encode_device(d);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(static_cast<std::uint8_t>(bytes[0]), kSchemaVersion);
+  auto back = decode_device(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same(*back, d);
+}
+
+TEST(StoreCodec, DeviceWithoutCompletesByStaysAbsent) {
+  Device d = full_device("SEP001122334455");
+  d.completes_by.reset();
+  auto back = decode_device(encode_device(d));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_FALSE(back->completes_by.has_value());
+  expect_same(*back, d);
+}
+
+TEST(StoreCodec, DefaultDeviceRoundTrips) {
+  auto back = decode_device(encode_device(Device{}));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same(*back, Device{});
+}
+
+TEST(StoreCodec, EveryEnumValueRoundTripsThroughItsText) {
+  for (auto op : {CertificateOperation::none, CertificateOperation::install_upgrade, CertificateOperation::delete_lsc,
+                  CertificateOperation::troubleshoot})
+    for (auto mode :
+         {AuthMode::auth_string, AuthMode::null_string, AuthMode::existing_cert_lsc, AuthMode::existing_cert_mic})
+      for (auto order : {KeyOrder::rsa_only, KeyOrder::ec_only, KeyOrder::ec_preferred_rsa_backup,
+                         KeyOrder::rsa_preferred_ec_backup})
+        for (auto status :
+             {OperationStatus::none, OperationStatus::pending, OperationStatus::in_progress, OperationStatus::success,
+              OperationStatus::failed, OperationStatus::locked, OperationStatus::expired}) {
+          Device d;
+          d.name = "SEP0000000000AA";
+          d.operation = op;
+          d.auth_mode = mode;
+          d.key_order = order;
+          d.status = status;
+          auto back = decode_device(encode_device(d));
+          ASSERT_TRUE(back.ok()) << back.error().message;
+          EXPECT_EQ(back->operation, op);
+          EXPECT_EQ(back->auth_mode, mode);
+          EXPECT_EQ(back->key_order, order);
+          EXPECT_EQ(back->status, status);
+        }
+  for (auto state : {CertificateState::issued, CertificateState::delivered, CertificateState::stale,
+                     CertificateState::replaced, CertificateState::deleted, CertificateState::revoked}) {
+    CertificateRecord c;
+    c.state = state;
+    auto back = decode_certificate(encode_certificate(c));
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->state, state);
+  }
+}
+
+TEST(StoreCodec, EnumsAreStoredAsText) {
+  const std::string bytes = encode_device(full_device("SEP001122334455"));
+  EXPECT_NE(bytes.find("\"Install/Upgrade\""), std::string::npos);
+  EXPECT_NE(bytes.find("\"in-progress\""), std::string::npos);
+  EXPECT_NE(encode_certificate(full_certificate("01", "SEP001122334455")).find("\"delivered\""), std::string::npos);
+}
+
+TEST(StoreCodec, CertificateRoundTripsEveryField) {
+  const CertificateRecord c = full_certificate("7f00aa", "SEP001122334455");
+  auto back = decode_certificate(encode_certificate(c));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same(*back, c);
+}
+
+TEST(StoreCodec, AuditRoundTripsEveryField) {
+  const AuditEntry a = full_audit(1'700'000'123, "lsc.issued");
+  auto back = decode_audit(encode_audit(a));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_same(*back, a);
+}
+
+TEST(StoreCodec, NegativeAndLargeTimesRoundTrip) {
+  const AuditEntry a = full_audit(-5, "x");
+  EXPECT_EQ(decode_audit(encode_audit(a))->time, -5);
+  Device d;
+  d.completes_by = INT64_MAX;
+  d.last_seen = INT64_MIN;
+  auto back = decode_device(encode_device(d));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->completes_by, INT64_MAX);
+  EXPECT_EQ(back->last_seen, INT64_MIN);
+}
+
+TEST(StoreCodec, MetaRoundTrips) {
+  auto back = decode_meta(encode_meta("42"));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, "42");
+}
+
+TEST(StoreCodec, UnknownVersionByteIsAnIoError) {
+  const std::string body = encode_device(full_device("SEP001122334455")).substr(1);
+  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{kSchemaVersion + 1}, std::uint8_t{0xff}}) {
+    auto r = decode_device(sealed(v, body));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::io);
+    EXPECT_NE(r.error().message.find("schema version " + std::to_string(v)), std::string::npos) << r.error().message;
+  }
+  EXPECT_FALSE(decode_certificate(sealed(9, "{}")).ok());
+  EXPECT_FALSE(decode_audit(sealed(9, "{}")).ok());
+  EXPECT_FALSE(decode_meta(sealed(9, "\"1\"")).ok());
+}
+
+TEST(StoreCodec, MalformedValuesAreIoErrors) {
+  for (const std::string& bytes :
+       {std::string(), sealed(kSchemaVersion, ""), sealed(kSchemaVersion, "{\"name\":"),
+        sealed(kSchemaVersion, "[1,2]"), sealed(kSchemaVersion, "null"), std::string("{\"name\":\"SEP\"}")}) {
+    auto r = decode_device(bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::io);
+  }
+  auto c = decode_certificate(sealed(kSchemaVersion, "not json"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("not valid JSON"), std::string::npos);
+  EXPECT_FALSE(decode_audit(sealed(kSchemaVersion, "{")).ok());
+  EXPECT_FALSE(decode_meta(sealed(kSchemaVersion, "42")).ok());
+}
+
+TEST(StoreCodec, MissingMistypedOrUnknownFieldsNameTheField) {
+  std::string good = encode_device(full_device("SEP001122334455"));
+
+  std::string missing = good;
+  missing.replace(missing.find("\"ipv4\""), 6, "\"ipv9\"");
+  auto r1 = decode_device(missing);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.error().message.find("'ipv4' is missing"), std::string::npos) << r1.error().message;
+
+  std::string mistyped = good;
+  mistyped.replace(mistyped.find("\"auth_failures\":2"), 17, "\"auth_failures\":\"2\"");
+  auto r2 = decode_device(mistyped);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.error().message.find("'auth_failures'"), std::string::npos) << r2.error().message;
+
+  std::string unknown = good;
+  unknown.replace(unknown.find("\"in-progress\""), 13, "\"sleeping\"");
+  auto r3 = decode_device(unknown);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_NE(r3.error().message.find("'status' has unknown value \"sleeping\""), std::string::npos)
+      << r3.error().message;
+
+  auto r4 = decode_device(sealed(kSchemaVersion, "{\"name\":\"x\",\"rsa_key_bits\":99999999999}"));
+  ASSERT_FALSE(r4.ok());
+}
+
+TEST(StoreCodec, InvalidUtf8IsReplacedNotThrown) {
+  Device d = full_device("SEP001122334455");
+  d.description = std::string("bad \xff\xfe bytes");
+  std::string bytes;
+  ASSERT_NO_THROW(bytes = encode_device(d));
+  auto back = decode_device(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->description.rfind("bad ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace capf::store
