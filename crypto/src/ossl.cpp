@@ -1,0 +1,64 @@
+#include "ossl.hpp"
+
+#include <climits>
+
+namespace capf::crypto::ossl {
+
+Error error(std::string_view what) {
+  std::string detail;
+  while (unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    if (!detail.empty()) detail += "; ";
+    detail += buf;
+  }
+  std::string message(what);
+  // An empty queue still gets the separator-free form rather than a dangling ": ".
+  if (!detail.empty()) message += ": " + detail;
+  return make_error(Errc::crypto, std::move(message));
+}
+
+BioPtr mem_bio(std::string_view data) {
+  // BIO_new_mem_buf takes an int length; a larger input is treated as empty and fails to parse.
+  int len = data.size() > static_cast<std::size_t>(INT_MAX) ? 0 : static_cast<int>(data.size());
+  return BioPtr(BIO_new_mem_buf(data.data(), len));
+}
+
+BioPtr mem_bio() { return BioPtr(BIO_new(BIO_s_mem())); }
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  if (len <= 0 || data == nullptr) return {};
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+Bytes spki_der(const EVP_PKEY* key) {
+  int len = i2d_PUBKEY(key, nullptr);
+  if (len <= 0) return {};
+  Bytes out(static_cast<std::size_t>(len));
+  unsigned char* p = out.data();
+  if (i2d_PUBKEY(key, &p) != len) return {};
+  return out;
+}
+
+Result<PkeyPtr> parse_spki(ByteView der) {
+  if (der.empty()) return make_error(Errc::crypto, "public key is empty");
+  if (der.size() > static_cast<std::size_t>(LONG_MAX)) return make_error(Errc::crypto, "public key too large");
+  const unsigned char* p = der.data();
+  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (!key) return error("public key is not a DER SubjectPublicKeyInfo");
+  // Trailing bytes mean the sender framed something else around the key; refuse it.
+  if (p != der.data() + der.size())
+    return make_error(Errc::crypto, "public key has " + std::to_string(der.data() + der.size() - p) +
+                                        " trailing bytes after the SubjectPublicKeyInfo");
+  return key;
+}
+
+Certificate wrap(X509Ptr x509) {
+  auto impl = std::make_shared<Certificate::Impl>();
+  impl->x509 = std::move(x509);
+  return Certificate::from_impl(std::move(impl));
+}
+
+}  // namespace capf::crypto::ossl
