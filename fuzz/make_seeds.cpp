@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   KeyGenerateResponse kgr;
   kgr.public_key = spki;
   seeds.emplace_back("golden_key_generate_response", encoded(build(kgr, sid)));
-  seeds.emplace_back("golden_store_certificate_request", encoded(build(StoreCertificateRequest{CertificateType::lsc, der}, sid)));
+  seeds.emplace_back("golden_store_certificate_request",
+                     encoded(build(StoreCertificateRequest{CertificateType::lsc, der}, sid)));
 
   AuthResponse cert_auth;
   cert_auth.device_name = "SEP001122334455";

@@ -22,12 +22,14 @@ namespace {
   std::abort();
 }
 
-#define FUZZ_CHECK(cond, detail) \
-  do {                           \
+#define FUZZ_CHECK(cond, detail)      \
+  do {                                \
     if (!(cond)) fail(#cond, detail); \
   } while (0)
 
-std::string hex(ByteView b) { return capf::util::to_hex(b.size() > 256 ? b.first(256) : b); }
+std::string hex(ByteView b) {
+  return capf::util::to_hex(b.size() > 256 ? b.first(256) : b);
+}
 
 // Small deterministic generator seeded from the input, so a crash reproduces from its file.
 struct Rng {
@@ -70,7 +72,8 @@ void try_as(const Message& m, Command c, const char* name, Parse parse_fn, Build
     FUZZ_CHECK(!parsed.error().message.empty(), std::string(name) + " error without a message");
     return;
   }
-  typed_round_trip(name, *parsed, [&](const auto& v) { return build_fn(v, as.session_id); }, parse_fn);
+  typed_round_trip(
+      name, *parsed, [&](const auto& v) { return build_fn(v, as.session_id); }, parse_fn);
 }
 
 void check_values(const Element& e) {
@@ -143,8 +146,7 @@ struct StreamResult {
 enum class Cut { random, whole, exact_reads };
 
 // Feeds the input in chunks and checks the decoder's bookkeeping after every step.
-StreamResult run_decoder(ByteView input, Rng& rng, Cut cut, std::size_t max_chunk, const Limits& limits,
-                         bool check) {
+StreamResult run_decoder(ByteView input, Rng& rng, Cut cut, std::size_t max_chunk, const Limits& limits, bool check) {
   StreamResult out;
   Decoder d(limits);
   std::size_t pos = 0;

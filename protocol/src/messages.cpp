@@ -15,7 +15,9 @@ std::string tag_label(Tag tag) {
   return tag_name(tag) + " (tag " + std::to_string(static_cast<unsigned>(tag)) + ")";
 }
 
-Error missing(const std::string& context, Tag tag) { return parse_error(context, "missing " + tag_label(tag)); }
+Error missing(const std::string& context, Tag tag) {
+  return parse_error(context, "missing " + tag_label(tag));
+}
 
 Result<std::string> expect_command(const Message& m, std::initializer_list<Command> allowed) {
   for (Command c : allowed) {
@@ -23,8 +25,8 @@ Result<std::string> expect_command(const Message& m, std::initializer_list<Comma
   }
   std::string expected;
   for (Command c : allowed) expected += (expected.empty() ? "" : " or ") + command_name(c);
-  return parse_error(expected, "unexpected command " + command_name(m.command) + " (" +
-                                   std::to_string(m.command) + ")");
+  return parse_error(expected,
+                     "unexpected command " + command_name(m.command) + " (" + std::to_string(m.command) + ")");
 }
 
 // Optional integer elements: absent is fine, present with the wrong size is an error, so a
@@ -69,11 +71,14 @@ Result<std::optional<Bytes>> optional_nonempty(const Message& m, Tag tag, const 
 
 }  // namespace
 
-// Unwraps a Result into a local or returns its error from the enclosing parser.
-#define CAPF_TRY(var, expr)            \
-  auto var##_result = (expr);          \
+// Unwraps a Result into a local or returns its error from the enclosing parser. `var` is a
+// declarator name, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define CAPF_TRY(var, expr)                       \
+  auto var##_result = (expr);                     \
   if (!var##_result) return var##_result.error(); \
   auto var = std::move(*var##_result)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // ---- 1 AUTH_REQUEST ----
 
@@ -279,7 +284,9 @@ Result<CertificateResponse> parse_certificate_response(const Message& m) {
 
 // ---- empty bodies, 15 END_SESSION ----
 
-Message build_empty(Command c, std::uint32_t session_id) { return Message(c, session_id); }
+Message build_empty(Command c, std::uint32_t session_id) {
+  return Message(c, session_id);
+}
 
 Message build_end_session(Reason reason, std::uint32_t session_id) {
   Message out(Command::end_session, session_id);

@@ -8,7 +8,9 @@ namespace capf::protocol {
 
 namespace {
 
-Error value_error(std::string message) { return make_error(Errc::protocol, std::move(message)); }
+Error value_error(std::string message) {
+  return make_error(Errc::protocol, std::move(message));
+}
 
 constexpr std::size_t kCertificatePrefix = 5;  // 0x01 | inner_len:u16 | 0x00 | type
 constexpr std::uint8_t kSudiCertificate = 0x00;
@@ -45,8 +47,7 @@ Result<Bytes> unwrap_certificate(ByteView value) {
   std::size_t inner = detail::read_u16(value.data() + 1);
   std::size_t after_length = value.size() - 3;
   if (inner < 3) {
-    return value_error("certificate inner length " + std::to_string(inner) +
-                       " leaves no room for the DER (minimum 3)");
+    return value_error("certificate inner length " + std::to_string(inner) + " leaves no room for the DER (minimum 3)");
   }
   if (inner > after_length) {
     return value_error("certificate inner length " + std::to_string(inner) + " runs past end of value (" +

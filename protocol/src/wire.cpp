@@ -38,13 +38,15 @@ constexpr std::array<const char*, 24> kCommandNames = {
 
 // Tags 14 and 15 are undefined in every source, hence the gaps.
 constexpr std::array<const char*, 23> kTagNames = {
-    nullptr,       "REASON",    "REASON_INFO", "CERTIFICATE_TYPE", "CERTIFICATE", "CERTIFICATE_ID",
-    "SIGNED_DATA", "VERSION",   "AUTH_TYPE",   "PUBLIC_KEY",       "KEY_SIZE",    "PASSWORD",
-    "RETRY_DELAY", "DEVICE_NAME", nullptr,     nullptr,            "SUDI_DATA",   "KEY_TYPE",
-    "CURVE",       "DIGEST_TYPE", "SHA2_SIGNED_DATA", "CSR_SUBJECT", "CSR",
+    nullptr,       "REASON",    "REASON_INFO", "CERTIFICATE_TYPE", "CERTIFICATE", "CERTIFICATE_ID", "SIGNED_DATA",
+    "VERSION",     "AUTH_TYPE", "PUBLIC_KEY",  "KEY_SIZE",         "PASSWORD",    "RETRY_DELAY",    "DEVICE_NAME",
+    nullptr,       nullptr,     "SUDI_DATA",   "KEY_TYPE",         "CURVE",       "DIGEST_TYPE",    "SHA2_SIGNED_DATA",
+    "CSR_SUBJECT", "CSR",
 };
 
-Error protocol_error(std::string message) { return make_error(Errc::protocol, std::move(message)); }
+Error protocol_error(std::string message) {
+  return make_error(Errc::protocol, std::move(message));
+}
 
 // The u16 length fields cap what the wire can carry whatever the configured limits say.
 constexpr std::size_t kWireMax = 0xFFFF;
@@ -167,8 +169,8 @@ Result<Bytes> encode(const Message& m, const Limits& limits) {
 
 Result<Header> decode_header(ByteView header8, const Limits& limits) {
   if (header8.size() < kHeaderSize) {
-    return protocol_error("truncated header: " + std::to_string(header8.size()) + " of " +
-                          std::to_string(kHeaderSize) + " bytes");
+    return protocol_error("truncated header: " + std::to_string(header8.size()) + " of " + std::to_string(kHeaderSize) +
+                          " bytes");
   }
   if (header8[0] != kProtocolId) return protocol_error("bad protocol id " + detail::hex_byte(header8[0]));
   Header h;
@@ -223,8 +225,8 @@ Result<Message> decode_one(ByteView bytes, const Limits& limits) {
                           std::to_string(header->body_length) + " bytes");
   }
   if (bytes.size() > total) {
-    return protocol_error(std::to_string(bytes.size() - total) + " trailing bytes after a " +
-                          std::to_string(total) + "-byte message");
+    return protocol_error(std::to_string(bytes.size() - total) + " trailing bytes after a " + std::to_string(total) +
+                          "-byte message");
   }
   auto elements = decode_elements(bytes.subspan(kHeaderSize), limits);
   if (!elements) return elements.error();

@@ -159,12 +159,13 @@ TEST(Golden, CucmKeyGenerateRequestWithKeySizeOnly) {
 }
 
 TEST(Golden, WholeSessionThroughTheDecoderOneByteAtATime) {
-  Bytes stream = bytes("55 01 00000002 0008  07 0001 03  08 0001 00") +
-                 bytes(R"(55 02 00000002 0025  07 0001 03  0d 0010 "SEP001122334455\0"  01 0001 01  0b 0007 "123456\0")") +
-                 bytes("55 03 00000002 0009  0a 0002 0800  11 0001 00") + bytes("55 11 00000002 0000") +
-                 bytes("55 04 00000002 0129  09 0126") + test::rsa2048_spki() +
-                 bytes("55 09 00000002 0370  03 0001 01  04 0369 01 0366 00 01") + test::der868() +
-                 bytes("55 0a 00000002 0004  01 0001 01") + bytes("55 0f 00000002 0004  01 0001 01");
+  Bytes stream =
+      bytes("55 01 00000002 0008  07 0001 03  08 0001 00") +
+      bytes(R"(55 02 00000002 0025  07 0001 03  0d 0010 "SEP001122334455\0"  01 0001 01  0b 0007 "123456\0")") +
+      bytes("55 03 00000002 0009  0a 0002 0800  11 0001 00") + bytes("55 11 00000002 0000") +
+      bytes("55 04 00000002 0129  09 0126") + test::rsa2048_spki() +
+      bytes("55 09 00000002 0370  03 0001 01  04 0369 01 0366 00 01") + test::der868() +
+      bytes("55 0a 00000002 0004  01 0001 01") + bytes("55 0f 00000002 0004  01 0001 01");
   Decoder d;
   std::vector<std::uint8_t> commands;
   for (std::uint8_t b : stream) {

@@ -1,7 +1,8 @@
 // Typed messages: round trips through the wire, and parser errors that name the element.
+#include "capf/protocol/messages.hpp"
+
 #include <gtest/gtest.h>
 
-#include "capf/protocol/messages.hpp"
 #include "test_bytes.hpp"
 
 namespace capf::protocol {
@@ -118,8 +119,8 @@ TEST(RoundTrip, CertificateResponses) {
 }
 
 TEST(RoundTrip, EmptyBodies) {
-  for (Command c : {Command::fetch_certificate_request, Command::delete_certificate_request,
-                    Command::request_in_progress}) {
+  for (Command c :
+       {Command::fetch_certificate_request, Command::delete_certificate_request, Command::request_in_progress}) {
     Bytes wire = must_encode(build_empty(c, 0x0a0b0c0d));
     EXPECT_EQ(wire, (Bytes{0x55, static_cast<std::uint8_t>(c), 0x0a, 0x0b, 0x0c, 0x0d, 0, 0}));
   }
@@ -178,7 +179,8 @@ TEST(Parse, AuthResponseMissingOrBadElements) {
 
   Message wide_version(Command::auth_response, 2);
   wide_version.add_u16(Tag::version, 3).add_string(Tag::device_name, "SEP1");
-  EXPECT_EQ(error_of(parse_auth_response(wide_version)), "AUTH_RESPONSE: malformed VERSION (tag 7): 2 bytes, expected 1");
+  EXPECT_EQ(error_of(parse_auth_response(wide_version)),
+            "AUTH_RESPONSE: malformed VERSION (tag 7): 2 bytes, expected 1");
 
   Message nul_name(Command::auth_response, 2);
   nul_name.add_u8(Tag::version, 3).add_bytes(Tag::device_name, bytes(R"("SEP\0x\0")"));

@@ -53,10 +53,14 @@ TEST(Certificate, RejectsShortValues) {
 }
 
 TEST(Certificate, RejectsInconsistentInnerLength) {
-  EXPECT_EQ(unwrap_error(bytes("01 0002 00 01 3082")), "certificate inner length 2 leaves no room for the DER (minimum 3)");
-  EXPECT_EQ(unwrap_error(bytes("01 0000 00 01 30")), "certificate inner length 0 leaves no room for the DER (minimum 3)");
-  EXPECT_EQ(unwrap_error(bytes("01 0010 00 01 3082")), "certificate inner length 16 runs past end of value (4 bytes left)");
-  EXPECT_EQ(unwrap_error(bytes("01 ffff 00 01 30")), "certificate inner length 65535 runs past end of value (3 bytes left)");
+  EXPECT_EQ(unwrap_error(bytes("01 0002 00 01 3082")),
+            "certificate inner length 2 leaves no room for the DER (minimum 3)");
+  EXPECT_EQ(unwrap_error(bytes("01 0000 00 01 30")),
+            "certificate inner length 0 leaves no room for the DER (minimum 3)");
+  EXPECT_EQ(unwrap_error(bytes("01 0010 00 01 3082")),
+            "certificate inner length 16 runs past end of value (4 bytes left)");
+  EXPECT_EQ(unwrap_error(bytes("01 ffff 00 01 30")),
+            "certificate inner length 65535 runs past end of value (3 bytes left)");
 }
 
 TEST(Certificate, LenientAboutMarkerAndTypeBytes) {
@@ -145,7 +149,8 @@ TEST(Sudi, Malformed) {
   EXPECT_EQ(sudi_error(bytes("00 0000")), "sudi data has no certificate (record type 0)");
   EXPECT_EQ(sudi_error(bytes("00 0001 30  00 0001 31")), "duplicate sudi record type 0");
   EXPECT_EQ(sudi_error(bytes("00 0001 30  03 00")), "sudi record header truncated (2 bytes left, 3 needed)");
-  EXPECT_EQ(sudi_error(bytes("00 0001 30  01 0100 1111")), "sudi record type 1 length 256 runs past end of value (2 bytes left)");
+  EXPECT_EQ(sudi_error(bytes("00 0001 30  01 0100 1111")),
+            "sudi record type 1 length 256 runs past end of value (2 bytes left)");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Header and element encoding, typed element access, and every §11.3 limit.
+#include "capf/protocol/wire.hpp"
+
 #include <gtest/gtest.h>
 
-#include "capf/protocol/wire.hpp"
 #include "test_bytes.hpp"
 
 namespace capf::protocol {
@@ -76,12 +77,29 @@ TEST(Wire, FindReturnsTheFirstOfDuplicates) {
 }
 
 TEST(Wire, CommandAndTagNames) {
-  const char* names[] = {"AUTH_REQUEST", "AUTH_RESPONSE", "KEY_GENERATE_REQUEST", "KEY_GENERATE_RESPONSE",
-                         "ENCRYPT_RESPONSE", "ENCRYPT_REQUEST", "DECRYPT_REQUEST", "DECRYPT_RESPONSE",
-                         "STORE_CERTIFICATE_REQUEST", "STORE_CERTIFICATE_RESPONSE", "FETCH_CERTIFICATE_REQUEST",
-                         "FETCH_CERTIFICATE_RESPONSE", "DELETE_CERTIFICATE_REQUEST", "DELETE_CERTIFICATE_RESPONSE",
-                         "END_SESSION", "RETRY_LATER", "REQUEST_IN_PROGRESS", "STATUS_REQUEST", "STATUS_RESPONSE",
-                         "ABORT_REQUEST", "ABORT_RESPONSE", "SIGN_CERTIFICATE_REQUEST", "SIGN_CERTIFICATE_RESPONSE"};
+  const char* names[] = {"AUTH_REQUEST",
+                         "AUTH_RESPONSE",
+                         "KEY_GENERATE_REQUEST",
+                         "KEY_GENERATE_RESPONSE",
+                         "ENCRYPT_RESPONSE",
+                         "ENCRYPT_REQUEST",
+                         "DECRYPT_REQUEST",
+                         "DECRYPT_RESPONSE",
+                         "STORE_CERTIFICATE_REQUEST",
+                         "STORE_CERTIFICATE_RESPONSE",
+                         "FETCH_CERTIFICATE_REQUEST",
+                         "FETCH_CERTIFICATE_RESPONSE",
+                         "DELETE_CERTIFICATE_REQUEST",
+                         "DELETE_CERTIFICATE_RESPONSE",
+                         "END_SESSION",
+                         "RETRY_LATER",
+                         "REQUEST_IN_PROGRESS",
+                         "STATUS_REQUEST",
+                         "STATUS_RESPONSE",
+                         "ABORT_REQUEST",
+                         "ABORT_RESPONSE",
+                         "SIGN_CERTIFICATE_REQUEST",
+                         "SIGN_CERTIFICATE_RESPONSE"};
   for (int i = 1; i <= 23; ++i) EXPECT_EQ(command_name(static_cast<std::uint8_t>(i)), names[i - 1]) << i;
   EXPECT_EQ(command_name(Command::end_session), "END_SESSION");
   EXPECT_EQ(command_name(0), "COMMAND_0");
@@ -162,7 +180,8 @@ TEST(WireLimits, ElementRunsPastEndOfBody) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "element 3 (tag 9) length 300 runs past end of body (120 bytes left)");
   std::uint16_t len = static_cast<std::uint16_t>(body.size());
-  Bytes wire = bytes("55 04 00000002") + Bytes{static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)} + body;
+  Bytes wire =
+      bytes("55 04 00000002") + Bytes{static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)} + body;
   EXPECT_EQ(decode_error(wire), "element 3 (tag 9) length 300 runs past end of body (120 bytes left)");
 }
 
