@@ -53,21 +53,21 @@ void expect_ca_profile(const CertificateAuthority& ca, const KeySpec& spec, int 
   EXPECT_TRUE(pair.ok()) << (pair.ok() ? "" : pair.error().message);
 }
 
-TEST(crypto_CertificateAuthority, CreatesRsa2048CaWithTheFullProfile) {
+TEST(CertificateAuthority, CreatesRsa2048CaWithTheFullProfile) {
   const auto& ca = cached_ca(rsa(2048));
   expect_ca_profile(ca, rsa(2048), 3650);
   EXPECT_EQ(ca.certificate().subject(), "CN=CAPF-test-RSA-2048,O=capf");
 }
 
-TEST(crypto_CertificateAuthority, CreatesP256CaWithTheFullProfile) {
+TEST(CertificateAuthority, CreatesP256CaWithTheFullProfile) {
   expect_ca_profile(cached_ca(ec(EcCurve::p256)), ec(EcCurve::p256), 3650);
 }
 
-TEST(crypto_CertificateAuthority, CreatesP384CaWithTheFullProfile) {
+TEST(CertificateAuthority, CreatesP384CaWithTheFullProfile) {
   expect_ca_profile(cached_ca(ec(EcCurve::p384)), ec(EcCurve::p384), 3650);
 }
 
-TEST(crypto_CertificateAuthority, DefaultNameIsCapfWithEightHexDigits) {
+TEST(CertificateAuthority, DefaultNameIsCapfWithEightHexDigits) {
   CaOptions options;
   options.key = ec(EcCurve::p256);
   options.organization = "Example Corp";
@@ -80,7 +80,7 @@ TEST(crypto_CertificateAuthority, DefaultNameIsCapfWithEightHexDigits) {
   expect_ca_profile(*ca, ec(EcCurve::p256), 30);
 }
 
-TEST(crypto_CertificateAuthority, RejectsUnsupportedCaKeysAndValidity) {
+TEST(CertificateAuthority, RejectsUnsupportedCaKeysAndValidity) {
   for (const KeySpec& spec : {rsa(1024), ec(EcCurve::p521)}) {
     CaOptions options;
     options.key = spec;
@@ -96,7 +96,7 @@ TEST(crypto_CertificateAuthority, RejectsUnsupportedCaKeysAndValidity) {
   EXPECT_EQ(ca.error().code, Errc::invalid_argument);
 }
 
-TEST(crypto_CertificateAuthority, LoadOrCreateWritesPrivateFilesAndReloadsTheSameCa) {
+TEST(CertificateAuthority, LoadOrCreateWritesPrivateFilesAndReloadsTheSameCa) {
   TempDir tmp;
   std::string dir = tmp.file("ca/nested");
   CaOptions options;
@@ -116,7 +116,7 @@ TEST(crypto_CertificateAuthority, LoadOrCreateWritesPrivateFilesAndReloadsTheSam
   EXPECT_EQ(second->key().spec(), ec(EcCurve::p256));
 }
 
-TEST(crypto_CertificateAuthority, MismatchedKeyOnDiskIsAnError) {
+TEST(CertificateAuthority, MismatchedKeyOnDiskIsAnError) {
   TempDir tmp;
   CaOptions options;
   options.key = ec(EcCurve::p256);
@@ -132,7 +132,7 @@ TEST(crypto_CertificateAuthority, MismatchedKeyOnDiskIsAnError) {
   EXPECT_NE(direct.error().message.find("does not match"), std::string::npos);
 }
 
-TEST(crypto_CertificateAuthority, HalfACaOnDiskIsNotOverwritten) {
+TEST(CertificateAuthority, HalfACaOnDiskIsNotOverwritten) {
   TempDir tmp;
   ASSERT_TRUE(util::write_file_atomic(tmp.file("capf-ca.pem"), cached_ca().certificate().to_pem(), 0644).ok());
   auto r = CertificateAuthority::load_or_create(tmp.path(), CaOptions{});
@@ -141,7 +141,7 @@ TEST(crypto_CertificateAuthority, HalfACaOnDiskIsNotOverwritten) {
   EXPECT_FALSE(util::exists(tmp.file("capf-ca.key")));
 }
 
-TEST(crypto_CertificateAuthority, CorruptFileOnDiskNamesThePath) {
+TEST(CertificateAuthority, CorruptFileOnDiskNamesThePath) {
   TempDir tmp;
   ASSERT_TRUE(util::write_file_atomic(tmp.file("capf-ca.pem"), "garbage", 0644).ok());
   ASSERT_TRUE(util::write_file_atomic(tmp.file("capf-ca.key"), "garbage", 0600).ok());

@@ -15,7 +15,7 @@ Certificate sample_lsc() {
   return lsc.ok() ? *lsc : Certificate{};
 }
 
-TEST(crypto_Certificate, DerAndPemRoundTrip) {
+TEST(Certificate, DerAndPemRoundTrip) {
   Certificate lsc = sample_lsc();
   auto from_der = Certificate::from_der(lsc.to_der());
   ASSERT_TRUE(from_der.ok()) << from_der.error().message;
@@ -27,7 +27,7 @@ TEST(crypto_Certificate, DerAndPemRoundTrip) {
   EXPECT_EQ(from_pem->to_der(), lsc.to_der());
 }
 
-TEST(crypto_Certificate, BundleYieldsEveryCertificateInOrderSkippingOtherBlocks) {
+TEST(Certificate, BundleYieldsEveryCertificateInOrderSkippingOtherBlocks) {
   Certificate lsc = sample_lsc();
   const auto& ca = cached_ca();
   std::string bundle = lsc.to_pem() + ca.key().to_pem() + ca.certificate().to_pem();
@@ -38,7 +38,7 @@ TEST(crypto_Certificate, BundleYieldsEveryCertificateInOrderSkippingOtherBlocks)
   EXPECT_EQ((*all)[1].to_der(), ca.certificate().to_der());
 }
 
-TEST(crypto_Certificate, BrokenOrEmptyBundleIsAnError) {
+TEST(Certificate, BrokenOrEmptyBundleIsAnError) {
   EXPECT_FALSE(Certificate::all_from_pem("").ok());
   std::string pem = sample_lsc().to_pem();
   std::string broken = pem + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -47,7 +47,7 @@ TEST(crypto_Certificate, BrokenOrEmptyBundleIsAnError) {
   EXPECT_NE(r.error().message.find("#2"), std::string::npos) << r.error().message;
 }
 
-TEST(crypto_Certificate, GarbageAndTrailingBytesAreErrors) {
+TEST(Certificate, GarbageAndTrailingBytesAreErrors) {
   Bytes garbage = {1, 2, 3, 4};
   auto r = Certificate::from_der(garbage);
   ASSERT_FALSE(r.ok());
@@ -60,7 +60,7 @@ TEST(crypto_Certificate, GarbageAndTrailingBytesAreErrors) {
   EXPECT_FALSE(Certificate::from_pem("nope").ok());
 }
 
-TEST(crypto_Certificate, EmptyHandleAnswersHarmlessly) {
+TEST(Certificate, EmptyHandleAnswersHarmlessly) {
   Certificate empty;
   EXPECT_TRUE(empty.to_der().empty());
   EXPECT_EQ(empty.subject(), "");
@@ -69,7 +69,7 @@ TEST(crypto_Certificate, EmptyHandleAnswersHarmlessly) {
   EXPECT_FALSE(empty.has_key_usage("digitalSignature"));
 }
 
-TEST(crypto_Certificate, AccessorsAgreeWithOpenSsl) {
+TEST(Certificate, AccessorsAgreeWithOpenSsl) {
   Certificate lsc = sample_lsc();
   auto x = parse(lsc);
   EXPECT_EQ(lsc.subject_cn(), "SEP001122334455");
@@ -97,7 +97,7 @@ TEST(crypto_Certificate, AccessorsAgreeWithOpenSsl) {
   EXPECT_TRUE(cached_ca().certificate().is_ca());
 }
 
-TEST(crypto_Certificate, UsageQueriesNameExactBits) {
+TEST(Certificate, UsageQueriesNameExactBits) {
   Certificate lsc = sample_lsc();
   EXPECT_TRUE(lsc.has_key_usage("digitalSignature"));
   EXPECT_TRUE(lsc.has_key_usage("keyEncipherment"));
@@ -115,7 +115,7 @@ TEST(crypto_Certificate, UsageQueriesNameExactBits) {
   EXPECT_FALSE(ca.has_key_usage("keyEncipherment"));
 }
 
-TEST(crypto_Certificate, CopiesShareOneImmutableCertificate) {
+TEST(Certificate, CopiesShareOneImmutableCertificate) {
   Certificate a = sample_lsc();
   Certificate b = a;
   EXPECT_EQ(a.impl(), b.impl());

@@ -7,7 +7,7 @@
 namespace capf::crypto::test {
 namespace {
 
-TEST(crypto_Csr, RoundTripsKeyAndCommonNameForRsaAndEc) {
+TEST(Csr, RoundTripsKeyAndCommonNameForRsaAndEc) {
   for (const KeySpec& spec : {rsa(2048), ec(EcCurve::p256), ec(EcCurve::p521)}) {
     const PrivateKey& key = cached_key(spec);
     auto der = make_csr(key, "SEP001122334455");
@@ -28,7 +28,7 @@ TEST(crypto_Csr, RoundTripsKeyAndCommonNameForRsaAndEc) {
   }
 }
 
-TEST(crypto_Csr, TamperedRequestIsRejected) {
+TEST(Csr, TamperedRequestIsRejected) {
   auto der = make_csr(cached_key(rsa(2048)), "SEP001122334455");
   ASSERT_TRUE(der.ok());
   // Change one letter of the CN inside the signed part.
@@ -47,7 +47,7 @@ TEST(crypto_Csr, TamperedRequestIsRejected) {
   EXPECT_FALSE(verify_csr(bad_sig).ok());
 }
 
-TEST(crypto_Csr, GarbageIsRejected) {
+TEST(Csr, GarbageIsRejected) {
   Bytes garbage = {0x30, 0x05, 0x01, 0x02, 0x03, 0x04, 0x05};
   auto r = verify_csr(garbage);
   ASSERT_FALSE(r.ok());
@@ -57,13 +57,13 @@ TEST(crypto_Csr, GarbageIsRejected) {
   EXPECT_FALSE(verify_csr(cached_ca().certificate().to_der()).ok());
 }
 
-TEST(crypto_Random, BytesHaveTheLengthAskedAndDiffer) {
+TEST(Random, BytesHaveTheLengthAskedAndDiffer) {
   EXPECT_TRUE(random_bytes(0).empty());
   EXPECT_EQ(random_bytes(33).size(), 33u);
   EXPECT_NE(random_bytes(16), random_bytes(16));
 }
 
-TEST(crypto_Random, DigitsAreOnlyDigitsOfTheLengthAsked) {
+TEST(Random, DigitsAreOnlyDigitsOfTheLengthAsked) {
   for (std::size_t n : {0u, 1u, 4u, 10u, 100u}) {
     std::string s = random_digits(n);
     EXPECT_EQ(s.size(), n);
@@ -71,7 +71,7 @@ TEST(crypto_Random, DigitsAreOnlyDigitsOfTheLengthAsked) {
   }
 }
 
-TEST(crypto_Random, EveryDigitAppearsRoughlyEvenly) {
+TEST(Random, EveryDigitAppearsRoughlyEvenly) {
   std::string s = random_digits(20000);
   int counts[10] = {};
   for (char c : s) ++counts[c - '0'];
@@ -82,7 +82,7 @@ TEST(crypto_Random, EveryDigitAppearsRoughlyEvenly) {
   EXPECT_EQ(distinct.size(), 50u);
 }
 
-TEST(crypto_ConstantTimeEqual, ComparesContentAndLength) {
+TEST(ConstantTimeEqual, ComparesContentAndLength) {
   EXPECT_TRUE(constant_time_equal("123456", "123456"));
   EXPECT_TRUE(constant_time_equal("", ""));
   EXPECT_FALSE(constant_time_equal("123456", "123457"));

@@ -18,7 +18,7 @@ Bytes spki_of_openssl_key(const char* type, const char* param) {
   return der;
 }
 
-TEST(crypto_PrivateKey, GeneratesEveryEcCurveAndReportsItsSpec) {
+TEST(PrivateKey, GeneratesEveryEcCurveAndReportsItsSpec) {
   for (EcCurve c : {EcCurve::p256, EcCurve::p384, EcCurve::p521}) {
     const PrivateKey& key = cached_key(ec(c));
     EXPECT_EQ(key.spec(), ec(c));
@@ -28,7 +28,7 @@ TEST(crypto_PrivateKey, GeneratesEveryEcCurveAndReportsItsSpec) {
   }
 }
 
-TEST(crypto_PrivateKey, GeneratesRsaWithExponent65537) {
+TEST(PrivateKey, GeneratesRsaWithExponent65537) {
   for (int bits : {1024, 2048, 3072}) {
     const PrivateKey& key = cached_key(rsa(bits));
     EXPECT_EQ(key.spec(), rsa(bits));
@@ -44,14 +44,14 @@ TEST(crypto_PrivateKey, GeneratesRsaWithExponent65537) {
   }
 }
 
-TEST(crypto_PrivateKey, RejectsUnsupportedRsaSize) {
+TEST(PrivateKey, RejectsUnsupportedRsaSize) {
   auto key = PrivateKey::generate(rsa(1536));
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(key.error().code, Errc::invalid_argument);
   EXPECT_NE(key.error().message.find("1536"), std::string::npos);
 }
 
-TEST(crypto_PrivateKey, PemIsPkcs8AndRoundTrips) {
+TEST(PrivateKey, PemIsPkcs8AndRoundTrips) {
   for (const KeySpec& spec : {rsa(2048), ec(EcCurve::p384)}) {
     const PrivateKey& key = cached_key(spec);
     std::string pem = key.to_pem();
@@ -63,7 +63,7 @@ TEST(crypto_PrivateKey, PemIsPkcs8AndRoundTrips) {
   }
 }
 
-TEST(crypto_PrivateKey, EncryptedPemFailsWithoutPrompting) {
+TEST(PrivateKey, EncryptedPemFailsWithoutPrompting) {
   std::string pem = cached_key(ec(EcCurve::p256)).to_pem();
   BIO* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
@@ -83,13 +83,13 @@ TEST(crypto_PrivateKey, EncryptedPemFailsWithoutPrompting) {
   EXPECT_NE(r.error().message.find("reading the PEM private key failed"), std::string::npos);
 }
 
-TEST(crypto_PrivateKey, GarbagePemIsAnError) {
+TEST(PrivateKey, GarbagePemIsAnError) {
   auto r = PrivateKey::from_pem("not a key");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::crypto);
 }
 
-TEST(crypto_InspectPublicKey, RejectsGarbageWithAReason) {
+TEST(InspectPublicKey, RejectsGarbageWithAReason) {
   Bytes garbage = {0x30, 0x03, 0x02, 0x01, 0x05};
   auto r = inspect_public_key(garbage);
   ASSERT_FALSE(r.ok());
@@ -97,7 +97,7 @@ TEST(crypto_InspectPublicKey, RejectsGarbageWithAReason) {
   EXPECT_FALSE(inspect_public_key({}).ok());
 }
 
-TEST(crypto_InspectPublicKey, RejectsTrailingBytes) {
+TEST(InspectPublicKey, RejectsTrailingBytes) {
   Bytes der = cached_key(ec(EcCurve::p256)).public_key_der();
   der.push_back(0x00);
   auto r = inspect_public_key(der);
@@ -105,7 +105,7 @@ TEST(crypto_InspectPublicKey, RejectsTrailingBytes) {
   EXPECT_NE(r.error().message.find("trailing"), std::string::npos) << r.error().message;
 }
 
-TEST(crypto_InspectPublicKey, RejectsUnsupportedCurveAndAlgorithm) {
+TEST(InspectPublicKey, RejectsUnsupportedCurveAndAlgorithm) {
   auto k1 = inspect_public_key(spki_of_openssl_key("EC", "secp256k1"));
   ASSERT_FALSE(k1.ok());
   EXPECT_NE(k1.error().message.find("unsupported EC curve secp256k1"), std::string::npos) << k1.error().message;
@@ -114,7 +114,7 @@ TEST(crypto_InspectPublicKey, RejectsUnsupportedCurveAndAlgorithm) {
   EXPECT_NE(ed.error().message.find("unsupported public key algorithm"), std::string::npos) << ed.error().message;
 }
 
-TEST(crypto_InspectPublicKey, RejectsTinyRsa) {
+TEST(InspectPublicKey, RejectsTinyRsa) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(512));
   ASSERT_NE(key, nullptr);
   int len = i2d_PUBKEY(key, nullptr);

@@ -76,7 +76,7 @@ TEST_P(IssueLsc, FollowsTheLscProfileForEveryPhoneKey) {
   EXPECT_NE(again->serial_hex(), lsc->serial_hex());
 }
 
-INSTANTIATE_TEST_SUITE_P(crypto_PhoneKeys, IssueLsc,
+INSTANTIATE_TEST_SUITE_P(PhoneKeys, IssueLsc,
                          ::testing::Values(rsa(1024), rsa(2048), rsa(3072), rsa(4096), ec(EcCurve::p256),
                                            ec(EcCurve::p384), ec(EcCurve::p521)),
                          [](const auto& info) {
@@ -85,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(crypto_PhoneKeys, IssueLsc,
                            return name;
                          });
 
-TEST(crypto_IssueLscFromEcCa, SignsWithEcdsaSha256) {
+TEST(IssueLscFromEcCa, SignsWithEcdsaSha256) {
   const auto& ca = cached_ca(ec(EcCurve::p384));
   Bytes spki = cached_key(rsa(2048)).public_key_der();
   auto lsc = ca.issue_lsc("SEPAABBCCDDEEFF", spki, 1, kNow);
@@ -93,7 +93,7 @@ TEST(crypto_IssueLscFromEcCa, SignsWithEcdsaSha256) {
   expect_lsc_profile(ca, *lsc, "SEPAABBCCDDEEFF", spki, 1, kNow);
 }
 
-TEST(crypto_IssueLscValidity, ZeroAnd1826DaysAreRefusedWithTheFieldName) {
+TEST(IssueLscValidity, ZeroAnd1826DaysAreRefusedWithTheFieldName) {
   Bytes spki = cached_key(ec(EcCurve::p256)).public_key_der();
   for (int days : {0, 1826, -5}) {
     auto r = cached_ca().issue_lsc("SEP001122334455", spki, days, kNow);
@@ -104,7 +104,7 @@ TEST(crypto_IssueLscValidity, ZeroAnd1826DaysAreRefusedWithTheFieldName) {
   }
 }
 
-TEST(crypto_IssueLscInput, GarbageSpkiIsRefused) {
+TEST(IssueLscInput, GarbageSpkiIsRefused) {
   Bytes garbage = {0x30, 0x82, 0x01, 0x00, 0xde, 0xad};
   auto r = cached_ca().issue_lsc("SEP001122334455", garbage, 365, kNow);
   ASSERT_FALSE(r.ok());
@@ -113,13 +113,13 @@ TEST(crypto_IssueLscInput, GarbageSpkiIsRefused) {
   EXPECT_FALSE(cached_ca().issue_lsc("SEP001122334455", {}, 365, kNow).ok());
 }
 
-TEST(crypto_IssueLscInput, EmptyOrOverlongNameIsRefused) {
+TEST(IssueLscInput, EmptyOrOverlongNameIsRefused) {
   Bytes spki = cached_key(ec(EcCurve::p256)).public_key_der();
   EXPECT_FALSE(cached_ca().issue_lsc("", spki, 365, kNow).ok());
   EXPECT_FALSE(cached_ca().issue_lsc(std::string(65, 'A'), spki, 365, kNow).ok());
 }
 
-TEST(crypto_IssueMic, HasTheSameProfileWithAnyValidity) {
+TEST(IssueMic, HasTheSameProfileWithAnyValidity) {
   CaOptions options;
   options.key = ec(EcCurve::p256);
   options.common_name = "Simulated Manufacturing CA";
@@ -134,7 +134,7 @@ TEST(crypto_IssueMic, HasTheSameProfileWithAnyValidity) {
   EXPECT_EQ(bad.error().code, Errc::invalid_argument);
 }
 
-TEST(crypto_IssueMic, NameWithPunctuationGetsNoUriButAnExactCn) {
+TEST(IssueMic, NameWithPunctuationGetsNoUriButAnExactCn) {
   Bytes spki = cached_key(ec(EcCurve::p256)).public_key_der();
   auto mic = cached_ca().issue_mic("Phone, model=8841", spki, 10, kNow);
   ASSERT_TRUE(mic.ok()) << mic.error().message;

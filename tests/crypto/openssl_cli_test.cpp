@@ -41,7 +41,7 @@ TEST_P(OpensslVerify, AcceptsTheIssuedLscStrictlyForClientAndServerUse) {
   EXPECT_NE(run("openssl verify -CAfile " + dir.file("other.pem") + " " + dir.file("lsc.pem"), dir, &out), 0) << out;
 }
 
-INSTANTIATE_TEST_SUITE_P(crypto_Pairs, OpensslVerify,
+INSTANTIATE_TEST_SUITE_P(Pairs, OpensslVerify,
                          ::testing::Values(std::pair{rsa(2048), rsa(2048)}, std::pair{rsa(2048), ec(EcCurve::p256)},
                                            std::pair{ec(EcCurve::p256), ec(EcCurve::p521)},
                                            std::pair{ec(EcCurve::p384), rsa(1024)}),
@@ -51,7 +51,7 @@ INSTANTIATE_TEST_SUITE_P(crypto_Pairs, OpensslVerify,
                            return name;
                          });
 
-TEST(crypto_OpensslText, ParsesTheLscAndShowsTheProfile) {
+TEST(OpensslText, ParsesTheLscAndShowsTheProfile) {
   auto lsc = cached_ca().issue_lsc("SEP001122334455", cached_key(ec(EcCurve::p256)).public_key_der(), 365,
                                    util::now());
   ASSERT_TRUE(lsc.ok());

@@ -73,7 +73,7 @@ Outcome handshake(SSL_CTX* server, SSL_CTX* client) {
   return out;
 }
 
-TEST(crypto_Tls, DefaultPolicyNegotiatesTls13AndTheClientVerifiesTheCapfCertificate) {
+TEST(Tls, DefaultPolicyNegotiatesTls13AndTheClientVerifiesTheCapfCertificate) {
   auto server = server_ctx(TlsLegacy::no);
   auto client = client_ctx(TlsLegacy::no);
   EXPECT_EQ(SSL_CTX_get_min_proto_version(server.get()), TLS1_2_VERSION);
@@ -88,7 +88,7 @@ TEST(crypto_Tls, DefaultPolicyNegotiatesTls13AndTheClientVerifiesTheCapfCertific
   EXPECT_FALSE(o.client_cert_requested);
 }
 
-TEST(crypto_Tls, Tls12ClientIsServedWithoutAClientCertificateRequest) {
+TEST(Tls, Tls12ClientIsServedWithoutAClientCertificateRequest) {
   auto server = server_ctx(TlsLegacy::no);
   auto client = client_ctx(TlsLegacy::no);
   SSL_CTX_set_max_proto_version(client.get(), TLS1_2_VERSION);
@@ -98,7 +98,7 @@ TEST(crypto_Tls, Tls12ClientIsServedWithoutAClientCertificateRequest) {
   EXPECT_FALSE(o.client_cert_requested);
 }
 
-TEST(crypto_Tls, Tls10NeedsTheLegacySwitch) {
+TEST(Tls, Tls10NeedsTheLegacySwitch) {
   auto client = client_ctx(TlsLegacy::yes);
   SSL_CTX_set_max_proto_version(client.get(), TLS1_VERSION);
   SSL_CTX_set_cipher_list(client.get(), "AES128-SHA:@SECLEVEL=0");
@@ -114,20 +114,20 @@ TEST(crypto_Tls, Tls10NeedsTheLegacySwitch) {
   EXPECT_EQ(handshake(legacy.get(), modern.get()).version, TLS1_3_VERSION);
 }
 
-TEST(crypto_Tls, ClientRefusesAServerFromAnotherCa) {
+TEST(Tls, ClientRefusesAServerFromAnotherCa) {
   auto server = server_ctx(TlsLegacy::no, cached_ca(ec(EcCurve::p256)));
   auto client = client_ctx(TlsLegacy::no);
   Outcome o = handshake(server.get(), client.get());
   EXPECT_FALSE(o.ok);
 }
 
-TEST(crypto_Tls, EcCapfCertificateWorksToo) {
+TEST(Tls, EcCapfCertificateWorksToo) {
   auto server = server_ctx(TlsLegacy::no, cached_ca(ec(EcCurve::p384)));
   auto client = client_ctx(TlsLegacy::no, cached_ca(ec(EcCurve::p384)).certificate().to_pem());
   EXPECT_TRUE(handshake(server.get(), client.get()).ok);
 }
 
-TEST(crypto_Tls, BadInputIsReportedNotIgnored) {
+TEST(Tls, BadInputIsReportedNotIgnored) {
   CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   const auto& ca = cached_ca();
   auto mismatch = configure_server_tls(ctx.get(), ca.certificate().to_pem(), cached_key(rsa(2048)).to_pem(),

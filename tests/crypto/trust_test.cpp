@@ -16,7 +16,7 @@ Certificate lsc_from(const CertificateAuthority& ca, int days = 30, util::UnixTi
   return *lsc;
 }
 
-TEST(crypto_TrustStore, AcceptsAnLscOfATrustedCa) {
+TEST(TrustStore, AcceptsAnLscOfATrustedCa) {
   TrustStore trust;
   trust.add(cached_ca().certificate());
   trust.add(cached_ca(ec(EcCurve::p256)).certificate());
@@ -27,7 +27,7 @@ TEST(crypto_TrustStore, AcceptsAnLscOfATrustedCa) {
   EXPECT_TRUE(trust.verify(cached_ca().certificate(), kNow).ok());
 }
 
-TEST(crypto_TrustStore, RejectsACertificateOfAnotherCaNamingTheReason) {
+TEST(TrustStore, RejectsACertificateOfAnotherCaNamingTheReason) {
   TrustStore trust;
   trust.add(cached_ca().certificate());
   auto r = trust.verify(lsc_from(cached_ca(ec(EcCurve::p384))), kNow);
@@ -39,7 +39,7 @@ TEST(crypto_TrustStore, RejectsACertificateOfAnotherCaNamingTheReason) {
   EXPECT_FALSE(TrustStore().verify(lsc_from(cached_ca()), kNow).ok());
 }
 
-TEST(crypto_TrustStore, SameNameDifferentKeyIsRejected) {
+TEST(TrustStore, SameNameDifferentKeyIsRejected) {
   CaOptions options;
   options.key = ec(EcCurve::p256);
   options.common_name = "CAPF-test-RSA-2048";  // same subject as cached_ca(), different key
@@ -50,7 +50,7 @@ TEST(crypto_TrustStore, SameNameDifferentKeyIsRejected) {
   EXPECT_FALSE(trust.verify(lsc_from(*impostor), kNow).ok());
 }
 
-TEST(crypto_TrustStore, ChecksValidityAtTheGivenTime) {
+TEST(TrustStore, ChecksValidityAtTheGivenTime) {
   TrustStore trust;
   trust.add(cached_ca().certificate());
   Certificate lsc = lsc_from(cached_ca(), 30);
@@ -67,7 +67,7 @@ TEST(crypto_TrustStore, ChecksValidityAtTheGivenTime) {
   EXPECT_NE(far.error().message.find("expired"), std::string::npos) << far.error().message;
 }
 
-TEST(crypto_TrustStore, SelfSignedStrangerIsRejected) {
+TEST(TrustStore, SelfSignedStrangerIsRejected) {
   TrustStore trust;
   trust.add(cached_ca().certificate());
   auto r = trust.verify(cached_ca(ec(EcCurve::p384)).certificate(), kNow);
@@ -77,7 +77,7 @@ TEST(crypto_TrustStore, SelfSignedStrangerIsRejected) {
 
 // A root → intermediate chain made with the openssl tool, so the intermediate's CA certificate
 // is one capf did not make (no pathlen on the root, a different extension layout).
-class crypto_ImportedChain : public ::testing::Test {
+class ImportedChain : public ::testing::Test {
  protected:
   void SetUp() override {
     std::ofstream(dir_.file("int.ext")) << "basicConstraints=critical,CA:TRUE,pathlen:0\n"
@@ -108,7 +108,7 @@ class crypto_ImportedChain : public ::testing::Test {
   util::UnixTime now_ = 0;
 };
 
-TEST_F(crypto_ImportedChain, LscChainsToTheRootThroughGivenIntermediates) {
+TEST_F(ImportedChain, LscChainsToTheRootThroughGivenIntermediates) {
   Certificate lsc = lsc_from(*intermediate_, 30, now_);
   EXPECT_EQ(lsc.subject(), "CN=SEP001122334455,O=Lab");
   EXPECT_EQ(lsc.issuer(), "CN=Test Intermediate,O=Lab");
@@ -121,14 +121,14 @@ TEST_F(crypto_ImportedChain, LscChainsToTheRootThroughGivenIntermediates) {
   EXPECT_NE(missing.error().message.find("unable to get local issuer certificate"), std::string::npos);
 }
 
-TEST_F(crypto_ImportedChain, ATrustedIntermediateIsAnAnchorByItself) {
+TEST_F(ImportedChain, ATrustedIntermediateIsAnAnchorByItself) {
   TrustStore intermediate_only;
   intermediate_only.add(intermediate_->certificate());
   auto r = intermediate_only.verify(lsc_from(*intermediate_, 30, now_), now_);
   EXPECT_TRUE(r.ok()) << why(r);
 }
 
-TEST_F(crypto_ImportedChain, AnExpiredIntermediateIsNamed) {
+TEST_F(ImportedChain, AnExpiredIntermediateIsNamed) {
   TrustStore root_only;
   root_only.add(root_);
   Certificate lsc = lsc_from(*intermediate_, 365, now_);
