@@ -39,6 +39,7 @@ po::options_description serve_options() {
     ("tls-legacy", po::bool_switch(), "also allow TLS 1.0/1.1 and legacy ciphers (old phone models)")
     ("keygen-timeout", po::value<int>()->default_value(600), "Maximum Allowable Time For Key Generation, seconds")
     ("step-timeout", po::value<int>()->default_value(30), "timeout of every other protocol step, seconds")
+    ("handshake-timeout", po::value<int>()->default_value(30), "TLS handshake timeout, seconds")
     ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
     ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")
     ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes");
@@ -76,6 +77,9 @@ int cmd_serve(const Args& args) {
   config.tls_legacy = vm["tls-legacy"].as<bool>() ? crypto::TlsLegacy::yes : crypto::TlsLegacy::no;
   config.keygen_timeout = std::chrono::seconds(vm["keygen-timeout"].as<int>());
   config.step_timeout = std::chrono::seconds(vm["step-timeout"].as<int>());
+  config.handshake_timeout = std::chrono::seconds(vm["handshake-timeout"].as<int>());
+  for (const char* t : {"keygen-timeout", "step-timeout", "handshake-timeout"})
+    if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1 second");
   config.max_sessions = vm["max-sessions"].as<std::size_t>();
   config.io_threads = vm["io-threads"].as<unsigned>();
   config.worker_threads = std::max(1u, vm["workers"].as<unsigned>());

@@ -110,7 +110,7 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
     const auto sid = next_session_id_++;
     auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
     auto ex = session->executor();
-    asio::co_spawn(ex, session->run(), asio::detached);
+    asio::co_spawn(ex, Session::run(std::move(session)), asio::detached);
   }
 }
 

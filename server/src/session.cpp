@@ -38,7 +38,11 @@ Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-net::awaitable<void> Session::run() {
+net::awaitable<void> Session::run(std::shared_ptr<Session> self) {
+  co_await self->run_body();
+}
+
+net::awaitable<void> Session::run_body() {
   auto self = shared_from_this();
   ++stats_.sessions_open;
   ++stats_.sessions_started;
@@ -97,7 +101,10 @@ net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono
 
 net::awaitable<void> Session::end(Reason reason) {
   ended_ = true;
-  co_await send(protocol::build_end_session(reason, sid_));
+  {
+    const protocol::Message msg = protocol::build_end_session(reason, sid_);
+    co_await send(msg);
+  }
 }
 
 net::awaitable<void> Session::record_failure(const std::string& reason) {
@@ -109,7 +116,10 @@ net::awaitable<void> Session::record_failure(const std::string& reason) {
 net::awaitable<void> Session::flow() {
   watchdog_.arm(config_.handshake_timeout, "TLS handshake");
   co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
-  co_await send(protocol::build(protocol::AuthRequest{}, sid_));
+  {
+    const protocol::Message msg = protocol::build(protocol::AuthRequest{}, sid_);
+    co_await send(msg);
+  }
 
   auto m = co_await receive(Command::auth_response, config_.step_timeout);
   if (!m.is(Command::auth_response))
@@ -142,7 +152,10 @@ net::awaitable<void> Session::install(const Decision& d) {
       req.key_type = protocol::WireKeyType::ec;
       req.curve = wire_curve(spec.curve);
     }
-    co_await send(protocol::build(req, sid_));
+    {
+      const protocol::Message msg = protocol::build(req, sid_);
+      co_await send(msg);
+    }
     auto m = co_await receive(Command::key_generate_response, config_.step_timeout);
     // Zero or more REQUEST_IN_PROGRESS while the phone generates its key (§10.3).
     while (m.is(Command::request_in_progress)) m = co_await receive(Command::key_generate_response, config_.keygen_timeout);
@@ -161,7 +174,10 @@ net::awaitable<void> Session::install(const Decision& d) {
       co_return;
     }
     ++stats_.lscs_issued;
-    co_await send(protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc->to_der()}, sid_));
+    {
+      const protocol::Message msg = protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc->to_der()}, sid_);
+      co_await send(msg);
+    }
     auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
     if (!stored.is(Command::store_certificate_response))
       throw net::ProtocolError("expected STORE_CERTIFICATE_RESPONSE, got " + protocol::command_name(stored.command));
@@ -174,12 +190,16 @@ net::awaitable<void> Session::install(const Decision& d) {
     co_await end(sr->reason == 1 ? Reason::ok : Reason::refused);
     co_return;
   }
-  co_await record_failure("phone could not generate a key (asked for " + tried + ")");
+  const std::string why = "phone could not generate a key (asked for " + tried + ")";
+  co_await record_failure(why);
   co_await end(Reason::refused);
 }
 
 net::awaitable<void> Session::fetch(const Decision& d) {
-  co_await send(protocol::build_empty(Command::fetch_certificate_request, sid_));
+  {
+    const protocol::Message msg = protocol::build_empty(Command::fetch_certificate_request, sid_);
+    co_await send(msg);
+  }
   auto m = co_await receive(Command::fetch_certificate_response, config_.step_timeout);
   if (!m.is(Command::fetch_certificate_response))
     throw net::ProtocolError("expected FETCH_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
@@ -191,7 +211,10 @@ net::awaitable<void> Session::fetch(const Decision& d) {
 }
 
 net::awaitable<void> Session::remove(const Decision& d) {
-  co_await send(protocol::build_empty(Command::delete_certificate_request, sid_));
+  {
+    const protocol::Message msg = protocol::build_empty(Command::delete_certificate_request, sid_);
+    co_await send(msg);
+  }
   auto m = co_await receive(Command::delete_certificate_response, config_.step_timeout);
   if (!m.is(Command::delete_certificate_response))
     throw net::ProtocolError("expected DELETE_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));

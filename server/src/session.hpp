@@ -14,12 +14,14 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(net::tcp::socket socket, net::asio::ssl::context& tls, net::asio::thread_pool& workers,
           EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id);
 
-  /// Runs the whole session and closes the connection; never throws.
-  net::awaitable<void> run();
+  /// Runs the whole session and closes the connection; never throws. The coroutine owns
+  /// `self`, so the session lives until it ends.
+  static net::awaitable<void> run(std::shared_ptr<Session> self);
   /// The strand the session runs on.
   auto executor() { return stream_.get_executor(); }
 
  private:
+  net::awaitable<void> run_body();
   net::awaitable<void> flow();
   net::awaitable<void> install(const Decision& d);
   net::awaitable<void> fetch(const Decision& d);

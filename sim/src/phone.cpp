@@ -94,7 +94,11 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
     const auto sid = first.session_id;
     auto auth = build_auth(phone, flash, ctx.options.rsa_form);
     if (!auth) throw std::runtime_error(auth.error().message);
-    co_await net::write_message(stream, protocol::build(*auth, sid));
+    {
+      // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+      const protocol::Message reply = protocol::build(*auth, sid);
+      co_await net::write_message(stream, reply);
+    }
 
     for (;;) {
       auto m = co_await net::read_message(stream);
@@ -108,15 +112,27 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         if (!req) throw net::ProtocolError(req.error().message);
         const KeySpec spec = spec_of(*req);
         if (spec.algorithm == KeyAlgorithm::ec && !phone.ec_capable) {
-          co_await net::write_message(stream, protocol::build(protocol::KeyGenerateResponse{std::nullopt, 7}, sid));
+          {
+            // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+            const protocol::Message reply = protocol::build(protocol::KeyGenerateResponse{std::nullopt, 7}, sid);
+            co_await net::write_message(stream, reply);
+          }
           continue;
         }
         // Real phones announce RSA key generation, which takes them a while; Jabber does not.
         if (spec.algorithm == KeyAlgorithm::rsa && !phone.jabber)
-          co_await net::write_message(stream, protocol::build_empty(Command::request_in_progress, sid));
+          {
+            // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+            const protocol::Message reply = protocol::build_empty(Command::request_in_progress, sid);
+            co_await net::write_message(stream, reply);
+          }
         auto key = co_await net::run_blocking(ctx.key_pool.get_executor(), [spec] { return crypto::PrivateKey::generate(spec); });
         if (!key) throw std::runtime_error("key generation failed: " + key.error().message);
-        co_await net::write_message(stream, protocol::build(protocol::KeyGenerateResponse{key->public_key_der(), std::nullopt}, sid));
+        {
+          // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+          const protocol::Message reply = protocol::build(protocol::KeyGenerateResponse{key->public_key_der(), std::nullopt}, sid);
+          co_await net::write_message(stream, reply);
+        }
         out.detail = to_string(key->spec());
         pending_key = std::move(*key);
       } else if (m.is(Command::sign_certificate_request)) {
@@ -125,7 +141,11 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           auto made = crypto::make_csr(*pending_key, phone.name);
           if (made) csr = *made;
         }
-        co_await net::write_message(stream, protocol::build(protocol::SignResponse{csr ? std::uint8_t{1} : std::uint8_t{7}, csr}, sid));
+        {
+          // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+          const protocol::Message reply = protocol::build(protocol::SignResponse{csr ? std::uint8_t{1} : std::uint8_t{7}, csr}, sid);
+          co_await net::write_message(stream, reply);
+        }
       } else if (m.is(Command::store_certificate_request)) {
         auto req = protocol::parse_store_certificate_request(m);
         if (!req) throw net::ProtocolError(req.error().message);
@@ -145,7 +165,11 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           out.result = "bad-certificate";
           out.detail = problem;
         }
-        co_await net::write_message(stream, protocol::build_store_response({problem.empty() ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid));
+        {
+          // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+          const protocol::Message reply = protocol::build_store_response({problem.empty() ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid);
+          co_await net::write_message(stream, reply);
+        }
       } else if (m.is(Command::fetch_certificate_request)) {
         protocol::CertificateResponse r{7, std::nullopt};
         if (!flash.lsc_pem.empty()) {
@@ -153,13 +177,21 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           if (cert) r = {1, cert->to_der()};
         }
         fetched = r.reason == 1;
-        co_await net::write_message(stream, protocol::build_fetch_response(r, sid));
+        {
+          // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+          const protocol::Message reply = protocol::build_fetch_response(r, sid);
+          co_await net::write_message(stream, reply);
+        }
       } else if (m.is(Command::delete_certificate_request)) {
         const bool had = !flash.lsc_pem.empty();
         flash.lsc_pem.clear();
         flash.lsc_key_pem.clear();
         deleted = had;
-        co_await net::write_message(stream, protocol::build_delete_response({had ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid));
+        {
+          // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
+          const protocol::Message reply = protocol::build_delete_response({had ? std::uint8_t{1} : std::uint8_t{7}, std::nullopt}, sid);
+          co_await net::write_message(stream, reply);
+        }
       } else {
         // §5.8: anything else ends the session from the phone's side.
         throw net::ProtocolError("unexpected " + protocol::command_name(m.command));
