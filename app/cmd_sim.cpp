@@ -36,7 +36,7 @@ nlohmann::json summary_json(const sim::Summary& s) {
                    {"by_result", s.by_result},
                    {"phones", nlohmann::json::array()}};
   for (const auto& o : s.outcomes)
-    j["phones"].push_back({{"device", o.device}, {"result", o.result}, {"reason", o.reason}, {"detail", o.detail},
+    j["phones"].push_back({{"device", o.device}, {"operation", o.operation}, {"result", o.result}, {"reason", o.reason}, {"detail", o.detail},
                            {"lsc_serial", o.lsc_serial}, {"seconds", o.seconds}});
   return j;
 }
@@ -123,11 +123,11 @@ int cmd_sim(const Args& args) {
       const auto& o = summary->outcomes[i];
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.2f", o.seconds);
-      rows.push_back({o.device, std::string(to_string(phones[i].auth_mode)) + (phones[i].jabber ? " (Jabber)" : ""),
+      rows.push_back({o.device, o.operation, std::string(to_string(phones[i].auth_mode)) + (phones[i].jabber ? " (Jabber)" : ""),
                       o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
                       o.result == "installed" ? "" : o.detail});
     }
-    print_table({"DEVICE", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL"}, rows);
+    print_table({"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL"}, rows);
     std::cout << "\n";
   }
   std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency, summary->elapsed_seconds);

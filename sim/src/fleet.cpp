@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "capf/crypto/tls.hpp"
 #include "phone.hpp"
@@ -12,25 +13,49 @@ namespace asio = net::asio;
 namespace {
 
 /// One of `concurrency` workers: takes the next phone until none are left.
-net::awaitable<void> worker(const FleetContext& ctx, const std::vector<PhoneProfile>& phones, std::atomic<std::size_t>& next,
+net::awaitable<void> worker(const FleetContext& ctx, const std::vector<PhoneProfile>& phones,
+                            std::vector<std::optional<PhoneFlash>>& flashes, std::atomic<std::size_t>& next,
                             std::vector<Outcome>& outcomes) {
   for (;;) {
     const std::size_t i = next++;
     if (i >= phones.size()) co_return;
     const auto& phone = phones[i];
-    const auto& state_dir = ctx.options.state_dir;
-    auto flash = co_await net::run_blocking(ctx.key_pool.get_executor(), [&] { return load_flash(state_dir, phone.name); });
-    if (!flash) {
-      outcomes[i] = Outcome{phone.name, "error", -1, "phone state: " + flash.error().message, "", 0};
-      continue;
-    }
-    PhoneFlash before = *flash;
-    outcomes[i] = co_await run_phone(ctx, phone, *flash);
-    if (flash->lsc_pem != before.lsc_pem) {
-      auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(), [&] { return save_flash(state_dir, phone.name, *flash); });
+    if (!flashes[i]) continue;  // the phone could not boot; its outcome says why
+    PhoneFlash& flash = *flashes[i];
+    const PhoneFlash before = flash;
+    outcomes[i] = co_await run_phone(ctx, phone, flash);
+    if (flash.lsc_pem != before.lsc_pem) {
+      const auto& state_dir = ctx.options.state_dir;
+      auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(),
+                                              [&] { return save_flash(state_dir, phone.name, flash); });
       if (!saved) outcomes[i].detail += " (state not saved: " + saved.error().message + ")";
     }
   }
+}
+
+/// Boots every phone (loads its flash; a new phone gets its MIC from the manufacturer CA) on
+/// the key threads, before the clock of the enrollment run starts.
+std::vector<std::optional<PhoneFlash>> boot(const SimOptions& options, const std::vector<PhoneProfile>& phones,
+                                            std::vector<Outcome>& outcomes) {
+  std::vector<std::optional<PhoneFlash>> flashes(phones.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < std::max(1u, options.key_threads); ++t) {
+    threads.emplace_back([&] {
+      for (std::size_t i = next++; i < phones.size(); i = next++) {
+        auto flash = load_flash(options.state_dir, phones[i].name);
+        if (flash) {
+          flashes[i] = std::move(*flash);
+        } else {
+          outcomes[i].device = phones[i].name;
+          outcomes[i].result = "error";
+          outcomes[i].detail = "phone state: " + flash.error().message;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return flashes;
 }
 
 }  // namespace
@@ -60,11 +85,12 @@ Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProf
   asio::thread_pool key_pool(options.key_threads ? options.key_threads : 1);
   FleetContext ctx{options, tls, key_pool, trust, server};
   std::vector<Outcome> outcomes(phones.size());
+  auto flashes = boot(options, phones, outcomes);
   std::atomic<std::size_t> next{0};
   const auto started = std::chrono::steady_clock::now();
   const std::size_t workers = std::max<std::size_t>(1, std::min(options.concurrency, phones.size()));
   for (std::size_t w = 0; w < workers; ++w)
-    asio::co_spawn(asio::make_strand(io), worker(ctx, phones, next, outcomes), asio::detached);
+    asio::co_spawn(asio::make_strand(io), worker(ctx, phones, flashes, next, outcomes), asio::detached);
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();

@@ -111,6 +111,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         auto req = protocol::parse_key_generate_request(m);
         if (!req) throw net::ProtocolError(req.error().message);
         const KeySpec spec = spec_of(*req);
+        out.operation = "Install/Upgrade";
         if (spec.algorithm == KeyAlgorithm::ec && !phone.ec_capable) {
           {
             // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
@@ -171,6 +172,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           co_await net::write_message(stream, reply);
         }
       } else if (m.is(Command::fetch_certificate_request)) {
+        out.operation = "Troubleshoot";
         protocol::CertificateResponse r{7, std::nullopt};
         if (!flash.lsc_pem.empty()) {
           auto cert = crypto::Certificate::from_pem(flash.lsc_pem);
@@ -183,6 +185,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           co_await net::write_message(stream, reply);
         }
       } else if (m.is(Command::delete_certificate_request)) {
+        out.operation = "Delete";
         const bool had = !flash.lsc_pem.empty();
         flash.lsc_pem.clear();
         flash.lsc_key_pem.clear();

@@ -33,6 +33,7 @@ struct PhoneFlash {
 /// The result of one phone's session.
 struct Outcome {
   std::string device;
+  std::string operation = "-";  ///< what CAPF asked for: Install/Upgrade, Troubleshoot, Delete
   std::string result;   ///< installed, deleted, fetched, no-action, refused, unknown-device, bad-certificate, error
   int reason = -1;      ///< END_SESSION reason, -1 when the session broke
   std::string detail;   ///< error text or the key type installed

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds capf into build/ (or $CAPF_BUILD_DIR) with Ninja.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${CAPF_BUILD_DIR:-$root/build}
+jobs=${CAPF_JOBS:-$(nproc)}
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=${CAPF_BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
+ninja -C "$build" -j "$jobs"
