@@ -32,7 +32,8 @@ Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_
       service_(service),
       config_(config),
       stats_(stats),
-      sid_(session_id) {
+      sid_(session_id),
+      cut_at_(std::chrono::steady_clock::now() + config.session_limit) {
   boost::system::error_code ec;
   auto ep = stream_.lowest_layer().remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -85,13 +86,22 @@ net::awaitable<void> Session::run_body() {
   --stats_.sessions_open;
 }
 
+void Session::arm(std::chrono::steady_clock::duration timeout, std::string what) {
+  const auto left = cut_at_ - std::chrono::steady_clock::now();
+  if (left < timeout) {
+    timeout = std::max(left, std::chrono::steady_clock::duration::zero());
+    what += " (session length limit)";
+  }
+  watchdog_.arm(timeout, std::move(what));
+}
+
 net::awaitable<void> Session::send(const protocol::Message& m) {
-  watchdog_.arm(config_.step_timeout, "write of " + protocol::command_name(m.command));
+  arm(config_.step_timeout, "write of " + protocol::command_name(m.command));
   co_await net::write_message(stream_, m);
 }
 
 net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono::seconds timeout) {
-  watchdog_.arm(timeout, protocol::command_name(static_cast<std::uint8_t>(expected)));
+  arm(timeout, protocol::command_name(static_cast<std::uint8_t>(expected)));
   auto m = co_await net::read_message(stream_);
   if (m.session_id != sid_)
     throw net::ProtocolError("session id " + std::to_string(m.session_id) + " in " + protocol::command_name(m.command) +
@@ -114,7 +124,7 @@ net::awaitable<void> Session::record_failure(const std::string& reason) {
 }
 
 net::awaitable<void> Session::flow() {
-  watchdog_.arm(config_.handshake_timeout, "TLS handshake");
+  arm(config_.handshake_timeout, "TLS handshake");
   co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
   {
     const protocol::Message msg = protocol::build(protocol::AuthRequest{}, sid_);

@@ -30,6 +30,8 @@ class Session : public std::enable_shared_from_this<Session> {
   net::awaitable<void> send(const protocol::Message& m);
   net::awaitable<void> end(protocol::Reason reason);
   net::awaitable<void> record_failure(const std::string& reason);
+  /// Arms the watchdog for a step, never past the session's overall limit.
+  void arm(std::chrono::steady_clock::duration timeout, std::string what);
 
   net::TlsStream stream_;
   net::Watchdog watchdog_;
@@ -38,6 +40,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerConfig& config_;
   ServerStats& stats_;
   std::uint32_t sid_;
+  std::chrono::steady_clock::time_point cut_at_;  ///< §11.3: the session is cut at this point
   std::string peer_;
   std::string device_;     ///< set once authenticated and claimed
   bool failure_recorded_ = false;

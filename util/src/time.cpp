@@ -9,6 +9,11 @@ namespace capf::util {
 
 UnixTime SystemClock::now() const { return util::now(); }
 
+std::int64_t SystemClock::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 UnixTime now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())

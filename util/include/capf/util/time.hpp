@@ -17,24 +17,29 @@ class Clock {
   virtual ~Clock() = default;
   /// Current time.
   virtual UnixTime now() const = 0;
+  /// Current time in milliseconds since the epoch (rate limits need sub-second steps).
+  virtual std::int64_t now_ms() const { return now() * 1000; }
 };
 
 /// The real wall clock.
 class SystemClock final : public Clock {
  public:
   UnixTime now() const override;
+  std::int64_t now_ms() const override;
 };
 
 /// A clock that only moves when told; for tests.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(UnixTime start) : now_(start) {}
-  UnixTime now() const override { return now_; }
-  void advance(std::int64_t seconds) { now_ += seconds; }
-  void set(UnixTime t) { now_ = t; }
+  explicit ManualClock(UnixTime start) : now_ms_(start * 1000) {}
+  UnixTime now() const override { return now_ms_ / 1000; }
+  std::int64_t now_ms() const override { return now_ms_; }
+  void advance(std::int64_t seconds) { now_ms_ += seconds * 1000; }
+  void advance_ms(std::int64_t ms) { now_ms_ += ms; }
+  void set(UnixTime t) { now_ms_ = t * 1000; }
 
  private:
-  UnixTime now_;
+  std::int64_t now_ms_;
 };
 
 /// Current wall-clock time.
