@@ -1,0 +1,1 @@
+// The job engine's sources live beside this file.
