@@ -2,117 +2,15 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/store/store.hpp"
+#include "codec_fields.hpp"
 
 namespace capf::store {
 
-namespace {
-
+using codec::Fields;
+using codec::seal;
+using codec::unseal;
 using nlohmann::json;
 
-std::string seal(const json& j) {
-  std::string out(1, static_cast<char>(kSchemaVersion));
-  // Text fields come from CSV files and phones; JSON cannot carry invalid UTF-8, and a store
-  // write must not throw, so such bytes are replaced rather than refused.
-  out += j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return out;
-}
-
-Result<json> unseal(std::string_view bytes, const std::string& what) {
-  if (bytes.empty()) return make_error(Errc::io, what + " value is empty");
-  const auto version = static_cast<std::uint8_t>(bytes.front());
-  if (version == 0 || version > kSchemaVersion)
-    return make_error(Errc::io, what + " value has schema version " + std::to_string(version) +
-                                    "; this build understands up to " + std::to_string(kSchemaVersion));
-  json j = json::parse(bytes.begin() + 1, bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(Errc::io, what + " value is not valid JSON");
-  return j;
-}
-
-// Reads fields by name and keeps the first problem, so a decoder reads like a list of fields
-// and reports one precise message instead of throwing from deep inside nlohmann.
-class Fields {
- public:
-  Fields(const json& j, std::string what) : j_(j), what_(std::move(what)) {
-    if (!j_.is_object()) fail("", "is not a JSON object");
-  }
-
-  std::string text(const char* key) {
-    const json* v = find(key);
-    if (v == nullptr) return {};
-    if (!v->is_string()) {
-      fail(key, "is not a string");
-      return {};
-    }
-    return v->get<std::string>();
-  }
-
-  std::int64_t integer(const char* key) {
-    const json* v = find(key);
-    if (v == nullptr) return 0;
-    if (!v->is_number_integer()) {
-      fail(key, "is not an integer");
-      return 0;
-    }
-    return v->get<std::int64_t>();
-  }
-
-  int small_integer(const char* key) {
-    const std::int64_t v = integer(key);
-    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-      fail(key, "is out of range");
-      return 0;
-    }
-    return static_cast<int>(v);
-  }
-
-  // Absent and null both mean "not set", so a hand-edited or older value still decodes.
-  std::optional<std::int64_t> optional_integer(const char* key) {
-    if (!j_.is_object()) return std::nullopt;
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return std::nullopt;
-    return integer(key);
-  }
-
-  template <class E>
-  E enumeration(const char* key, std::optional<E> (*parse)(std::string_view)) {
-    const std::string t = text(key);
-    if (error_) return E{};
-    auto e = parse(t);
-    if (!e) {
-      fail(key, "has unknown value \"" + t + "\"");
-      return E{};
-    }
-    return *e;
-  }
-
-  template <class T>
-  Result<T> finish(T value) {
-    if (error_) return make_error(Errc::io, *error_);
-    return value;
-  }
-
- private:
-  const json* find(const char* key) {
-    if (error_) return nullptr;
-    auto it = j_.find(key);
-    if (it == j_.end()) {
-      fail(key, "is missing");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  void fail(const std::string& key, const std::string& problem) {
-    if (error_) return;
-    error_ = what_ + " value" + (key.empty() ? "" : ": field '" + key + "'") + " " + problem;
-  }
-
-  const json& j_;
-  std::string what_;
-  std::optional<std::string> error_;
-};
-
-}  // namespace
 
 std::string encode_device(const Device& d) {
   json j{
@@ -138,6 +36,7 @@ std::string encode_device(const Device& d) {
       {"lsc_not_after", d.lsc_not_after},
       {"fetched_cert_pem", d.fetched_cert_pem},
       {"updated_at", d.updated_at},
+      {"job_id", d.job_id},
   };
   if (d.completes_by) j["completes_by"] = *d.completes_by;
   return seal(j);
@@ -171,6 +70,7 @@ Result<Device> decode_device(std::string_view bytes) {
   d.lsc_not_after = f.integer("lsc_not_after");
   d.fetched_cert_pem = f.text("fetched_cert_pem");
   d.updated_at = f.integer("updated_at");
+  d.job_id = f.optional_text("job_id");
   return f.finish(std::move(d));
 }
 

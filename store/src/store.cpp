@@ -140,6 +140,11 @@ Result<void> validate(const Transition& t) {
     if (c.device.empty() || c.device.find('\0') != std::string::npos)
       return bad("certificate " + c.serial + " has an empty or invalid device name");
   }
+  for (const auto& j : t.put_jobs)
+    if (j.id.empty() || j.id.find('\0') != std::string::npos) return bad("job with an empty or invalid id");
+  for (const auto& d : t.put_job_devices)
+    if (d.job.empty() || d.device.empty() || d.job.find('\0') != std::string::npos)
+      return bad("job device with an empty job or device");
   for (const auto& [key, value] : t.put_meta)
     if (key.empty() || key == kMetaSchemaVersion || key == kMetaAuditReserved)
       return bad("meta key \"" + key + "\" is empty or reserved for the store");
@@ -192,6 +197,13 @@ std::uint64_t audit_key_seq(std::string_view key) {
   std::uint64_t seq = 0;
   for (int i = 8; i < 16; ++i) seq = (seq << 8) | static_cast<std::uint8_t>(key[i]);
   return seq;
+}
+
+std::string job_device_key(std::string_view job, std::string_view device) {
+  std::string key(job);
+  key.push_back('\0');
+  key.append(device);
+  return key;
 }
 
 std::string device_index_key(std::string_view device, std::string_view serial) {
@@ -297,6 +309,9 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
     for (std::size_t i = 0; i < t.audit.size(); ++i)
       batch.put(Cf::audit, audit_key(t.audit[i].time, *first + i), encode_audit(t.audit[i]));
   }
+
+  for (const auto& j : t.put_jobs) batch.put(Cf::jobs, j.id, encode_job(j));
+  for (const auto& d : t.put_job_devices) batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
 
   for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
   return batch.write(sync);

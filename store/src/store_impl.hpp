@@ -17,11 +17,11 @@
 namespace capf::store {
 
 /// Column families, in the order of Impl::cf. "default" must exist in every RocksDB.
-enum class Cf : std::size_t { default_, devices, certificates, certs_by_device, audit, meta, count_ };
+enum class Cf : std::size_t { default_, devices, certificates, certs_by_device, audit, meta, jobs, job_devices, count_ };
 
 /// Names of the column families, indexed by Cf; the one place they are declared.
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Cf::count_)> kCfNames{
-    "default", "devices", "certificates", "certs_by_device", "audit", "meta"};
+    "default", "devices", "certificates", "certs_by_device", "audit", "meta", "jobs", "job_devices"};
 
 /// Meta key holding the value-encoding version of the whole store.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
@@ -60,6 +60,9 @@ std::uint64_t audit_key_seq(std::string_view key);
 
 /// certs_by_device key: device, NUL, serial.
 std::string device_index_key(std::string_view device, std::string_view serial);
+
+/// job_devices key: job id, NUL, device name.
+std::string job_device_key(std::string_view job, std::string_view device);
 
 /// Printable form of a key for messages: as is when printable, else hex.
 std::string printable_key(std::string_view key);

@@ -116,4 +116,30 @@ Result<std::optional<std::string>> Store::get_meta(const std::string& key) const
   return get_value<std::string>(*impl_, rocksdb::ReadOptions(), Cf::meta, key, &decode_meta);
 }
 
+Result<std::optional<Job>> Store::get_job(const std::string& id) const {
+  return get_value<Job>(*impl_, rocksdb::ReadOptions(), Cf::jobs, id, &decode_job);
+}
+
+Result<void> Store::for_each_job(const std::function<bool(const Job&)>& fn) const {
+  return scan<Job>(*impl_, Cf::jobs, &decode_job, fn);
+}
+
+Result<std::optional<JobDevice>> Store::get_job_device(const std::string& job, const std::string& device) const {
+  return get_value<JobDevice>(*impl_, rocksdb::ReadOptions(), Cf::job_devices, job_device_key(job, device),
+                              &decode_job_device);
+}
+
+Result<void> Store::for_each_job_device(const std::string& job, const std::function<bool(const JobDevice&)>& fn) const {
+  const Impl& impl = *impl_;
+  const std::string prefix = job_device_key(job, "");
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::job_devices)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto value = decode_job_device(it->value().ToStringView());
+    if (!value) return decode_error(impl.path, Cf::job_devices, it->key().ToStringView(), value.error());
+    if (!fn(*value)) break;
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning the devices of job " + job, it->status());
+  return ok();
+}
+
 }  // namespace capf::store

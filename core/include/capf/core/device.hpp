@@ -42,6 +42,7 @@ struct Device {
   std::string fetched_cert_pem;   ///< last certificate fetched by Troubleshoot
 
   util::UnixTime updated_at = 0;
+  std::string job_id;             ///< the job whose operation is armed, empty if none
 
   /// True when the device has an operation waiting for the phone.
   bool armed() const { return operation != CertificateOperation::none; }

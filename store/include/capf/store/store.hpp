@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "capf/core/device.hpp"
+#include "capf/core/job.hpp"
 #include "capf/util/result.hpp"
 
 namespace capf::store {
@@ -25,6 +26,8 @@ struct Transition {
   std::vector<std::string> delete_devices;
   std::vector<CertificateRecord> put_certificates;
   std::vector<AuditEntry> audit;
+  std::vector<Job> put_jobs;
+  std::vector<JobDevice> put_job_devices;
   /// Metadata keys to set (e.g. "session_counter"); the store's own keys ("schema_version",
   /// "audit_sequence_reserved") are refused.
   std::vector<std::pair<std::string, std::string>> put_meta;
@@ -70,6 +73,13 @@ class Store {
   Result<std::vector<AuditEntry>> list_audit(std::size_t limit = 0) const;
 
   /// A metadata value, or nullopt when the key was never set.
+  Result<std::optional<Job>> get_job(const std::string& id) const;
+  /// Every job in id order.
+  Result<void> for_each_job(const std::function<bool(const Job&)>& fn) const;
+  /// Every device of a job, in device-name order.
+  Result<void> for_each_job_device(const std::string& job, const std::function<bool(const JobDevice&)>& fn) const;
+  Result<std::optional<JobDevice>> get_job_device(const std::string& job, const std::string& device) const;
+
   Result<std::optional<std::string>> get_meta(const std::string& key) const;
 
   /// Path the store was opened at.
@@ -90,6 +100,10 @@ std::string encode_device(const Device& d);
 Result<Device> decode_device(std::string_view bytes);
 std::string encode_certificate(const CertificateRecord& c);
 Result<CertificateRecord> decode_certificate(std::string_view bytes);
+std::string encode_job(const Job& j);
+Result<Job> decode_job(std::string_view bytes);
+std::string encode_job_device(const JobDevice& d);
+Result<JobDevice> decode_job_device(std::string_view bytes);
 std::string encode_audit(const AuditEntry& a);
 Result<AuditEntry> decode_audit(std::string_view bytes);
 /// A metadata value (a string) in the same envelope.
