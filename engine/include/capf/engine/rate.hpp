@@ -1,0 +1,57 @@
+// Rate limiting and retry backoff for the job engine. Pure: time always comes from the
+// caller (util::Clock::now_ms / now), randomness too, so both are testable step by step.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "capf/util/time.hpp"
+
+namespace capf::engine {
+
+/// Token bucket: `per_minute` tokens per minute, at most `burst` stored. Time in milliseconds
+/// from an injected clock (util::Clock::now_ms) — never reads the system clock itself.
+/// Unlimited when per_minute <= 0. A burst below 1 is raised to 1 (one dispatch must fit).
+/// Time that runs backwards adds no tokens.
+class RateLimiter {
+ public:
+  /// A bucket that starts full (`burst` tokens) at `now_ms`.
+  RateLimiter(double per_minute, double burst, std::int64_t now_ms);
+
+  /// Takes a token if one is available at `now_ms`.
+  bool try_acquire(std::int64_t now_ms);
+  /// Milliseconds until a token is available (0 when one is), rounded up.
+  std::int64_t wait_ms(std::int64_t now_ms) const;
+  /// Tokens in the bucket at `now_ms` (fractional; for status displays and tests).
+  double tokens(std::int64_t now_ms) const;
+
+  /// The configured rate; <= 0 means unlimited.
+  double per_minute() const { return per_minute_; }
+  /// The most tokens the bucket stores.
+  double burst() const { return burst_; }
+  /// True when per_minute <= 0.
+  bool unlimited() const { return per_minute_ <= 0; }
+
+  /// Change the rate without losing accumulated tokens (capped to the new burst). Tokens
+  /// earned up to `now_ms` are counted at the old rate.
+  void reconfigure(double per_minute, double burst, std::int64_t now_ms);
+
+ private:
+  /// Adds the tokens earned since the last update.
+  void refill(std::int64_t now_ms);
+
+  double per_minute_;
+  double burst_;
+  double tokens_;
+  std::int64_t last_ms_;
+};
+
+/// Full-jitter exponential backoff (CRAFT.md "Lifecycle state"), in seconds:
+///   cap   = min(ceiling_s, base_s * 2^(attempt-1))      (attempt counts from 1; < 1 is 1)
+///   delay = floor(u * cap)                              (u in [0,1) from the caller, clamped)
+/// and, when `deadline` is given, never more than half the time left to it,
+/// floor((deadline - now) / 2), and 0 once the deadline has passed. Never negative.
+std::int64_t backoff_delay(int attempt, std::int64_t base_s, std::int64_t ceiling_s, double u, util::UnixTime now,
+                           std::optional<util::UnixTime> deadline = std::nullopt);
+
+}  // namespace capf::engine

@@ -1,0 +1,78 @@
+// Token bucket and full-jitter backoff.
+#include "capf/engine/rate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace capf::engine {
+namespace {
+
+constexpr double kMsPerMinute = 60000.0;
+/// Tolerance for float rounding: a token 1e-9 short still counts, so wait_ms's promise holds.
+constexpr double kOne = 1.0 - 1e-9;
+
+double sane_burst(double burst) { return std::isfinite(burst) ? std::max(burst, 1.0) : 1.0; }
+
+}  // namespace
+
+RateLimiter::RateLimiter(double per_minute, double burst, std::int64_t now_ms)
+    : per_minute_(per_minute), burst_(sane_burst(burst)), tokens_(burst_), last_ms_(now_ms) {}
+
+void RateLimiter::refill(std::int64_t now_ms) {
+  if (now_ms <= last_ms_) return;  // a clock that steps back earns nothing
+  if (per_minute_ > 0)
+    tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - last_ms_) * per_minute_ / kMsPerMinute);
+  last_ms_ = now_ms;
+}
+
+double RateLimiter::tokens(std::int64_t now_ms) const {
+  if (unlimited()) return burst_;
+  RateLimiter copy = *this;
+  copy.refill(now_ms);
+  return copy.tokens_;
+}
+
+bool RateLimiter::try_acquire(std::int64_t now_ms) {
+  if (unlimited()) return true;
+  refill(now_ms);
+  if (tokens_ < kOne) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+std::int64_t RateLimiter::wait_ms(std::int64_t now_ms) const {
+  if (unlimited()) return 0;
+  const double have = tokens(now_ms);
+  if (have >= kOne) return 0;
+  // The small subtraction keeps float noise (1.0000000000000009 ms) from adding a whole ms.
+  const auto ms = static_cast<std::int64_t>(std::ceil((1.0 - have) * kMsPerMinute / per_minute_ - 1e-6));
+  return std::max<std::int64_t>(ms, 1);
+}
+
+void RateLimiter::reconfigure(double per_minute, double burst, std::int64_t now_ms) {
+  refill(now_ms);
+  last_ms_ = std::max(last_ms_, now_ms);
+  per_minute_ = per_minute;
+  burst_ = sane_burst(burst);
+  tokens_ = std::min(tokens_, burst_);
+}
+
+std::int64_t backoff_delay(int attempt, std::int64_t base_s, std::int64_t ceiling_s, double u, util::UnixTime now,
+                           std::optional<util::UnixTime> deadline) {
+  if (base_s <= 0 || ceiling_s <= 0) return 0;
+  attempt = std::max(attempt, 1);
+  // base * 2^(attempt-1) without overflow: stop doubling once the ceiling is reached.
+  std::int64_t cap = std::min(base_s, ceiling_s);
+  for (int i = 1; i < attempt && cap < ceiling_s; ++i) cap = cap > ceiling_s / 2 ? ceiling_s : cap * 2;
+  if (!(u >= 0.0)) u = 0.0;  // also catches NaN
+  u = std::min(u, std::nextafter(1.0, 0.0));
+  auto delay = static_cast<std::int64_t>(std::floor(u * static_cast<double>(cap)));
+  if (deadline) {
+    const std::int64_t left = *deadline - now;
+    if (left <= 0) return 0;
+    delay = std::min(delay, left / 2);
+  }
+  return std::max<std::int64_t>(delay, 0);
+}
+
+}  // namespace capf::engine
