@@ -54,5 +54,6 @@ int cmd_ca(const Args& args);
 int cmd_phones(const Args& args);
 int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
+int cmd_job(const Args& args);
 
 }  // namespace capf::cli

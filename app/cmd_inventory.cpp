@@ -44,7 +44,7 @@ int cmd_ca(const Args& args) {
 int cmd_phones(const Args& args) {
   auto desc = common_options();
   desc.add_options()("action", po::value<std::string>(), "import | list")("file", po::value<std::string>(), "CSV file")(
-      "strict", "reject the whole file when any row is bad");
+      "strict", "reject the whole file when any row is bad")("where", po::value<std::string>(), "list: only devices matching this query");
   po::positional_options_description pos;
   pos.add("action", 1).add("file", 1);
   const std::string usage = "capf phones import FILE.csv [--strict] | capf phones list [--json]";
@@ -73,7 +73,7 @@ int cmd_phones(const Args& args) {
     return 0;
   }
   if (action == "list") {
-    auto r = admin_call(dir, "GET", "/v1/phones");
+    auto r = admin_call(dir, "GET", "/v1/phones" + (vm.count("where") ? "?where=" + admin::url_encode(vm["where"].as<std::string>()) : std::string()));
     if (vm.count("json")) {
       std::cout << r.dump(2) << "\n";
       return 0;

@@ -1,5 +1,7 @@
 // `capf serve`: wires store, CA, CAPF server and admin API together and runs them.
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -9,6 +11,7 @@
 
 #include "capf/admin/http.hpp"
 #include "capf/crypto/crypto.hpp"
+#include "capf/engine/engine.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
@@ -42,7 +45,19 @@ po::options_description serve_options() {
     ("handshake-timeout", po::value<int>()->default_value(30), "TLS handshake timeout, seconds")
     ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
     ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")
-    ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes");
+    ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes")
+    ("trigger-command", po::value<std::string>(), "Apply Config as a command, e.g. \"/usr/local/bin/apply-config {name} {ipv4}\"")
+    ("trigger-url", po::value<std::string>(), "Apply Config as an HTTP POST, e.g. http://127.0.0.1:8080/trigger/{name}")
+    ("trigger-body", po::value<std::string>(), "JSON body template of the HTTP trigger")
+    ("trigger-timeout", po::value<int>()->default_value(30), "seconds one Apply Config may take")
+    ("trigger-threads", po::value<unsigned>()->default_value(8), "Apply Config actions run at once")
+    ("global-rate", po::value<double>()->default_value(0), "dispatches per minute across all jobs (0 = no cap)")
+    ("global-burst", po::value<double>()->default_value(1), "burst of the global rate")
+    ("global-max-in-flight", po::value<int>()->default_value(0), "devices in flight across all jobs (0 = no cap)")
+    ("session-wait", po::value<int>()->default_value(300), "seconds a triggered phone has to open its CAPF session")
+    ("backoff-base", po::value<int>()->default_value(30), "first retry delay ceiling, seconds (full jitter below it)")
+    ("backoff-ceiling", po::value<int>()->default_value(3600), "longest retry delay, seconds")
+    ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds");
   return d;
 }
 
@@ -113,8 +128,34 @@ int cmd_serve(const Args& args) {
     }
   }
 
+  engine::TriggerConfig trigger;
+  if (vm.count("trigger-command") && vm.count("trigger-url")) throw UsageError("give --trigger-command or --trigger-url, not both");
+  if (vm.count("trigger-command")) {
+    trigger.kind = engine::TriggerConfig::Kind::command;
+    trigger.command = vm["trigger-command"].as<std::string>();
+  } else if (vm.count("trigger-url")) {
+    trigger.kind = engine::TriggerConfig::Kind::http;
+    trigger.url = vm["trigger-url"].as<std::string>();
+    if (vm.count("trigger-body")) trigger.body = vm["trigger-body"].as<std::string>();
+  }
+  trigger.timeout_s = vm["trigger-timeout"].as<int>();
+  if (auto v = engine::validate(trigger); !v) throw UsageError(v.error().message);
+  engine::EngineConfig engine_config;
+  engine_config.global_rate_per_minute = vm["global-rate"].as<double>();
+  engine_config.global_burst = vm["global-burst"].as<double>();
+  engine_config.global_max_in_flight = vm["global-max-in-flight"].as<int>();
+  engine_config.retry.session_wait_s = vm["session-wait"].as<int>();
+  engine_config.retry.backoff_base_s = vm["backoff-base"].as<int>();
+  engine_config.retry.backoff_ceiling_s = vm["backoff-ceiling"].as<int>();
+  for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
+    if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
+
   util::SystemClock clock;
   server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
+  engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
+  engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
+  if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
+  enrollment.set_hook(&job_engine);
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
   net::asio::io_context io(static_cast<int>(io_threads));
   net::asio::thread_pool workers(config.worker_threads);
@@ -126,7 +167,7 @@ int cmd_serve(const Args& args) {
                                     admin::CaInfo{cert.to_pem(), cert.subject(), cert.serial_hex(),
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
-                                    clock);
+                                    clock, &job_engine);
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);
@@ -155,10 +196,31 @@ int cmd_serve(const Args& args) {
       io.stop();
     }, net::asio::detached);
   });
+  // The engine's scheduling loop: one round every tick, until the daemon stops.
+  std::mutex loop_mutex;
+  std::condition_variable loop_cv;
+  bool loop_stop = false;
+  const auto tick = std::chrono::milliseconds(vm["tick-ms"].as<int>());
+  std::thread engine_loop([&] {
+    std::unique_lock lock(loop_mutex);
+    while (!loop_stop) {
+      lock.unlock();
+      job_engine.tick();
+      lock.lock();
+      loop_cv.wait_for(lock, tick, [&] { return loop_stop; });
+    }
+  });
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(loop_mutex);
+    loop_stop = true;
+  }
+  loop_cv.notify_all();
+  engine_loop.join();
+  trigger_runner.join();
   workers.join();
   ::unlink(daemon_file(dir).c_str());
   log->info("stopped");

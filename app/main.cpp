@@ -13,9 +13,11 @@ commands:
   serve                      run the daemon: CAPF protocol on TLS, admin API
   ca show [--pem]            the CAPF CA certificate
   phones import FILE.csv     add/update devices from a BAT-style CSV [--strict]
-  phones list                the inventory
+  phones list [--where Q]    the inventory, or the devices a query matches
   phone show NAME            one device, its LSC and certificates
   phone set NAME ...         one device's CAPF settings (--operation, --auth-mode, ...)
+  job submit ...             a batch job over a CSV or a query (--operation, --window, --rate, ...)
+  job list|show|watch|report|hold|release|pause|resume|cancel|retry
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "phones") return cmd_phones(args);
     if (command == "phone") return cmd_phone(args);
     if (command == "sim") return cmd_sim(args);
+    if (command == "job") return cmd_job(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

@@ -3,6 +3,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/jobs/phones_csv.hpp"
+#include "capf/jobs/query.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::admin {
@@ -66,23 +67,22 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
 }
 }  // namespace
 
-Response AdminService::import_phones(const Request& r, const std::string& query) {
-  std::string file = query_param(query, "file");
-  if (file.empty()) file = "phones.csv";
-  jobs::CsvOptions options;
-  options.strict = query_param(query, "strict") == "1";
-  auto parsed = jobs::parse_phones_csv(r.body, file, options);
-  if (!parsed) return error(400, parsed.error().message);
-
+std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& parsed, const std::string& file,
+                                                   bool strict, const std::string& actor,
+                                                   std::vector<std::string>& names, std::size_t& added,
+                                                   std::size_t& updated, std::string& store_error) {
   std::lock_guard lock(write_mutex_);
   const auto now = clock_.now();
   store::Transition t;
   std::vector<std::string> issues;
-  for (const auto& i : parsed->issues) issues.push_back(i.to_string());
-  std::size_t added = 0, updated = 0;
-  for (const auto& row : parsed->rows) {
+  for (const auto& i : parsed.issues) issues.push_back(i.to_string());
+  added = updated = 0;
+  for (const auto& row : parsed.rows) {
     auto existing = store_.get_device(row.name);
-    if (!existing) return error(500, existing.error().message);
+    if (!existing) {
+      store_error = existing.error().message;
+      return issues;
+    }
     Device d = existing->value_or(Device{});
     const bool is_new = !existing->has_value();
     jobs::apply_row(d, row, now);
@@ -91,9 +91,10 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
       continue;
     }
     is_new ? ++added : ++updated;
+    names.push_back(d.name);
     t.put_devices.push_back(std::move(d));
   }
-  std::sort(issues.begin(), issues.end(), [](const std::string& a, const std::string& b) {
+  std::stable_sort(issues.begin(), issues.end(), [](const std::string& a, const std::string& b) {
     auto line = [](const std::string& s) {
       auto c1 = s.find(':');
       auto c2 = s.find(':', c1 + 1);
@@ -101,18 +102,34 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
     };
     return line(a) < line(b);
   });
-  const bool rejected = options.strict && !issues.empty();
-  if (rejected) {
-    t.put_devices.clear();
+  if (strict && !issues.empty()) {
+    names.clear();
     added = updated = 0;
+    return issues;
   }
   if (!t.put_devices.empty()) {
-    t.audit.push_back(AuditEntry{now, r.actor, "phones.import", file,
+    t.audit.push_back(AuditEntry{now, actor, "phones.import", file,
                                  std::to_string(added) + " added, " + std::to_string(updated) + " updated, " +
                                      std::to_string(issues.size()) + " rejected rows"});
-    if (auto w = store_.apply(t, store::Sync::yes); !w) return error(500, w.error().message);
+    if (auto w = store_.apply(t, store::Sync::yes); !w) store_error = w.error().message;
   }
-  return {issues.empty() || !rejected ? 200 : 422,
+  return issues;
+}
+
+Response AdminService::import_phones(const Request& r, const std::string& query) {
+  std::string file = query_param(query, "file");
+  if (file.empty()) file = "phones.csv";
+  jobs::CsvOptions options;
+  options.strict = query_param(query, "strict") == "1";
+  auto parsed = jobs::parse_phones_csv(r.body, file, options);
+  if (!parsed) return error(400, parsed.error().message);
+  std::vector<std::string> names;
+  std::size_t added = 0, updated = 0;
+  std::string store_error;
+  auto issues = import_rows(*parsed, file, options.strict, r.actor, names, added, updated, store_error);
+  if (!store_error.empty()) return error(500, store_error);
+  const bool rejected = options.strict && !issues.empty();
+  return {rejected ? 422 : 200,
           {{"file", file},
            {"records", parsed->records},
            {"added", added},
@@ -122,13 +139,21 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
 }
 
 Response AdminService::list_phones(const std::string& query) {
+  const std::string where = query_param(query, "where");
+  auto q = jobs::Query::parse(where);
+  if (!q) return error(400, q.error().message);
+  const auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
+  const auto now = clock_.now();
   nlohmann::json list = nlohmann::json::array();
+  std::size_t matched = 0;
   auto r = store_.for_each_device([&](const Device& d) {
-    list.push_back(device_json(d));
+    if (!q->matches(d, now)) return true;
+    ++matched;
+    if (limit <= 0 || static_cast<std::int64_t>(list.size()) < limit) list.push_back(device_json(d));
     return true;
   });
   if (!r) return error(500, r.error().message);
-  return {200, {{"phones", list}}};
+  return {200, {{"phones", list}, {"matched", matched}}};
 }
 
 Response AdminService::show_phone(const std::string& name) {

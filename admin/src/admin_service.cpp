@@ -89,8 +89,8 @@ nlohmann::json certificate_json(const CertificateRecord& c) {
           {"state", to_string(c.state)}};
 }
 
-AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock)
-    : store_(store), ca_(std::move(ca)), clock_(clock) {}
+AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine)
+    : store_(store), ca_(std::move(ca)), clock_(clock), engine_(engine) {}
 
 Response AdminService::handle(const Request& r) {
   const auto qpos = r.target.find('?');
@@ -117,6 +117,16 @@ Response AdminService::handle(const Request& r) {
     if (r.method == "GET" && path == "/v1/certificates") return list_certificates(query);
     if (r.method == "GET" && path == "/v1/audit") return list_audit(query);
     if (r.method == "GET" && path == "/v1/health") return {200, {{"status", "ok"}}};
+    const std::string jobs = "/v1/jobs";
+    if (path == jobs || path.rfind(jobs + "/", 0) == 0) {
+      if (engine_ == nullptr) return error(503, "job commands need the running daemon (start `capf serve`)");
+      if (path == jobs && r.method == "POST") return submit_job(r);
+      if (path == jobs && r.method == "GET") return list_jobs();
+      auto rest = util::split(path.substr(jobs.size() + 1), '/');
+      if (rest.size() == 1 && r.method == "GET") return show_job(rest[0]);
+      if (rest.size() == 2 && rest[1] == "devices" && r.method == "GET") return job_devices(rest[0]);
+      if (rest.size() == 2 && r.method == "POST") return control_job(r, rest[0], rest[1]);
+    }
   } catch (const nlohmann::json::exception& e) {
     return error(400, std::string("bad JSON in request: ") + e.what());
   }

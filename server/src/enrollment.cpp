@@ -28,6 +28,17 @@ EnrollmentService::EnrollmentService(store::Store& store, const crypto::Certific
                                      crypto::TrustStore capf_trust, int validity_days, const util::Clock& clock)
     : store_(store), ca_(ca), trust_(std::move(capf_trust)), validity_days_(validity_days), clock_(clock) {}
 
+void EnrollmentService::notify(store::Transition& t, Device& d, SessionEvent::Kind kind, const std::string& reason,
+                               bool retryable, const std::string& serial) {
+  if (hook_ == nullptr || d.job_id.empty()) return;
+  SessionEvent e;
+  e.kind = kind;
+  e.reason = reason;
+  e.retryable = retryable;
+  e.serial = serial;
+  if (auto jd = hook_->on_session_event(d, e)) t.put_job_devices.push_back(std::move(*jd));
+}
+
 void EnrollmentService::audit(store::Transition& t, const std::string& actor, const std::string& action,
                               const std::string& subject, const std::string& detail) {
   t.audit.push_back(AuditEntry{clock_.now(), actor, action, subject, detail});
@@ -72,12 +83,14 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
     d.status_reason = "Operation Completes By " + util::format_iso8601(*d.completes_by) + " passed";
     d.operation = CertificateOperation::none;
     d.auth_string.clear();  // the string is void once the deadline passed
+    notify(t, d, SessionEvent::Kind::expired, d.status_reason, false);
     t.put_devices.push_back(d);
     audit(t, actor, "operation.expired", d.name, d.status_reason);
     (void)persist(std::move(t));
     return {Decision::Kind::end_no_action, d.name, {}, "operation expired"};
   }
   if (d.status == OperationStatus::locked) {
+    notify(t, d, SessionEvent::Kind::failed, "operation locked after repeated wrong authentication strings", false);
     t.put_devices.push_back(d);
     audit(t, actor, "auth.refused", d.name, "operation locked after repeated wrong authentication strings");
     (void)persist(std::move(t));
@@ -111,6 +124,7 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
       d.status = OperationStatus::failed;
       d.status_reason = why;
     }
+    notify(t, d, SessionEvent::Kind::failed, d.status_reason, d.status != OperationStatus::locked);
     t.put_devices.push_back(d);
     audit(t, actor, "auth.failed", d.name, d.status_reason);
     (void)persist(std::move(t));
@@ -120,6 +134,7 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
   d.auth_failures = 0;
   d.status = OperationStatus::in_progress;
   d.status_reason.clear();
+  notify(t, d, SessionEvent::Kind::started, "");
   t.put_devices.push_back(d);
   audit(t, actor, "session.authenticated", d.name,
         std::string(to_string(d.auth_mode)) + " session=" + std::to_string(session_id));

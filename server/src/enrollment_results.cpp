@@ -97,6 +97,8 @@ void EnrollmentService::delivered(const std::string& device, const crypto::Certi
     audit(t, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
   }
   d.updated_at = now;
+  if (reason == 1) notify(t, d, SessionEvent::Kind::succeeded, "", true, serial);
+  else notify(t, d, SessionEvent::Kind::failed, d.status_reason);
   t.put_devices.push_back(d);
   (void)persist(std::move(t));
 }
@@ -124,6 +126,8 @@ void EnrollmentService::fetched(const std::string& device, const std::optional<s
     d.status_reason = "phone returned no certificate (FETCH_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
   }
   d.updated_at = clock_.now();
+  if (d.status == OperationStatus::success) notify(t, d, SessionEvent::Kind::succeeded, "");
+  else notify(t, d, SessionEvent::Kind::failed, d.status_reason, false);
   t.put_devices.push_back(d);
   (void)persist(std::move(t));
 }
@@ -151,6 +155,8 @@ void EnrollmentService::deleted(const std::string& device, std::uint8_t reason) 
     d.status_reason = "phone did not delete an LSC (DELETE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
   }
   d.updated_at = clock_.now();
+  if (d.status == OperationStatus::success) notify(t, d, SessionEvent::Kind::succeeded, "");
+  else notify(t, d, SessionEvent::Kind::failed, d.status_reason, false);
   t.put_devices.push_back(d);
   (void)persist(std::move(t));
 }
@@ -164,6 +170,7 @@ void EnrollmentService::failed(const std::string& device, const std::string& rea
   d.status = OperationStatus::failed;
   d.status_reason = reason;
   d.updated_at = clock_.now();
+  notify(t, d, SessionEvent::Kind::failed, reason);
   t.put_devices.push_back(d);
   audit(t, "capf", "session.failed", device, reason);
   (void)persist(std::move(t));

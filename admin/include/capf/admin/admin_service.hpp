@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/core/device.hpp"
+#include "capf/engine/engine.hpp"
+#include "capf/jobs/phones_csv.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
@@ -42,7 +44,8 @@ struct CaInfo {
 /// Routes and runs admin requests against the store. Thread-safe; calls may block.
 class AdminService {
  public:
-  AdminService(store::Store& store, CaInfo ca, const util::Clock& clock);
+  /// `engine` is null when no daemon runs (the CLI's in-process mode): job routes then answer 503.
+  AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine = nullptr);
 
   /// Runs one request.
   Response handle(const Request& request);
@@ -54,10 +57,21 @@ class AdminService {
   Response set_phone(const Request& r, const std::string& name);
   Response list_certificates(const std::string& query);
   Response list_audit(const std::string& query);
+  Response submit_job(const Request& r);
+  Response list_jobs();
+  Response show_job(const std::string& id);
+  Response job_devices(const std::string& id);
+  Response control_job(const Request& r, const std::string& id, const std::string& action);
+  /// Imports parsed CSV rows as one write; returns the issues and fills `names` with the
+  /// devices written. Used by phone import and job submission.
+  std::vector<std::string> import_rows(const jobs::CsvParseResult& parsed, const std::string& file, bool strict,
+                                       const std::string& actor, std::vector<std::string>& names,
+                                       std::size_t& added, std::size_t& updated, std::string& store_error);
 
   store::Store& store_;
   CaInfo ca_;
   const util::Clock& clock_;
+  engine::Engine* engine_;
   std::mutex write_mutex_;  ///< read-modify-write of devices by administrators is serialised
 };
 
@@ -68,6 +82,11 @@ nlohmann::json certificate_json(const CertificateRecord& c);
 
 /// Value of `key` in a query string "a=1&b=2" (percent-decoded), or "".
 std::string query_param(const std::string& query, const std::string& key);
+/// JSON view of a job with its figures.
+nlohmann::json job_json(const engine::JobView& v);
+/// JSON view of one device of a job.
+nlohmann::json job_device_json(const JobDevice& d);
+
 /// Percent-encodes a query value.
 std::string url_encode(const std::string& s);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capf/core/device.hpp"
+#include "capf/core/session_hook.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/protocol/messages.hpp"
 #include "capf/store/store.hpp"
@@ -61,11 +62,17 @@ class EnrollmentService {
   void failed(const std::string& device, const std::string& reason);
   /// Ends this session's claim on the device.
   void release(const std::string& device);
+  /// The job engine's hook; its job-device records go into the same writes. Set before serving.
+  void set_hook(SessionHook* hook) { hook_ = hook; }
 
  private:
   Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
   Result<void> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
   Result<void> persist(store::Transition t);
+  /// Tells the hook (when the device belongs to a job) and adds its record to `t`; call before
+  /// the device itself is added, since the hook may change it.
+  void notify(store::Transition& t, Device& d, SessionEvent::Kind kind, const std::string& reason,
+              bool retryable = true, const std::string& serial = "");
   void audit(store::Transition& t, const std::string& actor, const std::string& action, const std::string& subject,
              const std::string& detail);
 
@@ -76,6 +83,7 @@ class EnrollmentService {
   const util::Clock& clock_;
   std::mutex mutex_;
   std::set<std::string> claimed_;  ///< devices with a session in progress
+  SessionHook* hook_ = nullptr;
 };
 
 /// The keys to ask for, in the device's Key Order.

@@ -1,0 +1,255 @@
+// Job routes of the admin API: submit (from a CSV or a query), list, show, devices, control.
+#include "capf/admin/admin_service.hpp"
+#include "capf/jobs/query.hpp"
+#include "capf/util/text.hpp"
+
+namespace capf::admin {
+
+namespace {
+
+Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
+
+std::optional<std::string> text(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+/// Reads the job spec fields of a submission; errors name the field.
+Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
+  engine::SubmitRequest r;
+  Job& job = r.job;
+  auto bad = [](std::string m) { return make_error(Errc::invalid_argument, std::move(m)); };
+  auto op = parse_operation(text(j, "operation").value_or(""));
+  if (!op || *op == CertificateOperation::none) return bad("--operation must be install, delete or troubleshoot");
+  job.operation = *op;
+  if (auto v = text(j, "auth_mode")) {
+    auto m = parse_auth_mode(*v);
+    if (!m) return bad("unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
+    job.auth_mode = *m;
+  }
+  if (auto v = text(j, "string_policy")) {
+    auto p = parse_string_policy(*v);
+    if (!p) return bad("unknown --string-policy \"" + *v + "\" (keep, unique, shared, csv)");
+    job.string_policy = *p;
+  }
+  if (auto v = text(j, "auth_string")) {
+    if (!valid_auth_string(*v)) return bad("--auth-string must be 4–10 digits");
+    r.shared_string = *v;
+    if (!j.contains("string_policy")) job.string_policy = StringPolicy::shared;
+  }
+  if (auto v = text(j, "string_length")) r.string_length = static_cast<int>(util::parse_int(*v).value_or(0));
+  if (auto v = text(j, "key_size")) {
+    auto bits = util::parse_int(*v);
+    if (!bits || !valid_rsa_bits(static_cast<int>(*bits))) return bad("--key-size must be 1024, 2048, 3072 or 4096");
+    job.rsa_key_bits = static_cast<int>(*bits);
+  }
+  if (auto v = text(j, "ec_key_size")) {
+    auto bits = util::parse_int(*v);
+    if (!bits || !curve_from_bits(static_cast<int>(*bits))) return bad("--ec-key-size must be 256, 384 or 521");
+    job.ec_key_bits = static_cast<int>(*bits);
+  }
+  if (auto v = text(j, "key_order")) {
+    auto k = parse_key_order(*v);
+    if (!k) return bad("unknown --key-order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
+    job.key_order = *k;
+  }
+  if (auto v = text(j, "completes_by")) {
+    auto t = util::parse_iso8601(*v);
+    if (!t) return bad("--completes-by \"" + *v + "\" is not a date/time (YYYY-MM-DD[THH:MM[:SS]][Z])");
+    job.completes_by = *t;
+  }
+  if (auto v = text(j, "start_at")) {
+    auto t = util::parse_iso8601(*v);
+    if (!t) return bad("--start-at \"" + *v + "\" is not a date/time (YYYY-MM-DD[THH:MM[:SS]][Z])");
+    job.start_at = *t;
+  }
+  auto number = [&](const char* key, double& out, double lo, double hi, const char* flag) -> Result<void> {
+    if (!j.contains(key) || j[key].is_null()) return ok();
+    if (!j[key].is_number()) return bad(std::string(flag) + " must be a number");
+    out = j[key].get<double>();
+    if (out < lo || out > hi) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " must be between %g and %g", lo, hi);
+      return bad(std::string(flag) + buf);
+    }
+    return ok();
+  };
+  double max_in_flight = 0, canary = 0, attempts = 3;
+  if (auto e = number("rate", job.rate_per_minute, 0, 1e6, "--rate"); !e) return e.error();
+  if (auto e = number("burst", job.burst, 1, 1e6, "--burst"); !e) return e.error();
+  if (auto e = number("max_in_flight", max_in_flight, 0, 1e6, "--max-in-flight"); !e) return e.error();
+  if (auto e = number("canary", canary, 0, 1e6, "--canary"); !e) return e.error();
+  if (auto e = number("max_fail_pct", job.max_fail_pct, 0, 100, "--max-fail-pct"); !e) return e.error();
+  if (auto e = number("max_attempts", attempts, 1, 100, "--max-attempts"); !e) return e.error();
+  job.max_in_flight = static_cast<int>(max_in_flight);
+  job.canary = static_cast<int>(canary);
+  job.max_attempts = static_cast<int>(attempts);
+  if (j.contains("windows")) job.windows = j["windows"].get<std::vector<std::string>>();
+  if (j.contains("blackouts")) job.blackouts = j["blackouts"].get<std::vector<std::string>>();
+  job.description = text(j, "description").value_or("");
+  if (j.value("hold", false)) job.state = JobState::held;
+  r.dry_run = j.value("dry_run", false);
+  r.skip_invalid = j.value("skip_invalid", false);
+  r.force = j.value("force", false);
+  return r;
+}
+
+}  // namespace
+
+nlohmann::json job_device_json(const JobDevice& d) {
+  return {{"device", d.device},
+          {"state", to_string(d.state)},
+          {"attempts", d.attempts},
+          {"next_attempt", d.next_attempt_ms > 0 && !is_final(d.state) ? nlohmann::json(util::format_iso8601(d.next_attempt_ms / 1000)) : nlohmann::json()},
+          {"reason", d.reason},
+          {"serial", d.serial},
+          {"wave", d.wave == 1 ? "canary" : ""},
+          {"deadline", d.deadline ? nlohmann::json(util::format_iso8601(*d.deadline)) : nlohmann::json()},
+          {"queued_at", util::format_iso8601(d.queued_at)},
+          {"triggered_at", d.triggered_at ? nlohmann::json(util::format_iso8601(d.triggered_at)) : nlohmann::json()},
+          {"finished_at", d.finished_at ? nlohmann::json(util::format_iso8601(d.finished_at)) : nlohmann::json()}};
+}
+
+nlohmann::json job_json(const engine::JobView& v) {
+  const Job& j = v.job;
+  nlohmann::json counts = nlohmann::json::object();
+  std::size_t total = 0;
+  for (auto s : {JobDeviceState::queued, JobDeviceState::triggered, JobDeviceState::in_session, JobDeviceState::succeeded,
+                 JobDeviceState::failed, JobDeviceState::expired, JobDeviceState::cancelled}) {
+    auto it = v.counts.find(s);
+    const std::size_t n = it == v.counts.end() ? 0 : it->second;
+    counts[std::string(to_string(s))] = n;
+    total += n;
+  }
+  return {{"id", j.id},
+          {"description", j.description},
+          {"state", to_string(j.state)},
+          {"state_reason", j.state_reason},
+          {"operation", to_string(j.operation)},
+          {"selection", j.selection},
+          {"created_at", util::format_iso8601(j.created_at)},
+          {"created_by", j.created_by},
+          {"devices", total},
+          {"counts", counts},
+          {"in_flight", v.in_flight},
+          {"rate_per_minute_measured", v.rate_per_minute},
+          {"rate_per_minute", j.rate_per_minute},
+          {"burst", j.burst},
+          {"max_in_flight", j.max_in_flight},
+          {"canary", j.canary},
+          {"max_fail_pct", j.max_fail_pct},
+          {"canary_passed", j.canary_passed},
+          {"windows", j.windows},
+          {"blackouts", j.blackouts},
+          {"start_at", j.start_at ? nlohmann::json(util::format_iso8601(j.start_at)) : nlohmann::json()},
+          {"completes_by", j.completes_by ? nlohmann::json(util::format_iso8601(*j.completes_by)) : nlohmann::json()},
+          {"schedule", v.schedule_note},
+          {"eta", v.eta ? nlohmann::json(util::format_iso8601(*v.eta)) : nlohmann::json()},
+          {"finished_at", j.finished_at ? nlohmann::json(util::format_iso8601(j.finished_at)) : nlohmann::json()}};
+}
+
+Response AdminService::submit_job(const Request& r) {
+  const nlohmann::json body = nlohmann::json::parse(r.body);
+  auto spec = spec_from_json(body);
+  if (!spec) return error(400, spec.error().message);
+  engine::SubmitRequest request = std::move(*spec);
+  request.actor = r.actor;
+  nlohmann::json out = nlohmann::json::object();
+  const auto where = text(body, "where");
+  const auto csv = text(body, "csv");
+  if (where.has_value() == csv.has_value()) return error(400, "a job needs exactly one of --csv FILE or --where QUERY");
+  if (csv) {
+    const std::string file = text(body, "csv_name").value_or("job.csv");
+    auto parsed = jobs::parse_phones_csv(*csv, file, jobs::CsvOptions{body.value("strict", false)});
+    if (!parsed) return error(400, parsed.error().message);
+    for (const auto& row : parsed->rows)
+      if (row.auth_string) request.csv_strings[row.name] = *row.auth_string;
+    std::vector<std::string> issues;
+    if (request.dry_run) {
+      for (const auto& i : parsed->issues) issues.push_back(i.to_string());
+      for (const auto& row : parsed->rows) request.devices.push_back(row.name);
+    } else {
+      std::size_t added = 0, updated = 0;
+      std::string store_error;
+      issues = import_rows(*parsed, file, body.value("strict", false), r.actor, request.devices, added, updated, store_error);
+      if (!store_error.empty()) return error(500, store_error);
+    }
+    out["csv_issues"] = issues;
+    request.job.selection = "csv:" + file;
+  } else {
+    auto q = jobs::Query::parse(*where);
+    if (!q) return error(400, q.error().message);
+    const auto now = clock_.now();
+    auto scan = store_.for_each_device([&](const Device& d) {
+      if (q->matches(d, now)) request.devices.push_back(d.name);
+      return true;
+    });
+    if (!scan) return error(500, scan.error().message);
+    request.job.selection = "where:" + *where;
+  }
+  out["matched"] = request.devices.size();
+  nlohmann::json preview = nlohmann::json::array();
+  for (std::size_t i = 0; i < request.devices.size() && i < 10; ++i) {
+    auto d = store_.get_device(request.devices[i]);
+    if (d && d->has_value()) preview.push_back(device_json(**d));
+    else preview.push_back({{"name", request.devices[i]}, {"note", "added from the CSV on submit"}});
+  }
+  out["preview"] = preview;
+  auto result = engine_->submit(request);
+  if (!result) return error(result.error().code == Errc::invalid_argument ? 400 : 500, result.error().message);
+  out["job_id"] = result->job_id;
+  out["submitted"] = result->submitted;
+  out["accepted"] = result->accepted;
+  out["capacity"] = result->capacity;
+  out["capacity_fits"] = result->capacity_fits;
+  out["refused"] = nlohmann::json::array();
+  for (const auto& [device, why] : result->refused) out["refused"].push_back({{"device", device}, {"reason", why}});
+  out["generated_strings"] = nlohmann::json::array();
+  for (const auto& [device, s] : result->generated_strings)
+    out["generated_strings"].push_back({{"device", device}, {"auth_string", s}});
+  if (!result->submitted && !request.dry_run) {
+    std::string why = !result->refused.empty()
+                          ? std::to_string(result->refused.size()) + " devices cannot work (see refused; --skip-invalid submits the rest)"
+                      : !result->capacity_fits ? "the windows cannot meet the deadline: " + result->capacity + " (--force submits anyway)"
+                                               : "nothing to submit";
+    out["error"] = "job not submitted: " + why;
+    return {422, out};
+  }
+  return {200, out};
+}
+
+Response AdminService::list_jobs() {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& v : engine_->list()) list.push_back(job_json(v));
+  return {200, {{"jobs", list}}};
+}
+
+Response AdminService::show_job(const std::string& id) {
+  auto v = engine_->view(id);
+  if (!v) return error(v.error().code == Errc::not_found ? 404 : 500, v.error().message);
+  auto j = job_json(*v);
+  auto devices = engine_->devices(id);
+  if (devices) {
+    nlohmann::json stuck = nlohmann::json::array();
+    for (const auto& d : *devices)
+      if (!is_final(d.state) && (d.attempts > 0 || !d.reason.empty()) && stuck.size() < 50) stuck.push_back(job_device_json(d));
+    j["attention"] = stuck;
+  }
+  return {200, j};
+}
+
+Response AdminService::job_devices(const std::string& id) {
+  auto devices = engine_->devices(id);
+  if (!devices) return error(devices.error().code == Errc::not_found ? 404 : 500, devices.error().message);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : *devices) list.push_back(job_device_json(d));
+  return {200, {{"job", id}, {"devices", list}}};
+}
+
+Response AdminService::control_job(const Request& r, const std::string& id, const std::string& action) {
+  auto v = engine_->control(id, action, r.actor);
+  if (!v) return error(v.error().code == Errc::not_found ? 404 : 400, v.error().message);
+  return {200, job_json(*v)};
+}
+
+}  // namespace capf::admin

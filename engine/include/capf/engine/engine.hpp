@@ -1,0 +1,141 @@
+// The job engine: turns a submitted job into armed devices, dispatches Apply Config within
+// the job's schedule and limits, follows each device through the state machine of
+// device_fsm.hpp and recovers after a crash. All state changes go to the store first.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "capf/core/session_hook.hpp"
+#include "capf/engine/device_fsm.hpp"
+#include "capf/engine/rate.hpp"
+#include "capf/engine/schedule.hpp"
+#include "capf/engine/trigger.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/time.hpp"
+
+namespace capf::engine {
+
+/// Daemon-wide settings of the engine.
+struct EngineConfig {
+  double global_rate_per_minute = 0;  ///< 0 = no global rate cap
+  double global_burst = 1;
+  int global_max_in_flight = 0;       ///< 0 = no global concurrency cap
+  RetryPolicy retry;                  ///< max_attempts is overridden per job
+  IssuerKind issuer = IssuerKind::capf;
+};
+
+/// Sends Apply Config asynchronously; `done` may be called from any thread.
+class TriggerRunner {
+ public:
+  virtual ~TriggerRunner() = default;
+  virtual void trigger(const std::string& job, const Device& device, std::function<void(TriggerResult)> done) = 0;
+};
+
+/// A job submission.
+struct SubmitRequest {
+  Job job;                                         ///< the spec; id, state and counts are assigned
+  std::vector<std::string> devices;                ///< selected devices, in dispatch order
+  std::map<std::string, std::string> csv_strings;  ///< device → string, for StringPolicy::csv
+  std::string shared_string;                       ///< StringPolicy::shared; empty = generate one
+  int string_length = 8;                           ///< generated strings: 4–10 digits
+  bool dry_run = false;                            ///< check and report, write nothing
+  bool skip_invalid = false;                       ///< submit the devices that can work
+  bool force = false;                              ///< submit although the windows miss the deadline
+  std::string actor = "admin";
+};
+
+/// The answer to a submission.
+struct SubmitResult {
+  std::string job_id;  ///< empty on a dry run or refusal
+  std::size_t accepted = 0;
+  std::vector<std::pair<std::string, std::string>> refused;  ///< device, reason
+  std::string capacity;  ///< the window/deadline check, in words with numbers
+  bool capacity_fits = true;
+  bool submitted = false;
+  /// Generated authentication strings (device, string): returned once, never logged or kept
+  /// anywhere but the devices' records.
+  std::vector<std::pair<std::string, std::string>> generated_strings;
+};
+
+/// A job with its live figures.
+struct JobView {
+  Job job;
+  std::map<JobDeviceState, std::size_t> counts;
+  std::size_t in_flight = 0;
+  double rate_per_minute = 0;           ///< dispatches over the last minute
+  std::optional<util::UnixTime> eta;    ///< when the last device should be dispatched
+  std::string schedule_note;            ///< "window open until …", "next window opens …"
+};
+
+class Engine final : public SessionHook {
+ public:
+  Engine(store::Store& store, const util::Clock& clock, TriggerRunner& runner, EngineConfig config);
+  ~Engine() override;
+
+  /// Loads every unfinished job from the store and applies the restart rules.
+  Result<void> recover();
+  /// Checks and (unless a dry run) creates a job.
+  Result<SubmitResult> submit(const SubmitRequest& request);
+  /// hold, release, pause, resume, cancel, retry.
+  Result<JobView> control(const std::string& job_id, const std::string& action, const std::string& actor);
+  /// One scheduling round at the clock's now: deadlines, waits, canary, dispatch, completion.
+  void tick();
+  /// Called by the runner when Apply Config finished.
+  void on_trigger_done(const std::string& job, const std::string& device, const TriggerResult& result);
+  /// SessionHook.
+  std::optional<JobDevice> on_session_event(Device& device, const SessionEvent& event) override;
+
+  std::vector<JobView> list() const;
+  Result<JobView> view(const std::string& job_id) const;
+  /// The devices of a job in dispatch order.
+  Result<std::vector<JobDevice>> devices(const std::string& job_id) const;
+  /// Dispatches in flight across all jobs.
+  std::size_t in_flight() const;
+
+  struct Runtime;
+
+ private:
+  void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t, std::vector<std::pair<std::string, Device>>& fire);
+  bool apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t now_ms, store::Transition& t);
+  void apply_device_effects(const JobDevice& jd, const Effects& fx, const Job& job, store::Transition& t);
+  JobView make_view(const Runtime& rt, std::int64_t now_ms) const;
+  Result<void> persist(store::Transition& t);
+  RetryPolicy policy_for(const Job& job) const;
+  Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
+                                                                        std::vector<Device>& ok_devices);
+
+  store::Store& store_;
+  const util::Clock& clock_;
+  TriggerRunner& runner_;
+  EngineConfig config_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Runtime>> jobs_;
+  std::unordered_map<std::string, std::string> active_job_of_;  ///< device → unfinished job
+  RateLimiter global_rate_;
+  std::mt19937_64 rng_;
+  std::size_t global_in_flight_ = 0;
+};
+
+/// Runs triggers on a thread pool with a TriggerConfig.
+class PoolTriggerRunner final : public TriggerRunner {
+ public:
+  PoolTriggerRunner(TriggerConfig config, unsigned threads);
+  ~PoolTriggerRunner() override;
+  void trigger(const std::string& job, const Device& device, std::function<void(TriggerResult)> done) override;
+  /// Waits for running triggers to finish.
+  void join();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace capf::engine

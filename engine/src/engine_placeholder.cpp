@@ -1,1 +1,0 @@
-// The job engine's sources live beside this file.

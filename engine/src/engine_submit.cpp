@@ -1,0 +1,254 @@
+// Job submission (what can work, arming the devices, the window check) and job control.
+#include <algorithm>
+
+#include "capf/crypto/crypto.hpp"
+#include "capf/engine/engine.hpp"
+#include "capf/util/log.hpp"
+#include "capf/util/text.hpp"
+#include "runtime.hpp"
+
+namespace capf::engine {
+
+namespace {
+
+using S = JobDeviceState;
+
+/// Profiles whose phones do not register until the CAPF session ends (seed: "Authenticated/
+/// Encrypted Device Security Mode"), so nobody can type a string on them.
+bool secure_profile(const std::string& profile) {
+  const std::string p = util::to_lower(profile);
+  if (p.find("non-secure") != std::string::npos || p.find("nonsecure") != std::string::npos) return false;
+  return p.find("encrypt") != std::string::npos || p.find("authenticat") != std::string::npos ||
+         p.find("secure") != std::string::npos;
+}
+
+/// Phones (SEP…) leave the factory with a MIC; soft clients such as Jabber (CSF…) have none.
+bool has_mic(const Device& d) { return d.name.size() > 3 && util::iequals(d.name.substr(0, 3), "SEP"); }
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(const SubmitRequest& r,
+                                                                              std::vector<Device>& ok_devices) {
+  std::vector<std::pair<std::string, std::string>> refused;
+  const Job& job = r.job;
+  for (const auto& name : r.devices) {
+    auto found = store_.get_device(name);
+    if (!found) return found.error();
+    if (!found->has_value()) {
+      refused.emplace_back(name, "no such device in the inventory");
+      continue;
+    }
+    const Device& d = **found;
+    const AuthMode mode = job.auth_mode.value_or(d.auth_mode);
+    if (auto other = active_job_of_.find(name); other != active_job_of_.end())
+      refused.emplace_back(name, "already in unfinished job " + other->second);
+    else if (job.operation == CertificateOperation::install_upgrade && mode == AuthMode::existing_cert_lsc &&
+             d.lsc_serial.empty() && !has_mic(d))
+      refused.emplace_back(name, "By Existing Certificate needs a known LSC or MIC; this device has neither");
+    else if (mode == AuthMode::existing_cert_lsc && d.lsc_serial.empty() && job.operation != CertificateOperation::install_upgrade)
+      refused.emplace_back(name, "By Existing Certificate (Precedence to LSC): no known LSC on this device");
+    else if (mode == AuthMode::existing_cert_mic && !has_mic(d))
+      refused.emplace_back(name, "By Existing Certificate (Precedence to MIC): no MIC known for this kind of device");
+    else if (mode == AuthMode::auth_string && secure_profile(d.security_profile))
+      refused.emplace_back(name, "By Authentication String cannot work with security profile \"" + d.security_profile +
+                                     "\": the phone does not register until the CAPF session ends");
+    else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::keep && d.auth_string.empty())
+      refused.emplace_back(name, "By Authentication String: the device has no string (use --string-policy unique|shared|csv)");
+    else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::csv && !r.csv_strings.count(name))
+      refused.emplace_back(name, "By Authentication String: no Authentication String for it in the CSV");
+    else if (config_.issuer == IssuerKind::online_ca && job.operation == CertificateOperation::install_upgrade &&
+             job.key_order.value_or(d.key_order) != KeyOrder::rsa_only)
+      refused.emplace_back(name, "EC keys cannot be issued by the Online CA (RSA only); use --key-order rsa");
+    else
+      ok_devices.push_back(d);
+  }
+  return refused;
+}
+
+Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
+  Job job = r.job;
+  if (r.devices.empty()) return make_error(Errc::invalid_argument, "the selection matches no device");
+  if (job.operation == CertificateOperation::none)
+    return make_error(Errc::invalid_argument, "a job needs a Certificate Operation: install, delete or troubleshoot");
+  if (r.string_length < 4 || r.string_length > 10)
+    return make_error(Errc::invalid_argument, "--string-length must be 4–10 digits");
+  if (job.string_policy == StringPolicy::shared && !r.shared_string.empty() && !valid_auth_string(r.shared_string))
+    return make_error(Errc::invalid_argument, "the shared Authentication String must be 4–10 digits");
+  if (job.canary < 0 || job.max_fail_pct < 0 || job.max_fail_pct > 100)
+    return make_error(Errc::invalid_argument, "--canary must be ≥ 0 and --max-fail-pct 0–100");
+  if (job.max_attempts < 1) return make_error(Errc::invalid_argument, "--max-attempts must be at least 1");
+  auto schedule = schedule_of(job);
+  if (!schedule) return schedule.error();
+
+  std::lock_guard lock(mutex_);
+  const auto now_ms = clock_.now_ms();
+  const util::UnixTime now = now_ms / 1000;
+  SubmitResult result;
+  std::vector<Device> devices;
+  auto refused = check_devices(r, devices);
+  if (!refused) return refused.error();
+  result.refused = std::move(*refused);
+  result.accepted = devices.size();
+
+  const double rate = job.rate_per_minute > 0 ? job.rate_per_minute
+                      : config_.global_rate_per_minute > 0 ? config_.global_rate_per_minute : 0;
+  auto cap = check_capacity(*schedule, devices.size(), rate > 0 ? rate : 1e9, std::max(now, job.start_at), job.completes_by);
+  result.capacity = cap.message;
+  result.capacity_fits = cap.fits;
+  if (r.dry_run) return result;
+  if (!result.refused.empty() && !r.skip_invalid) return result;  // the caller shows why
+  if (devices.empty()) return result;
+  if (!cap.fits && !r.force) return result;
+
+  // The id comes from a counter kept in the store, so ids stay unique across restarts.
+  auto counter = store_.get_meta("job_counter");
+  if (!counter) return counter.error();
+  const auto next = util::parse_int(counter->value_or("0")).value_or(0) + 1;
+  char id[16];
+  std::snprintf(id, sizeof id, "J%04lld", static_cast<long long>(next));
+  job.id = id;
+  job.created_at = now;
+  job.created_by = r.actor;
+  job.state = job.state == JobState::held ? JobState::held : JobState::active;
+  job.devices = devices.size();
+  job.canary_passed = job.canary == 0;
+
+  std::string shared = r.shared_string;
+  if (job.string_policy == StringPolicy::shared && shared.empty())
+    shared = crypto::random_digits(static_cast<std::size_t>(r.string_length));
+  store::Transition t;
+  auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms);
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    Device& d = devices[i];
+    d.operation = job.operation;
+    if (job.auth_mode) d.auth_mode = *job.auth_mode;
+    if (job.rsa_key_bits) d.rsa_key_bits = *job.rsa_key_bits;
+    if (job.key_order) d.key_order = *job.key_order;
+    if (job.ec_key_bits) d.ec_key_bits = *job.ec_key_bits;
+    if (job.completes_by) d.completes_by = job.completes_by;
+    if (d.auth_mode == AuthMode::auth_string) {
+      switch (job.string_policy) {
+        case StringPolicy::keep: break;
+        case StringPolicy::unique:
+          d.auth_string = crypto::random_digits(static_cast<std::size_t>(r.string_length));
+          result.generated_strings.emplace_back(d.name, d.auth_string);
+          break;
+        case StringPolicy::shared:
+          d.auth_string = shared;
+          if (r.shared_string.empty()) result.generated_strings.emplace_back(d.name, d.auth_string);
+          break;
+        case StringPolicy::csv: d.auth_string = r.csv_strings.at(d.name); break;
+      }
+    }
+    d.status = OperationStatus::pending;
+    d.status_reason.clear();
+    d.auth_failures = 0;
+    d.job_id = job.id;
+    d.updated_at = now;
+
+    JobDevice jd;
+    jd.job = job.id;
+    jd.device = d.name;
+    jd.deadline = d.completes_by;
+    jd.wave = static_cast<int>(i) < job.canary ? 1 : 0;
+    jd.dispatch_order = static_cast<std::int64_t>(i) + 1;
+    jd.queued_at = now;
+    jd.next_attempt_ms = 0;
+    rt->index[d.name] = rt->devices.size();
+    rt->devices.push_back(jd);
+    t.put_job_devices.push_back(jd);
+    t.put_devices.push_back(d);
+  }
+  t.put_jobs.push_back(job);
+  t.put_meta.emplace_back("job_counter", std::to_string(next));
+  t.audit.push_back(AuditEntry{now, r.actor, "job.submit", job.id,
+                               std::string(to_string(job.operation)) + " on " + std::to_string(devices.size()) +
+                                   " devices (" + job.selection + ")"});
+  if (auto w = store_.apply(t, store::Sync::yes); !w) return w.error();
+  for (const auto& d : devices) active_job_of_[d.name] = job.id;
+  jobs_[job.id] = std::move(rt);
+  result.job_id = job.id;
+  result.submitted = true;
+  util::logger("engine")->info("job={} submitted: {} devices, {}", job.id, devices.size(), job.selection);
+  return result;
+}
+
+Result<JobView> Engine::control(const std::string& id, const std::string& action, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) {
+    auto stored = store_.get_job(id);
+    if (!stored) return stored.error();
+    if (!stored->has_value()) return make_error(Errc::not_found, "no job " + id);
+    if (action != "retry")
+      return make_error(Errc::invalid_argument, "job " + id + " is " + std::string(to_string((*stored)->state)) +
+                                                    "; only retry applies to a finished job");
+    // A finished job comes back to life for its failed devices.
+    auto schedule = schedule_of(**stored);
+    if (!schedule) return schedule.error();
+    auto rt = std::make_unique<Runtime>(**stored, std::move(*schedule), clock_.now_ms());
+    auto scan = store_.for_each_job_device(id, [&](const JobDevice& d) {
+      rt->devices.push_back(d);
+      return true;
+    });
+    if (!scan) return scan.error();
+    std::sort(rt->devices.begin(), rt->devices.end(),
+              [](const JobDevice& a, const JobDevice& b) { return a.dispatch_order < b.dispatch_order; });
+    for (std::size_t i = 0; i < rt->devices.size(); ++i) rt->index[rt->devices[i].device] = i;
+    it = jobs_.emplace(id, std::move(rt)).first;
+  }
+  Runtime& rt = *it->second;
+  Job& job = rt.job;
+  const auto now_ms = clock_.now_ms();
+  store::Transition t;
+  auto refuse = [&](const std::string& why) {
+    return make_error(Errc::invalid_argument, "cannot " + action + " job " + id + ": " + why);
+  };
+  if (action == "hold") {
+    if (job.state != JobState::active && job.state != JobState::paused) return refuse("it is " + std::string(to_string(job.state)));
+    job.state = JobState::held;
+    job.state_reason = "held by " + actor;
+  } else if (action == "release") {
+    if (job.state != JobState::held && job.state != JobState::canary_hold) return refuse("it is not held");
+    if (job.state == JobState::canary_hold) job.canary_passed = true;  // the administrator accepts the canary
+    job.state = JobState::active;
+    job.state_reason.clear();
+  } else if (action == "pause") {
+    if (job.state != JobState::active) return refuse("it is " + std::string(to_string(job.state)));
+    job.state = JobState::paused;
+    job.state_reason = "paused by " + actor + "; devices in flight finish";
+  } else if (action == "resume") {
+    if (job.state != JobState::paused) return refuse("it is not paused");
+    job.state = JobState::active;
+    job.state_reason.clear();
+  } else if (action == "cancel") {
+    if (job.state == JobState::cancelled || job.state == JobState::completed) return refuse("it already ended");
+    Event e;
+    e.kind = Event::Kind::cancel;
+    e.reason = "job cancelled by " + actor;
+    for (std::size_t i = 0; i < rt.devices.size(); ++i) apply_step(rt, i, e, now_ms, t);
+    job.state = JobState::cancelled;
+    job.state_reason = "cancelled by " + actor;
+    job.finished_at = now_ms / 1000;
+  } else if (action == "retry") {
+    Event e;
+    e.kind = Event::Kind::retry;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < rt.devices.size(); ++i) n += apply_step(rt, i, e, now_ms, t);
+    if (n == 0) return refuse("it has no failed devices");
+    if (job.state == JobState::completed) job.state = JobState::active;
+    job.finished_at = 0;
+    job.state_reason = "retrying " + std::to_string(n) + " failed devices";
+  } else {
+    return make_error(Errc::invalid_argument, "unknown job action \"" + action +
+                                                  "\" (hold, release, pause, resume, cancel, retry)");
+  }
+  t.put_jobs.push_back(job);
+  t.audit.push_back(AuditEntry{now_ms / 1000, actor, "job." + action, id, job.state_reason});
+  if (auto w = persist(t); !w) return w.error();
+  JobView v = make_view(rt, now_ms);
+  if (job.state == JobState::cancelled) jobs_.erase(it);
+  return v;
+}
+
+}  // namespace capf::engine
