@@ -11,6 +11,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <algorithm>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
@@ -99,8 +102,11 @@ Daemon::~Daemon() {
 void Daemon::start() {
   const std::string info = data_dir_ + "/daemon.json";
   ::unlink(info.c_str());
-  std::vector<std::string> argv{CAPF_BINARY, "serve", "--data-dir", data_dir_, "--listen", "127.0.0.1:0",
-                                "--log-level", "info"};
+  std::vector<std::string> argv{CAPF_BINARY, "serve", "--data-dir", data_dir_, "--log-level", "info"};
+  if (std::find(extra_.begin(), extra_.end(), "--listen") == extra_.end()) {
+    argv.push_back("--listen");
+    argv.push_back("127.0.0.1:0");
+  }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   pid_ = spawn(argv, log_ + ".out", log_);
   // Wait for the daemon to say where it listens (it writes daemon.json once bound).
@@ -210,6 +216,27 @@ std::string verify_lsc_with_openssl(const std::string& lsc, const std::string& c
   if (end.exit_code != 0) return "already expired";
   return "";
 }
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+int spawn_capf(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  std::vector<std::string> argv{CAPF_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn(argv, out, err);
+}
+
+int wait_process(int pid) { return wait_exit(pid); }
 
 std::string result_of(const nlohmann::json& summary, const std::string& device) {
   for (const auto& p : summary["phones"])

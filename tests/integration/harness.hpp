@@ -93,6 +93,14 @@ extern const char* const kCsvHeader;
 std::string verify_lsc_with_openssl(const std::string& lsc_pem_path, const std::string& ca_pem_path,
                                     const std::string& device);
 
+/// A loopback TCP port that was free a moment ago (for processes that must agree on a port
+/// before either starts).
+int free_port();
+/// Starts capf with arguments in the background, output to files; returns its pid.
+int spawn_capf(const std::vector<std::string>& args, const std::string& out, const std::string& err);
+/// Waits for a process and returns its exit status (128 + signal when killed).
+int wait_process(int pid);
+
 /// Outcome of one phone in a simulator summary.
 std::string result_of(const nlohmann::json& summary, const std::string& device);
 
