@@ -55,5 +55,6 @@ int cmd_phones(const Args& args);
 int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
+int cmd_bench(const Args& args);
 
 }  // namespace capf::cli

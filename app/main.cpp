@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     if (command == "phone") return cmd_phone(args);
     if (command == "sim") return cmd_sim(args);
     if (command == "job") return cmd_job(args);
+    if (command == "bench") return cmd_bench(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

@@ -1,0 +1,75 @@
+// `capf bench NAME [options]`: the benchmarks of issue 7. Each prints capf's figure, the
+// reference measured in the same run and the ratio; none asserts on time.
+#include <cstdio>
+#include <iostream>
+
+#include "capf/bench/bench.hpp"
+#include "cli.hpp"
+
+namespace capf::cli {
+
+namespace {
+
+constexpr const char* kBenchUsage =
+    "usage: capf bench crypto|enroll|csv|store|rate|all [options]\n"
+    "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
+    "  enroll [--key rsa2048|p256] [--phones N] [--concurrency C]\n"
+    "                                            enrollments/s vs the crypto ceiling\n"
+    "  csv [--rows N]                            CSV import rows/s vs sqlite3 .import\n"
+    "  store [--transitions N] [--batch K] [--threads T]\n"
+    "                                            durable transitions/s vs raw synced WriteBatches\n"
+    "  rate [--dispatches N]                     rate limiter accuracy and windows\n"
+    "  all                                       everything with small defaults, then a summary\n";
+
+struct Row {
+  std::string bench, figure, reference, ratio, target, met;
+};
+
+std::string fmt(double v, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, unit);
+  return buf;
+}
+std::string fmt_ratio(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+Row run_crypto(double seconds) {
+  auto r = bench::bench_crypto(seconds);
+  std::printf("crypto: private-key operations per second (%u threads for all cores)\n", r.threads);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : r.ops) rows.push_back({o.name, fmt(o.single, "ops/s"), fmt(o.all_cores, "ops/s")});
+  print_table({"operation", "1 thread", "all cores"}, rows);
+  const auto* rsa = r.find("RSA-2048 sign");
+  return {"crypto", fmt(rsa ? rsa->all_cores : 0, "RSA-2048 sign/s"), "-", "-", "reference only", "-"};
+}
+
+}  // namespace
+
+int cmd_bench(const Args& args) {
+  po::options_description desc("bench options");
+  desc.add_options()("name", po::value<std::string>(), "benchmark")(
+      "seconds", po::value<double>()->default_value(1.0), "crypto: seconds per measurement")(
+      "key", po::value<std::string>()->default_value("p256"), "enroll: rsa2048 or p256")(
+      "phones", po::value<std::size_t>()->default_value(200), "enroll: phones")(
+      "concurrency", po::value<std::size_t>()->default_value(32), "enroll: sessions at once")(
+      "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(
+      "transitions", po::value<std::size_t>()->default_value(2000), "store: transitions")(
+      "batch", po::value<std::size_t>()->default_value(4), "store: devices per transition")(
+      "threads", po::value<unsigned>()->default_value(8), "store: writer threads")(
+      "dispatches", po::value<std::size_t>()->default_value(300), "rate: dispatches per setting");
+  desc.add(common_options());
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse(args, desc, pos, kBenchUsage);
+  if (!vm.count("name")) throw UsageError(std::string("which benchmark?\n") + kBenchUsage);
+  const std::string name = vm["name"].as<std::string>();
+  std::vector<Row> summary;
+  if (name == "crypto") summary.push_back(run_crypto(vm["seconds"].as<double>()));
+  else throw UsageError("unknown benchmark \"" + name + "\"\n" + kBenchUsage);
+  return 0;
+}
+
+}  // namespace capf::cli

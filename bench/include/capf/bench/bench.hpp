@@ -1,0 +1,133 @@
+// Benchmarks of issue 7: each measures capf and a reference in the same run and reports the
+// ratio. They print figures; they never assert on time. Everything runs on loopback in
+// temporary directories that are removed afterwards.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace capf::bench {
+
+/// Private-key operations per second of one kind, single thread and with every core.
+struct OpRate {
+  std::string name;       ///< "RSA-2048 sign", "P-256 keygen", ...
+  double single = 0;      ///< ops/s on one thread
+  double all_cores = 0;   ///< ops/s with one thread per core, summed
+};
+
+/// The machine's crypto ceiling.
+struct CryptoResult {
+  unsigned threads = 1;        ///< threads used for the all-cores figures
+  std::vector<OpRate> ops;     ///< RSA-2048 sign, P-256 sign, RSA-2048 keygen, P-256 keygen
+  /// The entry called `name`, or nullptr.
+  const OpRate* find(const std::string& name) const;
+};
+
+/// Measures each private-key operation for about `seconds` per op and thread mode.
+CryptoResult bench_crypto(double seconds = 1.0);
+
+/// Settings of the enrollment benchmark.
+struct EnrollOptions {
+  std::string key = "p256";        ///< "rsa2048" or "p256": the phones' Key Order (RSA Only 2048 / EC Only 256)
+  std::size_t phones = 200;        ///< phones enrolled, each once
+  std::size_t concurrency = 32;    ///< simulator sessions at once
+  std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
+  double crypto_seconds = 1.0;     ///< measuring time per op for the ceiling
+};
+
+/// Enrollments per second against a real `capf serve`, and the crypto ceiling.
+struct EnrollResult {
+  std::string key;
+  std::size_t phones = 0;
+  std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator
+  double seconds = 0;              ///< wall time of the fleet run
+  double per_second = 0;           ///< enrolled / seconds
+  double ceiling = 0;              ///< enrollments/s the private-key operations allow on all cores
+  std::string ceiling_formula;     ///< how the ceiling was computed, with the figures
+  double ratio = 0;                ///< per_second / ceiling
+  std::string note;                ///< non-installed outcomes, if any
+};
+
+/// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
+/// `capf phones import`, runs sim::run_fleet in-process and stops the daemon. Throws
+/// std::runtime_error when the daemon cannot start or the import fails.
+EnrollResult bench_enroll(const EnrollOptions& options);
+
+/// CSV import against `sqlite3 .import` into an indexed table.
+struct CsvResult {
+  std::size_t rows = 0;            ///< data rows in the generated file
+  std::size_t imported = 0;        ///< devices capf stored
+  double capf_seconds = 0;
+  double capf_rows_per_second = 0;
+  double sqlite_seconds = 0;       ///< 0 when sqlite3 is not installed
+  double sqlite_rows_per_second = 0;
+  double ratio = 0;                ///< capf / sqlite (0 without sqlite3)
+};
+
+/// Generates a BAT CSV of `rows` phones like samples/csv/site-500.csv.
+std::string generate_csv(std::size_t rows);
+/// Times capf's import (parse, validate, apply rows, one synced store write, through
+/// admin::AdminService's import route) and `sqlite3 .import` of the same file.
+CsvResult bench_csv(std::size_t rows = 100000);
+
+/// Durable device transitions against raw synced RocksDB WriteBatches.
+struct StoreResult {
+  std::size_t transitions = 0;
+  std::size_t batch = 0;           ///< devices per transition
+  unsigned threads = 0;            ///< writer threads
+  double capf_per_second = 0;      ///< Store::apply(Sync::yes) transitions/s
+  double raw_per_second = 0;       ///< rocksdb WriteBatch sync=true batches/s
+  double ratio = 0;                ///< capf / raw
+  std::size_t bytes_per_batch = 0; ///< encoded value bytes per batch (both sides)
+};
+
+/// Writes `transitions` transitions of `batch` devices each from `threads` threads through
+/// Store::apply, then the same encoded keys and values as raw WriteBatches.
+StoreResult bench_store(std::size_t transitions = 2000, std::size_t batch = 4, unsigned threads = 8);
+
+/// One rate setting's measurement.
+struct RateLine {
+  std::string what;                ///< "RateLimiter" or "Engine"
+  double set_per_minute = 0;
+  std::size_t dispatches = 0;
+  double measured_per_minute = 0;
+  double deviation_pct = 0;        ///< (measured - set) / set × 100
+};
+
+/// Rate limiter and windows.
+struct RateResult {
+  std::vector<RateLine> lines;
+  std::size_t window_dispatches = 0;  ///< dispatches of the windowed job over 7 simulated days
+  std::size_t outside_window = 0;     ///< of those, at an instant the schedule says is closed
+  std::string windows;                ///< the windows used, as text
+};
+
+/// Drives RateLimiter and Engine with a util::ManualClock: 300/min and 60/min over
+/// `dispatches` each, and a windowed job over 7 simulated days.
+RateResult bench_rate(std::size_t dispatches = 300, std::size_t window_devices = 1500);
+
+/// Runs `argv` (argv[0] a path) without a shell, stdout/stderr to the given files; returns
+/// the exit status (128+signal when killed).
+int run_process(const std::vector<std::string>& argv, const std::string& out, const std::string& err);
+
+/// A temporary directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  /// Creates /tmp/capf-bench-XXXXXX.
+  TempDir();
+  /// Removes the directory tree.
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  /// The directory's path.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// Seconds on a monotonic clock.
+double now_seconds();
+
+}  // namespace capf::bench

@@ -1,0 +1,95 @@
+// The crypto ceiling: private-key operations per second, single thread and on every core.
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "capf/bench/bench.hpp"
+#include "capf/crypto/crypto.hpp"
+
+namespace capf::bench {
+
+namespace {
+
+KeySpec rsa2048() { return KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}; }
+KeySpec p256() { return KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256}; }
+
+/// One operation, repeatable; each thread gets its own instance.
+using OpFactory = std::function<std::function<void()>()>;
+
+OpFactory sign_op(KeySpec spec) {
+  return [spec] {
+    auto key = std::make_shared<crypto::PrivateKey>(std::move(crypto::PrivateKey::generate(spec).value()));
+    auto data = std::make_shared<crypto::Bytes>(crypto::random_bytes(64));
+    return std::function<void()>([key, data] {
+      auto sig = crypto::sign_capf(*key, *data, crypto::CapfHash::sha256, crypto::RsaDigestForm::digest_info);
+      if (!sig) throw std::runtime_error("sign failed: " + sig.error().message);
+    });
+  };
+}
+
+OpFactory keygen_op(KeySpec spec) {
+  return [spec] {
+    return std::function<void()>([spec] {
+      auto k = crypto::PrivateKey::generate(spec);
+      if (!k) throw std::runtime_error("keygen failed: " + k.error().message);
+    });
+  };
+}
+
+/// Ops/s with `threads` threads, each running for about `seconds`.
+double measure(const OpFactory& factory, unsigned threads, double seconds) {
+  std::vector<std::function<void()>> ops;
+  for (unsigned t = 0; t < threads; ++t) ops.push_back(factory());
+  std::atomic<std::size_t> total{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> pool;
+  const double start = now_seconds();
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::size_t n = 0;
+      while (!go.load()) std::this_thread::yield();
+      const double begin = now_seconds();
+      do {
+        ops[t]();
+        ++n;
+      } while (now_seconds() - begin < seconds);
+      total += n;
+    });
+  }
+  go = true;
+  for (auto& th : pool) th.join();
+  const double elapsed = now_seconds() - start;
+  return elapsed > 0 ? static_cast<double>(total.load()) / elapsed : 0;
+}
+
+}  // namespace
+
+const OpRate* CryptoResult::find(const std::string& name) const {
+  for (const auto& o : ops)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+CryptoResult bench_crypto(double seconds) {
+  CryptoResult r;
+  r.threads = std::max(1u, std::thread::hardware_concurrency());
+  const std::vector<std::pair<std::string, OpFactory>> ops{
+      {"RSA-2048 sign", sign_op(rsa2048())},
+      {"P-256 sign", sign_op(p256())},
+      {"RSA-2048 keygen", keygen_op(rsa2048())},
+      {"P-256 keygen", keygen_op(p256())},
+  };
+  for (const auto& [name, factory] : ops) {
+    OpRate o;
+    o.name = name;
+    o.single = measure(factory, 1, seconds);
+    o.all_cores = measure(factory, r.threads, seconds);
+    r.ops.push_back(o);
+  }
+  return r;
+}
+
+}  // namespace capf::bench
