@@ -1,6 +1,7 @@
 // Protocol flows other than a first install: fetch, delete, nothing scheduled, unknown device,
 // wrong strings and the lockout, deadlines, restarts.
 #include <fstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -131,4 +132,22 @@ TEST(Flows, RestartKeepsDevicesCertificatesAndTheCa) {
   ASSERT_EQ(f.phone_set("SEP000000000201", {"--operation", "install"}).exit_code, 0);
   EXPECT_EQ(result_of(f.sim_csv(csv), "SEP000000000201"), "installed");
   EXPECT_EQ(verify_lsc_with_openssl(f.lsc_file("SEP000000000201"), f.ca_file, "SEP000000000201"), "");
+}
+
+TEST(Flows, DualStackListenerServesIpv4AndIpv6Phones) {
+  Fleet f({"--listen", "[::]:0"});
+  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
+      "SEP000000000301,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+      "SEP000000000302,DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n");
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  const auto v4 = f.write_csv("v4.csv", std::string(kCsvHeader) + "SEP000000000301,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+  const auto v6 = f.write_csv("v6.csv", std::string(kCsvHeader) + "SEP000000000302,DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n");
+  const std::string port = std::to_string(f.daemon->port());
+  for (const auto& [server, file, device] :
+       {std::tuple{"127.0.0.1:" + port, v4, "SEP000000000301"}, std::tuple{"[::1]:" + port, v6, "SEP000000000302"}}) {
+    auto r = cli({"sim", "--server", server, "--ca", f.ca_file, "--csv", file, "--state", f.sim_state, "--expect",
+                  "installed"});
+    EXPECT_EQ(r.exit_code, 0) << server << ": " << r.out << r.err;
+    EXPECT_EQ(f.phone(device)["status"], "success") << server;
+  }
 }
