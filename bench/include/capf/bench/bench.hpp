@@ -58,6 +58,8 @@ EnrollResult bench_enroll(const EnrollOptions& options);
 struct CsvResult {
   std::size_t rows = 0;            ///< data rows in the generated file
   std::size_t imported = 0;        ///< devices capf stored
+  std::size_t rejected = 0;        ///< rows capf reported as issues
+  std::string first_issue;         ///< the first of them, "" when none
   double capf_seconds = 0;
   double capf_rows_per_second = 0;
   double sqlite_seconds = 0;       ///< 0 when sqlite3 is not installed

@@ -1,0 +1,114 @@
+// CSV import of a generated BAT file: capf's import route (parse, validate, apply rows, one
+// synced store write) against `sqlite3 .import` of the same file into an indexed table.
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "capf/admin/admin_service.hpp"
+#include "capf/bench/bench.hpp"
+#include "capf/store/store.hpp"
+
+namespace capf::bench {
+
+namespace {
+
+const char* const kHeader =
+    "Device Name,Description,Device Type,Device Pool,Device Security Profile,Certificate Operation,"
+    "Authentication Mode,Authentication String,Key Size (Bits),Key Order,EC Key Size (Bits),"
+    "Operation Completes By,IPv4 Address,IPv6 Address\n";
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string generate_csv(std::size_t rows) {
+  static const char* first[] = {"Noah", "Paul", "Ben", "David", "Tina", "Anna", "Mia", "Omar", "Lena", "Ravi"};
+  static const char* last[] = {"Weber", "Ivanova", "Okafor", "Schmidt", "Rossi", "Tanaka", "Silva", "Novak"};
+  static const char* dept[] = {"Engineering", "Sales", "Finance", "Facilities", "Procurement", "Support"};
+  static const char* models[] = {"Cisco 8841", "Cisco 8865", "Cisco 7841", "Cisco 8851"};
+  static const char* pools[] = {"DP-HQ", "DP-BRANCH1", "DP-BRANCH2", "DP-LAB"};
+  static const char* modes[] = {"By Authentication String", "By Null String",
+                                "By Existing Certificate (Precedence to LSC)",
+                                "By Existing Certificate (Precedence to MIC)"};
+  static const char* orders[] = {"RSA Only", "EC Only", "\"EC Preferred, RSA Backup\"", "\"RSA Preferred, EC Backup\""};
+  std::mt19937_64 rng(7);
+  std::string out = kHeader;
+  out.reserve(rows * 190);
+  char line[512];
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto r = rng();
+    const char* mode = modes[r % 4];
+    const bool string_mode = r % 4 == 0;
+    const std::string auth = string_mode ? std::to_string(1000 + (r >> 8) % 9'999'000) : "";
+    const char* model = models[(r >> 16) % 4];
+    const unsigned pool = (r >> 20) % 4;
+    std::snprintf(line, sizeof line,
+                  "SEP%012zX,%s %s - %s %uF,%s,%s,%s - Standard SIP Non-Secure Profile,%s,%s,%s,2048,%s,256,%s,"
+                  "10.%u.%zu.%zu,2001:db8:%u:%zx::%zx\n",
+                  0x00EBD5000000 + i, first[(r >> 24) % 10], last[(r >> 28) % 8], dept[(r >> 32) % 6],
+                  unsigned((r >> 36) % 9 + 1), model, pools[pool], model,
+                  (r >> 40) % 8 ? "Install/Upgrade" : "No Pending Operation", mode, auth.c_str(),
+                  orders[(r >> 44) % 4], (r >> 48) % 3 ? "" : "2031-07-25", 20 + pool, (i / 250) % 256, i % 250 + 1,
+                  20 + pool, i / 0xFFFF, i % 0xFFFF + 1);
+    out += line;
+  }
+  return out;
+}
+
+CsvResult bench_csv(std::size_t rows) {
+  CsvResult r;
+  r.rows = rows;
+  TempDir dir;
+  const std::string file = dir.path() + "/site.csv";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << generate_csv(rows);
+    if (!out) throw std::runtime_error("cannot write " + file);
+  }
+
+  // (a) capf: the admin API's import route on a fresh store, in-process.
+  {
+    auto store = store::Store::open(dir.path() + "/store");
+    if (!store) throw std::runtime_error("store: " + store.error().message);
+    util::SystemClock clock;
+    admin::AdminService service(**store, admin::CaInfo{}, clock);
+    const double start = now_seconds();
+    admin::Request request{"POST", "/v1/phones/import?file=site.csv", read_all(file), "bench"};
+    auto response = service.handle(request);
+    r.capf_seconds = now_seconds() - start;
+    if (response.status != 200) throw std::runtime_error("capf import: " + response.body.dump());
+    r.imported = response.body.value("added", std::size_t{0}) + response.body.value("updated", std::size_t{0});
+    const auto& issues = response.body["issues"];
+    r.rejected = issues.size();
+    if (!issues.empty()) r.first_issue = issues[0].get<std::string>();
+    r.capf_rows_per_second = r.capf_seconds > 0 ? rows / r.capf_seconds : 0;
+  }
+
+  // (b) sqlite3 .import into a table with an index on the device name, created beforehand.
+  const std::string db = dir.path() + "/phones.db";
+  const std::string out = dir.path() + "/sqlite.out", err = dir.path() + "/sqlite.err";
+  const int created = run_process(
+      {"sqlite3", db,
+       "CREATE TABLE phones(name TEXT, description TEXT, device_type TEXT, device_pool TEXT, security_profile TEXT,"
+       " operation TEXT, auth_mode TEXT, auth_string TEXT, key_size TEXT, key_order TEXT, ec_key_size TEXT,"
+       " completes_by TEXT, ipv4 TEXT, ipv6 TEXT); CREATE UNIQUE INDEX phones_name ON phones(name);"},
+      out, err);
+  if (created == 0) {
+    const double start = now_seconds();
+    const int imported = run_process({"sqlite3", db, ".import --csv --skip 1 " + file + " phones"}, out, err);
+    r.sqlite_seconds = now_seconds() - start;
+    if (imported != 0) throw std::runtime_error("sqlite3 .import failed: " + read_all(err));
+    r.sqlite_rows_per_second = r.sqlite_seconds > 0 ? rows / r.sqlite_seconds : 0;
+    r.ratio = r.sqlite_rows_per_second > 0 ? r.capf_rows_per_second / r.sqlite_rows_per_second : 0;
+  }
+  return r;
+}
+
+}  // namespace capf::bench
