@@ -1,6 +1,7 @@
 // `capf sim`: the phone-fleet simulator's command line.
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/sim/simulator.hpp"
@@ -41,6 +42,25 @@ nlohmann::json summary_json(const sim::Summary& s) {
   return j;
 }
 
+/// `--control`: serves the trigger endpoint until idle or a signal; prints its URL first.
+Result<sim::Summary> run_controlled(const po::variables_map& vm, const sim::SimOptions& options,
+                                    const std::vector<sim::PhoneProfile>& phones) {
+  sim::ControlOptions control;
+  control.listen = vm["control"].as<std::string>();
+  if (vm.count("control-port-file")) control.port_file = vm["control-port-file"].as<std::string>();
+  control.idle_exit_seconds = vm["idle-exit"].as<double>();
+  if (control.idle_exit_seconds < 0) throw UsageError("--idle-exit must be 0 or more seconds");
+  control.fail_percent = vm["fail-percent"].as<double>();
+  if (control.fail_percent < 0 || control.fail_percent > 100) throw UsageError("--fail-percent must be 0–100");
+  control.seed = vm["fail-seed"].as<std::uint64_t>();
+  std::string host = control.listen.substr(0, control.listen.rfind(':'));
+  if (host == "localhost") host = "127.0.0.1";
+  control.on_listening = [host](unsigned short port) {
+    std::cout << "capf sim: control endpoint http://" << host << ":" << port << "/trigger/{name}" << std::endl;
+  };
+  return sim::run_controlled(options, phones, control);
+}
+
 }  // namespace
 
 int cmd_sim(const Args& args) {
@@ -62,10 +82,17 @@ int cmd_sim(const Args& args) {
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
     ("table", "print one row per phone")
     ("expect", po::value<std::string>(), "exit 1 unless every phone ends with this result (e.g. installed)")
-    ("summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE");
+    ("summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE")
+    ("control", po::value<std::string>(), "serve a trigger endpoint on loopback HOST:PORT (port 0 picks one); phones connect only when triggered")
+    ("control-port-file", po::value<std::string>(), "with --control: write {\"port\": N} to FILE once listening")
+    ("idle-exit", po::value<double>()->default_value(0), "with --control: exit after SECONDS with no session running (0: until SIGINT/SIGTERM)")
+    ("fail-percent", po::value<double>()->default_value(0), "with --control: answer P% of triggers with 503 and Retry-After: 1")
+    ("fail-seed", po::value<std::uint64_t>()->default_value(1), "with --control: seed of the injected failures");
   po::positional_options_description pos;
   pos.add("action", 1);
-  const std::string usage = "capf sim init --state DIR | capf sim --server HOST:PORT --ca FILE (--phones N | --csv FILE) [--state DIR]";
+  const std::string usage =
+      "capf sim init --state DIR | capf sim --server HOST:PORT --ca FILE (--phones N | --csv FILE) [--state DIR] "
+      "[--control 127.0.0.1:PORT [--control-port-file FILE] [--idle-exit SECONDS] [--fail-percent P]]";
   auto vm = parse(args, desc, pos, usage);
   const std::string state = vm["state"].as<std::string>();
   if (vm.count("action")) {
@@ -115,22 +142,33 @@ int cmd_sim(const Args& args) {
     if (vm.count("no-ec")) phones[i].ec_capable = false;
   }
 
-  auto summary = sim::run_fleet(options, phones);
+  const bool controlled = vm.count("control") > 0;
+  for (const char* flag : {"control-port-file", "idle-exit", "fail-percent", "fail-seed"})
+    if (!controlled && !vm[flag].defaulted() && vm.count(flag)) throw UsageError(std::string("--") + flag + " needs --control");
+  auto summary = controlled ? run_controlled(vm, options, phones) : sim::run_fleet(options, phones);
   if (!summary) throw Failure(summary.error().message);
   if (vm.count("table")) {
+    std::map<std::string, const sim::PhoneProfile*> profiles;
+    for (const auto& p : phones) profiles.emplace(p.name, &p);
     std::vector<std::vector<std::string>> rows;
-    for (std::size_t i = 0; i < summary->outcomes.size(); ++i) {
-      const auto& o = summary->outcomes[i];
+    for (const auto& o : summary->outcomes) {
+      const auto found = profiles.find(o.device);
+      sim::PhoneProfile profile;
+      if (found != profiles.end()) profile = *found->second;
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.2f", o.seconds);
-      rows.push_back({o.device, o.operation, std::string(to_string(phones[i].auth_mode)) + (phones[i].jabber ? " (Jabber)" : ""),
+      rows.push_back({o.device, o.operation, std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
                       o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
                       o.result == "installed" ? "" : o.detail});
     }
     print_table({"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL"}, rows);
     std::cout << "\n";
   }
-  std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency, summary->elapsed_seconds);
+  if (controlled)
+    std::printf("capf sim: %zu phones, %zu sessions, concurrency %zu, %.2f s\n", phones.size(), summary->outcomes.size(),
+                options.concurrency, summary->elapsed_seconds);
+  else
+    std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency, summary->elapsed_seconds);
   for (const auto& [result, n] : summary->by_result) std::printf("  %-28s %zu\n", result.c_str(), n);
   std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary->enrollments, summary->enrollments_per_second());
   if (vm.count("summary-json")) {
@@ -142,7 +180,7 @@ int cmd_sim(const Args& args) {
     const auto want = vm["expect"].as<std::string>();
     std::size_t bad = 0;
     for (const auto& o : summary->outcomes) bad += o.result != want;
-    if (bad) throw Failure(std::to_string(bad) + " of " + std::to_string(phones.size()) + " phones did not end " + want);
+    if (bad) throw Failure(std::to_string(bad) + " of " + std::to_string(summary->outcomes.size()) + " sessions did not end " + want);
   }
   return 0;
 }

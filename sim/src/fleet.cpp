@@ -19,22 +19,25 @@ net::awaitable<void> worker(const FleetContext& ctx, const std::vector<PhoneProf
   for (;;) {
     const std::size_t i = next++;
     if (i >= phones.size()) co_return;
-    const auto& phone = phones[i];
     if (!flashes[i]) continue;  // the phone could not boot; its outcome says why
-    PhoneFlash& flash = *flashes[i];
-    const PhoneFlash before = flash;
-    outcomes[i] = co_await run_phone(ctx, phone, flash);
-    if (flash.lsc_pem != before.lsc_pem) {
-      const auto& state_dir = ctx.options.state_dir;
-      auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(),
-                                              [&] { return save_flash(state_dir, phone.name, flash); });
-      if (!saved) outcomes[i].detail += " (state not saved: " + saved.error().message + ")";
-    }
+    outcomes[i] = co_await run_and_save(ctx, phones[i], *flashes[i]);
   }
 }
 
-/// Boots every phone (loads its flash; a new phone gets its MIC from the manufacturer CA) on
-/// the key threads, before the clock of the enrollment run starts.
+}  // namespace
+
+net::awaitable<Outcome> run_and_save(const FleetContext& ctx, const PhoneProfile& phone, PhoneFlash& flash) {
+  const PhoneFlash before = flash;
+  Outcome out = co_await run_phone(ctx, phone, flash);
+  if (flash.lsc_pem != before.lsc_pem) {
+    const auto& state_dir = ctx.options.state_dir;
+    auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(),
+                                            [&] { return save_flash(state_dir, phone.name, flash); });
+    if (!saved) out.detail += " (state not saved: " + saved.error().message + ")";
+  }
+  co_return out;
+}
+
 std::vector<std::optional<PhoneFlash>> boot(const SimOptions& options, const std::vector<PhoneProfile>& phones,
                                             std::vector<Outcome>& outcomes) {
   std::vector<std::optional<PhoneFlash>> flashes(phones.size());
@@ -58,32 +61,53 @@ std::vector<std::optional<PhoneFlash>> boot(const SimOptions& options, const std
   return flashes;
 }
 
-}  // namespace
-
-Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProfile>& phones) {
+Result<FleetSetup> prepare_fleet(const SimOptions& options, asio::io_context& io) {
   auto ca_certs = crypto::Certificate::all_from_pem(options.ca_pem);
   if (!ca_certs || ca_certs->empty()) return make_error(Errc::invalid_argument, "--ca holds no certificate");
-  crypto::TrustStore trust;
-  for (const auto& c : *ca_certs) trust.add(c);
+  FleetSetup setup;
+  for (const auto& c : *ca_certs) setup.trust.add(c);
   if (auto r = init_manufacturer_ca(options.state_dir); !r) return r.error();
 
-  asio::io_context io;
-  asio::ssl::context tls(asio::ssl::context::tls_client);
-  if (auto r = crypto::configure_client_tls(tls.native_handle(), options.ca_pem, crypto::TlsLegacy::no); !r) return r.error();
+  setup.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  if (auto r = crypto::configure_client_tls(setup.tls->native_handle(), options.ca_pem, crypto::TlsLegacy::no); !r)
+    return r.error();
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.server_host, ec);
-  std::vector<net::tcp::endpoint> server;
   if (!ec) {
-    server.emplace_back(address, options.server_port);
+    setup.server.emplace_back(address, options.server_port);
   } else {
     net::tcp::resolver resolver(io);
     auto results = resolver.resolve(options.server_host, std::to_string(options.server_port), ec);
     if (ec) return make_error(Errc::unavailable, "cannot resolve " + options.server_host + ": " + ec.message());
-    for (const auto& r : results) server.push_back(r.endpoint());
+    for (const auto& r : results) setup.server.push_back(r.endpoint());
   }
+  return setup;
+}
 
+std::string result_key(const Outcome& o) {
+  std::string key = o.result;
+  if (o.result == "refused" || o.result == "unknown-device" || o.result == "no-action")
+    key += " (reason " + std::to_string(o.reason) + ")";
+  return key;
+}
+
+Summary summarize(std::vector<Outcome> outcomes, double elapsed_seconds) {
+  Summary s;
+  s.elapsed_seconds = elapsed_seconds;
+  for (const auto& o : outcomes) {
+    ++s.by_result[result_key(o)];
+    if (o.result == "installed") ++s.enrollments;
+  }
+  s.outcomes = std::move(outcomes);
+  return s;
+}
+
+Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProfile>& phones) {
+  asio::io_context io;
+  auto setup = prepare_fleet(options, io);
+  if (!setup) return setup.error();
   asio::thread_pool key_pool(options.key_threads ? options.key_threads : 1);
-  FleetContext ctx{options, tls, key_pool, trust, server};
+  FleetContext ctx{options, *setup->tls, key_pool, setup->trust, setup->server};
   std::vector<Outcome> outcomes(phones.size());
   auto flashes = boot(options, phones, outcomes);
   std::atomic<std::size_t> next{0};
@@ -95,18 +119,8 @@ Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProf
   for (int t = 0; t < 2; ++t) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();
   key_pool.join();
-
-  Summary s;
-  s.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  for (const auto& o : outcomes) {
-    std::string key = o.result;
-    if (o.result == "refused" || o.result == "unknown-device" || o.result == "no-action")
-      key += " (reason " + std::to_string(o.reason) + ")";
-    ++s.by_result[key];
-    if (o.result == "installed") ++s.enrollments;
-  }
-  s.outcomes = std::move(outcomes);
-  return s;
+  return summarize(std::move(outcomes),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 }  // namespace capf::sim

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,8 +69,30 @@ Result<std::string> init_manufacturer_ca(const std::string& state_dir);
 /// Runs every phone once, `concurrency` at a time, and summarises.
 Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProfile>& phones);
 
-/// Loads and saves one phone's flash in the state directory (creating a MIC on first use).
+/// Control mode (`capf sim --control`): phones connect only when triggered over HTTP.
+struct ControlOptions {
+  std::string listen = "127.0.0.1:0";  ///< loopback HOST:PORT of the trigger endpoint (port 0 picks one)
+  std::string port_file;               ///< when set, {"port": N} is written here atomically once listening
+  double idle_exit_seconds = 0;        ///< exit once this long passed with no session running; 0 = until SIGINT/SIGTERM
+  double fail_percent = 0;             ///< answer this share of triggers with 503 + Retry-After: 1 (retry tests)
+  std::uint64_t seed = 1;              ///< seed of the failure injection, for repeatable runs
+  std::function<void(unsigned short port)> on_listening;  ///< called once listening, before any trigger is served
+};
+
+/// Serves HTTP/1.1 on a loopback address (a non-loopback `listen` is refused):
+/// `POST /trigger/{device}` → 202 {"accepted": device} and that phone runs a CAPF session (one
+/// more after the current one when it is in a session; triggers beyond that coalesce);
+/// unknown phone → 404; injected failure → 503 with Retry-After: 1. `GET /status` → {"phones",
+/// "sessions" (started), "in_session", "queued", "by_result"}. At most options.concurrency
+/// sessions run at once; further triggers wait their turn. Returns on SIGINT/SIGTERM or after
+/// idle_exit_seconds without a session running, with the Summary of every session that ended
+/// (a phone triggered twice appears twice).
+Result<Summary> run_controlled(const SimOptions& options, const std::vector<PhoneProfile>& phones,
+                               const ControlOptions& control);
+
+/// Loads one phone's flash from the state directory (creating a MIC on first use).
 Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device);
+/// Saves one phone's flash in the state directory (atomic writes, keys 0600).
 Result<void> save_flash(const std::string& state_dir, const std::string& device, const PhoneFlash& flash);
 
 /// Phone names for --phones N: SEP + 12 hex digits counting up from `first_mac`.

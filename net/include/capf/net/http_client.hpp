@@ -1,0 +1,50 @@
+// Outbound HTTP(S) calls (phone triggers, online CAs). http_client.cpp is the only libcurl
+// user in the project; no curl type appears here.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "capf/util/result.hpp"
+
+namespace capf::net {
+
+/// One outbound request. Only http and https URLs are accepted; redirects are not followed.
+struct HttpRequest {
+  std::string method = "POST";                    ///< GET, POST, PUT, DELETE, …
+  std::string url;                                ///< may hold user:password@ (sent as Basic auth, redacted in errors)
+  std::string body;                               ///< sent as is; empty = no body
+  std::string content_type = "application/json";  ///< Content-Type of a non-empty body
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
+  long timeout_ms = 10000;                                   ///< whole request, connect included
+  long connect_timeout_ms = 5000;                            ///< TCP connect and TLS handshake
+  std::string ca_pem;                                        ///< trust these CAs for https (empty = system default)
+  bool verify_peer = true;                           ///< false skips certificate and host name checks (tests only)
+  std::string username, password;                    ///< HTTP Basic when set; never logged
+  std::string user_agent = "capf/0.1";               ///< User-Agent header
+  std::size_t max_response_bytes = 8 * 1024 * 1024;  ///< a larger body is an Errc::protocol error
+};
+
+/// What the server answered (any status: a 4xx or 5xx is a response, not an Error).
+struct HttpResponse {
+  long status = 0;                                           ///< HTTP status code
+  std::string body;                                          ///< response body, at most max_response_bytes
+  std::string content_type;                                  ///< Content-Type header, empty when absent
+  std::vector<std::pair<std::string, std::string>> headers;  ///< response headers of the final response, in order
+  /// The first header named `name` (case-insensitive), or "" when absent.
+  std::string header(const std::string& name) const;
+};
+
+/// Performs one request (blocking; safe to call from many threads at once). Transport failures
+/// are Errors: Errc::timeout (timed out), Errc::unavailable (refused, DNS, reset, TLS handshake),
+/// Errc::invalid_argument (bad URL or scheme), Errc::protocol (response too large), each with a
+/// message that names the method and the URL with any user:password@ part redacted.
+Result<HttpResponse> http_request(const HttpRequest& request);
+
+/// The URL with credentials replaced by "***" (for logs): the user:password@ part and the
+/// values of query parameters that look secret (password, token, secret, key, …).
+std::string redact_url(const std::string& url);
+
+}  // namespace capf::net
