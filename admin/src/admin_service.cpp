@@ -34,20 +34,7 @@ std::string query_param(const std::string& query, const std::string& key) {
   return "";
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* const kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string url_encode(const std::string& s) { return util::percent_encode(s); }
 
 nlohmann::json device_json(const Device& d) {
   nlohmann::json j{

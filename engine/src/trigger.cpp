@@ -1,6 +1,7 @@
 // Trigger templates, HTTP triggers and the classification the retry policy acts on. The
 // command runner is in trigger_command.cpp.
 #include "capf/engine/trigger.hpp"
+#include "capf/util/text.hpp"
 
 #include <array>
 #include <cctype>
@@ -51,19 +52,8 @@ bool known(std::string_view v) {
 }
 
 std::string url_escape(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    // ':' is legal in paths and queries (RFC 3986 pchar) and keeps "http://[{ipv6}]/" usable.
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  // ':' is legal in paths and queries (RFC 3986 pchar) and keeps "http://[{ipv6}]/" usable.
+  return util::percent_encode(s, ":");
 }
 
 std::string json_escape(const std::string& s) {

@@ -28,6 +28,9 @@ bool iequals(std::string_view a, std::string_view b);
 /// Parses a whole string as a decimal integer; nullopt on anything else.
 std::optional<std::int64_t> parse_int(std::string_view s);
 
+/// Percent-encodes everything but A-Z a-z 0-9 - . _ ~ and the characters in `also_keep`.
+std::string percent_encode(std::string_view s, std::string_view also_keep = "");
+
 /// Splits on a single character, keeping empty fields.
 std::vector<std::string> split(std::string_view s, char sep);
 
