@@ -96,6 +96,28 @@ Row run_rate(std::size_t dispatches) {
   return {"rate", fig, "set rate; schedule", "-", "±2 %, 0 outside", met ? "yes" : "no"};
 }
 
+Row run_enroll(const bench::EnrollOptions& o) {
+  auto r = bench::bench_enroll(o);
+  std::printf("enroll: %zu phones, key %s, CA key %s, concurrency %zu, daemon + in-process simulator on loopback TLS\n",
+              r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency);
+  std::printf("  enrolled %zu in %.2f s: %.2f enrollments/s%s%s\n", r.enrolled, r.seconds, r.per_second,
+              r.note.empty() ? "" : "; also ", r.note.c_str());
+  std::printf("  crypto ceiling %.2f enrollments/s = %s\n", r.ceiling, r.ceiling_formula.c_str());
+  std::printf("ratio enroll/ceiling: %.3f (target >= 0.6: %s)\n", r.ratio, r.ratio >= 0.6 ? "met" : "NOT met");
+  return {"enroll " + r.key, fmt(r.per_second, "enroll/s"), fmt(r.ceiling, "enroll/s"), fmt_ratio(r.ratio), ">= 0.6",
+          r.ratio >= 0.6 ? "yes" : "no"};
+}
+
+bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::string& key, std::size_t phones) {
+  bench::EnrollOptions o;
+  o.key = key;
+  o.phones = phones;
+  o.concurrency = vm["concurrency"].as<std::size_t>();
+  o.ca_key = vm["ca-key"].as<std::string>();
+  o.crypto_seconds = vm["seconds"].as<double>();
+  return o;
+}
+
 }  // namespace
 
 int cmd_bench(const Args& args) {
@@ -105,6 +127,7 @@ int cmd_bench(const Args& args) {
       "key", po::value<std::string>()->default_value("p256"), "enroll: rsa2048 or p256")(
       "phones", po::value<std::size_t>()->default_value(200), "enroll: phones")(
       "concurrency", po::value<std::size_t>()->default_value(32), "enroll: sessions at once")(
+      "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(
       "transitions", po::value<std::size_t>()->default_value(2000), "store: transitions")(
       "batch", po::value<std::size_t>()->default_value(4), "store: devices per transition")(
@@ -123,6 +146,8 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
   else if (name == "csv") summary.push_back(run_csv(vm["rows"].as<std::size_t>()));
   else if (name == "rate") summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
+  else if (name == "enroll")
+    summary.push_back(run_enroll(enroll_options(vm, vm["key"].as<std::string>(), vm["phones"].as<std::size_t>())));
   else throw UsageError("unknown benchmark \"" + name + "\"\n" + kBenchUsage);
   return 0;
 }

@@ -19,6 +19,8 @@ KeySpec p256() { return KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256}; }
 /// One operation, repeatable; each thread gets its own instance.
 using OpFactory = std::function<std::function<void()>()>;
 
+constexpr std::size_t kMinOps = 12;
+
 OpFactory sign_op(KeySpec spec) {
   return [spec] {
     auto key = std::make_shared<crypto::PrivateKey>(std::move(crypto::PrivateKey::generate(spec).value()));
@@ -39,7 +41,8 @@ OpFactory keygen_op(KeySpec spec) {
   };
 }
 
-/// Ops/s with `threads` threads, each running for about `seconds`.
+/// Ops/s with `threads` threads, each running for about `seconds` and at least kMinOps
+/// operations (RSA key generation takes 0.1–0.5 s and varies a lot from key to key).
 double measure(const OpFactory& factory, unsigned threads, double seconds) {
   std::vector<std::function<void()>> ops;
   for (unsigned t = 0; t < threads; ++t) ops.push_back(factory());
@@ -55,7 +58,7 @@ double measure(const OpFactory& factory, unsigned threads, double seconds) {
       do {
         ops[t]();
         ++n;
-      } while (now_seconds() - begin < seconds);
+      } while (now_seconds() - begin < seconds || n < kMinOps);
       total += n;
     });
   }

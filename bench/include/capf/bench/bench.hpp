@@ -33,6 +33,7 @@ struct EnrollOptions {
   std::size_t phones = 200;        ///< phones enrolled, each once
   std::size_t concurrency = 32;    ///< simulator sessions at once
   std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
+  std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
   double crypto_seconds = 1.0;     ///< measuring time per op for the ceiling
 };
 
@@ -50,7 +51,10 @@ struct EnrollResult {
 };
 
 /// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
-/// `capf phones import`, runs sim::run_fleet in-process and stops the daemon. Throws
+/// `capf phones import`, runs sim::run_fleet in-process (phones boot before the timed part;
+/// each session generates its phone key, so phone keygen is in the ceiling), stops the daemon
+/// and measures the ceiling with bench_crypto: 1 / (2 / CA-key sign/s + 1 / phone keygen/s),
+/// all cores. Throws
 /// std::runtime_error when the daemon cannot start or the import fails.
 EnrollResult bench_enroll(const EnrollOptions& options);
 

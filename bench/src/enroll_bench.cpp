@@ -1,0 +1,167 @@
+// Enrollments per second: a real `capf serve` on loopback TLS, phones imported through
+// `capf phones import`, the simulator in-process; against the crypto ceiling of this machine.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/bench/bench.hpp"
+#include "capf/crypto/crypto.hpp"
+#include "capf/sim/simulator.hpp"
+
+namespace capf::bench {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// `capf serve` as a child process, stopped with SIGTERM when this goes out of scope.
+class Daemon {
+ public:
+  Daemon(const std::string& binary, const std::string& data_dir, const std::string& ca_key, const std::string& log) {
+    std::vector<std::string> argv{binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                                  "--ca-key-type", ca_key, "--log-level", "warn"};
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    // daemon.json {"capf":[{"port":N}]} appears once the listeners are bound.
+    for (int i = 0; i < 1500; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("capf serve exited during start-up: " + slurp(log));
+      }
+      auto j = nlohmann::json::parse(slurp(data_dir + "/daemon.json"), nullptr, false);
+      if (!j.is_discarded() && j.contains("capf") && !j["capf"].empty()) {
+        port_ = j["capf"][0]["port"].get<int>();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    stop();
+    throw std::runtime_error("capf serve did not start within 30 s: " + slurp(log));
+  }
+  ~Daemon() { stop(); }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  int port() const { return port_; }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string spec_name(const KeySpec& k, const char* op) {
+  return std::string(k.algorithm == KeyAlgorithm::rsa ? "RSA-" + std::to_string(k.rsa_bits) : "P-256") + " " + op;
+}
+
+}  // namespace
+
+EnrollResult bench_enroll(const EnrollOptions& options) {
+  if (options.key != "rsa2048" && options.key != "p256")
+    throw std::invalid_argument("--key must be rsa2048 or p256, got \"" + options.key + "\"");
+  EnrollResult r;
+  r.key = options.key;
+  r.phones = options.phones;
+  TempDir dir;
+  const std::string data = dir.path() + "/data", state = dir.path() + "/sim";
+  const std::string binary = options.capf_binary.empty() ? self_exe() : options.capf_binary;
+  Daemon daemon(binary, data, options.ca_key, dir.path() + "/serve.log");
+
+  // The phones: null string, Install/Upgrade, one key type.
+  const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);
+  const std::string csv = dir.path() + "/phones.csv";
+  {
+    std::ofstream out(csv);
+    out << "Device Name,Device Pool,Certificate Operation,Authentication Mode,Authentication String,"
+           "Key Size (Bits),Key Order,EC Key Size (Bits)\n";
+    const char* order = options.key == "rsa2048" ? "RSA Only" : "EC Only";
+    for (const auto& n : names) out << n << ",DP-HQ,Install/Upgrade,By Null String,,2048," << order << ",256\n";
+  }
+  const int imported = run_process({binary, "phones", "import", csv, "--data-dir", data}, dir.path() + "/import.out",
+                                   dir.path() + "/import.err");
+  if (imported != 0) throw std::runtime_error("capf phones import failed: " + slurp(dir.path() + "/import.err"));
+
+  // Phones boot (MICs created) before the timed run; each session still generates its key.
+  const std::string ca_pem = slurp(data + "/ca/capf-ca.pem");
+  auto ca = crypto::Certificate::from_pem(ca_pem);
+  if (!ca) throw std::runtime_error("CAPF CA: " + ca.error().message);
+  sim::SimOptions so;
+  so.server_port = static_cast<unsigned short>(daemon.port());
+  so.ca_pem = ca_pem;
+  so.state_dir = state;
+  so.concurrency = options.concurrency;
+  so.key_threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<sim::PhoneProfile> phones;
+  for (const auto& n : names) {
+    sim::PhoneProfile p;
+    p.name = n;
+    phones.push_back(std::move(p));
+  }
+  auto summary = sim::run_fleet(so, phones);
+  daemon.stop();
+  if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
+  r.enrolled = summary->enrollments;
+  r.seconds = summary->elapsed_seconds;
+  r.per_second = summary->enrollments_per_second();
+  for (const auto& [what, n] : summary->by_result)
+    if (what != "installed") r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+
+  // The ceiling: seconds of private-key work per enrollment on all cores, inverted.
+  // Server: the LSC signature and the TLS handshake signature, both with the CA key.
+  // Phone: one key generation (null string mode signs nothing with the MIC).
+  const auto c = bench_crypto(options.crypto_seconds);
+  const std::string server_op = spec_name(ca->key_spec(), "sign");
+  const std::string phone_op = options.key == "rsa2048" ? "RSA-2048 keygen" : "P-256 keygen";
+  const auto* s = c.find(server_op);
+  const auto* p = c.find(phone_op);
+  if (!s || !p || s->all_cores <= 0 || p->all_cores <= 0) throw std::runtime_error("no crypto figure for " + server_op);
+  const double per_enrollment = 2.0 / s->all_cores + 1.0 / p->all_cores;
+  r.ceiling = 1.0 / per_enrollment;
+  char formula[256];
+  std::snprintf(formula, sizeof formula, "1 / (2 / %.1f %s/s + 1 / %.1f %s/s), %u threads", s->all_cores,
+                server_op.c_str(), p->all_cores, phone_op.c_str(), c.threads);
+  r.ceiling_formula = formula;
+  r.ratio = r.ceiling > 0 ? r.per_second / r.ceiling : 0;
+  return r;
+}
+
+}  // namespace capf::bench
