@@ -30,7 +30,8 @@ CryptoResult bench_crypto(double seconds = 1.0);
 /// Settings of the enrollment benchmark.
 struct EnrollOptions {
   std::string key = "p256";        ///< "rsa2048" or "p256": the phones' Key Order (RSA Only 2048 / EC Only 256)
-  std::size_t phones = 200;        ///< phones enrolled, each once
+  std::size_t phones = 200;        ///< phones in the fleet
+  std::size_t rounds = 1;          ///< times the fleet is re-armed (re-imported) and enrolled again
   std::size_t concurrency = 32;    ///< simulator sessions at once
   std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
@@ -41,8 +42,9 @@ struct EnrollOptions {
 struct EnrollResult {
   std::string key;
   std::size_t phones = 0;
-  std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator
-  double seconds = 0;              ///< wall time of the fleet run
+  std::size_t rounds = 0;
+  std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator, all rounds
+  double seconds = 0;              ///< wall time of the fleet runs (imports between rounds excluded)
   double per_second = 0;           ///< enrolled / seconds
   double ceiling = 0;              ///< enrollments/s the private-key operations allow on all cores
   std::string ceiling_formula;     ///< how the ceiling was computed, with the figures

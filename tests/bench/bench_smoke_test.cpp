@@ -1,0 +1,47 @@
+// Smoke test of `capf bench`: every benchmark runs with tiny sizes and returns positive
+// figures. No timing assertions; the enrollment bench needs the capf binary and is covered
+// by running `capf bench enroll` itself.
+#include <gtest/gtest.h>
+
+#include "capf/bench/bench.hpp"
+
+using namespace capf::bench;
+
+TEST(BenchSmoke, CryptoMeasuresEveryOperation) {
+  auto r = bench_crypto(0.01);
+  ASSERT_EQ(r.ops.size(), 4u);
+  for (const auto& o : r.ops) {
+    EXPECT_GT(o.single, 0) << o.name;
+    EXPECT_GT(o.all_cores, 0) << o.name;
+  }
+  EXPECT_NE(r.find("P-256 sign"), nullptr);
+}
+
+TEST(BenchSmoke, CsvImportsEveryGeneratedRow) {
+  auto r = bench_csv(200);
+  EXPECT_EQ(r.rows, 200u);
+  EXPECT_EQ(r.imported, 200u) << r.first_issue;
+  EXPECT_EQ(r.rejected, 0u) << r.first_issue;
+  EXPECT_GT(r.capf_rows_per_second, 0);
+  // sqlite3 is optional on CI machines; when it ran, its figure and the ratio are positive.
+  if (r.sqlite_seconds > 0) EXPECT_GT(r.ratio, 0);
+}
+
+TEST(BenchSmoke, StoreWritesBothWays) {
+  auto r = bench_store(20, 3, 2);
+  EXPECT_GT(r.capf_per_second, 0);
+  EXPECT_GT(r.raw_per_second, 0);
+  EXPECT_GT(r.ratio, 0);
+  EXPECT_GT(r.bytes_per_batch, 0u);
+}
+
+TEST(BenchSmoke, RateMeasuresEverySettingAndTheWindows) {
+  auto r = bench_rate(20, 50);
+  ASSERT_FALSE(r.lines.empty());
+  for (const auto& l : r.lines) {
+    EXPECT_EQ(l.dispatches, 20u) << l.what;
+    EXPECT_GT(l.measured_per_minute, 0) << l.what;
+  }
+  EXPECT_GT(r.window_dispatches, 0u);
+  EXPECT_EQ(r.outside_window, 0u);
+}
