@@ -16,6 +16,7 @@ constexpr const char* kBenchUsage =
     "usage: capf bench crypto|enroll|csv|store|rate|all [options]\n"
     "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
+    "         [--workers W]                      (the daemon's --workers)\n"
     "                                            enrollments/s vs the crypto ceiling\n"
     "  csv [--rows N]                            CSV import rows/s vs sqlite3 .import\n"
     "  store [--transitions N] [--batch K] [--threads T]\n"
@@ -102,6 +103,9 @@ Row run_enroll(const bench::EnrollOptions& o) {
               r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency);
   std::printf("  enrolled %zu in %zu round(s) taking %.2f s: %.2f enrollments/s%s%s\n", r.enrolled, r.rounds, r.seconds, r.per_second,
               r.note.empty() ? "" : "; also ", r.note.c_str());
+  const double cpu = r.daemon_cpu_ms + r.sim_cpu_ms;
+  std::printf("  CPU per enrollment: daemon %.2f ms + simulator %.2f ms = %.2f ms (%.1f enrollments/s per free core)\n",
+              r.daemon_cpu_ms, r.sim_cpu_ms, cpu, cpu > 0 ? 1000 / cpu : 0);
   std::printf("  crypto ceiling %.2f enrollments/s = %s\n", r.ceiling, r.ceiling_formula.c_str());
   std::printf("ratio enroll/ceiling: %.3f (target >= 0.6: %s)\n", r.ratio, r.ratio >= 0.6 ? "met" : "NOT met");
   return {"enroll " + r.key, fmt(r.per_second, "enroll/s"), fmt(r.ceiling, "enroll/s"), fmt_ratio(r.ratio), ">= 0.6",
@@ -116,6 +120,7 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
   o.phones = phones;
   o.concurrency = vm["concurrency"].as<std::size_t>();
   o.ca_key = vm["ca-key"].as<std::string>();
+  o.workers = vm["workers"].as<unsigned>();
   o.crypto_seconds = vm["seconds"].as<double>();
   return o;
 }
@@ -129,6 +134,7 @@ int cmd_bench(const Args& args) {
       "key", po::value<std::string>()->default_value("p256"), "enroll: rsa2048 or p256")(
       "phones", po::value<std::size_t>()->default_value(200), "enroll: phones")(
       "concurrency", po::value<std::size_t>()->default_value(32), "enroll: sessions at once")(
+      "workers", po::value<unsigned>()->default_value(0), "enroll: the daemon's --workers (0 = its default)")(
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(

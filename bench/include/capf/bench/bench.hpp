@@ -34,6 +34,7 @@ struct EnrollOptions {
   std::size_t rounds = 1;          ///< times the fleet is re-armed (re-imported) and enrolled again
   std::size_t concurrency = 32;    ///< simulator sessions at once
   std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
+  unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
   double crypto_seconds = 1.0;     ///< measuring time per op for the ceiling
 };
@@ -50,6 +51,8 @@ struct EnrollResult {
   std::string ceiling_formula;     ///< how the ceiling was computed, with the figures
   double ratio = 0;                ///< per_second / ceiling
   std::string note;                ///< non-installed outcomes, if any
+  double daemon_cpu_ms = 0;        ///< daemon CPU time (user+system) per enrollment, timed rounds
+  double sim_cpu_ms = 0;           ///< simulator (this process) CPU time per enrollment, timed rounds
 };
 
 /// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
