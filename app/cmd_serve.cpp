@@ -50,6 +50,9 @@ po::options_description serve_options() {
     ("trigger-url", po::value<std::string>(), "Apply Config as an HTTP POST, e.g. http://127.0.0.1:8080/trigger/{name}")
     ("trigger-body", po::value<std::string>(), "JSON body template of the HTTP trigger")
     ("trigger-timeout", po::value<int>()->default_value(30), "seconds one Apply Config may take")
+    ("trigger-user", po::value<std::string>(), "HTTP Basic user of the trigger URL")
+    ("trigger-password-file", po::value<std::string>(), "file holding the trigger user's password (never logged)")
+    ("trigger-ca", po::value<std::string>(), "PEM CAs trusted for an https trigger URL")
     ("trigger-threads", po::value<unsigned>()->default_value(8), "Apply Config actions run at once")
     ("global-rate", po::value<double>()->default_value(0), "dispatches per minute across all jobs (0 = no cap)")
     ("global-burst", po::value<double>()->default_value(1), "burst of the global rate")
@@ -139,6 +142,17 @@ int cmd_serve(const Args& args) {
     if (vm.count("trigger-body")) trigger.body = vm["trigger-body"].as<std::string>();
   }
   trigger.timeout_s = vm["trigger-timeout"].as<int>();
+  if (vm.count("trigger-user")) trigger.username = vm["trigger-user"].as<std::string>();
+  if (vm.count("trigger-password-file")) {
+    auto pw = util::read_file(vm["trigger-password-file"].as<std::string>());
+    if (!pw) throw UsageError("--trigger-password-file: " + pw.error().message);
+    trigger.password = std::string(util::trim(*pw));
+  }
+  if (vm.count("trigger-ca")) {
+    auto pem = util::read_file(vm["trigger-ca"].as<std::string>());
+    if (!pem) throw UsageError("--trigger-ca: " + pem.error().message);
+    trigger.ca_pem = *pem;
+  }
   if (auto v = engine::validate(trigger); !v) throw UsageError(v.error().message);
   engine::EngineConfig engine_config;
   engine_config.global_rate_per_minute = vm["global-rate"].as<double>();

@@ -193,6 +193,9 @@ TriggerResult run_http_trigger(const TriggerConfig& c, const Device& d, const st
   request.timeout_ms = static_cast<long>(c.timeout_s) * 1000;
   request.connect_timeout_ms = std::min(request.timeout_ms, 5000L);
   request.max_response_bytes = 64 * 1024;  // only the status matters; a short body helps the detail
+  request.username = c.username;
+  request.password = c.password;
+  request.ca_pem = c.ca_pem;
   const std::string where = net::redact_url(request.url);
   // A device without the field the host comes from ({ipv4} empty) cannot be reached by URL.
   if (!has_host(request.url))

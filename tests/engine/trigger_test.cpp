@@ -94,6 +94,11 @@ class TinyHttpServer {
     std::lock_guard lock(mutex_);
     return last_;
   }
+  /// The header block of the last request.
+  std::string last_head() {
+    std::lock_guard lock(mutex_);
+    return last_head_;
+  }
 
  private:
   void accept_loop() {
@@ -125,6 +130,7 @@ class TinyHttpServer {
     {
       std::lock_guard lock(mutex_);
       last_ = in.substr(0, in.find("\r\n")) + "\n" + (header_end == std::string::npos ? "" : in.substr(header_end + 4));
+      last_head_ = in.substr(0, header_end);
     }
     const auto path = in.substr(in.find(' ') + 1, in.find(' ', in.find(' ') + 1) - in.find(' ') - 1);
     std::string head;
@@ -159,6 +165,7 @@ class TinyHttpServer {
   std::thread accept_thread_;
   std::vector<std::thread> connections_;
   std::mutex mutex_;
+  std::string last_head_;
   std::string last_;
 };
 
@@ -388,4 +395,16 @@ TEST(HttpClient, ResponseHeadersAndSizeCap) {
   r = net::http_request(req);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::protocol);
+}
+
+TEST(TriggerHttp, BasicCredentialsAreSentAndNeverShown) {
+  TinyHttpServer server;
+  auto c = http(server.url("/401/{name}"));
+  c.username = "axl";
+  c.password = "s3cret-pw";
+  auto r = run_trigger(c, sample_device(), "j");
+  // "axl:s3cret-pw" in base64.
+  EXPECT_NE(server.last_head().find("Authorization: Basic YXhsOnMzY3JldC1wdw=="), std::string::npos) << server.last_head();
+  EXPECT_EQ(r.outcome, TriggerOutcome::needs_admin);
+  EXPECT_EQ(r.detail.find("s3cret-pw"), std::string::npos) << r.detail;
 }

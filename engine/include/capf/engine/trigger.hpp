@@ -46,6 +46,12 @@ struct TriggerConfig {
   std::string body;
   /// Whole attempt: the command is killed (with its process group) or the request abandoned after this.
   int timeout_s = 30;
+  /// HTTP Basic credentials for the trigger endpoint (a phone's /CGI/Execute needs them); the
+  /// password is never logged or shown.
+  std::string username;
+  std::string password;
+  /// PEM CAs trusted for an https trigger URL (empty: the system's).
+  std::string ca_pem;
 };
 
 /// The http body used when TriggerConfig::body is empty.
