@@ -66,7 +66,7 @@ class Query {
   static const std::vector<std::string>& fields();
 
  private:
-  /// The parsed form (nodes in one flat array); defined in query.cpp.
+  /// The parsed form (nodes in one flat array); defined in query_eval.cpp.
   struct Impl;
   /// Wraps a finished parse.
   explicit Query(std::shared_ptr<const Impl> impl);
