@@ -74,6 +74,9 @@ struct CsvResult {
   double sqlite_seconds = 0;       ///< 0 when sqlite3 is not installed
   double sqlite_rows_per_second = 0;
   double ratio = 0;                ///< capf / sqlite (0 without sqlite3)
+  /// The same steps again on a fresh store, each timed alone: parse_phones_csv; per row
+  /// get_device + apply_row + check_capf_settings; one Store::apply(Sync::yes) of all devices.
+  double parse_seconds = 0, rows_seconds = 0, write_seconds = 0;
 };
 
 /// Generates a BAT CSV of `rows` phones like samples/csv/site-500.csv.
