@@ -41,9 +41,9 @@ struct EnrollOptions {
 
 /// Enrollments per second against a real `capf serve`, and the crypto ceiling.
 struct EnrollResult {
-  std::string key;
-  std::size_t phones = 0;
-  std::size_t rounds = 0;
+  std::string key;                 ///< "rsa2048" or "p256", as asked
+  std::size_t phones = 0;          ///< phones in the fleet
+  std::size_t rounds = 0;          ///< fleet runs timed
   std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator, all rounds
   double seconds = 0;              ///< wall time of the fleet runs (imports between rounds excluded)
   double per_second = 0;           ///< enrolled / seconds
@@ -69,10 +69,10 @@ struct CsvResult {
   std::size_t imported = 0;        ///< devices capf stored
   std::size_t rejected = 0;        ///< rows capf reported as issues
   std::string first_issue;         ///< the first of them, "" when none
-  double capf_seconds = 0;
-  double capf_rows_per_second = 0;
+  double capf_seconds = 0;         ///< wall time of capf's import route
+  double capf_rows_per_second = 0; ///< rows / capf_seconds
   double sqlite_seconds = 0;       ///< 0 when sqlite3 is not installed
-  double sqlite_rows_per_second = 0;
+  double sqlite_rows_per_second = 0; ///< rows / sqlite_seconds
   double ratio = 0;                ///< capf / sqlite (0 without sqlite3)
   /// The same steps again on a fresh store, each timed alone: parse_phones_csv; per row
   /// get_device + apply_row + check_capf_settings; one Store::apply(Sync::yes) of all devices.
@@ -87,7 +87,7 @@ CsvResult bench_csv(std::size_t rows = 100000);
 
 /// Durable device transitions against raw synced RocksDB WriteBatches.
 struct StoreResult {
-  std::size_t transitions = 0;
+  std::size_t transitions = 0;     ///< transitions written on each side
   std::size_t batch = 0;           ///< devices per transition
   unsigned threads = 0;            ///< writer threads
   double capf_per_second = 0;      ///< Store::apply(Sync::yes) transitions/s
@@ -103,15 +103,15 @@ StoreResult bench_store(std::size_t transitions = 2000, std::size_t batch = 4, u
 /// One rate setting's measurement.
 struct RateLine {
   std::string what;                ///< "RateLimiter, poll 100 ms", "Engine, tick 103 ms", ...
-  double set_per_minute = 0;
-  std::size_t dispatches = 0;
-  double measured_per_minute = 0;
+  double set_per_minute = 0;       ///< the configured rate
+  std::size_t dispatches = 0;      ///< dispatches observed
+  double measured_per_minute = 0;  ///< (dispatches - 1) / minutes from first to last
   double deviation_pct = 0;        ///< (measured - set) / set × 100
 };
 
 /// Rate limiter and windows.
 struct RateResult {
-  std::vector<RateLine> lines;
+  std::vector<RateLine> lines;        ///< one per (what, rate, tick) measured
   std::size_t window_dispatches = 0;  ///< dispatches of the windowed job over 7 simulated days
   std::size_t outside_window = 0;     ///< of those, at an instant the schedule says is closed
   double open_minutes = 0;            ///< open time of the schedule over the 7 days
@@ -135,7 +135,9 @@ class TempDir {
   TempDir();
   /// Removes the directory tree.
   ~TempDir();
+  /// Not copyable: one owner removes the directory.
   TempDir(const TempDir&) = delete;
+  /// Not copyable.
   TempDir& operator=(const TempDir&) = delete;
   /// The directory's path.
   const std::string& path() const { return path_; }
