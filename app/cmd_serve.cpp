@@ -216,12 +216,18 @@ int cmd_serve(const Args& args) {
   bool loop_stop = false;
   const auto tick = std::chrono::milliseconds(vm["tick-ms"].as<int>());
   std::thread engine_loop([&] {
+    // Fixed deadlines, not "sleep after each round": a slow round must not stretch the period,
+    // or the rate limiter would lose the lateness of every token.
     std::unique_lock lock(loop_mutex);
+    auto next = std::chrono::steady_clock::now();
     while (!loop_stop) {
       lock.unlock();
       job_engine.tick();
       lock.lock();
-      loop_cv.wait_for(lock, tick, [&] { return loop_stop; });
+      next += tick;
+      const auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now;  // after a long stall, do not try to catch up in a burst
+      loop_cv.wait_until(lock, next, [&] { return loop_stop; });
     }
   });
   std::vector<std::thread> threads;
