@@ -94,7 +94,7 @@ std::string PrivateKey::to_pem() const {
   ossl::ErrorQueueScope scope;
   if (!impl_) return {};
   auto bio = ossl::mem_bio();
-  // PEM_write_bio_PrivateKey emits PKCS#8 ("BEGIN PRIVATE KEY"), unencrypted with a null cipher.
+  // PEM_write_bio_PrivateKey emits unencrypted PKCS#8 PEM (a null cipher).
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), impl_->pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return {};
   return ossl::bio_text(bio.get());
