@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages capf builds and tests with (needs root; a no-op when present).
 set -euo pipefail
-packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata
+packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextrautils
   libboost-dev libboost-program-options-dev libboost-filesystem-dev libssl-dev librocksdb-dev
   libcurl4-openssl-dev libspdlog-dev libcsv-dev libhowardhinnant-date-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
