@@ -19,6 +19,7 @@ commands:
   job submit ...             a batch job over a CSV or a query (--operation, --window, --rate, ...)
   job list|show|watch|report|hold|release|pause|resume|cancel|retry
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
+  bench crypto|enroll|csv|store|rate|all   benchmarks with figures and ratios
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
