@@ -79,6 +79,9 @@ Result<void> Engine::recover() {
     if (!scan) return scan;
     std::sort(rt->devices.begin(), rt->devices.end(),
               [](const JobDevice& a, const JobDevice& b) { return a.dispatch_order < b.dispatch_order; });
+    // Count what was in flight at the crash first: the recover steps below take requeued
+    // sessions off this count, which must not wrap below zero.
+    global_in_flight_ += rt->in_flight();
     for (std::size_t i = 0; i < rt->devices.size(); ++i) {
       rt->index[rt->devices[i].device] = i;
       if (!is_final(rt->devices[i].state)) active_job_of_[rt->devices[i].device] = job.id;
@@ -86,7 +89,6 @@ Result<void> Engine::recover() {
       e.kind = K::recover;
       if (apply_step(*rt, i, e, now_ms, t)) ++requeued;
     }
-    global_in_flight_ += rt->in_flight();
     log()->info("job={} recovered: {} devices, {} back in the queue after the restart", job.id, rt->devices.size(),
                 requeued);
     jobs_[job.id] = std::move(rt);
@@ -101,7 +103,7 @@ bool Engine::apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t
   auto s = step(cur, e, now_ms, policy_for(rt.job), u(rng_));
   if (!s.changed) return false;
   const bool now_in_flight = s.next.state == S::triggered || s.next.state == S::in_session;
-  if (was_in_flight && !now_in_flight) --global_in_flight_;
+  if (was_in_flight && !now_in_flight && global_in_flight_ > 0) --global_in_flight_;
   if (!was_in_flight && now_in_flight) ++global_in_flight_;
   cur = std::move(s.next);
   if (is_final(cur.state)) active_job_of_.erase(cur.device);

@@ -341,6 +341,12 @@ TEST_F(EngineTest, RestartRequeuesSessionsThatDiedAndKeepsEverythingElse) {
   EXPECT_EQ(devices[0].reason, "daemon restarted during the CAPF session");
   EXPECT_EQ(devices[1].state, JobDeviceState::succeeded);
   EXPECT_EQ(devices[2].state, JobDeviceState::triggered);
+  // The requeued device is dispatched again: the in-flight count came through the restart intact.
+  EXPECT_EQ(engine->in_flight(), 1u);
+  runner.calls.clear();
+  engine->tick();
+  ASSERT_EQ(runner.calls.size(), 1u);
+  EXPECT_EQ(runner.calls[0].device, names[0]);
 }
 
 TEST_F(EngineTest, GlobalCapsSpanEveryJob) {
