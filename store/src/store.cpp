@@ -148,6 +148,10 @@ Result<void> validate(const Transition& t) {
   for (const auto& [key, value] : t.put_meta)
     if (key.empty() || key == kMetaSchemaVersion || key == kMetaAuditReserved)
       return bad("meta key \"" + key + "\" is empty or reserved for the store");
+  for (const auto& d : t.put_docs)
+    if (d.key.empty()) return bad(std::string(family_name(d.family)) + " document with an empty key");
+  for (const auto& [family, key] : t.delete_docs)
+    if (key.empty()) return bad(std::string(family_name(family)) + " delete with an empty key");
   return ok();
 }
 
@@ -314,6 +318,8 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
   for (const auto& d : t.put_job_devices) batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
 
   for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
+  for (const auto& [family, key] : t.delete_docs) batch.del(family_cf(family), key);
+  for (const auto& d : t.put_docs) batch.put(family_cf(d.family), d.key, encode_meta(d.json));
   return batch.write(sync);
 }
 

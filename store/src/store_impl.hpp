@@ -17,11 +17,20 @@
 namespace capf::store {
 
 /// Column families, in the order of Impl::cf. "default" must exist in every RocksDB.
-enum class Cf : std::size_t { default_, devices, certificates, certs_by_device, audit, meta, jobs, job_devices, count_ };
+enum class Cf : std::size_t {
+  default_, devices, certificates, certs_by_device, audit, meta, jobs, job_devices,
+  // Families of documents (store::Family, same order).
+  csrs, trust, params, templates, policies, rounds, count_
+};
+/// Column family of a document family.
+inline Cf family_cf(Family f) {
+  return static_cast<Cf>(static_cast<std::size_t>(Cf::csrs) + static_cast<std::size_t>(f));
+}
 
 /// Names of the column families, indexed by Cf; the one place they are declared.
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Cf::count_)> kCfNames{
-    "default", "devices", "certificates", "certs_by_device", "audit", "meta", "jobs", "job_devices"};
+    "default", "devices", "certificates", "certs_by_device", "audit", "meta", "jobs", "job_devices",
+    "csrs", "trust", "params", "templates", "policies", "rounds"};
 
 /// Meta key holding the value-encoding version of the whole store.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";

@@ -142,4 +142,25 @@ Result<void> Store::for_each_job_device(const std::string& job, const std::funct
   return ok();
 }
 
+std::string_view family_name(Family f) {
+  return kCfNames[static_cast<std::size_t>(family_cf(f))];
+}
+
+Result<std::optional<std::string>> Store::get_doc(Family family, const std::string& key) const {
+  return get_value<std::string>(*impl_, rocksdb::ReadOptions(), family_cf(family), key, &decode_meta);
+}
+
+Result<void> Store::for_each_doc(Family family, const std::string& prefix,
+                                 const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  const Cf c = family_cf(family);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(c)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto value = decode_meta(it->value().ToStringView());
+    if (!value) return decode_error(impl_->path, c, it->key().ToStringView(), value.error());
+    if (!fn(it->key().ToString(), *value)) break;
+  }
+  if (!it->status().ok()) return status_error(impl_->path, "scanning " + cf_name(c), it->status());
+  return ok();
+}
+
 }  // namespace capf::store

@@ -18,6 +18,27 @@
 
 namespace capf::store {
 
+/// Record families other layers define and encode themselves (as JSON text): the store keeps
+/// them in their own column families, behind the same schema byte, written in the same
+/// atomic transitions as everything else.
+enum class Family : std::uint8_t {
+  csrs,       ///< CSRs sent or to be sent to an external CA, keyed by CSR SHA-256
+  trust,      ///< CAPF-trust and CallManager-trust entries
+  params,     ///< service parameters
+  templates,  ///< device templates
+  policies,   ///< renewal policies
+  rounds,     ///< offline CA export rounds
+};
+/// "csrs", "trust", … (the column family name).
+std::string_view family_name(Family f);
+
+/// One document to write.
+struct Doc {
+  Family family = Family::csrs;
+  std::string key;
+  std::string json;  ///< the encoded record; the store does not look inside
+};
+
 /// Everything one state change writes, applied atomically and durably. Device deletes are
 /// applied before device puts, so a name in both ends up present. Deleting a device keeps its
 /// certificates. Audit entries get a store-assigned sequence, so equal times keep their order.
@@ -31,6 +52,9 @@ struct Transition {
   /// Metadata keys to set (e.g. "session_counter"); the store's own keys ("schema_version",
   /// "audit_sequence_reserved") are refused.
   std::vector<std::pair<std::string, std::string>> put_meta;
+  /// Documents of the families above; deletes are applied before puts.
+  std::vector<Doc> put_docs;
+  std::vector<std::pair<Family, std::string>> delete_docs;
 };
 
 /// Durability of a write.
@@ -81,6 +105,13 @@ class Store {
   Result<std::optional<JobDevice>> get_job_device(const std::string& job, const std::string& device) const;
 
   Result<std::optional<std::string>> get_meta(const std::string& key) const;
+
+  /// A document's JSON text, or nullopt when there is none.
+  Result<std::optional<std::string>> get_doc(Family family, const std::string& key) const;
+  /// Calls `fn(key, json)` for every document of `family` whose key starts with `prefix`, in
+  /// key order; stop early by returning false.
+  Result<void> for_each_doc(Family family, const std::string& prefix,
+                            const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
   /// Path the store was opened at.
   const std::string& path() const;

@@ -1,0 +1,80 @@
+#include "capf/core/service_params.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace capf {
+
+std::string encode_params(const ServiceParams& p) {
+  const auto& o = p.online_ca;
+  nlohmann::json j = {
+      {"issuer", std::string(to_string(p.issuer))},
+      {"validity_days", p.validity_days},
+      {"key_size", p.key_size},
+      {"keygen_timeout_min", p.keygen_timeout_min},
+      {"keygen_attempts", p.keygen_attempts},
+      {"keep_alive_min", p.keep_alive_min},
+      {"enable_ipv6", p.enable_ipv6},
+      {"expiry_notice_days", p.expiry_notice_days},
+      {"notify_email", p.notify_email},
+      {"smtp_url", p.smtp_url},
+      {"smtp_from", p.smtp_from},
+      {"online_ca",
+       {{"type", o.type},
+        {"host", o.host},
+        {"port", o.port},
+        {"template", o.template_name},
+        {"username", o.username},
+        {"password", o.password},
+        {"auth_key_hex", o.auth_key_hex},
+        {"connect_address", o.connect_address},
+        {"timeout_s", o.timeout_s},
+        {"poll_interval_s", o.poll_interval_s},
+        {"retry_base_s", o.retry_base_s},
+        {"retry_ceiling_s", o.retry_ceiling_s}}},
+  };
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<ServiceParams> decode_params(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(Errc::io, "service parameters are not a JSON object");
+  ServiceParams p;
+  try {
+    if (j.contains("issuer")) {
+      auto issuer = parse_issuer(j["issuer"].get<std::string>());
+      if (!issuer) return make_error(Errc::io, "service parameters: unknown issuer");
+      p.issuer = *issuer;
+    }
+    p.validity_days = j.value("validity_days", p.validity_days);
+    p.key_size = j.value("key_size", p.key_size);
+    p.keygen_timeout_min = j.value("keygen_timeout_min", p.keygen_timeout_min);
+    p.keygen_attempts = j.value("keygen_attempts", p.keygen_attempts);
+    p.keep_alive_min = j.value("keep_alive_min", p.keep_alive_min);
+    p.enable_ipv6 = j.value("enable_ipv6", p.enable_ipv6);
+    p.expiry_notice_days = j.value("expiry_notice_days", p.expiry_notice_days);
+    p.notify_email = j.value("notify_email", p.notify_email);
+    p.smtp_url = j.value("smtp_url", p.smtp_url);
+    p.smtp_from = j.value("smtp_from", p.smtp_from);
+    if (j.contains("online_ca")) {
+      const auto& c = j["online_ca"];
+      auto& o = p.online_ca;
+      o.type = c.value("type", o.type);
+      o.host = c.value("host", o.host);
+      o.port = c.value("port", o.port);
+      o.template_name = c.value("template", o.template_name);
+      o.username = c.value("username", o.username);
+      o.password = c.value("password", o.password);
+      o.auth_key_hex = c.value("auth_key_hex", o.auth_key_hex);
+      o.connect_address = c.value("connect_address", o.connect_address);
+      o.timeout_s = c.value("timeout_s", o.timeout_s);
+      o.poll_interval_s = c.value("poll_interval_s", o.poll_interval_s);
+      o.retry_base_s = c.value("retry_base_s", o.retry_base_s);
+      o.retry_ceiling_s = c.value("retry_ceiling_s", o.retry_ceiling_s);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(Errc::io, std::string("service parameters: mistyped field: ") + e.what());
+  }
+  return p;
+}
+
+}  // namespace capf
