@@ -18,6 +18,7 @@
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
 #include "cli.hpp"
+#include "modules.hpp"
 
 namespace capf::cli {
 
@@ -182,6 +183,7 @@ int cmd_serve(const Args& args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
+  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir});
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);

@@ -76,6 +76,8 @@ nlohmann::json certificate_json(const CertificateRecord& c) {
           {"state", to_string(c.state)}};
 }
 
+Response error_response(int status, const std::string& message) { return {status, {{"error", message}}}; }
+
 AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine)
     : store_(store), ca_(std::move(ca)), clock_(clock), engine_(engine) {}
 
@@ -114,6 +116,8 @@ Response AdminService::handle(const Request& r) {
       if (rest.size() == 2 && rest[1] == "devices" && r.method == "GET") return job_devices(rest[0]);
       if (rest.size() == 2 && r.method == "POST") return control_job(r, rest[0], rest[1]);
     }
+    for (const auto& m : modules_)
+      if (auto answer = m->handle(r, path, query)) return std::move(*answer);
   } catch (const nlohmann::json::exception& e) {
     return error(400, std::string("bad JSON in request: ") + e.what());
   }

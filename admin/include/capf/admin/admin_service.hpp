@@ -3,8 +3,11 @@
 // answer with the same JSON.
 #pragma once
 
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,9 +44,22 @@ struct CaInfo {
   util::UnixTime not_after = 0;
 };
 
+/// A group of admin routes another part of capf adds (trust stores, offline CA, config, …).
+/// Thread-safe; calls may block.
+class RouteModule {
+ public:
+  virtual ~RouteModule() = default;
+  /// The answer, or nullopt when the route is not this module's. `path` has no query string.
+  virtual std::optional<Response> handle(const Request& r, const std::string& path, const std::string& query) = 0;
+};
+
 /// Routes and runs admin requests against the store. Thread-safe; calls may block.
 class AdminService {
  public:
+  /// Adds routes; call before serving. Modules are asked in the order added, after the
+  /// service's own routes.
+  void add_module(std::shared_ptr<RouteModule> module) { modules_.push_back(std::move(module)); }
+
   /// `engine` is null when no daemon runs (the CLI's in-process mode): job routes then answer 503.
   AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine = nullptr);
 
@@ -73,7 +89,11 @@ class AdminService {
   const util::Clock& clock_;
   engine::Engine* engine_;
   std::mutex write_mutex_;  ///< read-modify-write of devices by administrators is serialised
+  std::vector<std::shared_ptr<RouteModule>> modules_;
 };
+
+/// {"error": message} with `status`.
+Response error_response(int status, const std::string& message);
 
 /// JSON view of a device for listings (the authentication string is never included).
 nlohmann::json device_json(const Device& d);

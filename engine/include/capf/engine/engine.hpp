@@ -92,6 +92,10 @@ class Engine final : public SessionHook {
   void on_trigger_done(const std::string& job, const std::string& device, const TriggerResult& result);
   /// SessionHook.
   std::optional<JobDevice> on_session_event(Device& device, const SessionEvent& event) override;
+  /// An external CA answered for these devices (offline import, online CA): each one waiting
+  /// in `pending-ca` goes back to the queue to be triggered again, within its job's limits, so
+  /// its phone collects the certificate on its next session.
+  void certificates_ready(const std::vector<std::string>& devices);
 
   std::vector<JobView> list() const;
   Result<JobView> view(const std::string& job_id) const;

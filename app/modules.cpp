@@ -1,0 +1,11 @@
+#include "modules.hpp"
+
+namespace capf::cli {
+
+void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx) {
+  // One line per module, e.g. service.add_module(std::make_shared<trust::AdminRoutes>(ctx.store, ctx.clock));
+  (void)service;
+  (void)ctx;
+}
+
+}  // namespace capf::cli
