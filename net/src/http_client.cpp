@@ -214,6 +214,16 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
       detail = "response larger than " + std::to_string(request.max_response_bytes) + " bytes";
     scrub(detail, request.url, redact_url(request.url));
     scrub(detail, request.password, "***");
+    // A request that left in full and then met a timeout or a dropped connection may have been
+    // acted on: callers that must not repeat it (an online CA submission) need to know.
+    long sent_header = 0;
+    curl_off_t sent_body = 0;
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent_header);
+    curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent_body);
+    const bool sent = sent_header > 0 && static_cast<std::size_t>(sent_body) >= request.body.size();
+    const bool lost_answer = code == CURLE_OPERATION_TIMEDOUT || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING ||
+                             code == CURLE_PARTIAL_FILE;
+    if (sent && lost_answer) return make_error(Errc::no_answer, what + ": " + detail + " (after the request was sent)");
     return make_error(classify(code), what + ": " + detail);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
