@@ -293,6 +293,7 @@ CaOutcome AdcsCa::retrieve(const std::string& req_id, bool after_issue) {
 std::vector<std::string> AdcsCa::fetch_chain(const std::string& req_id, const std::string& leaf_pem) const {
   auto log = util::logger("ca-online");
   auto reply = call("GET", "certnew.p7b?ReqID=" + req_id + "&Enc=b64", "");
+  if (!reply.result || reply.result->status != 200) reply = call("GET", "certnew.p7b?ReqID=" + req_id + "&Enc=b64", "");
   if (!reply.result || reply.result->status != 200) {
     log->warn("adcs: no chain for ReqID {}: {}", req_id,
               reply.result ? "HTTP " + std::to_string(reply.result->status) : reply.result.error().message);

@@ -32,6 +32,12 @@ CaOutcome transport_failure(const Error& e, const std::string& who) {
 }
 
 std::string snippet(const std::string& body) {
+  // An HTML error page (IIS 500, HTTP.sys 503) is best named by its title.
+  const std::string lower = util::to_lower(body.substr(0, 4096));
+  if (auto t = lower.find("<title>"); t != std::string::npos) {
+    const auto end = lower.find("</title>", t);
+    if (end != std::string::npos && end - t - 7 <= 200) return std::string(util::trim(body.substr(t + 7, end - t - 7)));
+  }
   std::string out = body.substr(0, 200);
   std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n' || c == '\t'; }, ' ');
   return std::string(util::trim(out));
