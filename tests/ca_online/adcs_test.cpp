@@ -4,6 +4,7 @@
 
 #include "capf/ca_online/online_ca.hpp"
 #include "capf/crypto/codec.hpp"
+#include "capf/util/text.hpp"
 #include "support.hpp"
 
 namespace capf::test {
@@ -181,6 +182,21 @@ TEST(AdcsCa, BrowserUserAgentAndContentTypeBranching) {
                          "s3cret-pass");
   EXPECT_EQ(crypto::Certificate::from_pem(cacert->body)->sha256_fingerprint(),
             crypto::Certificate::from_pem(emu.ca_pem())->sha256_fingerprint());
+}
+
+TEST(CertsrvEmulator, AcceptsBareBase64AndLfAttributesAndNeedsNewreq) {
+  EmuProcess emu(emu_args({"--template", "Phone=issue"}));
+  auto csr = make_csr("SEP0000000000B4");
+  const std::string form = "Mode=newreq&CertRequest=" + util::percent_encode(crypto::base64_encode(csr.der)) +
+                           "&CertAttrib=" + util::percent_encode("CertificateTemplate:Phone\n") + "&ThumbPrint=";
+  auto r = emu.call("POST", "/certsrv/certfnsh.asp", "Mozilla/5.0", "capf", "s3cret-pass", form);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("certnew.cer?ReqID=1&"), std::string::npos) << r->body;
+  auto bad = emu.call("POST", "/certsrv/certfnsh.asp", "Mozilla/5.0", "capf", "s3cret-pass", "Mode=bogus");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 200);
+  EXPECT_NE(bad->body.find("Error Parsing Request"), std::string::npos);
+  EXPECT_EQ(emu.stats()["last_req_id"], 1);
 }
 
 TEST(AdcsCa, PollingAnUnknownRequestNeedsAnAdministrator) {
