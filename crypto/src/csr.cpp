@@ -1,6 +1,5 @@
 // PKCS#10 requests for the CA modes (capf-protocol.md §11.1).
 #include <climits>
-#include <stdexcept>
 
 #include "capf/util/text.hpp"
 #include "ossl.hpp"
@@ -28,14 +27,6 @@ Result<Bytes> make_csr(const PrivateKey& key, const std::string& common_name) {
   unsigned char* p = der.data();
   if (i2d_X509_REQ(req.get(), &p) != len) return ossl::error("encoding the CSR failed");
   return der;
-}
-
-std::string sha256_hex(ByteView data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 failed");
-  return util::to_hex(std::span<const std::uint8_t>(md, len));
 }
 
 Result<Bytes> subject_der(const std::string& common_name) {

@@ -2,6 +2,7 @@
 // CA's answers, and delivery of a certificate an external CA issued on the phone's next session.
 #include <random>
 
+#include "capf/crypto/codec.hpp"
 #include "capf/server/enrollment.hpp"
 #include "capf/util/backoff.hpp"
 #include "capf/util/log.hpp"

@@ -208,8 +208,6 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 /// PKCS#10 request (CA modes, capf-protocol.md §11).
 Result<Bytes> make_csr(const PrivateKey& key, const std::string& common_name);
-/// Lower-case hex SHA-256 of `data`.
-std::string sha256_hex(ByteView data);
 /// DER X.501 Name "CN=common_name" (CSR_SUBJECT of SIGN_CERTIFICATE_REQUEST).
 Result<Bytes> subject_der(const std::string& common_name);
 /// Parses and verifies a DER CSR (self-signature, RSA/EC key as in inspect_public_key);

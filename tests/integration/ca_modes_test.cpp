@@ -1,0 +1,244 @@
+// Jobs through external CAs end to end (capf-protocol.md §11): a real `cfssl serve` signs every
+// phone's CSR inside the session; an AD CS emulator holds requests for manager approval across a
+// daemon SIGKILL and the phones collect their certificates later; and 30 % injected faults end
+// with every device in a classified state and no CSR processed twice.
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "emu_process.hpp"
+#include "job_fleet.hpp"
+
+using namespace capf::it;
+
+namespace {
+
+/// `cfssl serve` on 127.0.0.1 with a CA made the way another team would, with openssl.
+struct CfsslServer {
+  TempDir dir;
+  int port = free_port();
+  int pid = -1;
+  std::string ca_pem = dir / "ca.pem";
+  static constexpr const char* kKey = "00112233445566778899aabbccddeeff";
+
+  CfsslServer() {
+    auto ca = shell("cd '" + dir.path() +
+                    "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 365 "
+                    "-subj '/CN=Test Online CA' -addext basicConstraints=critical,CA:TRUE "
+                    "-addext keyUsage=critical,keyCertSign,cRLSign 2>&1");
+    if (ca.exit_code != 0) throw std::runtime_error("openssl req: " + ca.out);
+    std::ofstream(dir / "config.json") << R"({"signing": {
+      "default": {"expiry": "8760h", "usages": ["digital signature", "key encipherment", "server auth", "client auth"]},
+      "profiles": {"phone": {"expiry": "8760h", "auth_key": "k1",
+                   "usages": ["digital signature", "key encipherment", "server auth", "client auth"]}}},
+      "auth_keys": {"k1": {"type": "standard", "key": ")" << kKey << R"("}}})";
+    auto started = shell("cd '" + dir.path() + "' && (cfssl serve -address 127.0.0.1 -port " + std::to_string(port) +
+                         " -ca ca.pem -ca-key ca.key -config config.json > cfssl.log 2>&1 & echo $!)");
+    pid = std::atoi(started.out.c_str());
+    for (int i = 0; i < 300; ++i) {
+      if (shell("curl -s -o /dev/null -w '%{http_code}' -d '{\"profile\":\"phone\"}' http://127.0.0.1:" +
+                std::to_string(port) + "/api/v1/cfssl/info").out == "200")
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    throw std::runtime_error("cfssl serve did not start: " + shell("cat '" + dir / "cfssl.log" + "'").out);
+  }
+  ~CfsslServer() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      wait_process(pid);
+    }
+  }
+};
+
+bool have_cfssl() { return shell("command -v cfssl").exit_code == 0; }
+
+std::string rsa_fleet_csv(const JobFleet& f, int n) {
+  std::string rows = "Device Name,Device Pool,Certificate Operation,Authentication Mode,Key Order,Key Size (Bits)\n";
+  for (int i = 0; i < n; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "SEP00000C%06X", i);
+    rows += std::string(name) + ",DP-CA,No Pending Operation,By Null String,RSA Only,2048\n";
+  }
+  const auto path = f.dir / "ca-fleet.csv";
+  std::ofstream(path) << rows;
+  return path;
+}
+
+void config(const JobFleet& f, const std::string& name, const std::string& value) {
+  auto r = cli({"config", "set", name, value, "--data-dir", f.data});
+  ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
+}
+
+nlohmann::json csrs(const JobFleet& f) {
+  auto r = cli({"csr", "list", "--state", "all", "--json", "--data-dir", f.data});
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+/// Polls `capf job show` until `done` holds or `seconds` pass.
+template <class Pred>
+nlohmann::json wait_for(const JobFleet& f, const std::string& id, int seconds, Pred done) {
+  nlohmann::json j;
+  for (int i = 0; i < seconds * 5; ++i) {
+    j = f.job(id);
+    if (!j.is_discarded() && done(j)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return j;
+}
+
+std::string submit_all(const JobFleet& f) {
+  auto sub = cli({"job", "submit", "--where", "device_pool = DP-CA", "--operation", "install", "--key-order", "rsa",
+                  "--data-dir", f.data});
+  EXPECT_EQ(sub.exit_code, 0) << sub.out << sub.err;
+  return submitted_id(sub);
+}
+
+}  // namespace
+
+TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
+  if (!have_cfssl()) GTEST_SKIP() << "cfssl is not installed (scripts/deps.sh installs golang-cfssl)";
+  CfsslServer cfssl;
+  JobFleet f;
+  const auto csv = rsa_fleet_csv(f, 12);
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  config(f, "online-ca-type", "cfssl");
+  config(f, "online-ca-host", "127.0.0.1");
+  config(f, "online-ca-port", std::to_string(cfssl.port));
+  config(f, "online-ca-template", "phone");
+  config(f, "online-ca-auth-key", CfsslServer::kKey);
+  config(f, "issuer", "online-ca");
+  f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
+
+  const auto id = submit_all(f);
+  auto j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+  EXPECT_EQ(j["counts"]["succeeded"], 12) << j.dump(2);
+  for (int i = 0; i < 12; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "SEP00000C%06X", i);
+    EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + name + ".lsc.pem", cfssl.ca_pem, name), "") << name;
+    auto phone = nlohmann::json::parse(cli({"phone", "show", name, "--json", "--data-dir", f.data}).out);
+    EXPECT_EQ(phone["lsc"]["issuer"], "CN=Test Online CA") << phone.dump(2);
+  }
+  auto list = csrs(f);
+  ASSERT_TRUE(list.is_array()) << list;
+  EXPECT_EQ(list.size(), 12u);
+  for (const auto& c : list) EXPECT_EQ(c["state"], "delivered") << c.dump();
+}
+
+TEST(OnlineCa, AdcsPendingApprovalSurvivesADaemonKillAndPhonesCollectLater) {
+  certsrv::EmuProcess emu({"--user", "capf", "--password", "s3cret-pass", "--template", "CAPF=pending"});
+  JobFleet f;
+  const auto csv = rsa_fleet_csv(f, 6);
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  std::ofstream(f.dir / "adcs-root.pem") << emu.ca_pem();
+  auto up = cli({"trust", "upload", "--store", "capf-trust", f.dir / "adcs-root.pem", "--description",
+                 "AD CS root and HTTPS issuer", "--data-dir", f.data});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  config(f, "online-ca-type", "microsoft");
+  config(f, "online-ca-host", emu.hostname());
+  config(f, "online-ca-port", std::to_string(emu.port()));
+  config(f, "online-ca-connect-address", "127.0.0.1");
+  config(f, "online-ca-template", "CAPF");
+  config(f, "online-ca-username", "capf");
+  config(f, "online-ca-password", "s3cret-pass");
+  config(f, "online-ca-poll-interval", "1");
+  config(f, "issuer", "online-ca");
+  f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
+
+  const auto id = submit_all(f);
+  auto j = wait_for(f, id, 90, [](const nlohmann::json& j) { return j["counts"].value("pending-ca", 0) == 6; });
+  ASSERT_EQ(j["counts"].value("pending-ca", 0), 6) << j.dump(2) << f.daemon->log();
+  auto list = csrs(f);
+  ASSERT_EQ(list.size(), 6u) << list;
+  for (const auto& c : list) EXPECT_EQ(c["state"], "submitted") << c.dump();
+
+  // The daemon dies with every request held by the CA; the manager approves them meanwhile.
+  f.daemon->kill();
+  for (const auto& c : list) EXPECT_TRUE(emu.approve(c["handle"].get<std::string>())) << c.dump();
+  f.daemon->restart();
+
+  j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+  EXPECT_EQ(j["counts"]["succeeded"], 6);
+  for (const auto& c : list) {
+    const auto device = c["device"].get<std::string>();
+    EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + device + ".lsc.pem", f.dir / "adcs-root.pem", device), "")
+        << device;
+  }
+  // Polled after the restart, never submitted again.
+  auto stats = emu.stats();
+  for (const auto& c : csrs(f)) {
+    EXPECT_EQ(c["state"], "delivered") << c.dump();
+    EXPECT_EQ(stats["submissions"].value(c["id"].get<std::string>(), 0), 1) << c.dump();
+  }
+}
+
+TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
+  certsrv::EmuProcess emu({"--user", "capf", "--password", "s3cret-pass", "--template", "CAPF=issue", "--fault-rate",
+                           "0.3", "--fault-seed", "7", "--fault-kinds", "500,timeout,drop,pending,deny", "--slow-ms",
+                           "2500", "--approve-after-polls", "2"});
+  JobFleet f;
+  const int n = 40;
+  const auto csv = rsa_fleet_csv(f, n);
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  std::ofstream(f.dir / "adcs-root.pem") << emu.ca_pem();
+  ASSERT_EQ(cli({"trust", "upload", "--store", "capf-trust", f.dir / "adcs-root.pem", "--description", "AD CS",
+                 "--data-dir", f.data})
+                .exit_code,
+            0);
+  config(f, "online-ca-type", "microsoft");
+  config(f, "online-ca-host", emu.hostname());
+  config(f, "online-ca-port", std::to_string(emu.port()));
+  config(f, "online-ca-connect-address", "127.0.0.1");
+  config(f, "online-ca-template", "CAPF");
+  config(f, "online-ca-username", "capf");
+  config(f, "online-ca-password", "s3cret-pass");
+  config(f, "online-ca-timeout", "2");
+  config(f, "online-ca-poll-interval", "1");
+  config(f, "online-ca-retry-base", "1");
+  config(f, "online-ca-retry-ceiling", "2");
+  config(f, "issuer", "online-ca");
+  f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
+
+  const auto id = submit_all(f);
+  auto j = f.wait_job(id, 240);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+
+  // Every device final, each failure with its class; every CSR processed by the CA at most once.
+  std::map<std::string, int> finals;
+  auto list = csrs(f);
+  auto stats = emu.stats();
+  int submissions = 0, retried = 0;
+  for (const auto& c : list) {
+    const auto state = c["state"].get<std::string>();
+    ++finals[state == "rejected" ? "rejected/" + c.value("error_class", std::string("?")) : state];
+    EXPECT_TRUE(state == "delivered" || state == "rejected") << c.dump();
+    EXPECT_LE(stats["submissions"].value(c["id"].get<std::string>(), 0), 1) << c.dump();
+    submissions += c.value("submissions", 0);
+    retried += c.value("submissions", 0) > 1;
+  }
+  EXPECT_EQ(j["counts"].value("succeeded", 0), finals["delivered"]) << j.dump(2);
+  EXPECT_EQ(j["counts"].value("succeeded", 0) + j["counts"].value("failed", 0), n) << j.dump(2);
+  EXPECT_GT(finals["delivered"], n / 2);
+  for (int i = 0; i < n; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "SEP00000C%06X", i);
+    auto phone = nlohmann::json::parse(cli({"phone", "show", name, "--json", "--data-dir", f.data}).out);
+    if (phone["status"] == "success")
+      EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + name + ".lsc.pem", f.dir / "adcs-root.pem", name), "");
+    else
+      EXPECT_FALSE(phone.value("status_reason", std::string()).empty()) << phone.dump(2);
+  }
+  std::cout << "online CA fault run: " << n << " devices; faults injected " << stats["faults"].dump()
+            << "; submissions " << submissions << " (" << retried << " CSRs sent more than once after a provable failure)"
+            << "; final:";
+  for (const auto& [state, count] : finals) std::cout << " " << state << "=" << count;
+  std::cout << std::endl;
+}
