@@ -8,6 +8,7 @@
 #include "capf/crypto/crypto.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/user.hpp"
 
 namespace capf::cli {
 
@@ -47,9 +48,11 @@ po::variables_map parse(const Args& args, const po::options_description& desc,
   return vm;
 }
 
-nlohmann::json admin_call(const std::string& dir, const std::string& method, const std::string& target,
-                          const std::string& body, std::vector<int> accept_status) {
-  admin::Request request{method, target, body, "admin"};
+namespace {
+admin::Response admin_request(const std::string& dir, const std::string& method, const std::string& target,
+                              const std::string& body) {
+  // In-process, the caller is this process's user; the daemon reads it from the socket's peer.
+  admin::Request request{method, target, body, util::current_user()};
   std::optional<admin::Response> response;
   if (util::exists(admin_socket(dir))) {
     auto token = util::read_file(admin_token_file(dir));
@@ -76,6 +79,21 @@ nlohmann::json admin_call(const std::string& dir, const std::string& method, con
     install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir});
     response = service.handle(request);
   }
+  return std::move(*response);
+}
+}  // namespace
+
+std::string admin_raw_call(const std::string& dir, const std::string& method, const std::string& target) {
+  auto response = admin_request(dir, method, target, "");
+  if (response.status < 200 || response.status >= 300)
+    throw Failure(response.body.value("error", "admin API answered " + std::to_string(response.status)));
+  return response.content_type.empty() ? response.body.dump(2) + "\n" : response.text;
+}
+
+nlohmann::json admin_call(const std::string& dir, const std::string& method, const std::string& target,
+                          const std::string& body, std::vector<int> accept_status) {
+  auto resp = admin_request(dir, method, target, body);
+  auto* response = &resp;
   const bool accepted = std::find(accept_status.begin(), accept_status.end(), response->status) != accept_status.end();
   if ((response->status < 200 || response->status >= 300) && !accepted)
     throw Failure(response->body.value("error", "admin API answered " + std::to_string(response->status)));

@@ -3,6 +3,8 @@
 // RocksDB writes) and runs on the worker pool, never on an I/O thread.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -64,6 +66,9 @@ class EnrollmentService {
   void release(const std::string& device);
   /// The job engine's hook; its job-device records go into the same writes. Set before serving.
   void set_hook(SessionHook* hook) { hook_ = hook; }
+  /// "Duration Of Certificate Validity" of the next LSCs CAPF signs (a service parameter
+  /// changed while the daemon runs); thread-safe.
+  void set_validity_days(int days) { validity_days_.store(days); }
 
  private:
   Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
@@ -79,7 +84,7 @@ class EnrollmentService {
   store::Store& store_;
   const crypto::CertificateAuthority& ca_;
   crypto::TrustStore trust_;
-  int validity_days_;
+  std::atomic<int> validity_days_;
   const util::Clock& clock_;
   std::mutex mutex_;
   std::set<std::string> claimed_;  ///< devices with a session in progress
