@@ -76,7 +76,7 @@ admin::Response admin_request(const std::string& dir, const std::string& method,
     }
     util::SystemClock clock;
     admin::AdminService service(**store, info, clock);
-    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir});
+    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir, {}});
     response = service.handle(request);
   }
   return std::move(*response);
@@ -100,17 +100,27 @@ nlohmann::json admin_call(const std::string& dir, const std::string& method, con
   return response->body;
 }
 
+namespace {
+/// Display width of UTF-8 text: one column per character (continuation bytes do not count).
+std::size_t columns(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+}  // namespace
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = columns(header[c]);
   for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], columns(r[c]));
   auto line = [&](const std::vector<std::string>& r) {
     std::string out;
     for (std::size_t c = 0; c < header.size(); ++c) {
       std::string cell = c < r.size() ? r[c] : "";
       out += cell;
-      if (c + 1 < header.size()) out += std::string(width[c] - cell.size() + 2, ' ');
+      if (c + 1 < header.size()) out += std::string(width[c] - columns(cell) + 2, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     std::cout << out << "\n";

@@ -82,7 +82,7 @@ int cmd_config(const Args& args) {
     auto p = admin_call(dir, "POST", target, body.dump(), {400, 404});
     if (p.contains("error")) throw UsageError(text(p, "error"));  // out of range, unknown name: exit 2
     if (json) std::cout << p.dump(2) << "\n";
-    else std::cout << name << " = " << with_unit(p, text(p, "value")) << " (" << text(p, "applies") << ")\n";
+    else std::cout << name << " = " << with_unit(p, text(p, "value")) << "; takes effect " << text(p, "applies") << "\n";
     return 0;
   }
   if (action == "reset") {

@@ -147,7 +147,7 @@ int cmd_serve(const Args& cli_args) {
   if (vm.count("check-config")) {
     std::cout << "configuration OK";
     for (const auto& [name, value] : given)
-      std::cout << "\n  " << name << " = " << (config::find_parameter(name)->secret ? "(set)" : value);
+      std::cout << "\n  " << name << " = " << (capf::config::find_parameter(name)->secret ? "(set)" : value);
     std::cout << "\n";
     return 0;
   }
@@ -238,7 +238,7 @@ int cmd_serve(const Args& cli_args) {
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
-  ModuleContext modules{**store, clock, &job_engine, dir};
+  ModuleContext modules{**store, clock, &job_engine, dir, {}};
   modules.params_changed = [&](const ServiceParams& p) {
     // Applied at once: validity of the next LSCs, key-generation limit and keep-alive of the
     // next reads and connections. Enable IPv6 applies at the next start.

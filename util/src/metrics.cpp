@@ -36,6 +36,9 @@ struct Registry::Family {
   std::map<std::uint64_t, std::function<std::vector<Sample>()>> collectors;
 };
 
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
 Collection& Collection::operator=(Collection&& o) noexcept {
   if (this != &o) {
     if (registry_) registry_->remove_collector(id_);

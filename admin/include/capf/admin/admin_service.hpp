@@ -23,6 +23,8 @@ namespace capf::admin {
 /// that answers something other than JSON (the Prometheus text of /metrics) sets
 /// `content_type` and `text` instead; `body` is then ignored.
 struct Response {
+  Response() = default;
+  Response(int s, nlohmann::json b) : status(s), body(std::move(b)) {}  // NOLINT(google-explicit-constructor)
   int status = 200;
   nlohmann::json body;
   std::string content_type;  ///< empty: JSON `body`

@@ -88,6 +88,10 @@ class Collection {
 /// std::logic_error (a programming mistake).
 class Registry {
  public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
   /// The process-wide registry that /metrics exposes.
   static Registry& global();
 
