@@ -17,7 +17,7 @@ deb=$(ls "$scratch"/out/capf_*.deb 2>/dev/null | head -1)
 echo "package: $(basename "$deb")"
 
 listing=$(dpkg-deb -c "$deb")
-for f in ./usr/bin/capf ./lib/systemd/system/capf.service ./etc/capf/capf.conf ./usr/share/doc/capf/config.md; do
+for f in ./usr/bin/capf ./usr/lib/systemd/system/capf.service ./etc/capf/capf.conf ./usr/share/doc/capf/config.md; do
   grep -q " $f\$" <<<"$listing" || fail "$f not in the package"
 done
 grep -q -- '-rwxr-xr-x .* ./usr/bin/capf$' <<<"$listing" || fail "/usr/bin/capf is not 0755"
@@ -34,14 +34,14 @@ root=$scratch/root
 dpkg -x "$deb" "$root"
 "$root/usr/bin/capf" --help | grep -q 'serve' || fail "the packaged binary does not run"
 
-unit=$root/lib/systemd/system/capf.service
+unit=$root/usr/lib/systemd/system/capf.service
 grep -qx 'ExecStart=/usr/bin/capf serve --config /etc/capf/capf.conf --data-dir /var/lib/capf' "$unit" || fail "ExecStart"
 for key in 'User=capf' 'StateDirectory=capf' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'WantedBy=multi-user.target'; do
   grep -qx "$key" "$unit" || fail "unit lacks $key"
 done
 if command -v systemd-analyze >/dev/null; then
   # The unit parses (the binary path is checked against the scratch root).
-  systemd-analyze verify --root="$root" /lib/systemd/system/capf.service >"$scratch/verify.log" 2>&1 || true
+  systemd-analyze verify --root="$root" /usr/lib/systemd/system/capf.service >"$scratch/verify.log" 2>&1 || true
   if grep -qi 'unknown key\|unknown section\|invalid' "$scratch/verify.log"; then cat "$scratch/verify.log" >&2; fail "systemd-analyze verify"; fi
 fi
 
