@@ -8,6 +8,7 @@
 #include "capf/crypto/crypto.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/user.hpp"
 
 namespace capf::cli {
 
@@ -47,9 +48,11 @@ po::variables_map parse(const Args& args, const po::options_description& desc,
   return vm;
 }
 
-nlohmann::json admin_call(const std::string& dir, const std::string& method, const std::string& target,
-                          const std::string& body, std::vector<int> accept_status) {
-  admin::Request request{method, target, body, "admin"};
+namespace {
+admin::Response admin_request(const std::string& dir, const std::string& method, const std::string& target,
+                              const std::string& body) {
+  // In-process, the caller is this process's user; the daemon reads it from the socket's peer.
+  admin::Request request{method, target, body, util::current_user()};
   std::optional<admin::Response> response;
   if (util::exists(admin_socket(dir))) {
     auto token = util::read_file(admin_token_file(dir));
@@ -73,26 +76,51 @@ nlohmann::json admin_call(const std::string& dir, const std::string& method, con
     }
     util::SystemClock clock;
     admin::AdminService service(**store, info, clock);
-    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir});
+    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir, {}});
     response = service.handle(request);
   }
+  return std::move(*response);
+}
+}  // namespace
+
+std::string admin_raw_call(const std::string& dir, const std::string& method, const std::string& target) {
+  auto response = admin_request(dir, method, target, "");
+  if (response.status < 200 || response.status >= 300)
+    throw Failure(response.body.value("error", "admin API answered " + std::to_string(response.status)));
+  return response.content_type.empty() ? response.body.dump(2) + "\n" : response.text;
+}
+
+nlohmann::json admin_call(const std::string& dir, const std::string& method, const std::string& target,
+                          const std::string& body, std::vector<int> accept_status) {
+  auto resp = admin_request(dir, method, target, body);
+  auto* response = &resp;
   const bool accepted = std::find(accept_status.begin(), accept_status.end(), response->status) != accept_status.end();
   if ((response->status < 200 || response->status >= 300) && !accepted)
     throw Failure(response->body.value("error", "admin API answered " + std::to_string(response->status)));
   return response->body;
 }
 
+namespace {
+/// Display width of UTF-8 text: one column per character (continuation bytes do not count).
+std::size_t columns(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+}  // namespace
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = columns(header[c]);
   for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], columns(r[c]));
   auto line = [&](const std::vector<std::string>& r) {
     std::string out;
     for (std::size_t c = 0; c < header.size(); ++c) {
       std::string cell = c < r.size() ? r[c] : "";
       out += cell;
-      if (c + 1 < header.size()) out += std::string(width[c] - cell.size() + 2, ' ');
+      if (c + 1 < header.size()) out += std::string(width[c] - columns(cell) + 2, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     std::cout << out << "\n";

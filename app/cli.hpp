@@ -39,6 +39,10 @@ po::variables_map parse(const Args& args, const po::options_description& desc,
 nlohmann::json admin_call(const std::string& data_dir, const std::string& method, const std::string& target,
                           const std::string& body = "", std::vector<int> accept_status = {});
 
+/// Calls the admin API and returns the raw body of a 2xx answer (a text route such as
+/// /metrics, or pretty JSON); throws Failure otherwise.
+std::string admin_raw_call(const std::string& data_dir, const std::string& method, const std::string& target);
+
 /// Prints rows as an aligned table with a header.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
@@ -56,5 +60,8 @@ int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_config(const Args& args);
+int cmd_audit(const Args& args);
+int cmd_metrics(const Args& args);
 
 }  // namespace capf::cli

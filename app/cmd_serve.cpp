@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/admin/http.hpp"
+#include "capf/config/params.hpp"
 #include "capf/core/service_params.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
@@ -21,6 +22,7 @@
 #include "capf/util/text.hpp"
 #include "cli.hpp"
 #include "modules.hpp"
+#include "serve_support.hpp"
 
 namespace capf::cli {
 
@@ -40,10 +42,8 @@ po::options_description serve_options() {
   d.add_options()
     ("listen", po::value<std::vector<std::string>>()->composing(), "CAPF address, repeatable (default [::]:3804, dual stack)")
     ("mic-root", po::value<std::vector<std::string>>()->composing(), "PEM of a manufacturer (MIC) root to put in CAPF-trust, repeatable")
-    ("validity-days", po::value<int>()->default_value(1825), "Duration of Certificate Validity, 1–1825 days")
     ("ca-key-type", po::value<std::string>()->default_value("rsa2048"), "key of a new CAPF CA: rsa2048, p256, p384")
     ("tls-legacy", po::bool_switch(), "also allow TLS 1.0/1.1 and legacy ciphers (old phone models)")
-    ("keygen-timeout", po::value<int>()->default_value(600), "Maximum Allowable Time For Key Generation, seconds")
     ("step-timeout", po::value<int>()->default_value(30), "timeout of every other protocol step, seconds")
     ("handshake-timeout", po::value<int>()->default_value(30), "TLS handshake timeout, seconds")
     ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
@@ -63,16 +63,46 @@ po::options_description serve_options() {
     ("session-wait", po::value<int>()->default_value(300), "seconds a triggered phone has to open its CAPF session")
     ("backoff-base", po::value<int>()->default_value(30), "first retry delay ceiling, seconds (full jitter below it)")
     ("backoff-ceiling", po::value<int>()->default_value(3600), "longest retry delay, seconds")
-    ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds");
+    ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds")
+    ("log-console", po::value<std::string>()->default_value("stderr"), "log lines to stderr, stdout or off (journald takes either)")
+    ("log-file", po::value<std::string>(), "also log to this file, rotated by size")
+    ("log-max-size", po::value<std::size_t>()->default_value(10), "MiB per log file before it rotates")
+    ("log-files", po::value<std::size_t>()->default_value(5), "rotated log files kept");
   return d;
+}
+
+/// What --config FILE may set: the serve options, the service parameters, data-dir, log-level.
+po::options_description file_options() {
+  po::options_description d;
+  d.add_options()("data-dir", po::value<std::string>(), "")("log-level", po::value<std::string>(), "");
+  d.add(serve_options());
+  d.add(param_options());
+  return d;
+}
+
+/// Takes the test-only `--test-keep-alive-seconds N` out of the arguments (not in --help):
+/// integration tests use it to see a keep-alive close without waiting 5 minutes.
+int take_test_keep_alive(Args& args) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--test-keep-alive-seconds") continue;
+    const auto n = util::parse_int(args[i + 1]);
+    if (!n || *n < 1) throw UsageError("--test-keep-alive-seconds must be at least 1");
+    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    return static_cast<int>(*n);
+  }
+  return 0;
 }
 
 }  // namespace
 
-int cmd_serve(const Args& args) {
+int cmd_serve(const Args& cli_args) {
+  Args args = cli_args;
+  const int test_keep_alive_s = take_test_keep_alive(args);
   auto desc = common_options();
   desc.add(serve_options());
-  desc.add_options()("config", po::value<std::string>(), "configuration file");
+  desc.add(param_options());
+  desc.add_options()("config", po::value<std::string>(), "configuration file (key = value lines; the command line wins)")(
+      "check-config", "check the options and the configuration file, print the service parameters given, and exit");
   po::positional_options_description none;
   auto vm = parse(args, desc, none, "capf serve [--data-dir DIR] [--listen ADDR:PORT] [--config FILE]");
   if (vm.count("config")) {
@@ -80,26 +110,30 @@ int cmd_serve(const Args& args) {
     std::ifstream in(path);
     if (!in) throw UsageError("cannot read --config " + path);
     try {
-      po::store(po::parse_config_file(in, serve_options()), vm);
+      po::store(po::parse_config_file(in, file_options()), vm);  // the command line, stored first, wins
       po::notify(vm);
     } catch (const po::error& e) {
       throw UsageError(path + ": " + e.what());
     }
   }
   util::set_log_level(vm.count("log-level") && !vm["log-level"].defaulted() ? vm["log-level"].as<std::string>() : "info");
+  {
+    util::LogOptions lo;
+    lo.console = vm["log-console"].as<std::string>();
+    if (vm.count("log-file")) lo.file = vm["log-file"].as<std::string>();
+    lo.max_size = vm["log-max-size"].as<std::size_t>() * 1024 * 1024;
+    lo.max_files = vm["log-files"].as<std::size_t>();
+    if (auto r = util::configure_log(lo); !r) throw UsageError(r.error().message);
+  }
   auto log = util::logger("capf");
+  const auto given = given_params(vm);  // range errors here, before anything is created
 
   server::ServerConfig config;
   if (vm.count("listen")) config.listen = vm["listen"].as<std::vector<std::string>>();
-  config.validity_days = vm["validity-days"].as<int>();
-  if (config.validity_days < kMinValidityDays || config.validity_days > kMaxValidityDays)
-    throw UsageError("--validity-days (Duration of Certificate Validity) must be 1–1825 days, got " +
-                     std::to_string(config.validity_days));
   config.tls_legacy = vm["tls-legacy"].as<bool>() ? crypto::TlsLegacy::yes : crypto::TlsLegacy::no;
-  config.keygen_timeout = std::chrono::seconds(vm["keygen-timeout"].as<int>());
   config.step_timeout = std::chrono::seconds(vm["step-timeout"].as<int>());
   config.handshake_timeout = std::chrono::seconds(vm["handshake-timeout"].as<int>());
-  for (const char* t : {"keygen-timeout", "step-timeout", "handshake-timeout"})
+  for (const char* t : {"step-timeout", "handshake-timeout"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1 second");
   config.max_sessions = vm["max-sessions"].as<std::size_t>();
   config.io_threads = vm["io-threads"].as<unsigned>();
@@ -112,12 +146,33 @@ int cmd_serve(const Args& args) {
     }
   }
 
+  if (vm.count("check-config")) {
+    std::cout << "configuration OK";
+    for (const auto& [name, value] : given)
+      std::cout << "\n  " << name << " = " << (capf::config::find_parameter(name)->secret ? "(set)" : value);
+    std::cout << "\n";
+    return 0;
+  }
+
   const std::string dir = data_dir(vm);
   if (auto r = util::make_dirs(dir, 0700); !r) throw Failure(r.error().message);
   auto ca = crypto::CertificateAuthority::load_or_create(ca_dir(dir), ca_options(vm["ca-key-type"].as<std::string>()));
   if (!ca) throw Failure("CAPF CA: " + ca.error().message);
   auto store = store::Store::open(store_dir(dir));
   if (!store) throw Failure(store.error().message);
+  util::SystemClock clock;
+
+  // Service parameters: stored ones, with those given on the command line or in --config.
+  const ServiceParams params = startup_params(**store, clock, given);
+  if (!vm.count("listen")) config.listen = {params.enable_ipv6 ? "[::]:3804" : "0.0.0.0:3804"};
+  auto session_settings = [&](const ServiceParams& p, server::ServerConfig& c) {
+    c.validity_days = p.validity_days;
+    c.keygen_timeout = std::chrono::seconds(p.keygen_timeout_min * 60);
+    c.keep_alive = std::chrono::seconds(test_keep_alive_s > 0 ? test_keep_alive_s : p.keep_alive_min * 60);
+    // A session must outlive the longest key generation it allows.
+    c.session_limit = std::max(std::chrono::seconds(900), std::chrono::seconds(p.keygen_timeout_min * 60 + 300));
+  };
+  session_settings(params, config);
 
   crypto::TrustStore trust;
   trust.add(ca->certificate());
@@ -167,18 +222,8 @@ int cmd_serve(const Args& args) {
   for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
-  // Service parameters kept in the store (`capf config`); defaults when never set.
-  ServiceParams params;
-  if (auto doc = (*store)->get_doc(store::Family::params, "service"); !doc) {
-    throw Failure("reading the service parameters: " + doc.error().message);
-  } else if (doc->has_value()) {
-    auto decoded = decode_params(**doc);
-    if (!decoded) throw Failure("the stored service parameters do not decode: " + decoded.error().message);
-    params = std::move(*decoded);
-  }
   engine_config.issuer = params.issuer;
 
-  util::SystemClock clock;
   server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
   std::shared_ptr<OnlineCa> online_ca;
   enrollment.set_issuer(params.issuer, online_ca, params.online_ca);
@@ -201,7 +246,21 @@ int cmd_serve(const Args& args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
-  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir});
+  auto metrics = daemon_metrics(capf_server.stats(), job_engine);
+  ModuleContext modules{**store, clock, &job_engine, dir, {}};
+  modules.params_changed = [&](const ServiceParams& p) {
+    // Applied at once: validity of the next LSCs, key-generation limit and keep-alive of the
+    // next reads and connections. Enable IPv6 applies at the next start.
+    server::ServerConfig next;
+    session_settings(p, next);
+    enrollment.set_validity_days(next.validity_days);
+    capf_server.set_keygen_timeout(next.keygen_timeout);
+    capf_server.set_keep_alive(next.keep_alive);
+    capf_server.set_session_limit(next.session_limit);
+    log->info("service parameters applied: validity {} days, keygen timeout {} min, keep-alive {} s", p.validity_days,
+              p.keygen_timeout_min, next.keep_alive.get().count());
+  };
+  install_admin_modules(admin_service, modules);
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);

@@ -20,6 +20,9 @@ commands:
   job list|show|watch|report|hold|release|pause|resume|cancel|retry
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
   bench crypto|enroll|csv|store|rate|all   benchmarks with figures and ratios
+  config list|get|set|reset  service parameters (keep-alive, validity-days, online-ca-*, ...)
+  audit list                 the audit trail [--limit N] [--actor A] [--action PREFIX] [--since TIME]
+  metrics                    the daemon's /metrics (Prometheus text)
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
     if (command == "sim") return cmd_sim(args);
     if (command == "job") return cmd_job(args);
     if (command == "bench") return cmd_bench(args);
+    if (command == "config") return cmd_config(args);
+    if (command == "audit") return cmd_audit(args);
+    if (command == "metrics") return cmd_metrics(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

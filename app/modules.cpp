@@ -1,11 +1,12 @@
 #include "modules.hpp"
 
+#include "capf/config/admin_routes.hpp"
+
 namespace capf::cli {
 
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx) {
   // One line per module, e.g. service.add_module(std::make_shared<trust::AdminRoutes>(ctx.store, ctx.clock));
-  (void)service;
-  (void)ctx;
+  service.add_module(std::make_shared<config::AdminRoutes>(ctx.store, ctx.clock, ctx.params_changed));
 }
 
 }  // namespace capf::cli

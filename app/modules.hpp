@@ -2,9 +2,11 @@
 // parameters, policies, …), for the daemon and for the CLI's in-process mode alike.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "capf/admin/admin_service.hpp"
+#include "capf/core/service_params.hpp"
 #include "capf/engine/engine.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
@@ -17,6 +19,9 @@ struct ModuleContext {
   const util::Clock& clock;
   engine::Engine* engine = nullptr;
   std::string data_dir;
+  /// Called after a service parameter changed and was stored (the daemon applies it live);
+  /// empty in the CLI's in-process mode.
+  std::function<void(const ServiceParams&)> params_changed;
 };
 
 /// Adds every route module to `service`.

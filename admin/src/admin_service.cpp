@@ -1,5 +1,6 @@
 #include "capf/admin/admin_service.hpp"
 
+#include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::admin {
@@ -106,6 +107,13 @@ Response AdminService::handle(const Request& r) {
     if (r.method == "GET" && path == "/v1/certificates") return list_certificates(query);
     if (r.method == "GET" && path == "/v1/audit") return list_audit(query);
     if (r.method == "GET" && path == "/v1/health") return {200, {{"status", "ok"}}};
+    if (r.method == "GET" && (path == "/metrics" || path == "/v1/metrics")) {
+      if (engine_ == nullptr) return error(503, "metrics come from the running daemon (start `capf serve`)");
+      Response m;
+      m.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      m.text = util::metrics::Registry::global().expose();
+      return m;
+    }
     const std::string jobs = "/v1/jobs";
     if (path == jobs || path.rfind(jobs + "/", 0) == 0) {
       if (engine_ == nullptr) return error(503, "job commands need the running daemon (start `capf serve`)");
@@ -142,16 +150,47 @@ Response AdminService::list_certificates(const std::string& query) {
 }
 
 Response AdminService::list_audit(const std::string& query) {
-  auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
-  auto entries = store_.list_audit(static_cast<std::size_t>(limit < 0 ? 0 : limit));
+  // Filters: actor (exact), action (prefix, e.g. "job." or "config.set"), since (ISO 8601 time,
+  // or a duration back from now: 30m, 12h, 7d); limit keeps the newest N that match.
+  const auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
+  if (limit < 0) return error(400, "limit must be 0 (all) or more");
+  const std::string actor = query_param(query, "actor");
+  const std::string action = query_param(query, "action");
+  const std::string since_text = query_param(query, "since");
+  util::UnixTime since = 0;
+  if (!since_text.empty()) {
+    if (auto t = util::parse_iso8601(since_text)) {
+      since = *t;
+    } else {
+      const char unit = since_text.back();
+      auto n = util::parse_int(std::string_view(since_text).substr(0, since_text.size() - 1));
+      const long per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+      if (!n || *n < 0 || per == 0)
+        return error(400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
+                              since_text + "\"");
+      since = clock_.now() - *n * per;
+    }
+  }
+  const bool filtered = !actor.empty() || !action.empty() || since > 0;
+  auto entries = store_.list_audit(filtered ? 0 : static_cast<std::size_t>(limit));
   if (!entries) return error(500, entries.error().message);
+  std::vector<const AuditEntry*> kept;
+  for (const auto& a : *entries) {
+    if (!actor.empty() && a.actor != actor) continue;
+    if (!action.empty() && a.action.rfind(action, 0) != 0) continue;
+    if (a.time < since) continue;
+    kept.push_back(&a);
+  }
+  const std::size_t from = limit > 0 && kept.size() > static_cast<std::size_t>(limit) ? kept.size() - limit : 0;
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& a : *entries)
+  for (std::size_t i = from; i < kept.size(); ++i) {
+    const auto& a = *kept[i];
     list.push_back({{"time", util::format_iso8601(a.time)},
                     {"actor", a.actor},
                     {"action", a.action},
                     {"subject", a.subject},
                     {"detail", a.detail}});
+  }
   return {200, {{"audit", list}}};
 }
 

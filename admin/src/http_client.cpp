@@ -37,6 +37,12 @@ Result<std::optional<Response>> call_daemon(const std::string& socket_path, cons
   auto res = parser.release();
   Response out;
   out.status = static_cast<int>(res.result_int());
+  const auto type = std::string(res[http::field::content_type]);
+  if (!type.empty() && type.rfind("application/json", 0) != 0) {
+    out.content_type = type;
+    out.text = std::move(res.body());
+    return std::optional<Response>{std::move(out)};
+  }
   out.body = nlohmann::json::parse(res.body(), nullptr, false);
   if (out.body.is_discarded()) return make_error(Errc::protocol, "the daemon answered with something that is not JSON");
   return std::optional<Response>{std::move(out)};

@@ -1,3 +1,4 @@
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "capf/crypto/crypto.hpp"
 #include "capf/net/message_io.hpp"
 #include "capf/util/log.hpp"
+#include "capf/util/user.hpp"
 
 namespace capf::admin {
 
@@ -27,6 +29,13 @@ bool token_matches(std::string_view header, const std::string& token) {
   const std::string_view prefix = "Bearer ";
   if (header.substr(0, prefix.size()) != prefix) return false;
   return !token.empty() && crypto::constant_time_equal(header.substr(prefix.size()), token);
+}
+/// The user name of the process at the other end of the admin socket, for the audit trail.
+std::string peer_actor(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "admin";
+  return util::user_name(cred.uid);
 }
 }  // namespace
 
@@ -80,14 +89,20 @@ net::awaitable<void> AdminServer::serve(local::socket socket) {
       response = {401, {{"error", "missing or wrong admin token"}}};
       log()->warn("refused admin request {} {}: bad token", std::string(req.method_string()), std::string(req.target()));
     } else {
-      Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()), "admin"};
+      Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
+                peer_actor(socket.native_handle())};
       response = co_await net::run_blocking(workers_.get_executor(), [&] { return service_.handle(r); });
       log()->debug("{} {} -> {}", r.method, r.target, response.status);
     }
     http::response<http::string_body> res{static_cast<http::status>(response.status), req.version()};
-    res.set(http::field::content_type, "application/json");
     res.keep_alive(req.keep_alive());
-    res.body() = response.body.dump();
+    if (response.content_type.empty()) {
+      res.set(http::field::content_type, "application/json");
+      res.body() = response.body.dump();
+    } else {
+      res.set(http::field::content_type, response.content_type);
+      res.body() = std::move(response.text);
+    }
     res.prepare_payload();
     co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !res.keep_alive()) co_return;

@@ -1,5 +1,9 @@
 #include "capf/server/capf_server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <stdexcept>
 
 #include "capf/crypto/tls.hpp"
@@ -37,6 +41,22 @@ std::pair<std::string, unsigned short> parse_host_port(const std::string& text) 
   if (port.empty() || *end != '\0' || p < 0 || p > 65535)
     throw std::invalid_argument("bad port in \"" + text + "\": must be 0–65535");
   return {host, static_cast<unsigned short>(p)};
+}
+
+void CapfServer::set_keep_alive_probes(net::tcp::socket& socket) {
+  // The seed's KeepAlive Timer: after each interval of silence the CAPF side sends a keep-alive
+  // (TCP keep-alive probes: the CAPF protocol has none) so a firewall does not time the
+  // connection out; a peer that answers none of 3 probes is gone and the connection fails.
+  const auto interval = config_.keep_alive.get().count();
+  if (interval <= 0) return;
+  boost::system::error_code ec;
+  socket.set_option(asio::socket_base::keep_alive(true), ec);
+  const int idle = static_cast<int>(interval);
+  const int count = 3;
+  const int fd = socket.native_handle();
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 CapfServer::CapfServer(asio::io_context& io, asio::thread_pool& workers, EnrollmentService& service,
@@ -107,6 +127,7 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
       continue;
     }
     socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
+    set_keep_alive_probes(socket);
     const auto sid = next_session_id_++;
     auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
     auto ex = session->executor();

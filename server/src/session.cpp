@@ -33,7 +33,7 @@ Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_
       config_(config),
       stats_(stats),
       sid_(session_id),
-      cut_at_(std::chrono::steady_clock::now() + config.session_limit) {
+      cut_at_(std::chrono::steady_clock::now() + config.session_limit.get()) {
   boost::system::error_code ec;
   auto ep = stream_.lowest_layer().remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -57,8 +57,11 @@ net::awaitable<void> Session::run_body() {
     protocol_error = true;
   } catch (const boost::system::system_error& e) {
     error = watchdog_.fired() ? "timed out waiting for " + watchdog_.step() : "connection lost: " + e.code().message();
+    ++(!watchdog_.fired() ? stats_.fail_connection
+                          : watchdog_.step().find(kIdleMark) != std::string::npos ? stats_.fail_keep_alive : stats_.fail_timeout);
   } catch (const std::exception& e) {
     error = std::string("internal error: ") + e.what();
+    ++stats_.fail_internal;
   }
   if (!error.empty()) {
     if (protocol_error) ++stats_.protocol_errors;
@@ -101,7 +104,14 @@ net::awaitable<void> Session::send(const protocol::Message& m) {
 }
 
 net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono::seconds timeout) {
-  arm(timeout, protocol::command_name(static_cast<std::uint8_t>(expected)));
+  std::string what = protocol::command_name(static_cast<std::uint8_t>(expected));
+  // Keep-alive: a phone silent longer than the keep-alive is disconnected, whatever the step.
+  const std::chrono::seconds keep_alive = config_.keep_alive;
+  if (keep_alive.count() > 0 && keep_alive < timeout) {
+    timeout = keep_alive;
+    what += std::string(" (") + kIdleMark + " " + std::to_string(keep_alive.count()) + " s)";
+  }
+  arm(timeout, std::move(what));
   auto m = co_await net::read_message(stream_);
   if (m.session_id != sid_)
     throw net::ProtocolError("session id " + std::to_string(m.session_id) + " in " + protocol::command_name(m.command) +
@@ -143,8 +153,8 @@ net::awaitable<void> Session::flow() {
               auth->version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {
     case Decision::Kind::end_no_action: co_await end(Reason::no_action); co_return;
-    case Decision::Kind::end_unknown: co_await end(Reason::unknown_device); co_return;
-    case Decision::Kind::end_refused: co_await end(Reason::refused); co_return;
+    case Decision::Kind::end_unknown: ++stats_.fail_unknown_device; co_await end(Reason::unknown_device); co_return;
+    case Decision::Kind::end_refused: ++stats_.fail_refused; co_await end(Reason::refused); co_return;
     case Decision::Kind::install: device_ = decision.device; co_await install(decision); co_return;
     case Decision::Kind::fetch: device_ = decision.device; co_await fetch(decision); co_return;
     case Decision::Kind::delete_lsc: device_ = decision.device; co_await remove(decision); co_return;
@@ -184,6 +194,7 @@ net::awaitable<void> Session::install(const Decision& d) {
     auto lsc = co_await net::run_blocking(workers_.get_executor(),
                                           [&] { return service_.issue(d.device, *resp->public_key, spec); });
     if (!lsc) {
+      ++stats_.fail_issue;
       co_await record_failure(lsc.error().message);
       co_await end(Reason::refused);
       co_return;
@@ -193,6 +204,7 @@ net::awaitable<void> Session::install(const Decision& d) {
     co_await store_certificate(d.device, *lsc, key);
     co_return;
   }
+  ++stats_.fail_keygen;
   const std::string why = "phone could not generate a key (asked for " + tried + ")";
   co_await record_failure(why);
   co_await end(Reason::refused);
@@ -215,6 +227,7 @@ net::awaitable<void> Session::store_certificate(const std::string& device, const
   co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(device, lsc, reason); });
   log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.serial_hex(), key,
               reason == 1 ? "yes" : "no");
+  if (reason == 1) ++stats_.enrollments;
   co_await end(reason == 1 ? Reason::ok : Reason::refused);
 }
 

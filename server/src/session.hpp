@@ -9,6 +9,9 @@
 
 namespace capf::server {
 
+/// Marks a read cut by the keep-alive in the watchdog's step text (and so in the logged reason).
+inline constexpr const char* kIdleMark = "idle past keep-alive";
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(net::tcp::socket socket, net::asio::ssl::context& tls, net::asio::thread_pool& workers,

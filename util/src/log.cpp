@@ -1,7 +1,10 @@
 #include "capf/util/log.hpp"
 
+#include <cstdlib>
 #include <mutex>
+#include <vector>
 
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace capf::util {
@@ -9,14 +12,24 @@ namespace capf::util {
 namespace {
 std::mutex g_mutex;
 spdlog::level::level_enum g_level = spdlog::level::info;
+constexpr const char* kPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v";
+
+std::vector<spdlog::sink_ptr>& sinks() {
+  static std::vector<spdlog::sink_ptr> s = [] {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    console->set_pattern(kPattern);
+    return std::vector<spdlog::sink_ptr>{console};
+  }();
+  return s;
+}
 }  // namespace
 
 std::shared_ptr<spdlog::logger> logger(const std::string& module) {
   std::lock_guard lock(g_mutex);
   if (auto existing = spdlog::get(module)) return existing;
-  auto l = spdlog::stderr_color_mt(module);
+  auto l = std::make_shared<spdlog::logger>(module, sinks().begin(), sinks().end());
   l->set_level(g_level);
-  l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  spdlog::register_logger(l);
   return l;
 }
 
@@ -24,6 +37,35 @@ void set_log_level(const std::string& level) {
   std::lock_guard lock(g_mutex);
   g_level = spdlog::level::from_str(level);
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
+}
+
+Result<void> configure_log(const LogOptions& o) {
+  std::vector<spdlog::sink_ptr> next;
+  const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  const char* console_pattern = journal ? "%l [%n] %v" : kPattern;
+  if (o.console == "stderr") {
+    next.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  } else if (o.console == "stdout") {
+    next.push_back(std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
+  } else if (o.console != "off") {
+    return make_error(Errc::invalid_argument, "--log-console must be stderr, stdout or off, got \"" + o.console + "\"");
+  }
+  for (auto& s : next) s->set_pattern(console_pattern);
+  if (!o.file.empty()) {
+    if (o.max_size < 1024) return make_error(Errc::invalid_argument, "--log-max-size must be at least 1 KiB");
+    if (o.max_files < 1 || o.max_files > 1000) return make_error(Errc::invalid_argument, "--log-files must be 1–1000");
+    try {
+      auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(o.file, o.max_size, o.max_files);
+      file->set_pattern(kPattern);
+      next.push_back(file);
+    } catch (const spdlog::spdlog_ex& e) {
+      return make_error(Errc::io, "cannot open log file " + o.file + ": " + e.what());
+    }
+  }
+  std::lock_guard lock(g_mutex);
+  sinks() = next;
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->sinks() = next; });
+  return ok();
 }
 
 }  // namespace capf::util

@@ -19,10 +19,16 @@
 
 namespace capf::admin {
 
-/// An HTTP-like answer: status code and JSON body ({"error": "..."} when not 2xx).
+/// An HTTP-like answer: status code and JSON body ({"error": "..."} when not 2xx). A route
+/// that answers something other than JSON (the Prometheus text of /metrics) sets
+/// `content_type` and `text` instead; `body` is then ignored.
 struct Response {
+  Response() = default;
+  Response(int s, nlohmann::json b) : status(s), body(std::move(b)) {}  // NOLINT(google-explicit-constructor)
   int status = 200;
   nlohmann::json body;
+  std::string content_type;  ///< empty: JSON `body`
+  std::string text;          ///< the raw body when `content_type` is set
 };
 
 /// A request in the admin API's terms.
@@ -30,7 +36,7 @@ struct Request {
   std::string method;  ///< "GET", "POST"
   std::string target;  ///< "/v1/phones?x=y"
   std::string body;
-  std::string actor = "admin";
+  std::string actor = "admin";  ///< who asks: the caller's user name (Unix socket peer credentials)
 };
 
 /// Facts about the CAPF CA the service reports; filled by whoever loaded the CA.

@@ -1,13 +1,36 @@
 // Service parameters of the CAPF port, with the seed's ranges and defaults.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "capf/crypto/tls.hpp"
 
 namespace capf::server {
+
+/// A duration a running daemon may change (a service parameter set live): reads and writes
+/// are atomic, copies take the current value, and it converts to std::chrono::seconds.
+class LiveSeconds {
+ public:
+  LiveSeconds(std::chrono::seconds s = std::chrono::seconds(0)) : s_(s.count()) {}  // NOLINT(google-explicit-constructor)
+  LiveSeconds(const LiveSeconds& o) : s_(o.s_.load()) {}
+  LiveSeconds& operator=(const LiveSeconds& o) {
+    s_.store(o.s_.load());
+    return *this;
+  }
+  LiveSeconds& operator=(std::chrono::seconds s) {
+    s_.store(s.count());
+    return *this;
+  }
+  operator std::chrono::seconds() const { return get(); }  // NOLINT(google-explicit-constructor)
+  std::chrono::seconds get() const { return std::chrono::seconds(s_.load()); }
+
+ private:
+  std::atomic<std::int64_t> s_;
+};
 
 /// Settings of the CAPF protocol listener and its sessions.
 struct ServerConfig {
@@ -18,10 +41,14 @@ struct ServerConfig {
   crypto::TlsLegacy tls_legacy = crypto::TlsLegacy::no;
   std::chrono::seconds handshake_timeout{30};
   std::chrono::seconds step_timeout{30};
-  /// "Maximum Allowable Time For Key Generation" after REQUEST_IN_PROGRESS.
-  std::chrono::seconds keygen_timeout{600};
-  /// A session longer than this is cut (§11.3).
-  std::chrono::seconds session_limit{900};
+  /// "Maximum Allowable Time For Key Generation" after REQUEST_IN_PROGRESS (live).
+  LiveSeconds keygen_timeout{std::chrono::seconds(600)};
+  /// Keep-alive of the CAPF–endpoint connection (live; 0 = off): no read from a phone waits
+  /// longer than this (a phone silent this long is disconnected), and TCP keep-alive probes
+  /// go out after this much silence in both directions, so a firewall keeps the connection.
+  LiveSeconds keep_alive{std::chrono::seconds(15 * 60)};
+  /// A session longer than this is cut (§11.3); live, read when a session starts.
+  LiveSeconds session_limit{std::chrono::seconds(900)};
   /// Connections beyond this are closed at once.
   std::size_t max_sessions = 20000;
   /// I/O threads (0 = one per core).

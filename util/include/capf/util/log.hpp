@@ -2,10 +2,13 @@
 // Never pass authentication strings, private keys or CA passwords to a logger.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
 #include <spdlog/spdlog.h>
+
+#include "capf/util/result.hpp"
 
 namespace capf::util {
 
@@ -14,5 +17,18 @@ std::shared_ptr<spdlog::logger> logger(const std::string& module);
 
 /// Sets the level of every capf logger ("trace" … "off").
 void set_log_level(const std::string& level);
+
+/// Where the daemon's log lines go. Every logger, existing and future, writes to these sinks.
+struct LogOptions {
+  std::string console = "stderr";  ///< "stderr", "stdout" or "off"; journald takes either under systemd
+  std::string file;                ///< also a rotating file when not empty
+  std::size_t max_size = 10 * 1024 * 1024;  ///< bytes per file before it rotates
+  std::size_t max_files = 5;                ///< rotated files kept (capf.log.1 … capf.log.N)
+};
+
+/// Replaces the sinks of every logger. Under systemd (JOURNAL_STREAM set) console lines carry
+/// no timestamp, since the journal adds its own. Fails with a clear message when the file
+/// cannot be opened or an option is out of range.
+Result<void> configure_log(const LogOptions& options);
 
 }  // namespace capf::util

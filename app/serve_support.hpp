@@ -1,0 +1,34 @@
+// Pieces of `capf serve` kept out of cmd_serve.cpp: the service parameters given on the
+// command line or in --config FILE, and the daemon's metrics read at scrape time.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "capf/core/service_params.hpp"
+#include "capf/engine/engine.hpp"
+#include "capf/server/capf_server.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/metrics.hpp"
+#include "capf/util/time.hpp"
+#include "cli.hpp"
+
+namespace capf::cli {
+
+/// One option per service parameter (`--keep-alive MIN`, `--validity-days N`, …, by their
+/// `capf config` names), no defaults: only what is given counts.
+po::options_description param_options();
+/// The service parameters given, checked against their ranges; throws UsageError naming the
+/// first bad one ("keep-alive must be 5–60 minutes, got 61").
+std::vector<std::pair<std::string, std::string>> given_params(const po::variables_map& vm);
+/// The stored parameters with the given ones applied; a change is stored with an audit entry
+/// "config.set" by "capf serve", so `capf config` shows what runs. Throws Failure.
+ServiceParams startup_params(store::Store& store, const util::Clock& clock,
+                             const std::vector<std::pair<std::string, std::string>>& given);
+
+/// Registers the daemon's scrape-time metrics (sessions, failures by reason, job queues);
+/// keep the result while `stats` and `engine` live.
+std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats& stats, const engine::Engine& engine);
+
+}  // namespace capf::cli

@@ -1,0 +1,342 @@
+#include "capf/config/params.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <optional>
+
+#include "capf/util/text.hpp"
+
+namespace capf::config {
+
+namespace {
+
+using Getter = std::string (*)(const ServiceParams&);
+using Setter = void (*)(ServiceParams&, const std::string&);
+
+/// A parameter with how to read and write it in ServiceParams. `aliases` maps accepted
+/// spellings of a choice to its canonical value.
+struct Entry {
+  ParamInfo info;
+  Getter get;
+  Setter set;
+  std::vector<std::pair<std::string_view, std::string_view>> aliases;
+  std::function<Result<void>(const std::string&)> check;  ///< extra text checks; may be empty
+};
+
+int to_int(const std::string& s) { return static_cast<int>(std::stol(s)); }
+std::string b(bool v) { return v ? "true" : "false"; }
+
+Result<void> no_space(std::string_view name, const std::string& v, bool secret = false) {
+  for (unsigned char c : v)
+    if (c <= ' ' || c == 0x7f)
+      return make_error(Errc::invalid_argument, std::string(name) + " must not contain spaces or control characters" +
+                                                    (secret ? "" : ", got \"" + v + "\""));
+  if (v.size() > 255) return make_error(Errc::invalid_argument, std::string(name) + " must be at most 255 characters");
+  return ok();
+}
+
+Result<void> emails(const std::string& v) {
+  for (const auto& part : util::split(v, ',')) {
+    const auto a = std::string(util::trim(part));
+    const auto at = a.find('@');
+    if (a.empty() || at == 0 || at == std::string::npos || at + 1 == a.size() ||
+        a.find_first_of(" \t<>\"") != std::string::npos)
+      return make_error(Errc::invalid_argument,
+                        "notify-email must be comma-separated addresses like ops@example.com, got \"" + v + "\"");
+  }
+  return ok();
+}
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table = [] {
+    std::vector<Entry> t;
+    auto integer = [&](std::string_view name, std::string_view display, long min, long max, std::string_view unit,
+                       std::string_view applies, std::string_view description, Getter g, Setter s) {
+      Entry e{ParamInfo{name, display, ValueKind::integer, min, max, {}, unit, false, applies, description}, g, s, {}, {}};
+      t.push_back(std::move(e));
+    };
+    auto text = [&](std::string_view name, std::string_view display, bool secret, std::string_view applies,
+                    std::string_view description, Getter g, Setter s,
+                    std::function<Result<void>(const std::string&)> check) {
+      Entry e{ParamInfo{name, display, ValueKind::text, 0, 0, {}, "", secret, applies, description}, g, s, {},
+              std::move(check)};
+      t.push_back(std::move(e));
+    };
+
+    t.push_back(Entry{
+        ParamInfo{"issuer", "Certificate Issuer to Endpoint", ValueKind::choice, 0, 0, {"CAPF", "Online CA", "Offline CA"},
+                  "", false, "at once (next certificate)",
+                  "who signs the LSCs: CAPF itself (default), an online CA, or an offline CA through CSR rounds"},
+        [](const ServiceParams& p) { return std::string(to_string(p.issuer)); },
+        [](ServiceParams& p, const std::string& v) { p.issuer = *parse_issuer(v); },
+        {{"capf", "CAPF"}, {"Cisco Certificate Authority Proxy Function", "CAPF"}, {"online ca", "Online CA"},
+         {"online-ca", "Online CA"}, {"online", "Online CA"}, {"offline ca", "Offline CA"}, {"offline-ca", "Offline CA"},
+         {"offline", "Offline CA"}},
+        {}});
+    integer("validity-days", "Duration Of Certificate Validity", kMinValidityDays, kMaxValidityDays, "days",
+            "at once (next certificate)", "days an LSC that CAPF signs is valid (an online CA decides its own)",
+            [](const ServiceParams& p) { return std::to_string(p.validity_days); },
+            [](ServiceParams& p, const std::string& v) { p.validity_days = to_int(v); });
+    t.push_back(Entry{
+        ParamInfo{"key-size", "Key Size (Bits)", ValueKind::choice, 0, 0, {"1024", "2048", "3072", "4096"}, "bits", false,
+                  "next `capf ca regenerate`", "RSA key size of the CAPF CA certificate when it is next regenerated"},
+        [](const ServiceParams& p) { return std::to_string(p.key_size); },
+        [](ServiceParams& p, const std::string& v) { p.key_size = to_int(v); },
+        {{"1024", "1024"}, {"2048", "2048"}, {"3072", "3072"}, {"4096", "4096"}},
+        {}});
+    integer("keygen-timeout", "Maximum Allowable Time For Key Generation", 1, 120, "minutes", "at once (next session)",
+            "how long CAPF waits for a phone's KEY_GENERATE_RESPONSE once the phone reported REQUEST_IN_PROGRESS",
+            [](const ServiceParams& p) { return std::to_string(p.keygen_timeout_min); },
+            [](ServiceParams& p, const std::string& v) { p.keygen_timeout_min = to_int(v); });
+    integer("keygen-attempts", "Maximum Allowable Attempts for Key Generation", 1, 100, "", "at once",
+            "how many times a phone is asked to generate its key before the operation fails",
+            [](const ServiceParams& p) { return std::to_string(p.keygen_attempts); },
+            [](ServiceParams& p, const std::string& v) { p.keygen_attempts = to_int(v); });
+    integer("keep-alive", "KeepAlive Timer", 5, 60, "minutes", "at once (next session)",
+            "CAPF–endpoint connection keep-alive: TCP keep-alive probes after this much silence so a firewall "
+            "keeps the connection; a phone silent for longer is disconnected",
+            [](const ServiceParams& p) { return std::to_string(p.keep_alive_min); },
+            [](ServiceParams& p, const std::string& v) { p.keep_alive_min = to_int(v); });
+    t.push_back(Entry{
+        ParamInfo{"enable-ipv6", "Enable IPv6", ValueKind::boolean, 0, 0, {"true", "false"}, "", false, "at restart",
+                  "true: the default listener is [::]:3804, dual stack; false: 0.0.0.0:3804, IPv6 phones cannot connect"},
+        [](const ServiceParams& p) { return b(p.enable_ipv6); },
+        [](ServiceParams& p, const std::string& v) { p.enable_ipv6 = v == "true"; },
+        {{"true", "true"}, {"yes", "true"}, {"on", "true"}, {"1", "true"},
+         {"false", "false"}, {"no", "false"}, {"off", "false"}, {"0", "false"}},
+        {}});
+    integer("expiry-notice-days", "Notification Start Time", 1, 365, "days", "next monitor check",
+            "certificate monitoring: e-mail notices start this many days before a certificate expires",
+            [](const ServiceParams& p) { return std::to_string(p.expiry_notice_days); },
+            [](ServiceParams& p, const std::string& v) { p.expiry_notice_days = to_int(v); });
+    text("notify-email", "Email IDs", false, "next monitor check", "recipients of expiry notices, comma-separated",
+         [](const ServiceParams& p) { return p.notify_email; },
+         [](ServiceParams& p, const std::string& v) { p.notify_email = v; }, emails);
+    text("smtp-url", "SMTP Server", false, "next monitor check", "mail server of the notices, smtp://HOST:PORT or smtps://HOST:PORT",
+         [](const ServiceParams& p) { return p.smtp_url; },
+         [](ServiceParams& p, const std::string& v) { p.smtp_url = v; },
+         [](const std::string& v) -> Result<void> {
+           if (v.rfind("smtp://", 0) != 0 && v.rfind("smtps://", 0) != 0)
+             return make_error(Errc::invalid_argument, "smtp-url must start with smtp:// or smtps://, got \"" + v + "\"");
+           return no_space("smtp-url", v);
+         });
+    text("smtp-from", "Sender Address", false, "next monitor check", "From: address of the notices",
+         [](const ServiceParams& p) { return p.smtp_from; },
+         [](ServiceParams& p, const std::string& v) { p.smtp_from = v; },
+         [](const std::string& v) -> Result<void> {
+           if (v.find('@') == std::string::npos)
+             return make_error(Errc::invalid_argument, "smtp-from must be an address like capf@example.com, got \"" + v + "\"");
+           return no_space("smtp-from", v);
+         });
+    t.push_back(Entry{
+        ParamInfo{"online-ca-type", "Online CA Type", ValueKind::choice, 0, 0, {"microsoft", "cfssl"}, "", false,
+                  "at once (next request)", "Microsoft CA (AD CS web enrollment, the default) or a CFSSL server"},
+        [](const ServiceParams& p) { return p.online_ca.type; },
+        [](ServiceParams& p, const std::string& v) { p.online_ca.type = v; },
+        {{"microsoft", "microsoft"}, {"Microsoft CA", "microsoft"}, {"adcs", "microsoft"}, {"cfssl", "cfssl"}},
+        {}});
+    text("online-ca-host", "Online CA Hostname", false, "at once (next request)",
+         "the CA's host name; must equal the CN/SAN of its HTTPS certificate",
+         [](const ServiceParams& p) { return p.online_ca.host; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.host = v; },
+         [](const std::string& v) { return no_space("online-ca-host", v); });
+    integer("online-ca-port", "Online CA Port", 1, 65535, "", "at once (next request)", "HTTPS port of the online CA",
+            [](const ServiceParams& p) { return std::to_string(p.online_ca.port); },
+            [](ServiceParams& p, const std::string& v) { p.online_ca.port = to_int(v); });
+    text("online-ca-template", "Online CA Template", false, "at once (next request)",
+         "certificate template name (AD CS template cn) or CFSSL profile",
+         [](const ServiceParams& p) { return p.online_ca.template_name; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.template_name = v; },
+         [](const std::string& v) { return no_space("online-ca-template", v); });
+    text("online-ca-username", "Online CA Username", false, "at once (next request)", "user name at the CA server",
+         [](const ServiceParams& p) { return p.online_ca.username; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.username = v; },
+         [](const std::string& v) { return no_space("online-ca-username", v); });
+    text("online-ca-password", "Online CA Password", true, "at once (next request)",
+         "password of that user; never printed back, logged or audited",
+         [](const ServiceParams& p) { return p.online_ca.password; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.password = v; },
+         [](const std::string& v) -> Result<void> {
+           for (unsigned char c : v)
+             if (c < ' ' || c == 0x7f)
+               return make_error(Errc::invalid_argument, "online-ca-password must not contain control characters");
+           if (v.size() > 1024) return make_error(Errc::invalid_argument, "online-ca-password must be at most 1024 characters");
+           return ok();
+         });
+    text("online-ca-auth-key", "Online CA Auth Key", true, "at once (next request)",
+         "CFSSL: HMAC key of the profile, hex; never printed back, logged or audited",
+         [](const ServiceParams& p) { return p.online_ca.auth_key_hex; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.auth_key_hex = v; },
+         [](const std::string& v) -> Result<void> {
+           if (v.size() % 2 != 0 || v.size() > 256 ||
+               !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isxdigit(c) != 0; }))
+             return make_error(Errc::invalid_argument, "online-ca-auth-key must be an even number of hex digits (at most 256)");
+           return ok();
+         });
+    text("online-ca-connect-address", "Online CA Connect Address", false, "at once (next request)",
+         "lab/tests: connect to this address instead of resolving the host name (the certificate is still checked against the host name)",
+         [](const ServiceParams& p) { return p.online_ca.connect_address; },
+         [](ServiceParams& p, const std::string& v) { p.online_ca.connect_address = v; },
+         [](const std::string& v) { return no_space("online-ca-connect-address", v); });
+    integer("online-ca-timeout", "Online CA Request Timeout", 1, 600, "seconds", "at once (next request)",
+            "longest one HTTP request to the online CA may take",
+            [](const ServiceParams& p) { return std::to_string(p.online_ca.timeout_s); },
+            [](ServiceParams& p, const std::string& v) { p.online_ca.timeout_s = to_int(v); });
+    integer("online-ca-poll-interval", "Online CA Poll Interval", 1, 86400, "seconds", "at once (next poll)",
+            "how often a pending (awaiting CA manager approval) request is checked again",
+            [](const ServiceParams& p) { return std::to_string(p.online_ca.poll_interval_s); },
+            [](ServiceParams& p, const std::string& v) { p.online_ca.poll_interval_s = to_int(v); });
+    integer("online-ca-retry-base", "Online CA Retry Base", 1, 3600, "seconds", "at once (next retry)",
+            "first backoff ceiling after a transient CA error (full jitter below it, doubling)",
+            [](const ServiceParams& p) { return std::to_string(p.online_ca.retry_base_s); },
+            [](ServiceParams& p, const std::string& v) { p.online_ca.retry_base_s = to_int(v); });
+    integer("online-ca-retry-ceiling", "Online CA Retry Ceiling", 1, 86400, "seconds", "at once (next retry)",
+            "longest backoff between retries of a transient CA error",
+            [](const ServiceParams& p) { return std::to_string(p.online_ca.retry_ceiling_s); },
+            [](ServiceParams& p, const std::string& v) { p.online_ca.retry_ceiling_s = to_int(v); });
+    return t;
+  }();
+  return table;
+}
+
+const Entry* find_entry(std::string_view name) {
+  std::string n(util::trim(name));
+  std::replace(n.begin(), n.end(), '_', '-');
+  for (const auto& e : entries())
+    if (util::iequals(e.info.name, n)) return &e;
+  return nullptr;
+}
+
+Result<const Entry*> need(std::string_view name) {
+  if (const auto* e = find_entry(name)) return e;
+  return make_error(Errc::not_found, "no service parameter \"" + std::string(name) + "\" (see `capf config list`)");
+}
+
+std::string unit_suffix(const ParamInfo& i) { return i.unit.empty() ? "" : " " + std::string(i.unit); }
+
+/// The canonical value of `value` for `e`, or an error naming the allowed values.
+Result<std::string> canonical(const Entry& e, std::string_view value) {
+  const auto& i = e.info;
+  const std::string v(util::trim(value));
+  switch (i.kind) {
+    case ValueKind::integer: {
+      auto n = util::parse_int(v);
+      if (!n || *n < i.min || *n > i.max)
+        return make_error(Errc::invalid_argument, std::string(i.name) + " must be " + std::to_string(i.min) + "–" +
+                                                      std::to_string(i.max) + unit_suffix(i) + ", got " +
+                                                      (v.empty() ? "nothing" : v));
+      return std::to_string(*n);
+    }
+    case ValueKind::boolean:
+    case ValueKind::choice: {
+      for (const auto& [alias, canon] : e.aliases)
+        if (util::iequals(alias, v)) return std::string(canon);
+      for (const auto c : i.choices)
+        if (util::iequals(c, v)) return std::string(c);
+      std::string allowed;
+      for (const auto c : i.choices) allowed += (allowed.empty() ? "" : ", ") + std::string(c);
+      return make_error(Errc::invalid_argument,
+                        std::string(i.name) + " must be one of " + allowed + ", got \"" + v + "\"");
+    }
+    case ValueKind::text: {
+      // Secrets keep their exact bytes; other text is trimmed.
+      std::string t = i.secret ? std::string(value) : v;
+      if (!t.empty() && e.check) {
+        if (auto r = e.check(t); !r) return r.error();
+      }
+      return t;
+    }
+  }
+  return make_error(Errc::internal, "unknown parameter kind");
+}
+
+}  // namespace
+
+const std::vector<ParamInfo>& parameters() {
+  static const std::vector<ParamInfo> infos = [] {
+    std::vector<ParamInfo> out;
+    for (const auto& e : entries()) out.push_back(e.info);
+    return out;
+  }();
+  return infos;
+}
+
+const ParamInfo* find_parameter(std::string_view name) {
+  const auto* e = find_entry(name);
+  return e ? &e->info : nullptr;
+}
+
+std::string raw_value(const ServiceParams& p, const ParamInfo& info) {
+  const auto* e = find_entry(info.name);
+  return e ? e->get(p) : "";
+}
+
+std::string shown_value(const ServiceParams& p, const ParamInfo& info) {
+  const auto v = raw_value(p, info);
+  if (info.secret) return v.empty() ? "(not set)" : "(set)";
+  return v;
+}
+
+std::string shown_default(const ParamInfo& info) { return shown_value(ServiceParams{}, info); }
+
+std::string shown_range(const ParamInfo& info) {
+  switch (info.kind) {
+    case ValueKind::integer: return std::to_string(info.min) + "–" + std::to_string(info.max);
+    case ValueKind::boolean:
+    case ValueKind::choice: {
+      std::string out;
+      for (const auto c : info.choices) out += (out.empty() ? "" : "|") + std::string(c);
+      return out;
+    }
+    case ValueKind::text: return "";
+  }
+  return "";
+}
+
+Result<void> set_parameter(ServiceParams& p, std::string_view name, std::string_view value) {
+  auto e = need(name);
+  if (!e) return e.error();
+  auto v = canonical(**e, value);
+  if (!v) return v.error();
+  ServiceParams next = p;
+  (*e)->set(next, *v);
+  if (auto r = validate(next); !r) return r.error();
+  p = std::move(next);
+  return ok();
+}
+
+Result<void> reset_parameter(ServiceParams& p, std::string_view name) {
+  auto e = need(name);
+  if (!e) return e.error();
+  ServiceParams next = p;
+  (*e)->set(next, (*e)->get(ServiceParams{}));
+  if (auto r = validate(next); !r) return r.error();
+  p = std::move(next);
+  return ok();
+}
+
+Result<void> validate(const ServiceParams& p) {
+  for (const auto& e : entries()) {
+    const auto v = e.get(p);
+    auto c = canonical(e, v);
+    if (!c) return c.error();
+  }
+  if (p.online_ca.retry_base_s > p.online_ca.retry_ceiling_s)
+    return make_error(Errc::invalid_argument, "online-ca-retry-base (" + std::to_string(p.online_ca.retry_base_s) +
+                                                  " s) must not exceed online-ca-retry-ceiling (" +
+                                                  std::to_string(p.online_ca.retry_ceiling_s) + " s)");
+  return ok();
+}
+
+std::string change_detail(const ParamInfo& info, const ServiceParams& before, const ServiceParams& after) {
+  if (info.secret) {
+    const bool was = !raw_value(before, info).empty();
+    const bool now = !raw_value(after, info).empty();
+    return std::string(info.name) + (now ? (was ? " changed" : " set") : " cleared");
+  }
+  auto quote = [](const std::string& s) { return s.empty() ? std::string("\"\"") : s; };
+  return std::string(info.name) + ": " + quote(raw_value(before, info)) + " -> " + quote(raw_value(after, info));
+}
+
+}  // namespace capf::config
