@@ -56,5 +56,9 @@ int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_trust(const Args& args);
+int cmd_offline(const Args& args);
+int cmd_csr(const Args& args);
+int cmd_stale_lsc(const Args& args);
 
 }  // namespace capf::cli

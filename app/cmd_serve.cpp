@@ -14,6 +14,7 @@
 #include "capf/engine/engine.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
+#include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
@@ -117,20 +118,23 @@ int cmd_serve(const Args& args) {
   auto store = store::Store::open(store_dir(dir));
   if (!store) throw Failure(store.error().message);
 
-  crypto::TrustStore trust;
-  trust.add(ca->certificate());
+  // MIC roots become CAPF-trust entries the first time they are seen (an administrator may
+  // delete and re-add them); the daemon verifies against CAPF-trust plus its own CA.
+  std::vector<crypto::Certificate> mic_roots;
   if (vm.count("mic-root")) {
     for (const auto& path : vm["mic-root"].as<std::vector<std::string>>()) {
       auto pem = util::read_file(path);
       if (!pem) throw Failure("--mic-root: " + pem.error().message);
       auto certs = crypto::Certificate::all_from_pem(*pem);
       if (!certs || certs->empty()) throw Failure("--mic-root " + path + ": no certificate in the file");
-      for (const auto& c : *certs) {
-        trust.add(c);
-        log->info("CAPF-trust: MIC root {}", c.subject());
-      }
+      mic_roots.insert(mic_roots.end(), certs->begin(), certs->end());
     }
   }
+  if (auto added = trust::add_mic_roots(**store, mic_roots, util::now()); !added)
+    throw Failure("CAPF-trust: " + added.error().message);
+  auto capf_trust = trust::capf_trust(**store, &ca->certificate());
+  if (!capf_trust) throw Failure("CAPF-trust: " + capf_trust.error().message);
+  log->info("CAPF-trust: {} certificates (CAPF CA included)", capf_trust->size());
 
   engine::TriggerConfig trigger;
   if (vm.count("trigger-command") && vm.count("trigger-url")) throw UsageError("give --trigger-command or --trigger-url, not both");
@@ -166,7 +170,7 @@ int cmd_serve(const Args& args) {
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
   util::SystemClock clock;
-  server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
+  server::EnrollmentService enrollment(**store, *ca, std::move(*capf_trust), config.validity_days, clock);
   engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
   if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
@@ -183,7 +187,15 @@ int cmd_serve(const Args& args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
-  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir});
+  auto trust_changed = [&] {
+    auto rebuilt = trust::capf_trust(**store, &ca->certificate());
+    if (!rebuilt) return log->error("CAPF-trust not reloaded: {}", rebuilt.error().message);
+    log->info("CAPF-trust reloaded: {} certificates", rebuilt->size());
+    // LEAD: one line to enable once EnrollmentService::set_trust is on main (until then an
+    // upload or delete in CAPF-trust takes effect at the daemon's next start):
+    // enrollment.set_trust(std::make_shared<const crypto::TrustStore>(std::move(*rebuilt)));
+  };
+  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir, trust_changed});
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);

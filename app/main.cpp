@@ -20,6 +20,10 @@ commands:
   job list|show|watch|report|hold|release|pause|resume|cancel|retry
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
   bench crypto|enroll|csv|store|rate|all   benchmarks with figures and ratios
+  trust upload|list|delete   CAPF-trust and CallManager-trust (--store, --description)
+  offline export|import|rounds   Offline CA rounds: CSRs out (--out DIR), signed certificates in
+  csr list [--state S]       CSRs waiting for an external CA, with their rounds and errors
+  stale-lsc list|delete --all    LSCs issued but superseded before delivery
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
@@ -43,6 +47,10 @@ int main(int argc, char** argv) {
     if (command == "sim") return cmd_sim(args);
     if (command == "job") return cmd_job(args);
     if (command == "bench") return cmd_bench(args);
+    if (command == "trust") return cmd_trust(args);
+    if (command == "offline") return cmd_offline(args);
+    if (command == "csr") return cmd_csr(args);
+    if (command == "stale-lsc") return cmd_stale_lsc(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";
