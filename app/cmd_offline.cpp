@@ -33,7 +33,7 @@ int offline_export(const po::variables_map& vm, const std::string& dir) {
     if (vm.count("json")) std::cout << r.dump(2) << "\n";
     else
       std::cout << (vm.count("again") ? "nothing to export: no Offline CA CSR is pending\n"
-                                      : "nothing to export: every pending Offline CA CSR is already in a round "
+                                      : "nothing to export: no pending Offline CA CSR outside the rounds already exported "
                                         "(--again exports the unanswered ones again)\n");
     return 0;
   }

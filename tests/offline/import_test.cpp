@@ -2,6 +2,9 @@
 // CAPF-trust, key usage, validity, CN), bad files reported one by one, good ones recorded.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "capf/ca_offline/offline.hpp"
@@ -179,6 +182,49 @@ TEST_F(ImportTest, DirectoriesAreWalkedRecursivelySkippingManifestsAndCsrs) {
   auto missing = expand_paths({dir + "/nope"});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("/nope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace capf::offline
+
+namespace capf::offline {
+namespace {
+
+// Manual measurement (not a timed assertion): CAPF_IMPORT_N certificates (default 10,000) in one
+// PKCS#7 bundle. Run with --gtest_also_run_disabled_tests --gtest_filter='*ManyCertificates*'.
+TEST(ImportScale, DISABLED_ManyCertificatesImportInOnePass) {
+  using namespace capf::testpki;
+  const char* env = std::getenv("CAPF_IMPORT_N");
+  const int n = env ? std::atoi(env) : 10000;
+  TempStore store;
+  auto root = make_root("Scale Root");
+  must(trust::upload(*store, trust::Kind::capf_trust, bytes_of(root.certificate().to_pem()), "", "admin", kNow));
+  auto ts = must(trust::capf_trust(*store));
+  // One key for every phone would collide in the key map; distinct keys are what phones have.
+  std::vector<crypto::Certificate> bundle;
+  store::Transition t;
+  for (int i = 0; i < n; ++i) {
+    auto key = must(crypto::PrivateKey::generate({KeyAlgorithm::ec, 0, EcCurve::p256}));
+    const std::string device = "SEP" + std::to_string(100000000000 + i);
+    auto der = must(crypto::make_csr(key, device));
+    CsrRecord c;
+    c.id = crypto::bytes_sha256_hex(der);
+    c.device = device;
+    c.issuer = IssuerKind::offline_ca;
+    c.key = "EC-P256";
+    c.csr_der_hex = util::to_hex(der);
+    c.spki_sha256 = crypto::bytes_sha256_hex(key.public_key_der());
+    c.created_at = kNow - 60;
+    t.put_docs.push_back({store::Family::csrs, c.id, encode_csr(c)});
+    bundle.push_back(sign_phone(root, device, key.public_key_der()));
+  }
+  ASSERT_TRUE(store->apply(t).ok());
+  auto p7 = must(crypto::pkcs7_der(bundle));
+  const auto start = std::chrono::steady_clock::now();
+  auto report = must(import_certificates(*store, ts, {{"all.p7b", p7}}, "admin", kNow));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(report.imported, static_cast<std::size_t>(n));
+  std::printf("imported %d certificates in %.2f s (%.0f per second)\n", n, s, n / s);
 }
 
 }  // namespace
