@@ -112,8 +112,7 @@ class OfflineRoutes : public admin::RouteModule {
     }
     if (!report) return admin::error_response(500, report.error().message);
     // The daemon's engine sends the phones whose certificate arrived back to be triggered.
-    // LEAD: enable once Engine::certificates_ready is defined on main:
-    // if (ctx_.engine && !report->devices.empty()) ctx_.engine->certificates_ready(report->devices);
+    if (ctx_.engine && !report->devices.empty()) ctx_.engine->certificates_ready(report->devices);
     nlohmann::json j{{"imported", report->imported}, {"already", report->already}, {"failed", report->failed},
                      {"problems", nlohmann::json::array()}, {"issued", nlohmann::json::array()}};
     for (const auto& p : report->problems)

@@ -4,7 +4,6 @@
 
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <climits>
@@ -131,19 +130,6 @@ std::string csr_pem(ByteView der) {
   std::string out = "-----BEGIN CERTIFICATE REQUEST-----\n";
   for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   out += "-----END CERTIFICATE REQUEST-----\n";
-  return out;
-}
-
-std::string bytes_sha256_hex(ByteView data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(data.data(), data.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof md);
-  for (unsigned char c : md) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
   return out;
 }
 

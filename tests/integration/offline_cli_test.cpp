@@ -40,13 +40,13 @@ void plant(const std::string& data, const std::vector<std::string>& devices, con
     auto der = capf::crypto::make_csr(*key, device);
     ASSERT_TRUE(der.ok());
     capf::CsrRecord c;
-    c.id = capf::crypto::bytes_sha256_hex(*der);
+    c.id = capf::crypto::sha256_hex(*der);
     c.device = device;
     c.job = "job-offline";
     c.issuer = capf::IssuerKind::offline_ca;
     c.key = "EC-P256";
     c.csr_der_hex = capf::util::to_hex(*der);
-    c.spki_sha256 = capf::crypto::bytes_sha256_hex(key->public_key_der());
+    c.spki_sha256 = capf::crypto::sha256_hex(key->public_key_der());
     c.created_at = c.updated_at = capf::util::now();
     t.put_docs.push_back({capf::store::Family::csrs, c.id, capf::encode_csr(c)});
   }

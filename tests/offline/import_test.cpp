@@ -208,12 +208,12 @@ TEST(ImportScale, DISABLED_ManyCertificatesImportInOnePass) {
     const std::string device = "SEP" + std::to_string(100000000000 + i);
     auto der = must(crypto::make_csr(key, device));
     CsrRecord c;
-    c.id = crypto::bytes_sha256_hex(der);
+    c.id = crypto::sha256_hex(der);
     c.device = device;
     c.issuer = IssuerKind::offline_ca;
     c.key = "EC-P256";
     c.csr_der_hex = util::to_hex(der);
-    c.spki_sha256 = crypto::bytes_sha256_hex(key.public_key_der());
+    c.spki_sha256 = crypto::sha256_hex(key.public_key_der());
     c.created_at = kNow - 60;
     t.put_docs.push_back({store::Family::csrs, c.id, encode_csr(c)});
     bundle.push_back(sign_phone(root, device, key.public_key_der()));

@@ -125,13 +125,13 @@ struct Phone {
 inline Phone add_phone(store::Store& store, const std::string& device, util::UnixTime created = kNow - 3600) {
   Phone p{device, must(crypto::PrivateKey::generate({KeyAlgorithm::ec, 0, EcCurve::p256})), {}};
   auto der = must(crypto::make_csr(p.key, device));
-  p.csr.id = crypto::bytes_sha256_hex(der);
+  p.csr.id = crypto::sha256_hex(der);
   p.csr.device = device;
   p.csr.job = "job-1";
   p.csr.issuer = IssuerKind::offline_ca;
   p.csr.key = "EC-P256";
   p.csr.csr_der_hex = util::to_hex(der);
-  p.csr.spki_sha256 = crypto::bytes_sha256_hex(p.key.public_key_der());
+  p.csr.spki_sha256 = crypto::sha256_hex(p.key.public_key_der());
   p.csr.created_at = created;
   p.csr.updated_at = created;
   p.csr.state = CsrState::pending;

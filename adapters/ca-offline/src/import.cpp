@@ -112,7 +112,7 @@ void examine(Leaf& leaf, const std::vector<crypto::Certificate>& intermediates, 
   leaf.cn = c.subject_cn();
   leaf.issuer = c.issuer();
   leaf.key = to_string(c.key_spec());
-  leaf.spki_sha256 = crypto::bytes_sha256_hex(c.public_key_der());
+  leaf.spki_sha256 = crypto::sha256_hex(c.public_key_der());
   leaf.der_hex = util::to_hex(c.to_der());
   leaf.not_after = c.not_after();
   if (c.not_after() < now) {
@@ -236,7 +236,7 @@ Result<ImportReport> import_certificates(store::Store& store, const crypto::Trus
         continue;
       }
       CsrRecord& csr = csrs[*pending];
-      if (cn != csr.device) {
+      if (!util::iequals(cn, csr.device)) {
         fail(file.name, subject, "its Common Name \"" + cn + "\" is not the device " + csr.device + " of the CSR", pending);
         continue;
       }

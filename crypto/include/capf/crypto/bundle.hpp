@@ -23,9 +23,6 @@ Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs);
 /// "-----BEGIN CERTIFICATE REQUEST-----" text of a DER PKCS#10 request.
 std::string csr_pem(ByteView der);
 
-/// Lower-case hex SHA-256 of bytes (crypto::sha256_hex on main once the CA-modes session lands).
-std::string bytes_sha256_hex(ByteView data);
-
 /// RFC 4648 base64 (no line breaks) and back; decoding refuses anything else.
 std::string base64_encode(ByteView data);
 Result<Bytes> base64_decode(std::string_view text);
