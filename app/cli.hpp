@@ -63,5 +63,9 @@ int cmd_bench(const Args& args);
 int cmd_config(const Args& args);
 int cmd_audit(const Args& args);
 int cmd_metrics(const Args& args);
+int cmd_trust(const Args& args);
+int cmd_offline(const Args& args);
+int cmd_csr(const Args& args);
+int cmd_stale_lsc(const Args& args);
 
 }  // namespace capf::cli

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/admin/http.hpp"
+#include "capf/ca_online/online_ca.hpp"
 #include "capf/config/params.hpp"
 #include "capf/core/service_params.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -17,6 +18,7 @@
 #include "capf/server/ca_worker.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
+#include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
@@ -174,20 +176,23 @@ int cmd_serve(const Args& cli_args) {
   };
   session_settings(params, config);
 
-  crypto::TrustStore trust;
-  trust.add(ca->certificate());
+  // MIC roots become CAPF-trust entries the first time they are seen (an administrator may
+  // delete and re-add them); the daemon verifies against CAPF-trust plus its own CA.
+  std::vector<crypto::Certificate> mic_roots;
   if (vm.count("mic-root")) {
     for (const auto& path : vm["mic-root"].as<std::vector<std::string>>()) {
       auto pem = util::read_file(path);
       if (!pem) throw Failure("--mic-root: " + pem.error().message);
       auto certs = crypto::Certificate::all_from_pem(*pem);
       if (!certs || certs->empty()) throw Failure("--mic-root " + path + ": no certificate in the file");
-      for (const auto& c : *certs) {
-        trust.add(c);
-        log->info("CAPF-trust: MIC root {}", c.subject());
-      }
+      mic_roots.insert(mic_roots.end(), certs->begin(), certs->end());
     }
   }
+  if (auto added = trust::add_mic_roots(**store, mic_roots, util::now()); !added)
+    throw Failure("CAPF-trust: " + added.error().message);
+  auto capf_trust = trust::capf_trust(**store, &ca->certificate());
+  if (!capf_trust) throw Failure("CAPF-trust: " + capf_trust.error().message);
+  log->info("CAPF-trust: {} certificates (CAPF CA included)", capf_trust->size());
 
   engine::TriggerConfig trigger;
   if (vm.count("trigger-command") && vm.count("trigger-url")) throw UsageError("give --trigger-command or --trigger-url, not both");
@@ -224,12 +229,30 @@ int cmd_serve(const Args& cli_args) {
 
   engine_config.issuer = params.issuer;
 
-  server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
-  std::shared_ptr<OnlineCa> online_ca;
-  enrollment.set_issuer(params.issuer, online_ca, params.online_ca);
-  log->info("Certificate Issuer to Endpoint: {}", to_string(params.issuer));
+  server::EnrollmentService enrollment(**store, *ca, std::move(*capf_trust), config.validity_days, clock);
   engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
+  // "Certificate Issuer to Endpoint" and the Online CA, built from its parameters and from
+  // CAPF-trust (which holds the CA's HTTPS chain); rebuilt whenever either changes.
+  auto current_params = [&] {
+    auto p = config::load(**store);
+    return p ? *p : params;
+  };
+  auto apply_issuer = [&](const ServiceParams& p) {
+    std::shared_ptr<OnlineCa> online;
+    if (p.issuer == IssuerKind::online_ca || !p.online_ca.host.empty()) {
+      std::string chain;
+      if (auto certs = trust::certificates(**store, trust::Kind::capf_trust))
+        for (const auto& c : *certs) chain += c.to_pem();
+      auto made = ca_online::make_online_ca(p.online_ca, chain);
+      if (made) online = std::move(*made);
+      else if (p.issuer == IssuerKind::online_ca) log->warn("Online CA not usable: {}", made.error().message);
+    }
+    enrollment.set_issuer(p.issuer, std::move(online), p.online_ca);
+    job_engine.set_issuer(p.issuer);
+    log->info("Certificate Issuer to Endpoint: {}", to_string(p.issuer));
+  };
+  apply_issuer(params);
   if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
   enrollment.set_hook(&job_engine);
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
@@ -247,16 +270,24 @@ int cmd_serve(const Args& cli_args) {
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
-  ModuleContext modules{**store, clock, &job_engine, dir, {}};
+  ModuleContext modules{**store, clock, &job_engine, dir, {}, {}};
+  modules.trust_changed = [&] {
+    auto rebuilt = trust::capf_trust(**store, &ca->certificate());
+    if (!rebuilt) return log->error("CAPF-trust not reloaded: {}", rebuilt.error().message);
+    log->info("CAPF-trust reloaded: {} certificates", rebuilt->size());
+    enrollment.set_trust(std::make_shared<const crypto::TrustStore>(std::move(*rebuilt)));
+    apply_issuer(current_params());  // the Online CA's HTTPS chain comes from CAPF-trust too
+  };
   modules.params_changed = [&](const ServiceParams& p) {
     // Applied at once: validity of the next LSCs, key-generation limit and keep-alive of the
-    // next reads and connections. Enable IPv6 applies at the next start.
+    // next reads and connections, the issuer and the Online CA. Enable IPv6 applies at the next start.
     server::ServerConfig next;
     session_settings(p, next);
     enrollment.set_validity_days(next.validity_days);
     capf_server.set_keygen_timeout(next.keygen_timeout);
     capf_server.set_keep_alive(next.keep_alive);
     capf_server.set_session_limit(next.session_limit);
+    apply_issuer(p);
     log->info("service parameters applied: validity {} days, keygen timeout {} min, keep-alive {} s", p.validity_days,
               p.keygen_timeout_min, next.keep_alive.get().count());
   };

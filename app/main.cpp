@@ -23,6 +23,10 @@ commands:
   config list|get|set|reset  service parameters (keep-alive, validity-days, online-ca-*, ...)
   audit list                 the audit trail [--limit N] [--actor A] [--action PREFIX] [--since TIME]
   metrics                    the daemon's /metrics (Prometheus text)
+  trust upload|list|delete   CAPF-trust and CallManager-trust (--store, --description)
+  offline export|import|rounds   Offline CA rounds: CSRs out (--out DIR), signed certificates in
+  csr list [--state S]       CSRs waiting for an external CA, with their rounds and errors
+  stale-lsc list|delete --all    LSCs issued but superseded before delivery
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
@@ -49,6 +53,10 @@ int main(int argc, char** argv) {
     if (command == "config") return cmd_config(args);
     if (command == "audit") return cmd_audit(args);
     if (command == "metrics") return cmd_metrics(args);
+    if (command == "trust") return cmd_trust(args);
+    if (command == "offline") return cmd_offline(args);
+    if (command == "csr") return cmd_csr(args);
+    if (command == "stale-lsc") return cmd_stale_lsc(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

@@ -7,6 +7,8 @@ namespace capf::cli {
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx) {
   // One line per module, e.g. service.add_module(std::make_shared<trust::AdminRoutes>(ctx.store, ctx.clock));
   service.add_module(std::make_shared<config::AdminRoutes>(ctx.store, ctx.clock, ctx.params_changed));
+  service.add_module(make_trust_routes(ctx));
+  service.add_module(make_offline_routes(ctx));
 }
 
 }  // namespace capf::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "capf/admin/admin_service.hpp"
@@ -22,7 +23,15 @@ struct ModuleContext {
   /// Called after a service parameter changed and was stored (the daemon applies it live);
   /// empty in the CLI's in-process mode.
   std::function<void(const ServiceParams&)> params_changed;
+  /// Called after CAPF-trust changed (upload, delete), so the daemon rebuilds the trust store
+  /// its enrollment service verifies against; empty in the CLI's in-process mode.
+  std::function<void()> trust_changed;
 };
+
+/// /v1/trust: CAPF-trust and CallManager-trust (routes_trust.cpp).
+std::shared_ptr<admin::RouteModule> make_trust_routes(const ModuleContext& ctx);
+/// /v1/offline, /v1/csrs, /v1/stale-lscs: Offline CA rounds and the CSR/LSC listings (routes_offline.cpp).
+std::shared_ptr<admin::RouteModule> make_offline_routes(const ModuleContext& ctx);
 
 /// Adds every route module to `service`.
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx);

@@ -135,6 +135,8 @@ Result<void> validate(const Transition& t) {
     if (d.name.empty()) return bad("device with an empty name");
   for (const auto& name : t.delete_devices)
     if (name.empty()) return bad("delete of a device with an empty name");
+  for (const auto& serial : t.delete_certificates)
+    if (serial.empty()) return bad("delete of a certificate with an empty serial");
   for (const auto& c : t.put_certificates) {
     if (c.serial.empty()) return bad("certificate with an empty serial");
     if (c.device.empty() || c.device.find('\0') != std::string::npos)
@@ -293,6 +295,14 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
   for (const auto& d : t.put_devices) batch.put(Cf::devices, d.name, encode_device(d));
 
+  for (const auto& serial : t.delete_certificates) {
+    std::string old;
+    auto got = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certificates), serial, &old);
+    if (!got.ok() && !got.IsNotFound()) return status_error(impl.path, "reading certificate " + serial, got);
+    if (got.IsNotFound()) continue;
+    if (auto prev = decode_certificate(old)) batch.del(Cf::certs_by_device, device_index_key(prev->device, serial));
+    batch.del(Cf::certificates, serial);
+  }
   for (const auto& c : t.put_certificates) {
     // A record moved to another device must leave its old index entry; certificates_of also
     // skips stale entries, so a lost race here costs a dead key, not a wrong answer.

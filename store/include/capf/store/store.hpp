@@ -47,6 +47,9 @@ struct Transition {
   std::vector<Device> put_devices;
   std::vector<std::string> delete_devices;
   std::vector<CertificateRecord> put_certificates;
+  /// Serials of certificate records to remove with their by-device index entry (the stale-LSC
+  /// clean-up); applied before put_certificates. An unknown serial is no error.
+  std::vector<std::string> delete_certificates;
   std::vector<AuditEntry> audit;
   std::vector<Job> put_jobs;
   std::vector<JobDevice> put_job_devices;

@@ -1,0 +1,331 @@
+// Offline CA import: certificates signed by the other team's CA come back, are matched to
+// their CSRs by public key, checked, and recorded for delivery on the phones' next sessions.
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "capf/ca_offline/offline.hpp"
+#include "capf/crypto/bundle.hpp"
+#include "capf/util/text.hpp"
+
+namespace capf::offline {
+
+namespace {
+
+struct Accepted {
+  std::size_t csr = 0;  // index into the CSR table
+  CertificateRecord record;
+  std::string file;
+};
+
+// Every Offline CA CSR, indexed once by public key and by device: the import then costs one
+// hash lookup per certificate, whatever the number of CSRs.
+struct CsrTable {
+  std::vector<CsrRecord> csrs;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_key;
+  std::unordered_map<std::string, std::size_t> pending_by_device;
+};
+
+Result<CsrTable> load_csrs(const store::Store& store) {
+  CsrTable t;
+  std::optional<Error> failure;
+  auto r = store.for_each_doc(store::Family::csrs, "", [&](const std::string& key, const std::string& json) {
+    auto csr = decode_csr(json);
+    if (!csr) {
+      failure = make_error(Errc::io, "CSR " + key + ": " + csr.error().message);
+      return false;
+    }
+    if (csr->issuer != IssuerKind::offline_ca) return true;
+    const std::size_t i = t.csrs.size();
+    t.by_key[csr->spki_sha256].push_back(i);
+    if (csr->state == CsrState::pending) {
+      // Two pending CSRs of one device should not exist (the newer makes the older stale);
+      // if they do, the newer one is the one to name.
+      auto [it, inserted] = t.pending_by_device.emplace(csr->device, i);
+      if (!inserted && t.csrs[it->second].created_at <= csr->created_at) it->second = i;
+    }
+    t.csrs.push_back(std::move(*csr));
+    return true;
+  });
+  if (!r) return r.error();
+  if (failure) return *failure;
+  return t;
+}
+
+std::string missing_usage(const crypto::Certificate& c) {
+  std::vector<std::string> missing;
+  for (const char* u : {"digitalSignature", "keyEncipherment"})
+    if (!c.has_key_usage(u)) missing.emplace_back(u);
+  if (missing.empty()) return "";
+  return "key usage lacks " + (missing.size() == 2 ? missing[0] + " and " + missing[1] : missing[0]) +
+         " (an LSC needs digitalSignature and keyEncipherment)";
+}
+
+// One end-entity certificate and what can be known about it without its CSR.
+struct Leaf {
+  std::size_t file = 0;
+  std::string subject, serial, cn, issuer, key, spki_sha256, der_hex;
+  util::UnixTime not_after = 0;
+  std::string problem;  // validity, key usage or chain; "" when none
+  crypto::Certificate cert;
+};
+
+struct ParsedFile {
+  std::string error;          // the file could not be used at all
+  std::string first_subject;  // for "only CA certificates"
+  std::vector<crypto::Certificate> intermediates;
+  std::vector<Leaf> leaves;
+};
+
+ParsedFile parse_file(const InputFile& file) {
+  ParsedFile out;
+  auto certs = crypto::certificates_from_bytes(file.data);
+  if (!certs) {
+    out.error = certs.error().message;
+    return out;
+  }
+  for (auto& c : *certs) {
+    if (c.is_ca()) {
+      out.intermediates.push_back(c);
+      continue;
+    }
+    Leaf leaf;
+    leaf.cert = std::move(c);
+    out.leaves.push_back(std::move(leaf));
+  }
+  if (out.leaves.empty()) {
+    out.first_subject = (*certs)[0].subject();
+    out.error = "the file holds only CA certificates, no phone certificate";
+  }
+  return out;
+}
+
+void examine(Leaf& leaf, const std::vector<crypto::Certificate>& intermediates, const crypto::TrustStore& trust,
+             util::UnixTime now) {
+  const crypto::Certificate& c = leaf.cert;
+  leaf.subject = c.subject();
+  leaf.serial = c.serial_hex();
+  leaf.cn = c.subject_cn();
+  leaf.issuer = c.issuer();
+  leaf.key = to_string(c.key_spec());
+  leaf.spki_sha256 = crypto::sha256_hex(c.public_key_der());
+  leaf.der_hex = util::to_hex(c.to_der());
+  leaf.not_after = c.not_after();
+  if (c.not_after() < now) {
+    leaf.problem = "it expired on " + util::format_iso8601(c.not_after());
+  } else if (c.not_before() > now) {
+    leaf.problem = "it is not valid before " + util::format_iso8601(c.not_before());
+  } else if (auto usage = missing_usage(c); !usage.empty()) {
+    leaf.problem = usage;
+  } else if (auto v = trust.verify(c, now, intermediates); !v) {
+    leaf.problem = v.error().message + " (upload the issuing CA chain with `capf trust upload --store capf-trust`)";
+  }
+  leaf.cert = {};  // the facts are kept; the parsed certificate is not needed any more
+}
+
+// Runs fn(0..n-1) on up to one thread per core (at least 64 items per thread).
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  const std::size_t threads = std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 8, n / 64 + 1});
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    });
+  for (auto& th : pool) th.join();
+}
+
+// Files a directory walk passes over: an export round's own CSRs and manifests, notes.
+bool skipped_in_directories(const std::string& name) {
+  for (const char* suffix : {".csr", ".csr.pem", ".csv", ".json", ".txt", ".md"}) {
+    const std::string s = suffix;
+    if (name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) return true;
+  }
+  return !name.empty() && name[0] == '.';
+}
+
+}  // namespace
+
+Result<ImportReport> import_certificates(store::Store& store, const crypto::TrustStore& capf_trust,
+                                         const std::vector<InputFile>& files, const std::string& actor,
+                                         util::UnixTime now, std::size_t batch) {
+  if (batch == 0) batch = 1;
+  auto table = load_csrs(store);
+  if (!table) return table.error();
+  auto& csrs = table->csrs;
+  ImportReport report;
+  std::vector<Accepted> accepted;
+  std::unordered_set<std::size_t> errored;  // CSRs that got a new error text
+  std::unordered_set<std::string> serials_now;
+
+  auto fail = [&](const std::string& file, const std::string& subject, std::string reason,
+                  std::optional<std::size_t> csr) {
+    ++report.failed;
+    if (csr && csrs[*csr].state == CsrState::pending) {
+      csrs[*csr].error = "certificate " + file + ": " + reason;
+      csrs[*csr].updated_at = now;
+      errored.insert(*csr);
+    }
+    report.problems.push_back({file, subject, std::move(reason)});
+  };
+
+  // Parsing and the checks that need no CSR (OpenSSL 3 spends ~0.3 ms decoding a certificate
+  // and more verifying it) run on every core; the matching below is one hash lookup each.
+  std::vector<ParsedFile> parsed(files.size());
+  parallel_for(files.size(), [&](std::size_t i) { parsed[i] = parse_file(files[i]); });
+  std::vector<Leaf*> all_leaves;
+  for (std::size_t f = 0; f < parsed.size(); ++f)
+    for (auto& leaf : parsed[f].leaves) {
+      leaf.file = f;
+      all_leaves.push_back(&leaf);
+    }
+  parallel_for(all_leaves.size(), [&](std::size_t i) {
+    Leaf& leaf = *all_leaves[i];
+    examine(leaf, parsed[leaf.file].intermediates, capf_trust, now);
+  });
+
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const InputFile& file = files[f];
+    ParsedFile& pf = parsed[f];
+    if (!pf.error.empty()) {
+      fail(file.name, pf.first_subject, pf.error, std::nullopt);
+      continue;
+    }
+    for (Leaf& leaf : pf.leaves) {
+      const std::string& subject = leaf.subject;
+      const std::string& serial = leaf.serial;
+      const std::string& cn = leaf.cn;
+      auto found = table->by_key.find(leaf.spki_sha256);
+      if (found == table->by_key.end()) {
+        auto same_device = table->pending_by_device.find(cn);
+        if (same_device != table->pending_by_device.end())
+          fail(file.name, subject, "its public key is not the key of " + cn + "'s pending CSR", same_device->second);
+        else
+          fail(file.name, subject, "no pending CSR has this certificate's public key", std::nullopt);
+        continue;
+      }
+      const auto& candidates = found->second;
+      // The same certificate imported before (or twice in this run) is harmless.
+      const bool again = std::any_of(candidates.begin(), candidates.end(), [&](std::size_t i) {
+        return (csrs[i].state == CsrState::issued || csrs[i].state == CsrState::delivered) && csrs[i].serial == serial;
+      });
+      if (again) {
+        ++report.already;
+        continue;
+      }
+      std::optional<std::size_t> pending;
+      for (std::size_t i : candidates)
+        if (csrs[i].state == CsrState::pending && (!pending || csrs[*pending].created_at <= csrs[i].created_at))
+          pending = i;
+      if (!pending) {
+        const CsrRecord& other = csrs[candidates.front()];
+        std::string why = "the CSR of " + other.device + " with this key is " + std::string(to_string(other.state));
+        if (other.state == CsrState::issued || other.state == CsrState::delivered)
+          why += ": it was already answered by certificate " + other.serial;
+        else if (other.state == CsrState::stale)
+          why += ": the device made a newer CSR since";
+        fail(file.name, subject, why, std::nullopt);
+        continue;
+      }
+      CsrRecord& csr = csrs[*pending];
+      if (!util::iequals(cn, csr.device)) {
+        fail(file.name, subject, "its Common Name \"" + cn + "\" is not the device " + csr.device + " of the CSR", pending);
+        continue;
+      }
+      if (!leaf.problem.empty()) {
+        fail(file.name, subject, leaf.problem, pending);
+        continue;
+      }
+      auto existing = store.get_certificate(serial);
+      if (!existing) return existing.error();
+      if (*existing || serials_now.count(serial)) {
+        fail(file.name, subject, "serial " + serial + " is already used by another certificate" +
+                                     (*existing ? " (of " + (*existing)->device + ")" : ""), pending);
+        continue;
+      }
+      serials_now.insert(serial);
+      CertificateRecord rec;
+      rec.serial = serial;
+      rec.device = csr.device;
+      rec.issuer = leaf.issuer;
+      rec.key = leaf.key;
+      rec.issued_at = now;
+      rec.not_after = leaf.not_after;
+      rec.state = CertificateState::issued;
+      rec.der_hex = std::move(leaf.der_hex);
+      csr.state = CsrState::issued;
+      csr.serial = serial;
+      csr.error.clear();
+      csr.error_class = CaErrorClass::none;
+      csr.updated_at = now;
+      errored.erase(*pending);
+      accepted.push_back({*pending, std::move(rec), file.name});
+    }
+  }
+
+  // Batches of `batch` certificates, each one transition: certificate, CSR, audit entry.
+  for (std::size_t start = 0; start < accepted.size(); start += batch) {
+    store::Transition t;
+    const std::size_t end = std::min(accepted.size(), start + batch);
+    for (std::size_t i = start; i < end; ++i) {
+      const auto& a = accepted[i];
+      const CsrRecord& csr = csrs[a.csr];
+      t.put_certificates.push_back(a.record);
+      t.put_docs.push_back({store::Family::csrs, csr.id, encode_csr(csr)});
+      t.audit.push_back({now, actor, "offline.imported", csr.device,
+                         "serial " + a.record.serial + " from " + a.file +
+                             (csr.round ? " (round " + std::to_string(csr.round) + ")" : "")});
+    }
+    if (auto r = store.apply(t); !r)
+      return make_error(r.error().code, r.error().message + " (after " + std::to_string(start) +
+                                            " certificates were imported; importing the files again is harmless)");
+    for (std::size_t i = start; i < end; ++i) {
+      report.devices.push_back(accepted[i].record.device);
+      report.issued.emplace_back(accepted[i].record.device, accepted[i].record.serial);
+    }
+    report.imported = end;
+  }
+  // Reasons on the CSRs left pending, and the summary.
+  store::Transition last;
+  for (std::size_t i : errored) last.put_docs.push_back({store::Family::csrs, csrs[i].id, encode_csr(csrs[i])});
+  last.audit.push_back({now, actor, "offline.import", std::to_string(files.size()) + " files",
+                        "imported " + std::to_string(report.imported) + ", already imported " +
+                            std::to_string(report.already) + ", failed " + std::to_string(report.failed)});
+  if (auto r = store.apply(last); !r) return r.error();
+  return report;
+}
+
+Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    const auto status = fs::status(p, ec);
+    if (ec || !fs::exists(status)) return make_error(Errc::not_found, p + ": no such file or directory");
+    if (!fs::is_directory(status)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(p, fs::directory_options::follow_directory_symlink, ec), end;
+    if (ec) return make_error(Errc::io, p + ": " + ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) return make_error(Errc::io, p + ": " + ec.message());
+      if (it->is_regular_file(ec) && !skipped_in_directories(it->path().filename().string()))
+        found.push_back(it->path().string());
+    }
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+}  // namespace capf::offline
