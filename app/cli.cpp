@@ -73,7 +73,7 @@ nlohmann::json admin_call(const std::string& dir, const std::string& method, con
     }
     util::SystemClock clock;
     admin::AdminService service(**store, info, clock);
-    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir});
+    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir, info.subject});
     response = service.handle(request);
   }
   const bool accepted = std::find(accept_status.begin(), accept_status.end(), response->status) != accept_status.end();

@@ -56,5 +56,7 @@ int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_template(const Args& args);
+int cmd_policy(const Args& args);
 
 }  // namespace capf::cli

@@ -12,6 +12,7 @@
 #include "capf/admin/http.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
+#include "capf/policy/evaluator.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
@@ -171,6 +172,7 @@ int cmd_serve(const Args& args) {
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
   if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
   enrollment.set_hook(&job_engine);
+  policy::Evaluator policies(**store, job_engine, ca->certificate().subject());  // renewal policies, run from the loop
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
   net::asio::io_context io(static_cast<int>(io_threads));
   net::asio::thread_pool workers(config.worker_threads);
@@ -183,7 +185,7 @@ int cmd_serve(const Args& args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
-  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir});
+  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir, cert.subject()});
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);
@@ -225,6 +227,7 @@ int cmd_serve(const Args& args) {
     while (!loop_stop) {
       lock.unlock();
       job_engine.tick();
+      policies.tick(clock.now());
       lock.lock();
       next += tick;
       const auto now = std::chrono::steady_clock::now();

@@ -1,11 +1,13 @@
 #include "modules.hpp"
 
+#include "capf/policy/routes.hpp"
+
 namespace capf::cli {
 
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx) {
   // One line per module, e.g. service.add_module(std::make_shared<trust::AdminRoutes>(ctx.store, ctx.clock));
-  (void)service;
-  (void)ctx;
+  service.add_module(std::make_shared<policy::AdminRoutes>(ctx.store, ctx.clock, ctx.ca_subject));
+  service.set_new_device_defaults(policy::new_device_defaults(ctx.store, ctx.clock));
 }
 
 }  // namespace capf::cli

@@ -17,6 +17,7 @@ struct ModuleContext {
   const util::Clock& clock;
   engine::Engine* engine = nullptr;
   std::string data_dir;
+  std::string ca_subject;  ///< the CAPF CA's subject DN ("" when unknown)
 };
 
 /// Adds every route module to `service`.
