@@ -96,14 +96,18 @@ TEST(PlanTest, RenewalsLandInTheNightsBeforeTheirDueDateAndThePlanIsStable) {
   const Plan later = plan(p, none, cal, snap, kStart + 3 * kDay, kStart + 40 * kDay);
   const auto k_later = cal.at_or_after(kStart + 3 * kDay)->index;
   for (const auto& d : later.devices)
-    if (night_of[d.device] >= k_later) EXPECT_EQ(d.night, night_of[d.device]) << d.device;
+    if (night_of[d.device] >= k_later) {
+      EXPECT_EQ(d.night, night_of[d.device]) << d.device;
+    }
   // A device acted on keeps away for N nights.
   PolicyState acted;
   const auto& any = first.devices.front();
   acted.acted[any.device] = Acted{cal.night(any.night)->start, any.reason == Reason::install ? "" : "01", "J0001"};
   const Plan after = plan(p, acted, cal, snap, cal.night(any.night)->end, kStart + 40 * kDay);
   for (const auto& d : after.devices)
-    if (d.device == any.device) EXPECT_EQ(d.night, any.night + 5);
+    if (d.device == any.device) {
+      EXPECT_EQ(d.night, any.night + 5);
+    }
 }
 
 TEST(PlanTest, ForecastWarnsWhenANightPassesItsCapacity) {

@@ -57,9 +57,9 @@ TEST_F(RenewalTest, ForecastMatchesDispatchOverThirtyNightsAcrossARestart) {
   ASSERT_EQ(nights.size(), 30u);
   EXPECT_TRUE(forecast.body["warnings"].empty());
 
-  // 20 minutes into the 12th night, with that night's job half done, the daemon stops and
+  // 20 minutes into the 5th night, with that night's job a third done, the daemon stops and
   // comes back on the same store.
-  run_until(kStart + 11 * kDay + 17 * 3600 + 20 * 60);
+  run_until(kStart + 4 * kDay + 17 * 3600 + 20 * 60);
   const auto before_restart = runner.calls.size();
   bool unfinished = false;
   for (const auto& v : engine->list()) unfinished |= v.job.state == JobState::active;
