@@ -67,5 +67,7 @@ int cmd_trust(const Args& args);
 int cmd_offline(const Args& args);
 int cmd_csr(const Args& args);
 int cmd_stale_lsc(const Args& args);
+int cmd_template(const Args& args);
+int cmd_policy(const Args& args);
 
 }  // namespace capf::cli

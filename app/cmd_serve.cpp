@@ -15,6 +15,7 @@
 #include "capf/core/service_params.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
+#include "capf/policy/evaluator.hpp"
 #include "capf/server/ca_worker.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
@@ -255,6 +256,7 @@ int cmd_serve(const Args& cli_args) {
   apply_issuer(params);
   if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
   enrollment.set_hook(&job_engine);
+  policy::Evaluator policies(**store, job_engine, ca->certificate().subject());  // renewal policies, run from the loop
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
   net::asio::io_context io(static_cast<int>(io_threads));
   net::asio::thread_pool workers(config.worker_threads);
@@ -270,7 +272,7 @@ int cmd_serve(const Args& cli_args) {
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
-  ModuleContext modules{**store, clock, &job_engine, dir, {}, {}};
+  ModuleContext modules{**store, clock, &job_engine, dir, cert.subject()};
   modules.trust_changed = [&] {
     auto rebuilt = trust::capf_trust(**store, &ca->certificate());
     if (!rebuilt) return log->error("CAPF-trust not reloaded: {}", rebuilt.error().message);
@@ -333,6 +335,7 @@ int cmd_serve(const Args& cli_args) {
     while (!loop_stop) {
       lock.unlock();
       job_engine.tick();
+      policies.tick(clock.now());
       lock.lock();
       next += tick;
       const auto now = std::chrono::steady_clock::now();

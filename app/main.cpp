@@ -18,6 +18,8 @@ commands:
   phone set NAME ...         one device's CAPF settings (--operation, --auth-mode, ...)
   job submit ...             a batch job over a CSV or a query (--operation, --window, --rate, ...)
   job list|show|watch|report|hold|release|pause|resume|cancel|retry
+  template create|list|show|delete   device templates: CAPF defaults for phones a CSV import adds
+  policy create|list|show|pause|resume|delete|forecast   renewal policies that keep LSCs valid
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
   bench crypto|enroll|csv|store|rate|all   benchmarks with figures and ratios
   config list|get|set|reset  service parameters (keep-alive, validity-days, online-ca-*, ...)
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
     if (command == "offline") return cmd_offline(args);
     if (command == "csr") return cmd_csr(args);
     if (command == "stale-lsc") return cmd_stale_lsc(args);
+    if (command == "template") return cmd_template(args);
+    if (command == "policy") return cmd_policy(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

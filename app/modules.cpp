@@ -1,6 +1,7 @@
 #include "modules.hpp"
 
 #include "capf/config/admin_routes.hpp"
+#include "capf/policy/routes.hpp"
 
 namespace capf::cli {
 
@@ -9,6 +10,8 @@ void install_admin_modules(admin::AdminService& service, const ModuleContext& ct
   service.add_module(std::make_shared<config::AdminRoutes>(ctx.store, ctx.clock, ctx.params_changed));
   service.add_module(make_trust_routes(ctx));
   service.add_module(make_offline_routes(ctx));
+  service.add_module(std::make_shared<policy::AdminRoutes>(ctx.store, ctx.clock, ctx.ca_subject));
+  service.set_new_device_defaults(policy::new_device_defaults(ctx.store, ctx.clock));
 }
 
 }  // namespace capf::cli

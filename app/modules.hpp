@@ -20,6 +20,7 @@ struct ModuleContext {
   const util::Clock& clock;
   engine::Engine* engine = nullptr;
   std::string data_dir;
+  std::string ca_subject;  ///< the CAPF CA's subject DN ("" when unknown)
   /// Called after a service parameter changed and was stored (the daemon applies it live);
   /// empty in the CLI's in-process mode.
   std::function<void(const ServiceParams&)> params_changed;

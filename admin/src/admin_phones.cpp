@@ -77,6 +77,15 @@ std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& p
   std::vector<std::string> issues;
   for (const auto& i : parsed.issues) issues.push_back(i.to_string());
   added = updated = 0;
+  std::function<void(Device&, const jobs::PhoneRow&)> defaults;
+  if (new_device_defaults_) {
+    auto made = new_device_defaults_();
+    if (!made) {
+      store_error = made.error().message;
+      return issues;
+    }
+    defaults = std::move(*made);
+  }
   for (const auto& row : parsed.rows) {
     auto existing = store_.get_device(row.name);
     if (!existing) {
@@ -86,6 +95,7 @@ std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& p
     Device d = existing->value_or(Device{});
     const bool is_new = !existing->has_value();
     jobs::apply_row(d, row, now);
+    if (is_new && defaults) defaults(d, row);  // a device template fills what the row leaves empty
     if (auto why = jobs::check_capf_settings(d)) {
       issues.push_back(file + ":" + std::to_string(row.line) + ":0: " + *why);
       continue;

@@ -3,6 +3,7 @@
 // answer with the same JSON.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +66,10 @@ class AdminService {
   /// Adds routes; call before serving. Modules are asked in the order added, after the
   /// service's own routes.
   void add_module(std::shared_ptr<RouteModule> module) { modules_.push_back(std::move(module)); }
+  /// Settings for the devices a CSV import adds (device templates): called once per import, it
+  /// returns what to apply to each new device after its row. Set before serving.
+  using NewDeviceDefaults = std::function<Result<std::function<void(Device&, const jobs::PhoneRow&)>>()>;
+  void set_new_device_defaults(NewDeviceDefaults f) { new_device_defaults_ = std::move(f); }
 
   /// `engine` is null when no daemon runs (the CLI's in-process mode): job routes then answer 503.
   AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine = nullptr);
@@ -96,6 +101,7 @@ class AdminService {
   engine::Engine* engine_;
   std::mutex write_mutex_;  ///< read-modify-write of devices by administrators is serialised
   std::vector<std::shared_ptr<RouteModule>> modules_;
+  NewDeviceDefaults new_device_defaults_;
 };
 
 /// {"error": message} with `status`.
