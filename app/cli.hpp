@@ -56,5 +56,6 @@ int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_web(const Args& args);
 
 }  // namespace capf::cli

@@ -20,6 +20,7 @@ commands:
   job list|show|watch|report|hold|release|pause|resume|cancel|retry
   sim ...                    the phone-fleet simulator (sim init, sim --server ...)
   bench crypto|enroll|csv|store|rate|all   benchmarks with figures and ratios
+  web passwd USER|users|remove USER   users of the web dashboard (`serve --web ADDR:PORT`)
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
     if (command == "sim") return cmd_sim(args);
     if (command == "job") return cmd_job(args);
     if (command == "bench") return cmd_bench(args);
+    if (command == "web") return cmd_web(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";
