@@ -245,7 +245,9 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     }
     if (path.rfind("/api/v1/", 0) == 0) {
       admin::Request r{changes_state ? "POST" : "GET", target.substr(4), req.body(), "web:" + session->user};
-      auto answer = co_await net::run_blocking(workers.get_executor(), [this, r] { return service.handle(r); });
+      // Captures by reference only: GCC 12 may destroy the by-value argument of run_blocking twice.
+      auto call = [this, &r] { return service.handle(r); };
+      auto answer = co_await net::run_blocking(workers.get_executor(), std::move(call));
       co_return json_reply(answer.status, answer.body);
     }
     if (path.rfind("/api/", 0) == 0) co_return error_reply(404, "no such dashboard API route: " + path);
@@ -274,7 +276,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
       user = body.value("user", "");
       const std::string password = body.value("password", "");
       const std::string path = config.users_path;
-      ok = co_await net::run_blocking(workers.get_executor(), [user, password, path] {
+      auto check = [&user, &password, &path] {  // by reference: see `call` above
         auto users = load_users(path);
         if (!users) {
           log()->error("web users: {}", users.error().message);
@@ -290,7 +292,8 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
           return false;
         }
         return verify_password(password, it->second);
-      });
+      };
+      ok = co_await net::run_blocking(workers.get_executor(), std::move(check));
     }
     if (!ok) {
       throttle.failed(client, now_ms());
@@ -325,7 +328,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     int quiet = 0;
     asio::steady_timer timer(stream.get_executor());
       while (!stopping && sessions.valid(session_id, now_ms())) {
-      nlohmann::json payload = co_await net::run_blocking(workers.get_executor(), [this, job, actor] {
+      auto snapshot = [this, &job, &actor] {  // by reference: GCC 12 and co_await arguments
         nlohmann::json p;
         auto jobs = service.handle(admin::Request{"GET", "/v1/jobs", "", actor});
         p["jobs"] = jobs.status == 200 ? jobs.body["jobs"] : nlohmann::json::array();
@@ -334,7 +337,8 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
           p["job"] = one.status == 200 ? one.body : nlohmann::json();
         }
         return p;
-      });
+      };
+      nlohmann::json payload = co_await net::run_blocking(workers.get_executor(), std::move(snapshot));
       std::string text = payload.dump();
       std::string frame;
       if (text != last) {
