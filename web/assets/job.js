@@ -75,7 +75,7 @@
     for (const [action, b] of Object.entries(buttons)) b.disabled = !can.includes(action);
     const counts = j.counts || {};
     const chips = document.getElementById('state-counts');
-    clear(chips).append(capf.deviceStates.map((s) => el('span', {
+    clear(chips).append(...capf.deviceStates.map((s) => el('span', {
       class: 'chip' + (stateFilter.value === s ? ' selected' : ''), 'data-state': s,
       onclick: () => { stateFilter.value = stateFilter.value === s ? '' : s; renderDevices(); showJob(job); } },
       badge(s), el('b', { 'data-count': s }, counts[s] || 0))));

@@ -63,20 +63,24 @@
         el('b', {}, issues.length + (issues.length === 1 ? ' row has' : ' rows have') + ' errors and will not be imported:'),
         el('ul', { class: 'issues' }, issues.map((i) => el('li', {}, i)))));
     else if (source === 'csv') out.push(el('div', { class: 'notice ok', id: 'csv-issues' }, 'Every row of the CSV is valid.'));
-    out.push(el('p', { id: 'matched' }, el('b', {}, String(r.matched)), ' devices selected, ', el('b', {}, String(r.accepted)), ' can run it.'));
     const refused = r.refused || [];
-    // In a dry run the CSV is not imported yet, so its new devices are not in the inventory.
+    // In a dry run the CSV is not imported yet, so its new devices are not in the inventory:
+    // the engine checks them when the job is submitted.
     const isNew = (x) => dry && source === 'csv' && x.reason === 'no such device in the inventory';
     const newOnes = refused.filter(isNew);
     const reallyRefused = refused.filter((x) => !isNew(x));
+    out.push(el('p', { id: 'matched' }, el('b', {}, String(r.matched)), ' devices selected: ',
+      newOnes.length ? [el('b', {}, String(newOnes.length)), ' new, '] : null,
+      el('b', {}, String(r.accepted)), (newOnes.length ? ' known' : ''), ' can run it',
+      reallyRefused.length ? [', ', el('b', { class: 'error' }, String(reallyRefused.length)), ' cannot'] : null, '.'));
     if (newOnes.length)
-      out.push(el('p', { class: 'muted' }, newOnes.length + ' devices are new and are added to the inventory when the job is submitted: ',
+      out.push(el('p', { class: 'muted' }, 'New devices are added to the inventory and checked when the job is submitted: ',
         newOnes.slice(0, 12).map((x) => x.device).join(', '), newOnes.length > 12 ? ' …' : ''));
     if (reallyRefused.length) {
       out.push(el('h2', {}, reallyRefused.length + ' devices cannot run this job'));
       out.push(table(reallyRefused.slice(0, 200), ['device', 'reason']));
     }
-    if (r.capacity) out.push(el('p', {}, 'Schedule check: ', r.capacity_fits === false ? el('span', { class: 'error' }, r.capacity) : r.capacity));
+    if (r.capacity && (r.accepted > 0 || !dry)) out.push(el('p', {}, 'Schedule check: ', r.capacity_fits === false ? el('span', { class: 'error' }, r.capacity) : r.capacity));
     if (r.preview && r.preview.length) {
       out.push(el('h2', {}, 'First devices'));
       out.push(table(r.preview.map((p) => ({ name: p.name, device_pool: p.device_pool || '', device_type: p.device_type || '',
