@@ -57,6 +57,16 @@
       el('tbody', {}, certs.map((c) => el('tr', {}, el('td', { class: 'mono' }, c.serial), el('td', {}, badge(c.state)), el('td', {}, c.key),
         el('td', {}, c.issuer), el('td', {}, when(c.issued_at)), el('td', {}, when(c.delivered_at)), el('td', {}, when(c.not_after))))))
     : el('p', { class: 'muted' }, 'No certificate issued to this device.'));
+  // The jobs that included this device (the 20 most recent jobs are looked at).
+  const jobs = await capf.admin('GET', '/v1/jobs');
+  const mineJobs = [];
+  for (const j of (jobs.status === 200 ? jobs.body.jobs : []).slice(-20).reverse()) {
+    const jd = await capf.admin('GET', '/v1/jobs/' + encodeURIComponent(j.id) + '/devices');
+    const entry = jd.status === 200 ? jd.body.devices.find((x) => x.device === name) : null;
+    if (entry) mineJobs.push({ job: j.id, job_state: j.state, state: entry.state, attempts: entry.attempts, reason: entry.reason,
+      serial: entry.serial, finished: when(entry.finished_at) });
+  }
+  clear($('device-jobs')).append(mineJobs.length ? table(mineJobs) : el('p', { class: 'muted' }, 'No job included this device.'));
   const audit = await capf.admin('GET', '/v1/audit?limit=2000');
   const mine = audit.status === 200 ? audit.body.audit.filter((a) => a.subject === name || (a.detail || '').includes(name)) : [];
   clear($('device-audit')).append(mine.length ? table(mine, ['time', 'actor', 'action', 'detail'])

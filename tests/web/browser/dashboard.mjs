@@ -195,7 +195,7 @@ async function main() {
     /maintenance-night\.csv:8:\d+: Key Size \(Bits\) must be 1024, 2048, 3072 or 4096 \(got "2000"\)/.test(issues), issues);
   check('the dry run submitted nothing', JSON.parse(run(['job', 'list', '--json', '--data-dir', data])).jobs.length === 0);
   await page.waitForFunction(() => !document.getElementById('submit').disabled);
-  await shot(page, '02-csv-row-error.png', 'submit page after the dry run: the bad row (line 8, Key Size 2000) listed in red, 12 new devices, schedule check');
+  await shot(page, '02-csv-row-error.png', 'submit page after the dry run: the one bad row (line 8, Key Size 2000) in red, 12 new devices to be added, first devices; nothing submitted yet');
 
   // Submit, and follow the job live.
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 30000 }), page.click('#submit')]);
@@ -253,7 +253,10 @@ async function main() {
   await shot(page, '06-devices.png', 'devices of DP-WEB with LSC serial, issuer and expiry');
   await page.goto(base + '/devices?name=' + names[0], { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#lsc');
-  await shot(page, '07-device.png', `device ${names[0]}: CAPF settings, LSC, certificate history, audit history`);
+  await page.waitForSelector('#device-audit table');
+  await shot(page, '07-device.png', `device ${names[0]}: CAPF settings, LSC (serial, issuer, expiry), certificate history, its jobs, audit history`);
+  await page.waitForFunction((id) => document.getElementById('device-jobs').textContent.includes(id), {}, jobId);
+  check('the device page lists the job that enrolled it', true);
   const auditText = await page.$eval('#device-audit', (e) => e.textContent);
   check('the device page shows its audit history (CAPF sessions)', auditText.includes('session.authenticated'), auditText.slice(0, 200));
   const jobsAudit = JSON.parse((await request(base, ca, 'GET', '/api/v1/audit?limit=50', { headers: { Cookie: cookie } })).text).audit;
