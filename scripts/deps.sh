@@ -5,6 +5,7 @@ packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextr
   libboost-dev libboost-program-options-dev libboost-filesystem-dev libssl-dev librocksdb-dev
   libcurl4-openssl-dev libspdlog-dev libcsv-dev libhowardhinnant-date-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  golang-cfssl  # golang-cfssl: the real online CA (`cfssl serve`) the ca_online tests start
   chromium)  # the web dashboard's browser test (tests/web/browser) drives Debian's chromium headless
 # npm for the browser test's puppeteer-core; a machine whose Node.js already brings npm keeps it
 # (Debian's npm would pull Debian's older nodejs over it).
