@@ -176,7 +176,6 @@ int cmd_serve(const Args& args) {
   for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
-<<<<<<< HEAD
   // The dashboard's settings are checked before anything starts listening.
   std::optional<web::WebConfig> web_config;
   if (vm.count("web")) {
@@ -216,7 +215,7 @@ int cmd_serve(const Args& args) {
     wc.users_path = web::users_file(dir);
     web_config = std::move(wc);
   }
-=======
+
   // Service parameters kept in the store (`capf config`); defaults when never set.
   ServiceParams params;
   if (auto doc = (*store)->get_doc(store::Family::params, "service"); !doc) {
@@ -227,7 +226,6 @@ int cmd_serve(const Args& args) {
     params = std::move(*decoded);
   }
   engine_config.issuer = params.issuer;
->>>>>>> main
 
   util::SystemClock clock;
   server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
