@@ -69,5 +69,6 @@ int cmd_csr(const Args& args);
 int cmd_stale_lsc(const Args& args);
 int cmd_template(const Args& args);
 int cmd_policy(const Args& args);
+int cmd_web(const Args& args);
 
 }  // namespace capf::cli

@@ -1,7 +1,9 @@
 // `capf serve`: wires store, CA, CAPF server and admin API together and runs them.
 #include <condition_variable>
 #include <csignal>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -23,6 +25,8 @@
 #include "capf/util/files.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
+#include "capf/crypto/web.hpp"
+#include "capf/web/web_server.hpp"
 #include "cli.hpp"
 #include "modules.hpp"
 #include "serve_support.hpp"
@@ -70,7 +74,12 @@ po::options_description serve_options() {
     ("log-console", po::value<std::string>()->default_value("stderr"), "log lines to stderr, stdout or off (journald takes either)")
     ("log-file", po::value<std::string>(), "also log to this file, rotated by size")
     ("log-max-size", po::value<std::size_t>()->default_value(10), "MiB per log file before it rotates")
-    ("log-files", po::value<std::size_t>()->default_value(5), "rotated log files kept");
+    ("log-files", po::value<std::size_t>()->default_value(5), "rotated log files kept")
+    ("web", po::value<std::string>(), "serve the web dashboard over HTTPS on ADDR:PORT (off by default; loopback only unless --web-allow-remote)")
+    ("web-allow-remote", po::bool_switch(), "let --web listen on an address other than loopback")
+    ("web-cert", po::value<std::string>(), "PEM certificate (+ chain) of the dashboard (default: one issued by the CAPF CA at start)")
+    ("web-key", po::value<std::string>(), "PEM private key of --web-cert")
+    ("web-name", po::value<std::vector<std::string>>()->composing(), "a further host name or address the dashboard answers for, repeatable");
   return d;
 }
 
@@ -228,6 +237,46 @@ int cmd_serve(const Args& cli_args) {
   for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
+  // The dashboard's settings are checked before anything starts listening.
+  std::optional<web::WebConfig> web_config;
+  if (vm.count("web")) {
+    web::WebConfig wc;
+    wc.listen = vm["web"].as<std::string>();
+    net::tcp::endpoint ep;
+    try {
+      ep = web::parse_listen(wc.listen);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--web: ") + e.what());
+    }
+    if (!ep.address().is_loopback() && !vm["web-allow-remote"].as<bool>())
+      throw UsageError("--web " + wc.listen + " is not a loopback address; add --web-allow-remote to serve the dashboard beyond this host");
+    if (vm.count("web-name")) wc.host_names = vm["web-name"].as<std::vector<std::string>>();
+    if (vm.count("web-cert") != vm.count("web-key")) throw UsageError("--web-cert and --web-key go together");
+    if (vm.count("web-cert")) {
+      auto cert = util::read_file(vm["web-cert"].as<std::string>());
+      if (!cert) throw UsageError("--web-cert: " + cert.error().message);
+      auto key = util::read_file(vm["web-key"].as<std::string>());
+      if (!key) throw UsageError("--web-key: " + key.error().message);
+      wc.cert_pem = *cert;
+      wc.key_pem = *key;
+    } else {
+      std::vector<std::string> dns{"localhost"}, ips{"127.0.0.1", "::1"};
+      const auto a = ep.address();
+      if (!a.is_unspecified() && !a.is_loopback()) ips.push_back(a.to_string());
+      for (const auto& n : wc.host_names) {
+        boost::system::error_code ec;
+        auto ip = net::asio::ip::make_address(n.size() > 2 && n.front() == '[' ? n.substr(1, n.size() - 2) : n, ec);
+        (ec ? dns : ips).push_back(ec ? n : ip.to_string());
+      }
+      auto id = crypto::issue_tls_server_identity(*ca, dns, ips, 90, util::now());
+      if (!id) throw Failure("web dashboard certificate: " + id.error().message);
+      wc.cert_pem = id->cert_pem;
+      wc.key_pem = id->key_pem;
+    }
+    wc.users_path = web::users_file(dir);
+    web_config = std::move(wc);
+  }
+
   engine_config.issuer = params.issuer;
 
   server::EnrollmentService enrollment(**store, *ca, std::move(*capf_trust), config.validity_days, clock);
@@ -298,12 +347,20 @@ int cmd_serve(const Args& cli_args) {
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);
   admin_server.start();
+  std::unique_ptr<web::WebServer> web_server;
+  if (web_config) {
+    web_config->admin_token = token;
+    web_server = std::make_unique<web::WebServer>(io, workers, admin_service, std::move(*web_config));
+    web_server->start();
+    log->info("web dashboard: {} (log in with {} or a user from `capf web passwd`)", web_server->url(), admin_token_file(dir));
+  }
 
   nlohmann::json info{{"pid", ::getpid()}, {"admin_socket", admin_socket(dir)}, {"capf", nlohmann::json::array()}};
   for (const auto& ep : capf_server.endpoints()) {
     const auto a = ep.address();
     info["capf"].push_back({{"address", a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()}, {"port", ep.port()}});
   }
+  if (web_server) info["web"] = web_server->url();
   if (auto r = util::write_file_atomic(daemon_file(dir), info.dump(2), 0644); !r) throw Failure(r.error().message);
   log->info("capf ready: CA {} ; data {} ; admin socket {}", cert.subject(), dir, admin_socket(dir));
 
@@ -312,6 +369,7 @@ int cmd_serve(const Args& cli_args) {
     log->info("signal {}: no new sessions; waiting up to 10 s for {} open ones", sig, capf_server.stats().sessions_open.load());
     capf_server.stop();
     admin_server.stop();
+    if (web_server) web_server->stop();
     // Let running sessions finish their durable writes before the loop stops.
     net::asio::co_spawn(io, [&]() -> net::awaitable<void> {
       net::asio::steady_timer t(io);

@@ -29,6 +29,7 @@ commands:
   offline export|import|rounds   Offline CA rounds: CSRs out (--out DIR), signed certificates in
   csr list [--state S]       CSRs waiting for an external CA, with their rounds and errors
   stale-lsc list|delete --all    LSCs issued but superseded before delivery
+  web passwd USER|users|remove USER   users of the web dashboard (`serve --web ADDR:PORT`)
 
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     if (command == "stale-lsc") return cmd_stale_lsc(args);
     if (command == "template") return cmd_template(args);
     if (command == "policy") return cmd_policy(args);
+    if (command == "web") return cmd_web(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

@@ -6,7 +6,11 @@ packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextr
   libcurl4-openssl-dev libspdlog-dev libcsv-dev libhowardhinnant-date-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-cfssl  # golang-cfssl: the real online CA (`cfssl serve`) the ca_online tests start
-  dpkg-dev)  # dpkg-shlibdeps for `cpack -G DEB` (the package test)
+  dpkg-dev    # dpkg-shlibdeps for `cpack -G DEB` (the package test)
+  chromium)  # the web dashboard's browser test (tests/web/browser) drives Debian's chromium headless
+# npm for the browser test's puppeteer-core; a machine whose Node.js already brings npm keeps it
+# (Debian's npm would pull Debian's older nodejs over it).
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,118 @@
+// Shared by every page: the API call with the session's CSRF token, DOM helpers that never
+// put data into HTML, the header, and formatting. No framework; nothing loaded from elsewhere.
+'use strict';
+
+const capf = (() => {
+  let csrf = null;
+  let user = null;
+
+  /** Element builder: el('td', {class: 'num'}, 'text', child, ...). Text is always text. */
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === undefined || c === null || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+  /** Calls the dashboard API; resolves {status, body}. 401 sends the browser to the login page. */
+  async function api(method, path, body) {
+    const opts = { method, credentials: 'same-origin', headers: {} };
+    if (method !== 'GET') {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.headers['X-CSRF-Token'] = csrf || '';
+      opts.body = JSON.stringify(body === undefined ? {} : body);
+    }
+    const res = await fetch(path, opts);
+    if (res.status === 401 && path !== '/login') {
+      location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
+      throw new Error('not logged in');
+    }
+    let json = null;
+    try { json = await res.json(); } catch (e) { json = { error: 'unreadable answer (' + res.status + ')' }; }
+    return { status: res.status, body: json };
+  }
+
+  /** The admin API (the same JSON the CLI gets) under /api. */
+  const admin = (method, path, body) => api(method, '/api' + path, body);
+
+  const pages = [
+    ['jobs', '/', 'Jobs'], ['submit', '/submit', 'Submit a job'], ['devices', '/devices', 'Devices'],
+    ['trust', '/trust', 'Trust stores'], ['csrs', '/csrs', 'CSRs & rounds'], ['policies', '/policies', 'Policies'],
+    ['audit', '/audit', 'Audit'],
+  ];
+
+  /** Loads the session (user and CSRF token) and draws the header. */
+  async function init(page) {
+    const r = await api('GET', '/api/session');
+    csrf = r.body.csrf;
+    user = r.body.user;
+    const header = document.querySelector('header.top');
+    clear(header).append(
+      el('span', { class: 'brand' }, 'capf'),
+      el('nav', {}, pages.map(([id, href, title]) => el('a', { href, class: id === page ? 'here' : null }, title))),
+      el('span', { class: 'who' }, 'signed in as ', el('b', { id: 'user' }, user),
+         el('button', { id: 'logout', onclick: async () => { await api('POST', '/logout'); location.href = '/login'; } }, 'Log out')));
+  }
+
+  function badge(state) { return el('span', { class: 'badge ' + String(state || '') }, state || '—'); }
+
+  function when(iso) {
+    if (!iso) return '—';
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  }
+
+  function notice(node, kind, text) { clear(node).append(el('div', { class: 'notice ' + kind }, text)); }
+
+  /** Shown where a route of another part of capf is missing from this build. */
+  function unavailable(node, what) {
+    clear(node).append(el('div', { class: 'unavailable', 'data-unavailable': '1' },
+      what + ' is not available in this build.'));
+  }
+
+  const finalStates = ['succeeded', 'failed', 'expired', 'cancelled'];
+  const deviceStates = ['queued', 'triggered', 'in-session', 'succeeded', 'failed', 'expired', 'cancelled'];
+
+  /** A stacked progress bar of a job (succeeded, failed, expired, cancelled, in flight). */
+  function progress(job) {
+    const total = job.devices || 0;
+    const c = job.counts || {};
+    const done = finalStates.reduce((n, s) => n + (c[s] || 0), 0);
+    const bar = el('div', { class: 'progress', title: done + ' of ' + total + ' devices finished' });
+    const part = (cls, n) => {
+      if (!total || !n) return;
+      const span = el('span', { class: cls });
+      span.style.width = (100 * n / total).toFixed(2) + '%';  // CSSOM, allowed by the CSP (no inline style)
+      bar.append(span);
+    };
+    for (const s of finalStates) part(s, c[s] || 0);
+    part('in-flight', (c['triggered'] || 0) + (c['in-session'] || 0));
+    const pct = total ? Math.floor(100 * done / total) : 100;
+    return el('div', {}, bar, el('div', { class: 'progress-text' }, done + '/' + total + ' finished (' + pct + '%)'));
+  }
+
+  /** A table of objects: columns are the union of their keys unless given. */
+  function table(rows, columns) {
+    columns = columns || [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const cell = (v) => v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return el('table', {},
+      el('thead', {}, el('tr', {}, columns.map((c) => el('th', {}, c.replace(/_/g, ' '))))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c) => el('td', {}, cell(r[c])))))));
+  }
+
+  function param(name) { return new URLSearchParams(location.search).get(name); }
+
+  return { el, clear, api, admin, init, badge, when, notice, unavailable, progress, table, param, deviceStates, finalStates,
+           get user() { return user; } };
+})();
