@@ -56,5 +56,10 @@ int cmd_phone(const Args& args);
 int cmd_sim(const Args& args);
 int cmd_job(const Args& args);
 int cmd_bench(const Args& args);
+/// `capf ca regenerate|phones-on-old|retired` (cmd_ca_lifecycle.cpp; `ca show` stays in cmd_inventory.cpp).
+int cmd_ca_lifecycle(const Args& args);
+int cmd_lsc(const Args& args);
+int cmd_crl(const Args& args);
+int cmd_monitor(const Args& args);
 
 }  // namespace capf::cli

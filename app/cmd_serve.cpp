@@ -19,6 +19,8 @@
 #include "capf/util/text.hpp"
 #include "cli.hpp"
 #include "modules.hpp"
+#include "capf/monitor/monitor.hpp"
+#include "serve_lifecycle.hpp"
 
 namespace capf::cli {
 
@@ -61,7 +63,8 @@ po::options_description serve_options() {
     ("session-wait", po::value<int>()->default_value(300), "seconds a triggered phone has to open its CAPF session")
     ("backoff-base", po::value<int>()->default_value(30), "first retry delay ceiling, seconds (full jitter below it)")
     ("backoff-ceiling", po::value<int>()->default_value(3600), "longest retry delay, seconds")
-    ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds");
+    ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds")
+    ("monitor-first-check", po::value<int>()->default_value(60), "seconds after start of the certificate monitor's first check");
   return d;
 }
 
@@ -119,6 +122,7 @@ int cmd_serve(const Args& args) {
 
   crypto::TrustStore trust;
   trust.add(ca->certificate());
+  trust_retired_cas(trust, ca_dir(dir));
   if (vm.count("mic-root")) {
     for (const auto& path : vm["mic-root"].as<std::vector<std::string>>()) {
       auto pem = util::read_file(path);
@@ -174,6 +178,7 @@ int cmd_serve(const Args& args) {
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
   net::asio::io_context io(static_cast<int>(io_threads));
   net::asio::thread_pool workers(config.worker_threads);
+  config.listen = listen_addresses(config.listen, **store);
   server::CapfServer capf_server(io, workers, enrollment, config, ca->certificate().to_pem(), ca->key().to_pem());
   capf_server.start();
 
@@ -183,7 +188,9 @@ int cmd_serve(const Args& args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
-  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir});
+  monitor::CertificateMonitor cert_monitor(**store, ca_dir(dir), clock);
+  cert_monitor.start(std::max(0, vm["monitor-first-check"].as<int>()));
+  install_admin_modules(admin_service, ModuleContext{**store, clock, &job_engine, dir, &cert_monitor});
   const std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   admin::AdminServer admin_server(io, workers, admin_service, admin_socket(dir), token);
@@ -242,6 +249,7 @@ int cmd_serve(const Args& args) {
   }
   loop_cv.notify_all();
   engine_loop.join();
+  cert_monitor.stop();
   trigger_runner.join();
   workers.join();
   ::unlink(daemon_file(dir).c_str());

@@ -9,6 +9,10 @@
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
+namespace capf::monitor {
+class CertificateMonitor;
+}
+
 namespace capf::cli {
 
 /// What route modules may use. `engine` is null in the CLI's in-process mode (no daemon).
@@ -17,6 +21,8 @@ struct ModuleContext {
   const util::Clock& clock;
   engine::Engine* engine = nullptr;
   std::string data_dir;
+  /// The daemon's certificate monitor; null in the CLI's in-process mode.
+  monitor::CertificateMonitor* monitor = nullptr;
 };
 
 /// Adds every route module to `service`.
