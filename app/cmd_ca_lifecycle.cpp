@@ -115,7 +115,7 @@ int cmd_ca_lifecycle(const Args& args) {
     if (what == "delete") {
       if (!vm.count("serial")) throw UsageError("ca retired delete needs the SERIAL (see `capf ca retired`)");
       const std::string serial = vm["serial"].as<std::string>();
-      auto r = admin_call(dir, "DELETE", "/v1/ca/retired/" + admin::url_encode(serial));
+      auto r = admin_call(dir, "POST", "/v1/ca/retired/" + admin::url_encode(serial) + "/delete");
       if (json) std::cout << r.dump(2) << "\n";
       else
         std::cout << "deleted retired CAPF CA " << serial << " (" << str(r, "subject") << ")"

@@ -132,7 +132,7 @@ Result<RegenerateResult> regenerate(store::Store& store, const std::string& ca_d
   const auto& oldc = done->old_ca.certificate();
   const auto& newc = done->new_ca.certificate();
   RegenerateResult r{oldc.subject(), oldc.serial_hex(), newc.subject(), newc.serial_hex(), to_string(newc.key_spec()),
-                     util::format_iso8601(newc.not_after()), done->retired_pem};
+                     util::format_iso8601(newc.not_after()), done->retired_pem_path};
   if (std::find(subjects->begin(), subjects->end(), r.old_subject) == subjects->end()) subjects->push_back(r.old_subject);
   store::Transition t;
   t.put_meta.emplace_back(kRetiredSubjectsKey, nlohmann::json(*subjects).dump());

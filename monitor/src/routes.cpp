@@ -45,7 +45,10 @@ std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::
   if (r.method == "POST" && path == "/v1/ca/regenerate") return regenerate(r);
   if (r.method == "GET" && path == "/v1/ca/retired") return retired();
   const std::string retired_prefix = "/v1/ca/retired/";
-  if (r.method == "DELETE" && path.rfind(retired_prefix, 0) == 0) return delete_retired(r, path.substr(retired_prefix.size()));
+  if (r.method == "POST" && path.rfind(retired_prefix, 0) == 0) {
+    auto rest = util::split(path.substr(retired_prefix.size()), '/');
+    if (rest.size() == 2 && rest[1] == "delete") return delete_retired(r, rest[0]);
+  }
   if (r.method == "GET" && path == "/v1/ca/phones-on-old") return phones_on_old();
   const std::string lsc = "/v1/lsc/";
   if (r.method == "POST" && path.rfind(lsc, 0) == 0) {

@@ -68,7 +68,7 @@ net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const s
     boost::system::error_code ec;
     if (socket.is_open()) socket.close(ec);
     co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) co_return describe(ep);
+    if (!ec) co_return describe(ep) + (tried.empty() ? "" : " (after " + tried + ")");
     tried += (tried.empty() ? "" : "; ") + describe(ep) + ": " + ec.message();
   }
   throw NoConnection(who + " cannot connect to CAPF: " + tried);

@@ -22,7 +22,8 @@ struct NoConnection : std::runtime_error {
 /// The addresses a phone in `mode` tries, in its order.
 std::vector<net::tcp::endpoint> endpoints_for(IpMode mode, const std::vector<net::tcp::endpoint>& server);
 
-/// Connects `socket` to the first address that accepts; returns "IPv6 [::1]:P" or "IPv4 A:P".
+/// Connects `socket` to the first address that accepts; returns "IPv6 [::1]:P" or "IPv4 A:P",
+/// followed by "(after …)" naming the addresses that failed first.
 /// Throws NoConnection.
 net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const std::vector<net::tcp::endpoint>& server,
                                                IpMode mode);

@@ -24,7 +24,9 @@ TEST(CaLifecycle, RegenerateKeepsTheOldCaInRetiredAndLoadNeverCreates) {
   EXPECT_FALSE(util::exists(dir.file("capf-ca.pem"))) << "load_ca must not create a CA";
   auto first = CertificateAuthority::load_or_create(dir.path(), CaOptions{});
   ASSERT_TRUE(first.ok()) << first.error().message;
-  auto done = regenerate_ca(dir.path(), CaOptions{KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256}});
+  CaOptions ec_options;
+  ec_options.key = KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256};
+  auto done = regenerate_ca(dir.path(), ec_options);
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->old_ca.certificate().serial_hex(), first->certificate().serial_hex());
   EXPECT_NE(done->new_ca.certificate().subject(), first->certificate().subject());
@@ -43,8 +45,9 @@ TEST(CaLifecycle, RegenerateKeepsTheOldCaInRetiredAndLoadNeverCreates) {
   EXPECT_EQ((*retired)[0].certificate.subject(), first->certificate().subject());
 
   // An unsupported key changes nothing.
-  EXPECT_EQ(regenerate_ca(dir.path(), CaOptions{KeySpec{KeyAlgorithm::rsa, 1024, EcCurve::p256}}).error().code,
-            Errc::invalid_argument);
+  CaOptions small;
+  small.key = KeySpec{KeyAlgorithm::rsa, 1024, EcCurve::p256};
+  EXPECT_EQ(regenerate_ca(dir.path(), small).error().code, Errc::invalid_argument);
   EXPECT_EQ(load_ca(dir.path())->certificate().serial_hex(), done->new_ca.certificate().serial_hex());
 
   EXPECT_EQ(delete_retired_ca(dir.path(), "abc").error().code, Errc::not_found);

@@ -66,8 +66,9 @@ TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthe
   auto s = f.sim_csv(again);
   EXPECT_EQ(result_of(s, "SEP0000000004A1"), "refused");
   EXPECT_EQ(result_of(s, "SEP0000000004A2"), "installed");
-  for (const auto& p : s["phones"])
+  for (const auto& p : s["phones"]) {
     if (p["device"] == "SEP0000000004A1") EXPECT_EQ(p["reason"], 7);
+  }
   auto p = f.phone("SEP0000000004A1");
   EXPECT_EQ(p["status"], "failed");
   EXPECT_NE(p["status_reason"].get<std::string>().find("was revoked (keyCompromise"), std::string::npos) << p.dump();

@@ -104,7 +104,7 @@ TEST(Ipv6Matrix, IpModeFlagOverridesTheCsvAndEveryIpv6ListenAddressIsRefusedWhen
                 "--ip-mode", "ipv6", "--table", "--expect", "installed"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("IPv6 [::1]:" + port), std::string::npos) << r.out;
-  EXPECT_EQ(cli({"sim", "--ca", f.ca_file, "--csv", csv, "--server", "[::1]:" + port, "--ip-mode", "ipv5"}).exit_code, 2);
+  EXPECT_EQ(cli({"sim", "--ca", f.ca_file, "--csv", csv, "--state", f.sim_state, "--server", "[::1]:" + port, "--ip-mode", "ipv5"}).exit_code, 2);
 
   ASSERT_EQ(f.daemon->stop(), 0);
   set_service_params(f.data, [](capf::ServiceParams& p) { p.enable_ipv6 = false; });

@@ -28,7 +28,7 @@ inline void set_service_params(const std::string& data, const std::function<void
   ASSERT_TRUE(store.ok()) << store.error().message;
   ServiceParams p;
   if (auto doc = (*store)->get_doc(store::Family::params, "service"); doc.ok() && doc->has_value())
-    p = decode_params(**doc).value_or(ServiceParams{});
+    if (auto decoded = decode_params(**doc); decoded.ok()) p = *decoded;
   change(p);
   store::Transition t;
   t.put_docs.push_back({store::Family::params, "service", encode_params(p)});

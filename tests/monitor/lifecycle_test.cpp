@@ -47,7 +47,9 @@ TEST(Lifecycle, RegenerateRecordsTheRetiredSubjectAndFindsThePhonesOnIt) {
   EXPECT_EQ(*retired_subjects(*f.store), (std::vector<std::string>{f.ca_subject, r->new_subject}));
   EXPECT_EQ(parse_ca_key("rsa-1024").error().code, Errc::invalid_argument);
   bool audited = false;
-  for (const auto& a : *f.store->list_audit()) audited |= a.action == "ca.regenerated";
+  auto audit = f.store->list_audit();
+  ASSERT_TRUE(audit.ok());
+  for (const auto& a : *audit) audited |= a.action == "ca.regenerated";
   EXPECT_TRUE(audited);
 }
 

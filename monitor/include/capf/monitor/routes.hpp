@@ -1,7 +1,7 @@
 // Admin API routes of the CA lifecycle, revocation, CRLs and the certificate monitor.
 //   POST   /v1/ca/regenerate        {"key": "rsa-2048"}   → old/new CA, restart_required
 //   GET    /v1/ca/retired                                 → retired CAPF CAs
-//   DELETE /v1/ca/retired/{serial}                        → removes one from disk (and CAPF-trust at the next start)
+//   POST   /v1/ca/retired/{serial}/delete                 → removes one from disk (and CAPF-trust at the next start)
 //   GET    /v1/ca/phones-on-old                           → devices whose LSC a retired CA issued, and the job query
 //   POST   /v1/lsc/{serial}/revoke  {"reason": "keyCompromise"}
 //   GET    /v1/crl[?ca=SERIAL]                            → {"pem", "der_hex", "number", …}
