@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/admin/http.hpp"
+#include "capf/core/service_params.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
+#include "capf/server/ca_worker.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
@@ -169,8 +171,22 @@ int cmd_serve(const Args& args) {
   for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
+  // Service parameters kept in the store (`capf config`); defaults when never set.
+  ServiceParams params;
+  if (auto doc = (*store)->get_doc(store::Family::params, "service"); !doc) {
+    throw Failure("reading the service parameters: " + doc.error().message);
+  } else if (doc->has_value()) {
+    auto decoded = decode_params(**doc);
+    if (!decoded) throw Failure("the stored service parameters do not decode: " + decoded.error().message);
+    params = std::move(*decoded);
+  }
+  engine_config.issuer = params.issuer;
+
   util::SystemClock clock;
   server::EnrollmentService enrollment(**store, *ca, std::move(trust), config.validity_days, clock);
+  std::shared_ptr<OnlineCa> online_ca;
+  enrollment.set_issuer(params.issuer, online_ca, params.online_ca);
+  log->info("Certificate Issuer to Endpoint: {}", to_string(params.issuer));
   engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
   if (auto r = job_engine.recover(); !r) throw Failure("job engine recovery: " + r.error().message);
@@ -181,6 +197,8 @@ int cmd_serve(const Args& args) {
   config.listen = listen_addresses(config.listen, **store);
   server::CapfServer capf_server(io, workers, enrollment, config, ca->certificate().to_pem(), ca->key().to_pem());
   capf_server.start();
+  server::OnlineCaWorker ca_worker(enrollment, clock);
+  ca_worker.start();
 
   const auto& cert = ca->certificate();
   admin::AdminService admin_service(**store,
@@ -250,6 +268,7 @@ int cmd_serve(const Args& args) {
   loop_cv.notify_all();
   engine_loop.join();
   cert_monitor.stop();
+  ca_worker.stop();
   trigger_runner.join();
   workers.join();
   ::unlink(daemon_file(dir).c_str());

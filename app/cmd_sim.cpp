@@ -73,6 +73,7 @@ int cmd_sim(const Args& args) {
     ("ip-mode", po::value<std::string>(), "every phone's IP stacks: dual (IPv6 first, then IPv4), ipv4 or ipv6 "
      "(default: from the CSV's IPv4/IPv6 Address columns, else dual)")
     ("ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")
+    ("lsc-ca", po::value<std::string>(), "CA modes: PEM chain of the external CA whose LSCs the phones accept")
     ("phones", po::value<std::size_t>(), "simulate N phones named SEP...")
     ("first-mac", po::value<std::string>()->default_value("0A0000000001"), "MAC of the first generated phone (12 hex)")
     ("csv", po::value<std::string>(), "simulate the phones of a BAT-style CSV (names, modes, strings)")
@@ -124,6 +125,11 @@ int cmd_sim(const Args& args) {
   auto ca = util::read_file(vm["ca"].as<std::string>());
   if (!ca) throw Failure("--ca: " + ca.error().message);
   options.ca_pem = *ca;
+  if (vm.count("lsc-ca")) {
+    auto lsc_ca = util::read_file(vm["lsc-ca"].as<std::string>());
+    if (!lsc_ca) throw Failure("--lsc-ca: " + lsc_ca.error().message);
+    options.lsc_ca_pem = *lsc_ca;
+  }
   options.state_dir = state;
   options.concurrency = std::max<std::size_t>(1, vm["concurrency"].as<std::size_t>());
   options.timeout_seconds = vm["timeout"].as<double>();

@@ -5,7 +5,8 @@ packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextr
   libboost-dev libboost-program-options-dev libboost-filesystem-dev libssl-dev librocksdb-dev
   libcurl4-openssl-dev libspdlog-dev libcsv-dev libhowardhinnant-date-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-aiosmtpd)
+  python3-aiosmtpd
+  golang-cfssl)  # golang-cfssl: the real online CA (`cfssl serve`) the ca_online tests start
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

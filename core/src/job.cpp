@@ -20,10 +20,11 @@ constexpr std::array<std::pair<std::string_view, StringPolicy>, 4> kPolicies{{
     {"shared", StringPolicy::shared},
     {"csv", StringPolicy::csv},
 }};
-constexpr std::array<std::pair<std::string_view, JobDeviceState>, 7> kDeviceStates{{
+constexpr std::array<std::pair<std::string_view, JobDeviceState>, 8> kDeviceStates{{
     {"queued", JobDeviceState::queued},
     {"triggered", JobDeviceState::triggered},
     {"in-session", JobDeviceState::in_session},
+    {"pending-ca", JobDeviceState::pending_ca},
     {"succeeded", JobDeviceState::succeeded},
     {"failed", JobDeviceState::failed},
     {"expired", JobDeviceState::expired},

@@ -27,6 +27,7 @@ std::string encode_params(const ServiceParams& p) {
         {"password", o.password},
         {"auth_key_hex", o.auth_key_hex},
         {"connect_address", o.connect_address},
+        {"https", o.https},
         {"timeout_s", o.timeout_s},
         {"poll_interval_s", o.poll_interval_s},
         {"retry_base_s", o.retry_base_s},
@@ -66,6 +67,7 @@ Result<ServiceParams> decode_params(std::string_view text) {
       o.password = c.value("password", o.password);
       o.auth_key_hex = c.value("auth_key_hex", o.auth_key_hex);
       o.connect_address = c.value("connect_address", o.connect_address);
+      o.https = c.value("https", o.https);
       o.timeout_s = c.value("timeout_s", o.timeout_s);
       o.poll_interval_s = c.value("poll_interval_s", o.poll_interval_s);
       o.retry_base_s = c.value("retry_base_s", o.retry_base_s);

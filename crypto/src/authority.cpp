@@ -27,6 +27,7 @@ struct Profile {
   util::UnixTime not_after = 0;
   bool ca = false;
   std::string san_uri;  // empty: no subjectAltName
+  std::string san_dns;  // DNS subjectAltName (server certificates); wins over san_uri
 };
 
 Result<ossl::Asn1IntPtr> random_serial() {
@@ -50,7 +51,7 @@ Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
 
 // The URI is built as a GENERAL_NAME, not through the config parser, so a name holding ',' or
 // ':' cannot smuggle in other entries.
-Result<void> add_san_uri(X509* cert, const std::string& uri) {
+Result<void> add_san(X509* cert, int type, const std::string& uri) {
   ossl::GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
   GENERAL_NAME* name = GENERAL_NAME_new();
   ASN1_IA5STRING* text = ASN1_IA5STRING_new();
@@ -60,7 +61,7 @@ Result<void> add_san_uri(X509* cert, const std::string& uri) {
     ASN1_IA5STRING_free(text);
     return ossl::error("building the subjectAltName failed");
   }
-  GENERAL_NAME_set0_value(name, GEN_URI, text);
+  GENERAL_NAME_set0_value(name, type, text);
   if (sk_GENERAL_NAME_push(names.get(), name) <= 0) {
     GENERAL_NAME_free(name);
     return ossl::error("building the subjectAltName failed");
@@ -96,8 +97,10 @@ Result<ossl::X509Ptr> build(const Profile& p) {
                             {NID_authority_key_identifier, aki}}) {
     if (auto r = add_ext(x.get(), &ctx, nid, value); !r) return r.error();
   }
-  if (!p.san_uri.empty()) {
-    if (auto r = add_san_uri(x.get(), p.san_uri); !r) return r.error();
+  if (!p.san_dns.empty()) {
+    if (auto r = add_san(x.get(), GEN_DNS, p.san_dns); !r) return r.error();
+  } else if (!p.san_uri.empty()) {
+    if (auto r = add_san(x.get(), GEN_URI, p.san_uri); !r) return r.error();
   }
   // SHA-256 for both key kinds: PKCS#1 v1.5 with an RSA CA key, ECDSA with an EC one.
   if (X509_sign(x.get(), p.issuer_key, EVP_sha256()) <= 0) return ossl::error("signing the certificate failed");
@@ -221,7 +224,7 @@ Result<CertificateAuthority> CertificateAuthority::load_or_create(const std::str
 namespace {
 
 Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, const std::string& common_name,
-                          ByteView spki_der, int validity_days, util::UnixTime now) {
+                          ByteView spki_der, int validity_days, util::UnixTime now, bool server = false) {
   ossl::ErrorQueueScope scope;
   if (!ca_cert.impl() || ca_key == nullptr || !ca_key->impl()) return make_error(Errc::internal, "the CA is not loaded");
   auto spec = inspect_public_key(spki_der);
@@ -238,7 +241,11 @@ Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, 
   p.issuer_key = ca_key->impl()->pkey.get();
   p.not_before = now - kBackdateSeconds;
   p.not_after = now + static_cast<util::UnixTime>(validity_days) * kSecondsPerDay;
-  if (uri_safe(common_name)) p.san_uri = common_name;
+  if (server) {
+    p.san_dns = common_name;
+  } else if (uri_safe(common_name)) {
+    p.san_uri = common_name;
+  }
   auto x = build(p);
   if (!x) return x.error();
   return ossl::wrap(std::move(*x));
@@ -260,6 +267,16 @@ Result<Certificate> CertificateAuthority::issue_mic(const std::string& common_na
     return make_error(Errc::invalid_argument, "certificate validity must be at least 1 day, got " +
                                                   std::to_string(validity_days));
   return issue(cert_, key_.get(), common_name, spki_der, validity_days, now);
+}
+
+Result<Certificate> CertificateAuthority::issue_server(const std::string& dns_name, ByteView spki_der,
+                                                       int validity_days, util::UnixTime now) const {
+  if (validity_days < 1)
+    return make_error(Errc::invalid_argument, "certificate validity must be at least 1 day, got " +
+                                                  std::to_string(validity_days));
+  if (dns_name.empty() || !uri_safe(dns_name))
+    return make_error(Errc::invalid_argument, "\"" + dns_name + "\" is not a DNS host name");
+  return issue(cert_, key_.get(), dns_name, spki_der, validity_days, now, true);
 }
 
 }  // namespace capf::crypto

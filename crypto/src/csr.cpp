@@ -1,6 +1,8 @@
 // PKCS#10 requests for the CA modes (capf-protocol.md §11.1).
 #include <climits>
+#include <stdexcept>
 
+#include "capf/util/text.hpp"
 #include "ossl.hpp"
 
 namespace capf::crypto {
@@ -25,6 +27,29 @@ Result<Bytes> make_csr(const PrivateKey& key, const std::string& common_name) {
   Bytes der(static_cast<std::size_t>(len));
   unsigned char* p = der.data();
   if (i2d_X509_REQ(req.get(), &p) != len) return ossl::error("encoding the CSR failed");
+  return der;
+}
+
+std::string sha256_hex(ByteView data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return util::to_hex(std::span<const std::uint8_t>(md, len));
+}
+
+Result<Bytes> subject_der(const std::string& common_name) {
+  ossl::ErrorQueueScope scope;
+  ossl::X509NamePtr name(X509_NAME_new());
+  if (!name) return ossl::error("allocating a name failed");
+  if (X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.data()),
+                                 static_cast<int>(common_name.size()), -1, 0) != 1)
+    return ossl::error("setting the common name \"" + common_name + "\" failed");
+  int len = i2d_X509_NAME(name.get(), nullptr);
+  if (len <= 0) return ossl::error("encoding the name failed");
+  Bytes der(static_cast<std::size_t>(len));
+  unsigned char* p = der.data();
+  if (i2d_X509_NAME(name.get(), &p) != len) return ossl::error("encoding the name failed");
   return der;
 }
 

@@ -63,7 +63,8 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
       return retry_or_fail(std::move(d), ev, now_ms, p, jitter);
 
     case K::session_started:
-      if (final) return unchanged(cur);
+      // A phone that comes by itself while its CSR is with the CA is told to wait (no change).
+      if (final || cur.state == S::pending_ca) return unchanged(cur);
       d.state = S::in_session;
       d.next_attempt_ms = now_ms + p.session_wait_s * 1000;
       return Step{std::move(d), {}, true};
@@ -76,6 +77,24 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
     case K::session_failed:
       if (final) return unchanged(cur);
       return retry_or_fail(std::move(d), ev, now_ms, p, jitter);
+
+    case K::ca_pending:
+      // The session ends normally with the CSR stored: no wait runs while the CA works, and
+      // the deadline still applies.
+      if (cur.state != S::in_session && cur.state != S::triggered) return unchanged(cur);
+      d.state = S::pending_ca;
+      d.next_attempt_ms = 0;
+      d.reason = ev.reason;
+      return Step{std::move(d), {}, true};
+
+    case K::ca_ready:
+      // Collecting the certificate is a new round of triggers, with its own attempts.
+      if (cur.state != S::pending_ca) return unchanged(cur);
+      d.state = S::queued;
+      d.attempts = 0;
+      d.next_attempt_ms = now_ms;
+      d.reason = ev.reason;
+      return Step{std::move(d), {}, true};
 
     case K::wait_expired:
       if ((cur.state != S::triggered && cur.state != S::in_session) || now_ms < cur.next_attempt_ms)

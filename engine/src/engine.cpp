@@ -1,7 +1,9 @@
 #include "capf/engine/engine.hpp"
 
 #include <algorithm>
+#include <set>
 
+#include "capf/core/csr.hpp"
 #include "capf/util/log.hpp"
 #include "runtime.hpp"
 
@@ -66,6 +68,15 @@ Result<void> Engine::recover() {
     return true;
   });
   if (!r) return r;
+  // CA modes: devices whose certificate arrived while no daemon ran (offline import in the
+  // CLI's in-process mode) or just before a crash are collected below.
+  std::set<std::string> answered;
+  auto csrs = store_.for_each_doc(store::Family::csrs, "", [&](const std::string&, const std::string& json) {
+    auto c = decode_csr(json);
+    if (c && c->state == CsrState::issued) answered.insert(c->device);
+    return true;
+  });
+  if (!csrs) return csrs;
   store::Transition t;
   std::size_t requeued = 0;
   for (auto& job : unfinished) {
@@ -87,6 +98,10 @@ Result<void> Engine::recover() {
       if (!is_final(rt->devices[i].state)) active_job_of_[rt->devices[i].device] = job.id;
       Event e;
       e.kind = K::recover;
+      if (rt->devices[i].state == S::pending_ca && answered.count(rt->devices[i].device)) {
+        e.kind = K::ca_ready;
+        e.reason = "certificate from the CA waits for delivery";
+      }
       if (apply_step(*rt, i, e, now_ms, t)) ++requeued;
     }
     log()->info("job={} recovered: {} devices, {} back in the queue after the restart", job.id, rt->devices.size(),
@@ -299,6 +314,7 @@ std::optional<JobDevice> Engine::on_session_event(Device& device, const SessionE
     case SessionEvent::Kind::succeeded: e.kind = K::session_succeeded; break;
     case SessionEvent::Kind::failed: e.kind = K::session_failed; break;
     case SessionEvent::Kind::expired: e.kind = K::deadline_passed; break;
+    case SessionEvent::Kind::deferred: e.kind = K::ca_pending; break;
   }
   store::Transition scratch;
   if (!apply_step(rt, pos->second, e, clock_.now_ms(), scratch)) return std::nullopt;
@@ -313,6 +329,36 @@ std::optional<JobDevice> Engine::on_session_event(Device& device, const SessionE
     }
   }
   return jd;
+}
+
+void Engine::set_issuer(IssuerKind issuer) {
+  std::lock_guard lock(mutex_);
+  config_.issuer = issuer;
+}
+
+void Engine::on_certificates_ready(const std::vector<std::string>& devices) {
+  certificates_ready(devices);
+}
+
+void Engine::certificates_ready(const std::vector<std::string>& devices) {
+  std::lock_guard lock(mutex_);
+  const auto now_ms = clock_.now_ms();
+  store::Transition t;
+  for (const auto& name : devices) {
+    auto job = active_job_of_.find(name);
+    if (job == active_job_of_.end()) continue;  // not in a job: the phone collects it whenever it comes
+    auto it = jobs_.find(job->second);
+    if (it == jobs_.end()) continue;
+    auto& rt = *it->second;
+    auto pos = rt.index.find(name);
+    if (pos == rt.index.end()) continue;
+    Event e;
+    e.kind = K::ca_ready;
+    e.reason = "certificate from the CA waits for delivery";
+    apply_step(rt, pos->second, e, now_ms, t);
+    if (t.put_job_devices.size() >= 1000) (void)persist(t);
+  }
+  if (!t.put_job_devices.empty()) (void)persist(t);
 }
 
 std::size_t Engine::in_flight() const {

@@ -81,6 +81,11 @@ Errc classify(CURLcode code) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return Errc::timeout;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return Errc::crypto;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_LOGIN_DENIED:
@@ -200,7 +205,15 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_PASSWORD, request.password.c_str());
   }
   curl_blob ca{const_cast<char*>(request.ca_pem.data()), request.ca_pem.size(), CURL_BLOB_COPY};
-  if (!request.ca_pem.empty()) curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+  if (!request.ca_pem.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+    // The blob replaces the default bundle file, but not the default directory (/etc/ssl/certs).
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+  }
+  std::unique_ptr<curl_slist, ListDeleter> resolve;
+  for (const auto& entry : request.resolve)
+    if (curl_slist* head = curl_slist_append(resolve.get(), entry.c_str()); head && !resolve) resolve.reset(head);
+  if (resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
   if (!request.verify_peer) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -214,6 +227,16 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
       detail = "response larger than " + std::to_string(request.max_response_bytes) + " bytes";
     scrub(detail, request.url, redact_url(request.url));
     scrub(detail, request.password, "***");
+    // A request that left in full and then met a timeout or a dropped connection may have been
+    // acted on: callers that must not repeat it (an online CA submission) need to know.
+    long sent_header = 0;
+    curl_off_t sent_body = 0;
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent_header);
+    curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent_body);
+    const bool sent = sent_header > 0 && static_cast<std::size_t>(sent_body) >= request.body.size();
+    const bool lost_answer = code == CURLE_OPERATION_TIMEDOUT || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING ||
+                             code == CURLE_PARTIAL_FILE;
+    if (sent && lost_answer) return make_error(Errc::no_answer, what + ": " + detail + " (after the request was sent)");
     return make_error(classify(code), what + ": " + detail);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
@@ -221,6 +244,46 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK && content_type)
     response.content_type = content_type;
   return response;
+}
+
+Result<std::vector<std::string>> server_certificates(const std::string& https_url,
+                                                     const std::vector<std::string>& resolve_entries,
+                                                     long timeout_ms) {
+  global_init();
+  const std::string what = "TLS handshake with " + redact_url(https_url);
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  if (!easy) return make_error(Errc::internal, what + ": cannot create a curl handle");
+  CURL* c = easy.get();
+  char error_text[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, https_url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);  // handshake only: no request, no credentials
+  curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  std::unique_ptr<curl_slist, ListDeleter> resolve;
+  for (const auto& entry : resolve_entries)
+    if (curl_slist* head = curl_slist_append(resolve.get(), entry.c_str()); head && !resolve) resolve.reset(head);
+  if (resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
+  const CURLcode code = curl_easy_perform(c);
+  if (code != CURLE_OK)
+    return make_error(classify(code), what + ": " + (error_text[0] ? error_text : curl_easy_strerror(code)));
+  curl_certinfo* info = nullptr;
+  std::vector<std::string> out;
+  if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr) {
+    for (int i = 0; i < info->num_of_certs; ++i) {
+      for (curl_slist* field = info->certinfo[i]; field != nullptr; field = field->next) {
+        const std::string_view line(field->data);
+        if (line.substr(0, 5) == "Cert:") out.emplace_back(line.substr(5));
+      }
+    }
+  }
+  if (out.empty()) return make_error(Errc::protocol, what + ": the server presented no certificate");
+  return out;
 }
 
 }  // namespace capf::net

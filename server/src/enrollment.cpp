@@ -27,7 +27,11 @@ std::vector<KeySpec> key_plan(const Device& d) {
 
 EnrollmentService::EnrollmentService(store::Store& store, const crypto::CertificateAuthority& ca,
                                      crypto::TrustStore capf_trust, int validity_days, const util::Clock& clock)
-    : store_(store), ca_(ca), trust_(std::move(capf_trust)), validity_days_(validity_days), clock_(clock) {}
+    : store_(store),
+      ca_(ca),
+      trust_(std::make_shared<const crypto::TrustStore>(std::move(capf_trust))),
+      validity_days_(validity_days),
+      clock_(clock) {}
 
 void EnrollmentService::notify(store::Transition& t, Device& d, SessionEvent::Kind kind, const std::string& reason,
                                bool retryable, const std::string& serial) {
@@ -61,7 +65,7 @@ Decision EnrollmentService::authenticate(const protocol::AuthResponse& auth, std
   if (claimed_.count(d.name)) return {Decision::Kind::end_refused, d.name, {}, "another session for this device is in progress"};
   Decision decision = authenticate_locked(d, auth, session_id);
   if (decision.kind == Decision::Kind::install || decision.kind == Decision::Kind::fetch ||
-      decision.kind == Decision::Kind::delete_lsc)
+      decision.kind == Decision::Kind::delete_lsc || decision.kind == Decision::Kind::deliver)
     claimed_.insert(d.name);
   return decision;
 }
@@ -132,6 +136,17 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
     return {Decision::Kind::end_refused, d.name, {}, d.status_reason};
   }
 
+  std::optional<Decision> ca_step;
+  if (d.operation == CertificateOperation::install_upgrade) {
+    ca_step = ca_mode_decision(d);
+    if (ca_step->kind == Decision::Kind::end_no_action) {
+      // CA modes: the CSR of this operation is still with the CA; nothing to do until it answers.
+      d.auth_failures = 0;
+      t.put_devices.push_back(d);
+      (void)persist(std::move(t));
+      return *ca_step;
+    }
+  }
   d.auth_failures = 0;
   d.status = OperationStatus::in_progress;
   d.status_reason.clear();
@@ -142,7 +157,7 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
   if (auto r = persist(std::move(t)); !r) return {Decision::Kind::end_refused, d.name, {}, r.error().message};
 
   switch (d.operation) {
-    case CertificateOperation::install_upgrade: return {Decision::Kind::install, d.name, key_plan(d), ""};
+    case CertificateOperation::install_upgrade: return *ca_step;
     case CertificateOperation::troubleshoot: return {Decision::Kind::fetch, d.name, {}, ""};
     case CertificateOperation::delete_lsc: return {Decision::Kind::delete_lsc, d.name, {}, ""};
     case CertificateOperation::none: break;
@@ -160,7 +175,7 @@ Result<void> EnrollmentService::check_certificate_auth(const Device& d, const pr
                                     util::iequals(cn.substr(cn.size() - d.name.size()), d.name));
   if (!name_matches) return make_error(Errc::auth_failed, "presented certificate CN=" + cn + " is not this device's");
   if (auto r = check_not_revoked_or_expired(store_, *cert, clock_.now()); !r) return r.error();
-  if (auto v = trust_.verify(*cert, clock_.now()); !v) return make_error(Errc::auth_failed, v.error().message);
+  if (auto v = trust()->verify(*cert, clock_.now()); !v) return make_error(Errc::auth_failed, v.error().message);
   // One of our own LSCs: refuse it once revoked or deleted.
   if (auto rec = store_.get_certificate(cert->serial_hex()); rec && rec->has_value() &&
       (*rec)->issuer == ca_.certificate().subject()) {

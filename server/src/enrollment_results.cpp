@@ -33,7 +33,7 @@ Result<crypto::Certificate> EnrollmentService::issue(const std::string& device, 
     return make_error(Errc::protocol, "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
 
   const auto now = clock_.now();
-  auto lsc = ca_.issue_lsc(device, spki, validity_days_, now);
+  auto lsc = ca_.issue_lsc(device, spki, validity_days_.load(), now);
   if (!lsc) return lsc.error();
 
   auto found = store_.get_device(device);
@@ -87,6 +87,12 @@ void EnrollmentService::delivered(const std::string& device, const crypto::Certi
       r.state = CertificateState::delivered;
       r.delivered_at = now;
       t.put_certificates.push_back(r);
+    }
+    // CA modes: the CSR this certificate answered is done.
+    if (auto csr = latest_csr(device); csr && csr->serial == serial && csr->state == CsrState::issued) {
+      csr->state = CsrState::delivered;
+      csr->updated_at = now;
+      t.put_docs.push_back(store::Doc{store::Family::csrs, csr->id, encode_csr(*csr)});
     }
     d.lsc_serial = serial;
     d.lsc_issuer = lsc.issuer();

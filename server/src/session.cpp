@@ -148,6 +148,7 @@ net::awaitable<void> Session::flow() {
     case Decision::Kind::install: device_ = decision.device; co_await install(decision); co_return;
     case Decision::Kind::fetch: device_ = decision.device; co_await fetch(decision); co_return;
     case Decision::Kind::delete_lsc: device_ = decision.device; co_await remove(decision); co_return;
+    case Decision::Kind::deliver: device_ = decision.device; co_await deliver(decision); co_return;
   }
 }
 
@@ -176,6 +177,10 @@ net::awaitable<void> Session::install(const Decision& d) {
     tried += (tried.empty() ? "" : ", ") + to_string(spec);
     if (!resp->public_key) continue;  // the phone cannot make this key: try the next in Key Order
 
+    if (d.issuer != IssuerKind::capf) {
+      co_await install_via_ca(d, spec, *resp->public_key);
+      co_return;
+    }
     auto lsc = co_await net::run_blocking(workers_.get_executor(),
                                           [&] { return service_.issue(d.device, *resp->public_key, spec); });
     if (!lsc) {
@@ -184,25 +189,103 @@ net::awaitable<void> Session::install(const Decision& d) {
       co_return;
     }
     ++stats_.lscs_issued;
-    {
-      const protocol::Message msg = protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc->to_der()}, sid_);
-      co_await send(msg);
-    }
-    auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
-    if (!stored.is(Command::store_certificate_response))
-      throw net::ProtocolError("expected STORE_CERTIFICATE_RESPONSE, got " + protocol::command_name(stored.command));
-    auto sr = protocol::parse_certificate_response(stored);
-    if (!sr) throw net::ProtocolError(sr.error().message);
-    failure_recorded_ = true;  // delivered() records the outcome either way
-    co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(d.device, *lsc, sr->reason); });
-    log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, d.device, lsc->serial_hex(),
-                to_string(spec), sr->reason == 1 ? "yes" : "no");
-    co_await end(sr->reason == 1 ? Reason::ok : Reason::refused);
+    const std::string key = to_string(spec);
+    co_await store_certificate(d.device, *lsc, key);
     co_return;
   }
   const std::string why = "phone could not generate a key (asked for " + tried + ")";
   co_await record_failure(why);
   co_await end(Reason::refused);
+}
+
+net::awaitable<void> Session::store_certificate(const std::string& device, const crypto::Certificate& lsc,
+                                                const std::string& key) {
+  {
+    const protocol::Message msg =
+        protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc.to_der()}, sid_);
+    co_await send(msg);
+  }
+  auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
+  if (!stored.is(Command::store_certificate_response))
+    throw net::ProtocolError("expected STORE_CERTIFICATE_RESPONSE, got " + protocol::command_name(stored.command));
+  auto sr = protocol::parse_certificate_response(stored);
+  if (!sr) throw net::ProtocolError(sr.error().message);
+  failure_recorded_ = true;  // delivered() records the outcome either way
+  const std::uint8_t reason = sr->reason;
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(device, lsc, reason); });
+  log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.serial_hex(), key,
+              reason == 1 ? "yes" : "no");
+  co_await end(reason == 1 ? Reason::ok : Reason::refused);
+}
+
+net::awaitable<void> Session::install_via_ca(const Decision& d, const KeySpec& spec,
+                                             const std::vector<std::uint8_t>& public_key) {
+  std::vector<std::uint8_t> csr_der;
+  if (crypto::verify_csr(public_key)) {
+    csr_der = public_key;  // §11.1: the phone answered with a CSR already
+  } else {
+    auto subject = crypto::subject_der(d.device);
+    if (!subject) throw std::runtime_error(subject.error().message);
+    {
+      const protocol::Message msg = protocol::build_sign_request(*subject, sid_);
+      co_await send(msg);
+    }
+    auto m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout);
+    while (m.is(Command::request_in_progress)) m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout);
+    if (!m.is(Command::sign_certificate_response))
+      throw net::ProtocolError("expected SIGN_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
+    auto r = protocol::parse_sign_response(m);
+    if (!r) throw net::ProtocolError(r.error().message);
+    if (r->reason != 1 || !r->csr_der) {
+      const std::string why =
+          "phone could not make a CSR (SIGN_CERTIFICATE_RESPONSE reason " + std::to_string(r->reason) + ")";
+      co_await record_failure(why);
+      co_await end(Reason::refused);
+      co_return;
+    }
+    csr_der = *r->csr_der;
+  }
+  auto csr = co_await net::run_blocking(workers_.get_executor(), [&] {
+    return service_.accept_csr(d.device, csr_der, public_key, spec, d.issuer);
+  });
+  if (!csr) {
+    co_await record_failure(csr.error().message);
+    co_await end(Reason::refused);
+    co_return;
+  }
+  log()->info("session={} device={} csr={} key={} issuer={}", sid_, d.device, csr->id.substr(0, 12), csr->key,
+              to_string(d.issuer));
+  if (d.issuer == IssuerKind::online_ca) {
+    const std::string id = csr->id;
+    auto step = co_await net::run_blocking(workers_.get_executor(), [&] { return service_.work_online(id); });
+    if (step.certificate) {
+      ++stats_.lscs_issued;
+      const std::string key = csr->key;
+      co_await store_certificate(d.device, *step.certificate, key);
+      co_return;
+    }
+    if (!step.waiting) {
+      failure_recorded_ = true;  // the rejection is recorded with its class
+      co_await end(Reason::refused);
+      co_return;
+    }
+  }
+  failure_recorded_ = true;
+  const CsrRecord waiting = *csr;
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.deferred(d.device, waiting); });
+  co_await end(Reason::no_action);
+}
+
+net::awaitable<void> Session::deliver(const Decision& d) {
+  auto lsc = crypto::Certificate::from_der(d.certificate_der);
+  if (!lsc) {
+    const std::string why = "stored certificate does not parse: " + lsc.error().message;
+    co_await record_failure(why);
+    co_await end(Reason::refused);
+    co_return;
+  }
+  const std::string key = to_string(lsc->key_spec());
+  co_await store_certificate(d.device, *lsc, key);
 }
 
 net::awaitable<void> Session::fetch(const Decision& d) {

@@ -45,6 +45,7 @@ Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& d
     f.mic_key_pem = j.value("mic_key", "");
     f.lsc_pem = j.value("lsc", "");
     f.lsc_key_pem = j.value("lsc_key", "");
+    f.pending_key_pem = j.value("pending_key", "");
     return f;
   }
   // First boot of this phone: the factory installs a MIC.
@@ -54,14 +55,18 @@ Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& d
   if (!key) return key.error();
   auto mic = ca->issue_mic(device, key->public_key_der(), 7300, util::now());
   if (!mic) return mic.error();
-  PhoneFlash f{mic->to_pem(), key->to_pem(), "", ""};
+  PhoneFlash f{mic->to_pem(), key->to_pem(), "", "", ""};
   if (auto r = save_flash(state_dir, device, f); !r) return r.error();
   return f;
 }
 
 Result<void> save_flash(const std::string& state_dir, const std::string& device, const PhoneFlash& flash) {
   if (auto r = util::make_dirs(state_dir + "/phones", 0700); !r) return r;
-  nlohmann::json j{{"mic", flash.mic_pem}, {"mic_key", flash.mic_key_pem}, {"lsc", flash.lsc_pem}, {"lsc_key", flash.lsc_key_pem}};
+  nlohmann::json j{{"mic", flash.mic_pem},
+                   {"mic_key", flash.mic_key_pem},
+                   {"lsc", flash.lsc_pem},
+                   {"lsc_key", flash.lsc_key_pem},
+                   {"pending_key", flash.pending_key_pem}};
   if (auto r = util::write_file_atomic(phone_path(state_dir, device), j.dump(1), 0600); !r) return r;
   // The LSC also as a plain PEM file, for `openssl verify` by the administrator.
   const auto pem_path = state_dir + "/phones/" + device + ".lsc.pem";

@@ -30,7 +30,7 @@ net::awaitable<void> worker(const FleetContext& ctx, const std::vector<PhoneProf
 net::awaitable<Outcome> run_and_save(const FleetContext& ctx, const PhoneProfile& phone, PhoneFlash& flash) {
   const PhoneFlash before = flash;
   Outcome out = co_await run_phone(ctx, phone, flash);
-  if (flash.lsc_pem != before.lsc_pem) {
+  if (flash.lsc_pem != before.lsc_pem || flash.pending_key_pem != before.pending_key_pem) {
     const auto& state_dir = ctx.options.state_dir;
     auto saved = co_await net::run_blocking(ctx.key_pool.get_executor(),
                                             [&] { return save_flash(state_dir, phone.name, flash); });
@@ -67,6 +67,11 @@ Result<FleetSetup> prepare_fleet(const SimOptions& options, asio::io_context& io
   if (!ca_certs || ca_certs->empty()) return make_error(Errc::invalid_argument, "--ca holds no certificate");
   FleetSetup setup;
   for (const auto& c : *ca_certs) setup.trust.add(c);
+  if (!options.lsc_ca_pem.empty()) {
+    auto extra = crypto::Certificate::all_from_pem(options.lsc_ca_pem);
+    if (!extra) return make_error(Errc::invalid_argument, "--lsc-ca: " + extra.error().message);
+    for (const auto& c : *extra) setup.trust.add(c);
+  }
   if (auto r = init_manufacturer_ca(options.state_dir); !r) return r.error();
 
   setup.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);

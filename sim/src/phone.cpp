@@ -85,7 +85,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
   watchdog->start(watchdog);
   watchdog->arm(std::chrono::milliseconds(static_cast<long>(ctx.options.timeout_seconds * 1000)), "phone session");
   std::optional<crypto::PrivateKey> pending_key;
-  bool stored = false, deleted = false, fetched = false;
+  bool stored = false, deleted = false, fetched = false, sent_csr = false;
   try {
     out.connected_via = co_await connect_by_ip_mode(stream.next_layer(), ctx.server, phone.ip_mode);
     stream.lowest_layer().set_option(net::tcp::no_delay(true));
@@ -142,6 +142,9 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         if (pending_key) {
           auto made = crypto::make_csr(*pending_key, phone.name);
           if (made) csr = *made;
+          // The key waits in flash for the certificate the CA will issue (maybe next session).
+          flash.pending_key_pem = pending_key->to_pem();
+          sent_csr = csr.has_value();
         }
         {
           // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
@@ -152,6 +155,10 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         auto req = protocol::parse_store_certificate_request(m);
         if (!req) throw net::ProtocolError(req.error().message);
         auto cert = crypto::Certificate::from_der(req->certificate_der);
+        if (!pending_key && !flash.pending_key_pem.empty()) {
+          // CA modes: the certificate for the CSR sent in an earlier session.
+          if (auto kept = crypto::PrivateKey::from_pem(flash.pending_key_pem)) pending_key = std::move(*kept);
+        }
         std::string problem;
         if (!cert) problem = "certificate does not parse: " + cert.error().message;
         else if (!pending_key) problem = "certificate offered without a key generated in this session";
@@ -161,6 +168,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         if (problem.empty()) {
           flash.lsc_pem = cert->to_pem();
           flash.lsc_key_pem = pending_key->to_pem();
+          flash.pending_key_pem.clear();
           out.lsc_serial = cert->serial_hex();
           stored = true;
         } else {
@@ -205,6 +213,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
       if (out.reason == 1 && stored) out.result = "installed";
       else if (out.reason == 1 && deleted) out.result = "deleted";
       else if (out.reason == 0 && fetched) out.result = "fetched";
+      else if (out.reason == 0 && sent_csr) out.result = "csr-sent";
       else out.result = result_of_end(out.reason);
     }
     boost::system::error_code ec;

@@ -20,7 +20,7 @@ namespace capf::store {
 enum class Cf : std::size_t {
   default_, devices, certificates, certs_by_device, audit, meta, jobs, job_devices,
   // Families of documents (store::Family, same order).
-  csrs, trust, params, templates, policies, rounds, count_
+  csrs, trust, params, templates, policies, rounds, csr_by_device, count_
 };
 /// Column family of a document family.
 inline Cf family_cf(Family f) {
@@ -30,7 +30,7 @@ inline Cf family_cf(Family f) {
 /// Names of the column families, indexed by Cf; the one place they are declared.
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Cf::count_)> kCfNames{
     "default", "devices", "certificates", "certs_by_device", "audit", "meta", "jobs", "job_devices",
-    "csrs", "trust", "params", "templates", "policies", "rounds"};
+    "csrs", "trust", "params", "templates", "policies", "rounds", "csr_by_device"};
 
 /// Meta key holding the value-encoding version of the whole store.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";

@@ -73,6 +73,15 @@ TEST(DeviceFsm, Table) {
       {"retry ignores success", dev(S::succeeded), ev(K::retry), S::succeeded, 1, -1, false, false, false, false},
       {"restart during a session requeues", dev(S::in_session, 1, kNow + 9), ev(K::recover), S::queued, 1, kNow, false, false, false, true},
       {"restart keeps waiting for a triggered phone", dev(S::triggered, 1, kNow + 9), ev(K::recover), S::triggered, 1, kNow + 9, false, false, false, false},
+      // CA modes.
+      {"CSR stored: the device waits for the CA", dev(S::in_session, 1, kNow + 9), ev(K::ca_pending), S::pending_ca, 1, 0, false, false, false, true},
+      {"waiting for the CA is not in flight and has no wait", dev(S::pending_ca, 1, 0), ev(K::wait_expired), S::pending_ca, 1, 0, false, false, false, false},
+      {"a phone coming by itself does not leave pending-ca", dev(S::pending_ca, 1, 0), ev(K::session_started), S::pending_ca, 1, 0, false, false, false, false},
+      {"certificate arrived: queued again with fresh attempts", dev(S::pending_ca, 2, 0), ev(K::ca_ready), S::queued, 0, kNow, false, false, false, true},
+      {"a certificate for a queued device changes nothing", dev(S::queued, 1), ev(K::ca_ready), S::queued, 1, kNow, false, false, false, false},
+      {"CA denial fails the device", dev(S::pending_ca, 1, 0), ev(K::session_failed, false), S::failed, 1, 0, false, true, false, true},
+      {"deadline expires a device waiting for the CA", dev(S::pending_ca, 1, 0), ev(K::deadline_passed, true, ""), S::expired, 1, 0, false, true, false, true},
+      {"restart leaves pending-ca alone", dev(S::pending_ca, 1, 0), ev(K::recover), S::pending_ca, 1, 0, false, false, false, false},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);

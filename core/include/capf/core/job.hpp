@@ -34,6 +34,7 @@ enum class JobDeviceState : std::uint8_t {
   queued,      ///< waiting to be triggered (maybe not before next_attempt_at)
   triggered,   ///< Apply Config sent; waiting for the phone's CAPF session
   in_session,  ///< the phone is in a CAPF session now
+  pending_ca,  ///< CA modes: the phone's CSR waits for the external CA; triggered again once answered
   succeeded,   ///< final: the operation completed
   failed,      ///< final: attempts exhausted or a permanent failure
   expired,     ///< final: Operation Completes By passed

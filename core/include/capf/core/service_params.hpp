@@ -21,6 +21,7 @@ struct OnlineCaParams {
   std::string password;            ///< "Online CA Password"; never printed, logged or returned by the API
   std::string auth_key_hex;        ///< cfssl: HMAC key of the profile (hex); secret like the password
   std::string connect_address;     ///< tests/lab: connect here instead of resolving host (curl --resolve)
+  bool https = false;              ///< cfssl: talk https to `cfssl serve -tls-cert …` (AD CS is always https)
   int timeout_s = 30;              ///< one HTTP request
   int poll_interval_s = 300;       ///< re-check a pending request this often
   int retry_base_s = 5;            ///< first backoff ceiling for transient errors

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "capf/core/device.hpp"
 #include "capf/core/job.hpp"
@@ -17,6 +18,7 @@ struct SessionEvent {
     succeeded,  ///< the operation completed
     failed,     ///< ended without completing
     expired,    ///< Operation Completes By had passed when the phone came
+    deferred,   ///< CA modes: the CSR is stored and waits for the CA; the phone comes back for it
   };
   Kind kind = Kind::started;
   std::string reason;
@@ -30,6 +32,9 @@ class SessionHook {
  public:
   virtual ~SessionHook() = default;
   virtual std::optional<JobDevice> on_session_event(Device& device, const SessionEvent& event) = 0;
+  /// An external CA answered for `devices` (their certificates wait for delivery). Called after
+  /// the answer is durable, outside any write; the engine triggers those phones again.
+  virtual void on_certificates_ready(const std::vector<std::string>& devices) = 0;
 };
 
 }  // namespace capf

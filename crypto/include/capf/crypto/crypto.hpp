@@ -61,6 +61,10 @@ class Certificate {
   /// Every certificate in a PEM bundle, in order (other PEM blocks, e.g. keys, are skipped).
   /// An error when the text holds no certificate or a certificate block is broken.
   static Result<std::vector<Certificate>> all_from_pem(const std::string& pem);
+  /// Every certificate of a PKCS#7 certs-only bundle (.p7b, application/x-pkcs7-certificates),
+  /// in the bundle's order. Accepts DER, base64 of the DER, or PEM ("PKCS7" or "CERTIFICATE"
+  /// blocks). An error (Errc::crypto) names what is wrong: not PKCS#7, not signedData, no certificates.
+  static Result<std::vector<Certificate>> all_from_pkcs7(ByteView data);
 
   /// DER encoding ({} for an empty handle).
   Bytes to_der() const;
@@ -92,6 +96,8 @@ class Certificate {
   bool has_key_usage(const std::string& usage) const;
   /// True when the extended key usage lists serverAuth / clientAuth.
   bool has_ext_key_usage(const std::string& usage) const;
+  /// The DNS names of the subjectAltName extension, in order (empty when there is none).
+  std::vector<std::string> dns_names() const;
 
   struct Impl;
   Impl* impl() const { return impl_.get(); }
@@ -141,6 +147,11 @@ class CertificateAuthority {
   /// any validity.
   Result<Certificate> issue_mic(const std::string& common_name, ByteView spki_der, int validity_days,
                                 util::UnixTime now) const;
+
+  /// Issues an HTTPS server certificate for `dns_name` (CN and subjectAltName DNS = the name;
+  /// EKU serverAuth+clientAuth), for test fixtures that must present a real host name.
+  Result<Certificate> issue_server(const std::string& dns_name, ByteView spki_der, int validity_days,
+                                   util::UnixTime now) const;
 
  private:
   Certificate cert_;
@@ -197,6 +208,10 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 /// PKCS#10 request (CA modes, capf-protocol.md §11).
 Result<Bytes> make_csr(const PrivateKey& key, const std::string& common_name);
+/// Lower-case hex SHA-256 of `data`.
+std::string sha256_hex(ByteView data);
+/// DER X.501 Name "CN=common_name" (CSR_SUBJECT of SIGN_CERTIFICATE_REQUEST).
+Result<Bytes> subject_der(const std::string& common_name);
 /// Parses and verifies a DER CSR (self-signature, RSA/EC key as in inspect_public_key);
 /// returns its SubjectPublicKeyInfo DER and subject CN ("" if none).
 struct CsrInfo {

@@ -29,6 +29,8 @@ struct Event {
     session_started,    ///< the phone authenticated in a CAPF session
     session_succeeded,  ///< the operation completed (serial of the LSC for installs)
     session_failed,     ///< the session ended without completing (retryable or not)
+    ca_pending,         ///< CA modes: the session stored the CSR; the external CA has it now
+    ca_ready,           ///< CA modes: the certificate arrived; trigger the phone to collect it
     wait_expired,       ///< next_attempt_ms passed while triggered or in session
     deadline_passed,    ///< Operation Completes By passed
     cancel,             ///< the job was cancelled

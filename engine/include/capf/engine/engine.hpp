@@ -96,6 +96,10 @@ class Engine final : public SessionHook {
   /// in `pending-ca` goes back to the queue to be triggered again, within its job's limits, so
   /// its phone collects the certificate on its next session.
   void certificates_ready(const std::vector<std::string>& devices);
+  /// "Certificate Issuer to Endpoint" changed (submission checks follow it).
+  void set_issuer(IssuerKind issuer);
+  /// SessionHook: the same, from the CAPF service (online CA answers).
+  void on_certificates_ready(const std::vector<std::string>& devices) override;
 
   std::vector<JobView> list() const;
   Result<JobView> view(const std::string& job_id) const;

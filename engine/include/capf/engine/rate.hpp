@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "capf/util/backoff.hpp"
 #include "capf/util/time.hpp"
 
 namespace capf::engine {
@@ -46,12 +47,7 @@ class RateLimiter {
   std::int64_t last_ms_;
 };
 
-/// Full-jitter exponential backoff (CRAFT.md "Lifecycle state"), in seconds:
-///   cap   = min(ceiling_s, base_s * 2^(attempt-1))      (attempt counts from 1; < 1 is 1)
-///   delay = floor(u * cap)                              (u in [0,1) from the caller, clamped)
-/// and, when `deadline` is given, never more than half the time left to it,
-/// floor((deadline - now) / 2), and 0 once the deadline has passed. Never negative.
-std::int64_t backoff_delay(int attempt, std::int64_t base_s, std::int64_t ceiling_s, double u, util::UnixTime now,
-                           std::optional<util::UnixTime> deadline = std::nullopt);
+/// The shared backoff (util/backoff.hpp), under the name the engine has always used.
+using util::backoff_delay;
 
 }  // namespace capf::engine

@@ -20,11 +20,14 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
   long timeout_ms = 10000;                                   ///< whole request, connect included
   long connect_timeout_ms = 5000;                            ///< TCP connect and TLS handshake
-  std::string ca_pem;                                        ///< trust these CAs for https (empty = system default)
+  std::string ca_pem;  ///< trust only these CAs for https (the system store is then not used); empty = system default
   bool verify_peer = true;                           ///< false skips certificate and host name checks (tests only)
   std::string username, password;                    ///< HTTP Basic when set; never logged
   std::string user_agent = "capf/0.1";               ///< User-Agent header
   std::size_t max_response_bytes = 8 * 1024 * 1024;  ///< a larger body is an Errc::protocol error
+  /// Fixed name resolutions, "host:port:address" each (curl --resolve): connect to `address`
+  /// while the URL, Host header, SNI and certificate check keep the real host name.
+  std::vector<std::string> resolve;
 };
 
 /// What the server answered (any status: a 4xx or 5xx is a response, not an Error).
@@ -38,10 +41,20 @@ struct HttpResponse {
 };
 
 /// Performs one request (blocking; safe to call from many threads at once). Transport failures
-/// are Errors: Errc::timeout (timed out), Errc::unavailable (refused, DNS, reset, TLS handshake),
+/// are Errors: Errc::timeout (timed out before the request was sent), Errc::unavailable (refused,
+/// DNS, reset, TLS handshake), Errc::no_answer (the whole request was sent, then a timeout or a
+/// dropped connection: the peer may have acted on it), Errc::crypto (the server's certificate is
+/// not trusted or does not match the host name),
 /// Errc::invalid_argument (bad URL or scheme), Errc::protocol (response too large), each with a
 /// message that names the method and the URL with any user:password@ part redacted.
 Result<HttpResponse> http_request(const HttpRequest& request);
+
+/// The certificate an https server presents (leaf first, PEM each), read from a TLS handshake
+/// that checks nothing and sends no request (no credentials leave). For naming the certificate
+/// in an error after a verification failure. `resolve` as in HttpRequest.
+Result<std::vector<std::string>> server_certificates(const std::string& https_url,
+                                                     const std::vector<std::string>& resolve = {},
+                                                     long timeout_ms = 5000);
 
 /// The URL with credentials replaced by "***" (for logs): the user:password@ part and the
 /// values of query parameters that look secret (password, token, secret, key, …).

@@ -3,14 +3,19 @@
 // RocksDB writes) and runs on the worker pool, never on an I/O thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "capf/core/csr.hpp"
 #include "capf/core/device.hpp"
+#include "capf/core/issuer.hpp"
+#include "capf/core/service_params.hpp"
 #include "capf/core/session_hook.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/protocol/messages.hpp"
@@ -28,11 +33,21 @@ struct Decision {
     install,         ///< key generation, then store
     fetch,           ///< FETCH_CERTIFICATE_REQUEST
     delete_lsc,      ///< DELETE_CERTIFICATE_REQUEST
+    deliver,         ///< CA modes: STORE_CERTIFICATE_REQUEST with the LSC the CA issued for the stored CSR
   };
   Kind kind = Kind::end_refused;
   std::string device;
   std::vector<KeySpec> key_plan;  ///< install: keys to ask for, in Key Order
   std::string reason;             ///< for the log (never a secret)
+  std::vector<std::uint8_t> certificate_der;  ///< deliver: the LSC
+  IssuerKind issuer = IssuerKind::capf;       ///< install: who signs (CA modes ask the phone for a CSR)
+};
+
+/// What became of a CSR after one exchange with the online CA.
+struct OnlineStep {
+  std::optional<crypto::Certificate> certificate;  ///< issued and recorded
+  bool waiting = false;                            ///< still with the CA (pending, or retry later)
+  std::string reason;                              ///< in words, for the log
 };
 
 /// Decisions and state transitions of CAPF sessions.
@@ -65,6 +80,36 @@ class EnrollmentService {
   /// The job engine's hook; its job-device records go into the same writes. Set before serving.
   void set_hook(SessionHook* hook) { hook_ = hook; }
 
+  /// CAPF-trust as it is now (existing-certificate authentication); safe while sessions run.
+  void set_trust(std::shared_ptr<const crypto::TrustStore> trust);
+  /// "Duration Of Certificate Validity" for LSCs the CAPF CA signs from now on.
+  void set_validity_days(int days) { validity_days_.store(days); }
+  /// "Certificate Issuer to Endpoint" and, for Online CA, the CA and its timing parameters.
+  void set_issuer(IssuerKind kind, std::shared_ptr<OnlineCa> online, OnlineCaParams params);
+  IssuerKind issuer() const;
+
+  // --- CA modes (capf-protocol.md §11) ---
+  /// Checks the phone's CSR (it parses, its signature verifies, its key is the PUBLIC_KEY the
+  /// phone sent and the kind asked for) and stores it `pending`; the device's older unanswered
+  /// CSRs become `stale`. One durable write.
+  Result<CsrRecord> accept_csr(const std::string& device, std::span<const std::uint8_t> csr_der,
+                               std::span<const std::uint8_t> public_key, const KeySpec& requested, IssuerKind issuer);
+  /// Online CA: one submission, or one poll when the CA holds the CSR under a handle; records
+  /// the outcome durably (the `submitting` mark is written before the request leaves).
+  OnlineStep work_online(const std::string& csr_id);
+  /// The session ends with the CSR waiting for the CA: the device's job moves to pending-ca.
+  void deferred(const std::string& device, const CsrRecord& csr);
+  /// A certificate an external CA issued for `csr`: checks that it carries the CSR's key, the
+  /// device's name, digitalSignature + keyEncipherment and a current validity, then records it
+  /// `issued` (certificate record + CSR) in one durable write. `chain` is kept for the record.
+  Result<crypto::Certificate> accept_ca_certificate(const CsrRecord& csr, const std::string& pem);
+  /// Online CSRs the worker owns: waiting ones (pending, submitted) and, at start, the ones a
+  /// crash left `submitting` — their outcome is unknown, so they are not sent again: they end
+  /// `rejected` (needs an administrator) and their device's job is told.
+  std::vector<CsrRecord> online_work(bool at_start);
+  /// The newest CSR of a device, if any.
+  std::optional<CsrRecord> latest_csr(const std::string& device) const;
+
  private:
   Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
   Result<void> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
@@ -76,10 +121,18 @@ class EnrollmentService {
   void audit(store::Transition& t, const std::string& actor, const std::string& action, const std::string& subject,
              const std::string& detail);
 
+  Decision ca_mode_decision(const Device& d);
+  void csr_failed(const CsrRecord& csr, CaErrorClass cls, const std::string& reason);
+  std::shared_ptr<const crypto::TrustStore> trust() const;
+
   store::Store& store_;
   const crypto::CertificateAuthority& ca_;
-  crypto::TrustStore trust_;
-  int validity_days_;
+  mutable std::mutex config_mutex_;
+  std::shared_ptr<const crypto::TrustStore> trust_;
+  std::atomic<int> validity_days_;
+  IssuerKind issuer_ = IssuerKind::capf;
+  std::shared_ptr<OnlineCa> online_;
+  OnlineCaParams online_params_;
   const util::Clock& clock_;
   std::mutex mutex_;
   std::set<std::string> claimed_;  ///< devices with a session in progress

@@ -44,6 +44,8 @@ struct PhoneProfile {
 struct PhoneFlash {
   std::string mic_pem, mic_key_pem;
   std::string lsc_pem, lsc_key_pem;
+  /// CA modes: the key generated for a CSR still with the CA, kept until its LSC arrives.
+  std::string pending_key_pem;
 };
 
 /// The result of one phone's session.
@@ -75,6 +77,7 @@ struct SimOptions {
   /// server_host; a host name resolves to all its addresses.
   std::vector<std::string> more_servers;
   std::string ca_pem;        ///< the CAPF CA the phones trust (their ITL's CAPF entry)
+  std::string lsc_ca_pem;    ///< CA modes: the external CA chain an LSC may also chain to (the phones' CTL)
   std::string state_dir;     ///< manufacturer CA and per-phone flash
   std::size_t concurrency = 64;
   unsigned key_threads = 2;  ///< threads generating phone keys

@@ -28,6 +28,7 @@ enum class Family : std::uint8_t {
   templates,  ///< device templates
   policies,   ///< renewal policies
   rounds,     ///< offline CA export rounds
+  csr_by_device,  ///< device name → id of its newest CSR (kept by the CAPF service)
 };
 /// "csrs", "trust", … (the column family name).
 std::string_view family_name(Family f);

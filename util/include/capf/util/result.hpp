@@ -20,6 +20,7 @@ enum class Errc {
   timeout,           ///< a step took longer than allowed
   auth_failed,       ///< a phone or caller failed authentication
   unavailable,       ///< a peer could not be reached
+  no_answer,         ///< a request reached the peer but no answer came back: its outcome is unknown
   internal,          ///< a bug or an impossible state
 };
 

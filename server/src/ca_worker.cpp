@@ -1,0 +1,60 @@
+#include "capf/server/ca_worker.hpp"
+
+#include "capf/util/log.hpp"
+
+namespace capf::server {
+
+OnlineCaWorker::OnlineCaWorker(EnrollmentService& service, const util::Clock& clock, unsigned parallel)
+    : service_(service), clock_(clock), pool_(parallel == 0 ? 1 : parallel) {}
+
+OnlineCaWorker::~OnlineCaWorker() {
+  stop();
+  pool_.join();
+}
+
+void OnlineCaWorker::start() {
+  loop_ = std::thread([this] {
+    bool first = true;
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      lock.unlock();
+      round(first);
+      first = false;
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+    }
+  });
+}
+
+void OnlineCaWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+}
+
+void OnlineCaWorker::round(bool at_start) {
+  // Online CSRs are followed up even after the issuer changed: the CA already has them.
+  const auto now = clock_.now();
+  for (const auto& csr : service_.online_work(at_start)) {
+    if (csr.next_try_at > now) continue;
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+      if (!in_flight_.insert(csr.id).second) continue;
+    }
+    net::asio::post(pool_, [this, id = csr.id, device = csr.device] {
+      auto step = service_.work_online(id);
+      static auto log = util::logger("capf");
+      log->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
+                step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));
+      std::lock_guard lock(mutex_);
+      in_flight_.erase(id);
+    });
+  }
+}
+
+}  // namespace capf::server

@@ -1,0 +1,171 @@
+// CfsslCa against a real `cfssl serve` (golang-cfssl) on 127.0.0.1, configured as in
+// online-ca.md §2(a) with a CA made at test time. Skipped only when cfssl is not installed.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "capf/net/http_client.hpp"
+#include "capf/util/text.hpp"
+#include "support.hpp"
+
+extern char** environ;
+
+namespace capf::test {
+namespace {
+
+constexpr const char* kKeyHex = "0123456789abcdef0123456789abcdef";
+
+std::string find_cfssl() {
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : util::split(path ? path : "/usr/bin", ':')) {
+    const std::string candidate = dir + "/cfssl";
+    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+class Cfssl : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string binary = find_cfssl();
+    if (binary.empty()) return;
+    char pattern[] = "/tmp/capf-cfssl-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    crypto::CaOptions options;
+    options.key = KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256};
+    options.common_name = "Test Online CA";
+    auto ca = crypto::CertificateAuthority::create(options);
+    ASSERT_TRUE(ca);
+    ca_pem_ = ca->certificate().to_pem();
+    write(dir_ + "/ca.pem", ca_pem_);
+    write(dir_ + "/ca.key", ca->key().to_pem());
+    const nlohmann::json usages = {"digital signature", "key encipherment", "server auth", "client auth"};
+    const nlohmann::json config = {
+        {"signing",
+         {{"default", {{"expiry", "8760h"}, {"usages", usages}}},
+          {"profiles", {{"phone", {{"expiry", "8760h"}, {"usages", usages}, {"auth_key", "k1"}}}}}}},
+        {"auth_keys", {{"k1", {{"type", "standard"}, {"key", kKeyHex}}}}}};
+    write(dir_ + "/config.json", config.dump(2));
+    port_ = free_port();
+    std::vector<std::string> argv{binary, "serve", "-address", "127.0.0.1", "-port", std::to_string(port_),
+                                  "-ca", dir_ + "/ca.pem", "-ca-key", dir_ + "/ca.key", "-config",
+                                  dir_ + "/config.json"};
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = dir_ + "/cfssl.log";
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    ASSERT_EQ(posix_spawn(&pid_, cargv[0], &actions, nullptr, cargv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    // Ready when /info answers (well under a second here; bounded at 15 s).
+    for (int i = 0; i < 300; ++i) {
+      net::HttpRequest probe;
+      probe.url = "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/cfssl/info";
+      probe.body = R"({"profile":"phone"})";
+      if (auto r = net::http_request(probe); r && r->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "cfssl serve did not answer on port " << port_ << ": " << certsrv::slurp(log);
+  }
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  void SetUp() override {
+    if (pid_ <= 0) GTEST_SKIP() << "cfssl is not installed (apt-get install golang-cfssl; scripts/deps.sh does)";
+  }
+
+  static OnlineCaParams params() {
+    OnlineCaParams p;
+    p.type = "cfssl";
+    p.host = "127.0.0.1";
+    p.port = port_;
+    p.template_name = "phone";
+    p.auth_key_hex = kKeyHex;
+    p.timeout_s = 5;
+    return p;
+  }
+  static std::unique_ptr<OnlineCa> make(const OnlineCaParams& p) {
+    auto ca = ca_online::make_online_ca(p, "");
+    EXPECT_TRUE(ca) << ca.error().message;
+    return ca ? std::move(*ca) : nullptr;
+  }
+
+  static inline std::string dir_, ca_pem_;
+  static inline int port_ = 0;
+  static inline pid_t pid_ = -1;
+};
+
+TEST_F(Cfssl, IssuesACertificateThatChainsToTheCa) {
+  auto ca = make(params());
+  auto csr = make_csr("SEP001122334455");
+  CaOutcome o = ca->submit(csr.der, "SEP001122334455");
+  expect_chains(o, ca_pem_, csr);
+  ASSERT_EQ(o.chain_pem.size(), 1u);  // the CA certificate from /info
+  EXPECT_EQ(o.chain_pem[0], crypto::Certificate::from_pem(ca_pem_)->to_pem());
+  auto cert = crypto::Certificate::from_pem(o.certificate_pem);
+  EXPECT_EQ(cert->subject_cn(), "SEP001122334455");
+  EXPECT_TRUE(cert->has_ext_key_usage("clientAuth"));
+  // EC keys are cfssl's business too (only AD CS templates are RSA-only).
+  auto ec = make_csr("SEP001122334466", KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256});
+  expect_chains(ca->submit(ec.der, "SEP001122334466"), ca_pem_, ec);
+}
+
+TEST_F(Cfssl, WrongAuthKeyNeedsAnAdministrator) {
+  auto p = params();
+  p.auth_key_hex = "ffffffffffffffffffffffffffffffff";
+  CaOutcome o = make(p)->submit(make_csr("SEP0000000000D1").der, "d");
+  EXPECT_EQ(o.error_class, CaErrorClass::needs_admin) << o.message;
+  EXPECT_NE(o.message.find("invalid token"), std::string::npos) << o.message;
+  EXPECT_EQ(o.message.find("ffffffff"), std::string::npos) << o.message;
+}
+
+TEST_F(Cfssl, UndecodableCsrIsPermanent) {
+  CaOutcome o = make(params())->submit({0x30, 0x03, 0x02, 0x01, 0x05}, "d");
+  EXPECT_EQ(o.error_class, CaErrorClass::permanent) << o.message;
+  EXPECT_NE(o.message.find("(code 900"), std::string::npos) << o.message;  // cfssl's CSR error category
+}
+
+TEST_F(Cfssl, UnreachableServerIsRetryable) {
+  auto p = params();
+  p.port = free_port();
+  CaOutcome o = make(p)->submit(make_csr("SEP0000000000D2").der, "d");
+  EXPECT_EQ(o.error_class, CaErrorClass::retryable) << o.message;
+}
+
+}  // namespace
+}  // namespace capf::test
