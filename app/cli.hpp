@@ -70,5 +70,10 @@ int cmd_stale_lsc(const Args& args);
 int cmd_template(const Args& args);
 int cmd_policy(const Args& args);
 int cmd_web(const Args& args);
+/// `capf ca regenerate|phones-on-old|retired` (cmd_ca_lifecycle.cpp; `ca show` stays in cmd_inventory.cpp).
+int cmd_ca_lifecycle(const Args& args);
+int cmd_lsc(const Args& args);
+int cmd_crl(const Args& args);
+int cmd_monitor(const Args& args);
 
 }  // namespace capf::cli

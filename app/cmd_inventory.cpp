@@ -22,6 +22,7 @@ std::string base_name(const std::string& path) {
 }  // namespace
 
 int cmd_ca(const Args& args) {
+  if (!args.empty() && args[0] != "show" && args[0].rfind("-", 0) != 0) return cmd_ca_lifecycle(args);
   auto desc = common_options();
   desc.add_options()("action", po::value<std::string>(), "show")("pem", "print the certificate as PEM");
   po::positional_options_description pos;

@@ -29,7 +29,9 @@
 #include "capf/web/web_server.hpp"
 #include "cli.hpp"
 #include "modules.hpp"
+#include "capf/monitor/monitor.hpp"
 #include "serve_support.hpp"
+#include "serve_lifecycle.hpp"
 
 namespace capf::cli {
 
@@ -79,7 +81,8 @@ po::options_description serve_options() {
     ("web-allow-remote", po::bool_switch(), "let --web listen on an address other than loopback")
     ("web-cert", po::value<std::string>(), "PEM certificate (+ chain) of the dashboard (default: one issued by the CAPF CA at start)")
     ("web-key", po::value<std::string>(), "PEM private key of --web-cert")
-    ("web-name", po::value<std::vector<std::string>>()->composing(), "a further host name or address the dashboard answers for, repeatable");
+    ("web-name", po::value<std::vector<std::string>>()->composing(), "a further host name or address the dashboard answers for, repeatable")
+    ("monitor-first-check", po::value<int>()->default_value(60), "seconds after start of the certificate monitor's first check");
   return d;
 }
 
@@ -202,6 +205,7 @@ int cmd_serve(const Args& cli_args) {
     throw Failure("CAPF-trust: " + added.error().message);
   auto capf_trust = trust::capf_trust(**store, &ca->certificate());
   if (!capf_trust) throw Failure("CAPF-trust: " + capf_trust.error().message);
+  trust_retired_cas(*capf_trust, ca_dir(dir));  // phones with LSCs of a regenerated CA still authenticate
   log->info("CAPF-trust: {} certificates (CAPF CA included)", capf_trust->size());
 
   engine::TriggerConfig trigger;
@@ -309,6 +313,7 @@ int cmd_serve(const Args& cli_args) {
   const unsigned io_threads = config.io_threads ? config.io_threads : std::max(2u, std::thread::hardware_concurrency());
   net::asio::io_context io(static_cast<int>(io_threads));
   net::asio::thread_pool workers(config.worker_threads);
+  config.listen = listen_addresses(config.listen, **store);
   server::CapfServer capf_server(io, workers, enrollment, config, ca->certificate().to_pem(), ca->key().to_pem());
   capf_server.start();
   server::OnlineCaWorker ca_worker(enrollment, clock);
@@ -320,11 +325,15 @@ int cmd_serve(const Args& cli_args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
+  monitor::CertificateMonitor cert_monitor(**store, ca_dir(dir), clock);
+  cert_monitor.start(std::max(0, vm["monitor-first-check"].as<int>()));
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
   ModuleContext modules{**store, clock, &job_engine, dir, cert.subject()};
+  modules.monitor = &cert_monitor;
   modules.trust_changed = [&] {
     auto rebuilt = trust::capf_trust(**store, &ca->certificate());
     if (!rebuilt) return log->error("CAPF-trust not reloaded: {}", rebuilt.error().message);
+    trust_retired_cas(*rebuilt, ca_dir(dir));
     log->info("CAPF-trust reloaded: {} certificates", rebuilt->size());
     enrollment.set_trust(std::make_shared<const crypto::TrustStore>(std::move(*rebuilt)));
     apply_issuer(current_params());  // the Online CA's HTTPS chain comes from CAPF-trust too
@@ -411,6 +420,7 @@ int cmd_serve(const Args& cli_args) {
   }
   loop_cv.notify_all();
   engine_loop.join();
+  cert_monitor.stop();
   ca_worker.stop();
   trigger_runner.join();
   workers.join();

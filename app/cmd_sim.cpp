@@ -25,6 +25,7 @@ std::vector<sim::PhoneProfile> phones_from_csv(const std::string& path) {
     p.name = row.name;
     p.auth_mode = row.auth_mode.value_or(AuthMode::null_string);
     p.auth_string = row.auth_string.value_or("");
+    p.ip_mode = sim::ip_mode_from_addresses(row.ipv4.value_or(""), row.ipv6.value_or(""));
     phones.push_back(p);
   }
   return phones;
@@ -38,7 +39,7 @@ nlohmann::json summary_json(const sim::Summary& s) {
                    {"phones", nlohmann::json::array()}};
   for (const auto& o : s.outcomes)
     j["phones"].push_back({{"device", o.device}, {"operation", o.operation}, {"result", o.result}, {"reason", o.reason}, {"detail", o.detail},
-                           {"lsc_serial", o.lsc_serial}, {"seconds", o.seconds}});
+                           {"lsc_serial", o.lsc_serial}, {"seconds", o.seconds}, {"connected_via", o.connected_via}});
   return j;
 }
 
@@ -67,7 +68,10 @@ int cmd_sim(const Args& args) {
   auto desc = common_options();
   desc.add_options()
     ("action", po::value<std::string>(), "init (create the manufacturer CA) or nothing (run phones)")
-    ("server", po::value<std::string>(), "CAPF address HOST:PORT")
+    ("server", po::value<std::vector<std::string>>()->composing(),
+     "CAPF address HOST:PORT or [V6]:PORT; repeat for CAPF's IPv4 and IPv6 addresses (a name resolves to all of them)")
+    ("ip-mode", po::value<std::string>(), "every phone's IP stacks: dual (IPv6 first, then IPv4), ipv4 or ipv6 "
+     "(default: from the CSV's IPv4/IPv6 Address columns, else dual)")
     ("ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")
     ("lsc-ca", po::value<std::string>(), "CA modes: PEM chain of the external CA whose LSCs the phones accept")
     ("phones", po::value<std::size_t>(), "simulate N phones named SEP...")
@@ -107,7 +111,9 @@ int cmd_sim(const Args& args) {
   if (vm.count("phones") == vm.count("csv")) throw UsageError("sim needs exactly one of --phones N or --csv FILE");
 
   sim::SimOptions options;
-  const auto server = vm["server"].as<std::string>();
+  const auto servers = vm["server"].as<std::vector<std::string>>();
+  const auto server = servers.front();
+  options.more_servers.assign(servers.begin() + 1, servers.end());
   const auto colon = server.rfind(':');
   if (colon == std::string::npos) throw UsageError("--server must be HOST:PORT, got \"" + server + "\"");
   options.server_host = server.substr(0, colon);
@@ -142,6 +148,11 @@ int cmd_sim(const Args& args) {
     for (const auto& name : sim::generated_names(vm["phones"].as<std::size_t>(), first))
       phones.push_back({name, *mode, vm.count("auth-string") ? vm["auth-string"].as<std::string>() : "", false, true});
   }
+  if (vm.count("ip-mode")) {
+    auto mode = sim::parse_ip_mode(vm["ip-mode"].as<std::string>());
+    if (!mode) throw UsageError("--ip-mode must be dual, ipv4 or ipv6, got \"" + vm["ip-mode"].as<std::string>() + "\"");
+    for (auto& p : phones) p.ip_mode = *mode;
+  }
   const auto every = vm["jabber-every"].as<std::size_t>();
   for (std::size_t i = 0; i < phones.size(); ++i) {
     if (every && (i + 1) % every == 0) phones[i].jabber = true;
@@ -165,9 +176,9 @@ int cmd_sim(const Args& args) {
       std::snprintf(secs, sizeof secs, "%.2f", o.seconds);
       rows.push_back({o.device, o.operation, std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
                       o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
-                      o.result == "installed" ? "" : o.detail});
+                      o.result == "installed" ? "" : o.detail, o.connected_via});
     }
-    print_table({"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL"}, rows);
+    print_table({"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL", "VIA"}, rows);
     std::cout << "\n";
   }
   if (controlled)

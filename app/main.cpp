@@ -12,6 +12,11 @@ constexpr const char* kUsage = R"(usage: capf COMMAND [options]
 commands:
   serve                      run the daemon: CAPF protocol on TLS, admin API
   ca show [--pem]            the CAPF CA certificate
+  ca regenerate [--key K]    a new CAPF CA (the old one retired, still in CAPF-trust; restart the daemon)
+  ca phones-on-old           phones whose LSC a retired CA issued [--submit-job]; ca retired [delete SERIAL]
+  lsc revoke SERIAL          revoke an LSC [--reason keyCompromise|superseded|...]; re-signs the CRL
+  crl export [--out FILE]    the CAPF CA's CRL (PEM, or --der) [--ca SERIAL of a retired CA]
+  monitor run-now|status     certificate expiry check and e-mail notices now / the last check
   phones import FILE.csv     add/update devices from a BAT-style CSV [--strict]
   phones list [--where Q]    the inventory, or the devices a query matches
   phone show NAME            one device, its LSC and certificates
@@ -63,6 +68,9 @@ int main(int argc, char** argv) {
     if (command == "template") return cmd_template(args);
     if (command == "policy") return cmd_policy(args);
     if (command == "web") return cmd_web(args);
+    if (command == "lsc") return cmd_lsc(args);
+    if (command == "crl") return cmd_crl(args);
+    if (command == "monitor") return cmd_monitor(args);
     throw UsageError("unknown command \"" + command + "\" (see `capf --help`)");
   } catch (const UsageError& e) {
     std::cerr << "capf: " << e.what() << "\n";

@@ -2,16 +2,19 @@
 
 #include "capf/config/admin_routes.hpp"
 #include "capf/policy/routes.hpp"
+#include "capf/monitor/routes.hpp"
+#include "cli.hpp"
 
 namespace capf::cli {
 
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx) {
-  // One line per module, e.g. service.add_module(std::make_shared<trust::AdminRoutes>(ctx.store, ctx.clock));
   service.add_module(std::make_shared<config::AdminRoutes>(ctx.store, ctx.clock, ctx.params_changed));
   service.add_module(make_trust_routes(ctx));
   service.add_module(make_offline_routes(ctx));
   service.add_module(std::make_shared<policy::AdminRoutes>(ctx.store, ctx.clock, ctx.ca_subject));
   service.set_new_device_defaults(policy::new_device_defaults(ctx.store, ctx.clock));
+  service.add_module(std::make_shared<monitor::AdminRoutes>(ctx.store, ctx.clock, ca_dir(ctx.data_dir), ctx.monitor,
+                                                            ctx.engine != nullptr));
 }
 
 }  // namespace capf::cli

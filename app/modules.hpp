@@ -12,6 +12,10 @@
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
+namespace capf::monitor {
+class CertificateMonitor;
+}
+
 namespace capf::cli {
 
 /// What route modules may use. `engine` is null in the CLI's in-process mode (no daemon).
@@ -27,6 +31,8 @@ struct ModuleContext {
   /// Called after CAPF-trust changed (upload, delete), so the daemon rebuilds the trust store
   /// its enrollment service verifies against; empty in the CLI's in-process mode.
   std::function<void()> trust_changed;
+  /// The daemon's certificate monitor; null in the CLI's in-process mode.
+  monitor::CertificateMonitor* monitor = nullptr;
 };
 
 /// /v1/trust: CAPF-trust and CallManager-trust (routes_trust.cpp).

@@ -5,6 +5,7 @@ packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextr
   libboost-dev libboost-program-options-dev libboost-filesystem-dev libssl-dev librocksdb-dev
   libcurl4-openssl-dev libspdlog-dev libcsv-dev libhowardhinnant-date-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-aiosmtpd  # the real SMTP server the certificate monitor test sends notices to
   golang-cfssl  # golang-cfssl: the real online CA (`cfssl serve`) the ca_online tests start
   dpkg-dev    # dpkg-shlibdeps for `cpack -G DEB` (the package test)
   chromium)  # the web dashboard's browser test (tests/web/browser) drives Debian's chromium headless

@@ -2,6 +2,7 @@
 
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
+#include "revocation.hpp"
 
 namespace capf::server {
 
@@ -173,6 +174,7 @@ Result<void> EnrollmentService::check_certificate_auth(const Device& d, const pr
       util::iequals(cn, d.name) || (cn.size() > d.name.size() && cn[cn.size() - d.name.size() - 1] == '-' &&
                                     util::iequals(cn.substr(cn.size() - d.name.size()), d.name));
   if (!name_matches) return make_error(Errc::auth_failed, "presented certificate CN=" + cn + " is not this device's");
+  if (auto r = check_not_revoked_or_expired(store_, *cert, clock_.now()); !r) return r.error();
   if (auto v = trust()->verify(*cert, clock_.now()); !v) return make_error(Errc::auth_failed, v.error().message);
   // One of our own LSCs: refuse it once revoked or deleted.
   if (auto rec = store_.get_certificate(cert->serial_hex()); rec && rec->has_value() &&

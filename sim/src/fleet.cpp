@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "capf/crypto/tls.hpp"
+#include "ip_connect.hpp"
 #include "phone.hpp"
 
 namespace capf::sim {
@@ -76,15 +77,11 @@ Result<FleetSetup> prepare_fleet(const SimOptions& options, asio::io_context& io
   setup.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   if (auto r = crypto::configure_client_tls(setup.tls->native_handle(), options.ca_pem, crypto::TlsLegacy::no); !r)
     return r.error();
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(options.server_host, ec);
-  if (!ec) {
-    setup.server.emplace_back(address, options.server_port);
-  } else {
-    net::tcp::resolver resolver(io);
-    auto results = resolver.resolve(options.server_host, std::to_string(options.server_port), ec);
-    if (ec) return make_error(Errc::unavailable, "cannot resolve " + options.server_host + ": " + ec.message());
-    for (const auto& r : results) setup.server.push_back(r.endpoint());
+  if (auto r = resolve_server(io, options.server_host, options.server_port, setup.server); !r) return r.error();
+  for (const auto& more : options.more_servers) {
+    auto hp = split_host_port(more);
+    if (!hp) return hp.error();
+    if (auto r = resolve_server(io, hp->first, hp->second, setup.server); !r) return r.error();
   }
   return setup;
 }

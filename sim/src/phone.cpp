@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "capf/protocol/messages.hpp"
+#include "ip_connect.hpp"
 
 namespace capf::sim {
 
@@ -86,7 +87,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
   std::optional<crypto::PrivateKey> pending_key;
   bool stored = false, deleted = false, fetched = false, sent_csr = false;
   try {
-    co_await asio::async_connect(stream.lowest_layer(), ctx.server, asio::use_awaitable);
+    out.connected_via = co_await connect_by_ip_mode(stream.next_layer(), ctx.server, phone.ip_mode);
     stream.lowest_layer().set_option(net::tcp::no_delay(true));
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     auto first = co_await net::read_message(stream);
@@ -218,6 +219,9 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
     boost::system::error_code ec;
     watchdog->arm(std::chrono::seconds(3), "TLS shutdown");
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  } catch (const NoConnection& e) {
+    out.result = "no-connection";
+    out.detail = e.what();
   } catch (const std::exception& e) {
     out.result = "error";
     out.detail = watchdog->fired() ? "timed out" : e.what();

@@ -16,6 +16,20 @@
 
 namespace capf::sim {
 
+/// Which IP stacks a phone has (the seed's "IP Mode of Phone" / "IP Addresses on Phone").
+enum class IpMode : std::uint8_t {
+  dual,  ///< IPv4 and IPv6: tries CAPF's IPv6 addresses first, then its IPv4 ones
+  ipv4,  ///< IPv4 only
+  ipv6,  ///< IPv6 only
+};
+/// "dual", "ipv4", "ipv6".
+std::string_view to_string(IpMode m);
+/// Accepts "dual" (also "dual-stack", "both"), "ipv4"/"v4", "ipv6"/"v6".
+std::optional<IpMode> parse_ip_mode(std::string_view text);
+/// From a phone's addresses (the CSV's IPv4/IPv6 columns): only an IPv4 address → ipv4, only an
+/// IPv6 address → ipv6, both or neither → dual.
+IpMode ip_mode_from_addresses(const std::string& ipv4, const std::string& ipv6);
+
 /// How one simulated phone behaves.
 struct PhoneProfile {
   std::string name;
@@ -23,6 +37,7 @@ struct PhoneProfile {
   std::string auth_string;                     ///< what the user typed on the phone
   bool jabber = false;     ///< VERSION 2, no PASSWORD, no REQUEST_IN_PROGRESS
   bool ec_capable = true;  ///< false: answers an EC key request with no key
+  IpMode ip_mode = IpMode::dual;  ///< which of CAPF's addresses the phone can use
 };
 
 /// What a phone keeps in flash, persisted in the state directory.
@@ -42,6 +57,7 @@ struct Outcome {
   std::string detail;   ///< error text or the key type installed
   std::string lsc_serial;
   double seconds = 0;
+  std::string connected_via;  ///< "IPv6 [::1]:3804" / "IPv4 127.0.0.1:3804"; "" when it never connected
 };
 
 /// Totals of a run.
@@ -57,6 +73,9 @@ struct Summary {
 struct SimOptions {
   std::string server_host = "127.0.0.1";
   unsigned short server_port = 3804;
+  /// Further CAPF addresses ("HOST:PORT", "[V6]:PORT"), e.g. its IPv6 address beside an IPv4
+  /// server_host; a host name resolves to all its addresses.
+  std::vector<std::string> more_servers;
   std::string ca_pem;        ///< the CAPF CA the phones trust (their ITL's CAPF entry)
   std::string lsc_ca_pem;    ///< CA modes: the external CA chain an LSC may also chain to (the phones' CTL)
   std::string state_dir;     ///< manufacturer CA and per-phone flash

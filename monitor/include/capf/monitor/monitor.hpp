@@ -1,0 +1,94 @@
+// The certificate monitor: a daily check (hourly once anything is within a day of expiry) of
+// the delivered LSCs, the CAPF CA (current and retired) and the trust stores' certificates;
+// e-mail notices before expiry, one per certificate per threshold, remembered in the store.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "capf/core/service_params.hpp"
+#include "capf/net/smtp.hpp"
+#include "capf/store/store.hpp"
+#include "capf/util/time.hpp"
+
+namespace capf::monitor {
+
+/// One certificate that reached a notice threshold.
+struct Notice {
+  std::string kind;       ///< "LSC", "CAPF CA", "retired CAPF CA", "capf-trust", …
+  std::string id;         ///< serial (LSC) or store id; part of the "sent" key
+  std::string owner;      ///< device name for an LSC, description for a trust entry
+  std::string subject;    ///< certificate subject
+  std::string serial;
+  util::UnixTime not_after = 0;
+  int threshold_days = 0; ///< 0 = expired
+  std::string mail_subject, mail_body;
+  bool sent = false;
+  std::string error;      ///< why it was not sent
+};
+
+/// The result of one check.
+struct CheckReport {
+  util::UnixTime at = 0;
+  std::size_t certificates_checked = 0;
+  std::vector<Notice> notices;        ///< due this check (sent or not)
+  std::size_t already_notified = 0;   ///< due, but sent by an earlier check
+  std::size_t crls_refreshed = 0;
+  std::vector<std::string> errors;
+  util::UnixTime next_check = 0;
+  nlohmann::json to_json() const;
+};
+
+/// The thresholds for `notice_days`: notice_days, 7, 1 and 0 (expired), those ≤ notice_days, in
+/// descending order.
+std::vector<int> notice_thresholds(int notice_days);
+/// The smallest threshold `remaining` seconds has crossed, or nullopt when none.
+std::optional<int> due_threshold(const std::vector<int>& thresholds, util::UnixTime remaining);
+
+/// Sends one message; net::send_mail in the daemon.
+using MailSender = std::function<Result<void>(const net::MailMessage&)>;
+
+class CertificateMonitor {
+ public:
+  CertificateMonitor(store::Store& store, std::string ca_dir, const util::Clock& clock,
+                     MailSender send = net::send_mail);
+  ~CertificateMonitor();
+
+  /// One check now (thread-safe; a second caller waits for the first). Reads the service
+  /// parameters afresh, so `capf config set` applies without a restart.
+  CheckReport check();
+  /// Starts the background loop: the first check after `first_delay_s`, then at each report's
+  /// next_check.
+  void start(int first_delay_s = 60);
+  /// Stops the loop (idempotent).
+  void stop();
+  /// The last report, if any check ran.
+  std::optional<CheckReport> last() const;
+
+ private:
+  void loop(int first_delay_s);
+
+  store::Store& store_;
+  std::string ca_dir_;
+  const util::Clock& clock_;
+  MailSender send_;
+  std::mutex check_mutex_;
+  mutable std::mutex state_mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::optional<CheckReport> last_;
+  std::uint64_t checks_ = 0;  ///< checks done, so the loop notices a manual one
+  std::thread thread_;
+};
+
+/// The service parameters from the store (defaults when absent or unreadable).
+ServiceParams load_params(const store::Store& store);
+
+}  // namespace capf::monitor

@@ -1,0 +1,153 @@
+// The certificate monitor: thresholds, one notice per certificate per threshold (also across
+// restarts), a failed send retried, hourly checks within a day of expiry, trust documents.
+#include <nlohmann/json.hpp>
+
+#include "capf/core/service_params.hpp"
+#include "capf/monitor/monitor.hpp"
+#include "support.hpp"
+
+namespace capf::monitor::test {
+namespace {
+
+constexpr util::UnixTime kDay = 86400;
+
+TEST(Thresholds, AreTheNoticeDaysSevenOneAndExpired) {
+  EXPECT_EQ(notice_thresholds(30), (std::vector<int>{30, 7, 1, 0}));
+  EXPECT_EQ(notice_thresholds(7), (std::vector<int>{7, 1, 0}));
+  EXPECT_EQ(notice_thresholds(3), (std::vector<int>{3, 1, 0}));
+  EXPECT_EQ(notice_thresholds(0), (std::vector<int>{0}));
+  const auto t = notice_thresholds(30);
+  EXPECT_FALSE(due_threshold(t, 31 * kDay));
+  EXPECT_EQ(due_threshold(t, 30 * kDay), 30);
+  EXPECT_EQ(due_threshold(t, 6 * kDay), 7);
+  EXPECT_EQ(due_threshold(t, 3600), 1);
+  EXPECT_EQ(due_threshold(t, 0), 0);
+  EXPECT_EQ(due_threshold(t, -5 * kDay), 0);
+}
+
+struct Outbox {
+  std::vector<net::MailMessage> sent;
+  bool fail = false;
+  MailSender sender() {
+    return [this](const net::MailMessage& m) -> Result<void> {
+      if (fail) return make_error(Errc::unavailable, "SMTP server down");
+      sent.push_back(m);
+      return ok();
+    };
+  }
+};
+
+void set_params(store::Store& s, int notice_days) {
+  ServiceParams p;
+  p.expiry_notice_days = notice_days;
+  p.notify_email = "pki@example.com, ops@example.com";
+  p.smtp_url = "smtp://127.0.0.1:1";
+  p.smtp_from = "capf@example.com";
+  store::Transition t;
+  t.put_docs.push_back({store::Family::params, "service", encode_params(p)});
+  ASSERT_TRUE(s.apply(t).ok());
+}
+
+TEST(Monitor, SendsOneNoticePerCertificatePerThresholdAndRemembersThemAcrossRestarts) {
+  Fixture f;
+  set_params(*f.store, 30);
+  const auto now = f.clock.now();
+  // A trust store entry that expires in 2 days (a document of the trust layer: JSON with "pem").
+  crypto::CaOptions short_lived;
+  short_lived.common_name = "Lab Root";
+  short_lived.validity_days = 2;
+  auto root = crypto::CertificateAuthority::create(short_lived);
+  ASSERT_TRUE(root.ok());
+  store::Transition t;
+  t.put_certificates = {f.lsc("aa01", "SEP000000000001", now + 10 * kDay), f.lsc("aa02", "SEP000000000002", now + 40 * kDay),
+                        f.lsc("aa03", "SEP000000000003", now + 5 * kDay, CertificateState::replaced)};
+  nlohmann::json doc{{"store", "callmanager-trust"}, {"description", "lab root"}, {"pem", root->certificate().to_pem()}};
+  t.put_docs.push_back({store::Family::trust, "t1", doc.dump()});
+  t.put_docs.push_back({store::Family::trust, "t2", R"({"note": "no pem here"})"});
+  ASSERT_TRUE(f.store->apply(t).ok());
+
+  Outbox box;
+  {
+    CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+    auto r = m.check();
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+    // 2 delivered LSCs, the CAPF CA, the trust entry (the replaced LSC is not watched).
+    EXPECT_EQ(r.certificates_checked, 4u);
+    ASSERT_EQ(box.sent.size(), 2u);
+    EXPECT_EQ(box.sent[0].subject.rfind("[capf] LSC of SEP000000000001 expires in 10 days", 0), 0u) << box.sent[0].subject;
+    EXPECT_NE(box.sent[0].body.find("serial:     aa01"), std::string::npos) << box.sent[0].body;
+    EXPECT_NE(box.sent[0].body.find("30-day notice"), std::string::npos);
+    EXPECT_EQ(box.sent[0].to, (std::vector<std::string>{"pki@example.com", "ops@example.com"}));
+    EXPECT_EQ(box.sent[0].from, "capf@example.com");
+    EXPECT_EQ(box.sent[1].subject.rfind("[capf] callmanager-trust lab root expires in", 0), 0u) << box.sent[1].subject;
+    EXPECT_NE(box.sent[1].body.find("7-day notice"), std::string::npos);
+    EXPECT_EQ(r.next_check, now + kDay);
+
+    // The same check again: nothing new.
+    r = m.check();
+    EXPECT_EQ(box.sent.size(), 2u);
+    EXPECT_EQ(r.already_notified, 2u);
+  }
+  // A restart (store reopened, new monitor): still nothing new.
+  f.reopen();
+  {
+    CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+    m.check();
+    EXPECT_EQ(box.sent.size(), 2u);
+  }
+  // 4 days on: the LSC crossed 7 days, the trust entry expired — while SMTP is down.
+  f.clock.advance(4 * kDay);
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+  box.fail = true;
+  auto r = m.check();
+  ASSERT_EQ(r.notices.size(), 2u);
+  EXPECT_FALSE(r.notices[0].sent);
+  EXPECT_NE(r.notices[0].error.find("SMTP server down"), std::string::npos);
+  box.fail = false;
+  r = m.check();
+  ASSERT_EQ(box.sent.size(), 4u);
+  EXPECT_EQ(box.sent[2].subject.rfind("[capf] LSC of SEP000000000001 expires in 6 days", 0), 0u) << box.sent[2].subject;
+  EXPECT_NE(box.sent[3].subject.find("expired"), std::string::npos) << box.sent[3].subject;
+  // Within a day of expiry: hourly.
+  f.clock.advance(5 * kDay + 12 * 3600);
+  r = m.check();
+  EXPECT_EQ(r.next_check, f.clock.now() + 3600);
+  ASSERT_EQ(box.sent.size(), 5u);
+  EXPECT_NE(box.sent[4].subject.find("expires in 12 hours"), std::string::npos) << box.sent[4].subject;
+  // The audit trail names every notice.
+  auto audit = f.store->list_audit();
+  std::size_t notices = 0;
+  for (const auto& a : *audit) notices += a.action == "monitor.notice";
+  EXPECT_EQ(notices, 5u);
+}
+
+TEST(Monitor, WithoutRecipientsNothingIsSentOrRememberedAndTheReportSaysWhy) {
+  Fixture f;
+  store::Transition t;
+  t.put_certificates = {f.lsc("bb01", "SEP0000000000B1", f.clock.now() + 3 * kDay)};
+  ASSERT_TRUE(f.store->apply(t).ok());
+  Outbox box;
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+  auto r = m.check();
+  ASSERT_EQ(r.notices.size(), 1u);
+  EXPECT_FALSE(r.notices[0].sent);
+  EXPECT_NE(r.notices[0].error.find("notify_email"), std::string::npos);
+  EXPECT_TRUE(box.sent.empty());
+  set_params(*f.store, 30);
+  m.check();
+  EXPECT_EQ(box.sent.size(), 1u);
+}
+
+TEST(Monitor, LoopRunsTheFirstCheckAndStops) {
+  Fixture f;
+  Outbox box;
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+  m.start(0);
+  for (int i = 0; i < 500 && !m.last(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  m.stop();
+  ASSERT_TRUE(m.last().has_value());
+  EXPECT_EQ(m.last()->certificates_checked, 1u);  // the CAPF CA
+}
+
+}  // namespace
+}  // namespace capf::monitor::test
