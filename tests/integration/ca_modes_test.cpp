@@ -77,7 +77,8 @@ void config(const JobFleet& f, const std::string& name, const std::string& value
 
 nlohmann::json csrs(const JobFleet& f) {
   auto r = cli({"csr", "list", "--state", "all", "--json", "--data-dir", f.data});
-  return nlohmann::json::parse(r.out, nullptr, false);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  return j.is_object() ? j["csrs"] : nlohmann::json::array();
 }
 
 /// Polls `capf job show` until `done` holds or `seconds` pass.
