@@ -114,8 +114,8 @@ nlohmann::json job_json(const engine::JobView& v) {
   const Job& j = v.job;
   nlohmann::json counts = nlohmann::json::object();
   std::size_t total = 0;
-  for (auto s : {JobDeviceState::queued, JobDeviceState::triggered, JobDeviceState::in_session, JobDeviceState::succeeded,
-                 JobDeviceState::failed, JobDeviceState::expired, JobDeviceState::cancelled}) {
+  for (auto s : {JobDeviceState::queued, JobDeviceState::triggered, JobDeviceState::in_session, JobDeviceState::pending_ca,
+                 JobDeviceState::succeeded, JobDeviceState::failed, JobDeviceState::expired, JobDeviceState::cancelled}) {
     auto it = v.counts.find(s);
     const std::size_t n = it == v.counts.end() ? 0 : it->second;
     counts[std::string(to_string(s))] = n;

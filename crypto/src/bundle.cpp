@@ -2,6 +2,8 @@
 // certificate builder for test PKIs.
 #include "capf/crypto/bundle.hpp"
 
+#include "capf/crypto/codec.hpp"
+
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
@@ -125,68 +127,7 @@ Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs) {
   return der;
 }
 
-std::string csr_pem(ByteView der) {
-  std::string b64 = base64_encode(der);
-  std::string out = "-----BEGIN CERTIFICATE REQUEST-----\n";
-  for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
-  out += "-----END CERTIFICATE REQUEST-----\n";
-  return out;
-}
-
-std::string base64_encode(ByteView data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    const std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < data.size()) {
-    const bool two = i + 1 < data.size();
-    const std::uint32_t v = (data[i] << 16) | (two ? data[i + 1] << 8 : 0);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += two ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-Result<Bytes> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (text.size() % 4 != 0) return make_error(Errc::invalid_argument, "base64 text length is not a multiple of 4");
-  Bytes out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-      } else if (pad > 0 || (v[k] = value(c)) < 0) {
-        return make_error(Errc::invalid_argument, "invalid base64 character at offset " + std::to_string(i + k));
-      }
-    }
-    const std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out.push_back(static_cast<std::uint8_t>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<std::uint8_t>((n >> 8) & 0xff));
-    if (pad < 1) out.push_back(static_cast<std::uint8_t>(n & 0xff));
-  }
-  return out;
-}
+std::string csr_pem(ByteView der) { return pem_encode("CERTIFICATE REQUEST", der); }
 
 namespace {
 

@@ -185,7 +185,9 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
   certsrv::EmuProcess emu({"--user", "capf", "--password", "s3cret-pass", "--template", "CAPF=issue", "--fault-rate",
                            "0.3", "--fault-seed", "7", "--fault-kinds", "500,timeout,drop,pending,deny", "--slow-ms",
                            "2500", "--approve-after-polls", "2"});
-  JobFleet f;
+  // Sessions wait on a CA that may take its whole timeout: a session-wait long enough that a
+  // slow session is not also given up by the engine (which would count a delivered LSC as failed).
+  JobFleet f({}, 60);
   const int n = 40;
   const auto csv = rsa_fleet_csv(f, n);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);

@@ -26,13 +26,14 @@ struct JobFleet {
   std::unique_ptr<Daemon> daemon;
   int sim_pid = -1;
 
-  explicit JobFleet(const std::vector<std::string>& extra = {}) {
+  /// `session_wait`: seconds a triggered phone has to finish its session (short, so retries show).
+  explicit JobFleet(const std::vector<std::string>& extra = {}, int session_wait = 10) {
     auto init = cli({"sim", "init", "--state", sim_state});
     if (init.exit_code != 0) throw std::runtime_error(init.err);
     std::vector<std::string> args{"--listen", "127.0.0.1:" + std::to_string(capf_port), "--mic-root",
                                   sim_state + "/manufacturer/capf-ca.pem", "--trigger-url",
                                   "http://127.0.0.1:" + std::to_string(control_port) + "/trigger/{name}",
-                                  "--session-wait", "10", "--backoff-base", "1", "--backoff-ceiling", "2"};
+                                  "--session-wait", std::to_string(session_wait), "--backoff-base", "1", "--backoff-ceiling", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     daemon = std::make_unique<Daemon>(data, args);
     std::ofstream(ca_file) << cli({"ca", "show", "--pem", "--data-dir", data}).out;

@@ -7,6 +7,7 @@
 
 #include "capf/core/csr.hpp"
 #include "capf/crypto/bundle.hpp"
+#include "capf/crypto/codec.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/text.hpp"

@@ -82,7 +82,7 @@ const capf = (() => {
   }
 
   const finalStates = ['succeeded', 'failed', 'expired', 'cancelled'];
-  const deviceStates = ['queued', 'triggered', 'in-session', 'succeeded', 'failed', 'expired', 'cancelled'];
+  const deviceStates = ['queued', 'triggered', 'in-session', 'pending-ca', 'succeeded', 'failed', 'expired', 'cancelled'];
 
   /** A stacked progress bar of a job (succeeded, failed, expired, cancelled, in flight). */
   function progress(job) {

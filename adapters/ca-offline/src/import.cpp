@@ -10,6 +10,7 @@
 
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
+#include "capf/crypto/codec.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::offline {

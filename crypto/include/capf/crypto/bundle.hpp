@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capf/crypto/codec.hpp"
 #include "capf/crypto/crypto.hpp"
 
 namespace capf::crypto {
@@ -23,9 +24,7 @@ Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs);
 /// "-----BEGIN CERTIFICATE REQUEST-----" text of a DER PKCS#10 request.
 std::string csr_pem(ByteView der);
 
-/// RFC 4648 base64 (no line breaks) and back; decoding refuses anything else.
-std::string base64_encode(ByteView data);
-Result<Bytes> base64_decode(std::string_view text);
+// base64_encode / base64_decode: capf/crypto/codec.hpp (one implementation for the whole project).
 
 /// What to put in a certificate built by issue_certificate.
 struct IssueRequest {
