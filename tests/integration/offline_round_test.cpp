@@ -67,10 +67,11 @@ struct OfflineFleet {
       wait_process(sim_pid);
     }
   }
-  void start_sim(const std::string& csv) {
+  /// `lsc_ca`: the external CA chain the phones accept LSCs from (their CTL).
+  void start_sim(const std::string& csv, const std::string& lsc_ca) {
     sim_pid = spawn_capf({"sim", "--server", "127.0.0.1:" + std::to_string(capf_port), "--ca", ca_file, "--csv", csv,
                           "--state", sim_state, "--control", "127.0.0.1:" + std::to_string(control_port),
-                          "--control-port-file", dir / "control.json", "--timeout", "30"},
+                          "--control-port-file", dir / "control.json", "--timeout", "30", "--lsc-ca", lsc_ca},
                          dir / "sim.out", dir / "sim.err");
     for (int i = 0; i < 3000 && shell("cat '" + dir / "control.json" + "' 2>/dev/null").out.empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -104,7 +105,9 @@ TEST(OfflineRound, TwoHundredPhonesSignedByAnotherTeamWithFourBadFiles) {
   const std::string csv = f.dir / "fleet.csv";
   std::ofstream(csv) << rows;
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  f.start_sim(csv);
+  // The other team's CA exists before the round; the phones accept LSCs chaining to it.
+  ExternalCa ca(f.dir / "other-team", "Other Team");
+  f.start_sim(csv, ca.chain());
   auto sub = cli({"job", "submit", "--where", "device_pool = DP-HQ", "--operation", "install", "--rate", "6000/min",
                   "--burst", "50", "--max-in-flight", "50", "--description", "offline round", "--data-dir", f.data});
   ASSERT_EQ(sub.exit_code, 0) << sub.out << sub.err;
@@ -125,7 +128,6 @@ TEST(OfflineRound, TwoHundredPhonesSignedByAnotherTeamWithFourBadFiles) {
   ASSERT_TRUE(std::filesystem::exists(round + "/manifest.csv"));
 
   // The other team: its CA chain goes to CAPF-trust; it signs the round with `openssl ca`.
-  ExternalCa ca(f.dir / "other-team", "Other Team");
   ExternalCa stranger(f.dir / "stranger", "Stranger");
   ASSERT_EQ(cli({"trust", "upload", "--store", "capf-trust", ca.chain(), "--description",
                  "Certificate for External LSC-Signing CA", "--data-dir", f.data}).exit_code, 0);
