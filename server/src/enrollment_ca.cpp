@@ -1,11 +1,13 @@
 // The CA modes of the CAPF service (capf-protocol.md §11): storing the phone's CSR, the online
 // CA's answers, and delivery of a certificate an external CA issued on the phone's next session.
+#include <chrono>
 #include <random>
 
 #include "capf/crypto/codec.hpp"
 #include "capf/server/enrollment.hpp"
 #include "capf/util/backoff.hpp"
 #include "capf/util/log.hpp"
+#include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::server {
@@ -260,7 +262,16 @@ OnlineStep EnrollmentService::work_online(const std::string& csr_id) {
     }
   }
   const auto der = util::from_hex(csr.csr_der_hex).value_or(std::vector<std::uint8_t>{});
+  const auto asked = std::chrono::steady_clock::now();
   const CaOutcome answer = polling ? ca->poll(csr.handle) : ca->submit(der, csr.device);
+  {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    const std::string outcome = answer.kind == CaOutcome::Kind::issued    ? "issued"
+                                : answer.kind == CaOutcome::Kind::pending ? "pending"
+                                                                          : "rejected";
+    util::metrics::ca_request(ca->name(), outcome, seconds);
+    if (answer.kind == CaOutcome::Kind::rejected) util::metrics::ca_error(ca->name(), std::string(to_string(answer.error_class)));
+  }
   const auto now = clock_.now();
   csr.updated_at = now;
   if (!answer.handle.empty()) csr.handle = answer.handle;
