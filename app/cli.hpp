@@ -43,6 +43,10 @@ nlohmann::json admin_call(const std::string& data_dir, const std::string& method
 /// /metrics, or pretty JSON); throws Failure otherwise.
 std::string admin_raw_call(const std::string& data_dir, const std::string& method, const std::string& target);
 
+/// The value of `key` in a JSON answer as text: strings as they are, other values as JSON,
+/// "" when absent or null.
+std::string text(const nlohmann::json& j, const char* key);
+
 /// Prints rows as an aligned table with a header.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 

@@ -6,15 +6,6 @@
 
 namespace capf::cli {
 
-namespace {
-
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-}  // namespace
-
 int cmd_ca_lifecycle(const Args& args) {
   auto desc = common_options();
   desc.add_options()
@@ -44,10 +35,10 @@ int cmd_ca_lifecycle(const Args& args) {
       std::cout << r.dump(2) << "\n";
       return 0;
     }
-    std::cout << "new CAPF CA:     " << str(r["new"], "subject") << " (serial " << str(r["new"], "serial") << ", "
-              << str(r["new"], "key") << ", until " << str(r["new"], "not_after") << ")\n"
-              << "retired CAPF CA: " << str(r["old"], "subject") << " (serial " << str(r["old"], "serial") << "), kept in "
-              << str(r, "retired_pem") << " and in CAPF-trust until `capf ca retired delete " << str(r["old"], "serial")
+    std::cout << "new CAPF CA:     " << text(r["new"], "subject") << " (serial " << text(r["new"], "serial") << ", "
+              << text(r["new"], "key") << ", until " << text(r["new"], "not_after") << ")\n"
+              << "retired CAPF CA: " << text(r["old"], "subject") << " (serial " << text(r["old"], "serial") << "), kept in "
+              << text(r, "retired_pem") << " and in CAPF-trust until `capf ca retired delete " << text(r["old"], "serial")
               << "`\n";
     if (r.value("restart_required", false))
       std::cout << "RESTART REQUIRED: the running daemon still uses the old CA for port 3804 and for new LSCs; restart it "
@@ -59,7 +50,7 @@ int cmd_ca_lifecycle(const Args& args) {
 
   if (action == "phones-on-old") {
     auto r = admin_call(dir, "GET", "/v1/ca/phones-on-old");
-    const std::string query = str(r, "query");
+    const std::string query = text(r, "query");
     if (!vm.count("submit-job")) {
       if (json) {
         std::cout << r.dump(2) << "\n";
@@ -68,8 +59,8 @@ int cmd_ca_lifecycle(const Args& args) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& p : r["phones"]) {
         const auto& lsc = p.contains("lsc") ? p["lsc"] : nlohmann::json();
-        rows.push_back({str(p, "name"), str(p, "device_pool"), lsc.is_object() ? str(lsc, "serial") : "",
-                        lsc.is_object() ? str(lsc, "issuer") : "", lsc.is_object() ? str(lsc, "not_after") : ""});
+        rows.push_back({text(p, "name"), text(p, "device_pool"), lsc.is_object() ? text(lsc, "serial") : "",
+                        lsc.is_object() ? text(lsc, "issuer") : "", lsc.is_object() ? text(lsc, "not_after") : ""});
       }
       print_table({"DEVICE", "POOL", "LSC SERIAL", "ISSUER (retired CAPF CA)", "LSC NOT AFTER"}, rows);
       std::cout << rows.size() << " phones hold an LSC from a retired CAPF CA"
@@ -93,8 +84,8 @@ int cmd_ca_lifecycle(const Args& args) {
     if (json) {
       std::cout << job.dump(2) << "\n";
     } else {
-      std::cout << "job " << str(job, "job_id") << ": " << str(job, "matched") << " phones selected by " << query << "\n";
-      if (job.contains("error")) std::cout << str(job, "error") << "\n";
+      std::cout << "job " << text(job, "job_id") << ": " << text(job, "matched") << " phones selected by " << query << "\n";
+      if (job.contains("error")) std::cout << text(job, "error") << "\n";
     }
     return job.contains("error") ? 1 : 0;
   }
@@ -108,7 +99,7 @@ int cmd_ca_lifecycle(const Args& args) {
         return 0;
       }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& c : r["retired"]) rows.push_back({str(c, "serial"), str(c, "subject"), str(c, "not_after"), str(c, "file")});
+      for (const auto& c : r["retired"]) rows.push_back({text(c, "serial"), text(c, "subject"), text(c, "not_after"), text(c, "file")});
       print_table({"SERIAL", "SUBJECT", "NOT AFTER", "FILE"}, rows);
       return 0;
     }
@@ -118,7 +109,7 @@ int cmd_ca_lifecycle(const Args& args) {
       auto r = admin_call(dir, "POST", "/v1/ca/retired/" + admin::url_encode(serial) + "/delete");
       if (json) std::cout << r.dump(2) << "\n";
       else
-        std::cout << "deleted retired CAPF CA " << serial << " (" << str(r, "subject") << ")"
+        std::cout << "deleted retired CAPF CA " << serial << " (" << text(r, "subject") << ")"
                   << (r.value("restart_required", false) ? "; it leaves CAPF-trust when the daemon restarts" : "") << "\n";
       return 0;
     }

@@ -11,11 +11,6 @@ namespace capf::cli {
 
 namespace {
 
-std::string text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::string with_unit(const nlohmann::json& p, const std::string& v) {
   const auto unit = text(p, "unit");
   return v.empty() || unit.empty() || p.value("secret", false) ? v : v + " " + unit;

@@ -15,11 +15,6 @@ namespace capf::cli {
 
 namespace {
 
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::size_t count(const nlohmann::json& job, const char* state) { return job["counts"].value(state, std::size_t{0}); }
 
 std::string csv_field(const std::string& s) {
@@ -40,9 +35,9 @@ std::string progress_line(const nlohmann::json& job) {
                 std::string(filled, '#').c_str(), std::string(width - filled, '-').c_str(), done, total,
                 total ? 100 * done / total : 100, job.value("rate_per_minute_measured", 0.0),
                 job.value("in_flight", std::size_t{0}), count(job, "succeeded"), count(job, "failed"),
-                count(job, "expired"), str(job, "state").c_str());
+                count(job, "expired"), text(job, "state").c_str());
   std::string line = buf;
-  if (!str(job, "eta").empty() && str(job, "state") == "active") line += "  ETA " + str(job, "eta");
+  if (!text(job, "eta").empty() && text(job, "state") == "active") line += "  ETA " + text(job, "eta");
   return line;
 }
 
@@ -50,7 +45,7 @@ void print_job(const nlohmann::json& j) {
   for (const char* k : {"id", "description", "state", "state_reason", "operation", "selection", "created_at", "schedule",
                         "start_at", "completes_by", "rate_per_minute", "burst", "max_in_flight", "canary", "max_fail_pct",
                         "eta", "finished_at"}) {
-    const auto v = str(j, k);
+    const auto v = text(j, k);
     if (!v.empty() && v != "0") std::cout << k << ": " << v << "\n";
   }
   if (!j["windows"].empty()) std::cout << "windows: " << j["windows"].dump() << "\n";
@@ -60,7 +55,7 @@ void print_job(const nlohmann::json& j) {
     std::cout << "\ndevices needing attention (why, and when they are tried next):\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : j["attention"])
-      rows.push_back({str(d, "device"), str(d, "state"), str(d, "attempts"), str(d, "next_attempt"), str(d, "reason")});
+      rows.push_back({text(d, "device"), text(d, "state"), text(d, "attempts"), text(d, "next_attempt"), text(d, "reason")});
     print_table({"DEVICE", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "REASON"}, rows);
   }
 }
@@ -121,7 +116,7 @@ int submit(const std::string& dir, const po::variables_map& vm) {
   if (!r["generated_strings"].empty()) {
     strings_file = vm.count("strings-out") ? vm["strings-out"].as<std::string>() : r["job_id"].get<std::string>() + "-auth-strings.csv";
     std::string content = "Device Name,Authentication String\n";
-    for (const auto& g : r["generated_strings"]) content += str(g, "device") + "," + str(g, "auth_string") + "\n";
+    for (const auto& g : r["generated_strings"]) content += text(g, "device") + "," + text(g, "auth_string") + "\n";
     if (auto w = util::write_file_atomic(strings_file, content, 0600); !w)
       throw Failure("the job was submitted but its authentication strings could not be written: " + w.error().message);
     r.erase("generated_strings");
@@ -137,24 +132,24 @@ int submit(const std::string& dir, const po::variables_map& vm) {
       std::size_t shown = 0;
       for (const auto& x : r["refused"]) {
         if (++shown > 20) break;
-        std::cout << "  " << str(x, "device") << ": " << str(x, "reason") << "\n";
+        std::cout << "  " << text(x, "device") << ": " << text(x, "reason") << "\n";
       }
       if (r["refused"].size() > 20) std::cout << "  … and " << r["refused"].size() - 20 << " more\n";
     }
-    std::cout << "schedule check: " << str(r, "capacity") << "\n";
+    std::cout << "schedule check: " << text(r, "capacity") << "\n";
     if (dry) {
       std::vector<std::vector<std::string>> rows;
-      for (const auto& p : r["preview"]) rows.push_back({str(p, "name"), str(p, "device_pool"), str(p, "device_type"), str(p, "auth_mode"), str(p, "status")});
+      for (const auto& p : r["preview"]) rows.push_back({text(p, "name"), text(p, "device_pool"), text(p, "device_type"), text(p, "auth_mode"), text(p, "status")});
       std::cout << "first devices:\n";
       print_table({"DEVICE", "DEVICE POOL", "DEVICE TYPE", "AUTHENTICATION MODE", "STATUS"}, rows);
       std::cout << "dry run: nothing submitted\n";
     } else if (r.value("submitted", false)) {
-      std::cout << "submitted job " << str(r, "job_id") << "\n";
+      std::cout << "submitted job " << text(r, "job_id") << "\n";
       if (!strings_file.empty()) std::cout << "authentication strings (shown nowhere else): " << strings_file << " (mode 0600)\n";
     }
   }
-  if (!dry && !r.value("submitted", false)) throw Failure(str(r, "error"));
-  if (!dry && !vm.count("json")) std::cout << str(r, "job_id") << "\n";
+  if (!dry && !r.value("submitted", false)) throw Failure(text(r, "error"));
+  if (!dry && !vm.count("json")) std::cout << text(r, "job_id") << "\n";
   return 0;
 }
 
@@ -167,9 +162,9 @@ int report(const std::string& dir, const std::string& id, const po::variables_ma
   } else if (format == "csv") {
     out = "Device Name,State,Reason,Attempts,Next Attempt,LSC Serial,Wave,Queued At,Triggered At,Finished At,Deadline\n";
     for (const auto& d : r["devices"])
-      out += csv_field(str(d, "device")) + "," + str(d, "state") + "," + csv_field(str(d, "reason")) + "," +
-             str(d, "attempts") + "," + str(d, "next_attempt") + "," + str(d, "serial") + "," + str(d, "wave") + "," +
-             str(d, "queued_at") + "," + str(d, "triggered_at") + "," + str(d, "finished_at") + "," + str(d, "deadline") + "\n";
+      out += csv_field(text(d, "device")) + "," + text(d, "state") + "," + csv_field(text(d, "reason")) + "," +
+             text(d, "attempts") + "," + text(d, "next_attempt") + "," + text(d, "serial") + "," + text(d, "wave") + "," +
+             text(d, "queued_at") + "," + text(d, "triggered_at") + "," + text(d, "finished_at") + "," + text(d, "deadline") + "\n";
   } else {
     throw UsageError("--format must be csv or json");
   }
@@ -189,13 +184,13 @@ int watch(const std::string& dir, const std::string& id, const po::variables_map
     const std::string line = id + " " + progress_line(j);
     if (tty) std::cout << "\r\033[K" << line << std::flush;
     else std::cout << line << "\n" << std::flush;
-    const auto state = str(j, "state");
+    const auto state = text(j, "state");
     if (state == "completed" || state == "cancelled" || vm.count("once")) {
       std::cout << (tty ? "\n" : "");
       return 0;
     }
     if (state == "held" || state == "canary-hold") {
-      std::cout << (tty ? "\n" : "") << id << " is " << state << ": " << str(j, "state_reason") << "\n";
+      std::cout << (tty ? "\n" : "") << id << " is " << state << ": " << text(j, "state_reason") << "\n";
       return state == "canary-hold" ? 1 : 0;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval * 1000)));
@@ -255,9 +250,9 @@ int cmd_job(const Args& args) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& j : r["jobs"])
-      rows.push_back({str(j, "id"), str(j, "state"), str(j, "operation"), str(j, "devices"),
+      rows.push_back({text(j, "id"), text(j, "state"), text(j, "operation"), text(j, "devices"),
                       std::to_string(count(j, "succeeded")), std::to_string(count(j, "failed")),
-                      std::to_string(count(j, "expired") + count(j, "cancelled")), str(j, "created_at"), str(j, "selection")});
+                      std::to_string(count(j, "expired") + count(j, "cancelled")), text(j, "created_at"), text(j, "selection")});
     print_table({"JOB", "STATE", "OPERATION", "DEVICES", "OK", "FAILED", "EXPIRED/CANCELLED", "CREATED", "SELECTION"}, rows);
     return 0;
   }
@@ -275,7 +270,7 @@ int cmd_job(const Args& args) {
     if (action != a) continue;
     auto j = admin_call(dir, "POST", "/v1/jobs/" + admin::url_encode(id) + "/" + a);
     if (vm.count("json")) std::cout << j.dump(2) << "\n";
-    else std::cout << id << ": " << str(j, "state") << (str(j, "state_reason").empty() ? "" : " (" + str(j, "state_reason") + ")") << "\n";
+    else std::cout << id << ": " << text(j, "state") << (text(j, "state_reason").empty() ? "" : " (" + text(j, "state_reason") + ")") << "\n";
     return 0;
   }
   throw UsageError("unknown job action \"" + action + "\" (usage: " + usage + ")");

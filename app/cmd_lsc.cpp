@@ -9,15 +9,6 @@
 
 namespace capf::cli {
 
-namespace {
-
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-}  // namespace
-
 int cmd_lsc(const Args& args) {
   auto desc = common_options();
   desc.add_options()
@@ -40,9 +31,9 @@ int cmd_lsc(const Args& args) {
     std::cout << r.dump(2) << "\n";
     return 0;
   }
-  std::cout << "revoked LSC " << str(r, "revoked") << " of " << str(r, "device") << " (" << str(r, "reason")
-            << "); CRL " << str(r["crl"], "number") << " of " << str(r["crl"], "issuer") << " now lists "
-            << str(r["crl"], "revoked") << " certificates (capf crl export)\n";
+  std::cout << "revoked LSC " << text(r, "revoked") << " of " << text(r, "device") << " (" << text(r, "reason")
+            << "); CRL " << text(r["crl"], "number") << " of " << text(r["crl"], "issuer") << " now lists "
+            << text(r["crl"], "revoked") << " certificates (capf crl export)\n";
   return 0;
 }
 
@@ -66,9 +57,9 @@ int cmd_crl(const Args& args) {
     std::cout << r.dump(2) << "\n";
     return 0;
   }
-  std::string content = str(r, "pem");
+  std::string content = text(r, "pem");
   if (vm.count("der")) {
-    auto der = util::from_hex(str(r, "der_hex"));
+    auto der = util::from_hex(text(r, "der_hex"));
     if (!der) throw Failure("the admin API returned a CRL with bad DER hex");
     content.assign(der->begin(), der->end());
   }
@@ -78,8 +69,8 @@ int cmd_crl(const Args& args) {
   }
   const std::string out = vm["out"].as<std::string>();
   if (auto w = util::write_file_atomic(out, content, 0644); !w) throw Failure(w.error().message);
-  std::cerr << "CRL " << str(r, "number") << " of " << str(r, "issuer") << " (" << str(r, "revoked")
-            << " revoked, next update " << str(r, "next_update") << ") written to " << out << "\n";
+  std::cerr << "CRL " << text(r, "number") << " of " << text(r, "issuer") << " (" << text(r, "revoked")
+            << " revoked, next update " << text(r, "next_update") << ") written to " << out << "\n";
   return 0;
 }
 

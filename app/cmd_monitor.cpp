@@ -7,19 +7,14 @@ namespace capf::cli {
 
 namespace {
 
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 void print_report(const nlohmann::json& r) {
-  std::cout << "checked " << str(r, "certificates_checked") << " certificates at " << str(r, "at") << "; "
-            << str(r, "notices_sent") << " notices sent, " << str(r, "already_notified") << " already sent earlier; next check "
-            << str(r, "next_check") << "\n";
+  std::cout << "checked " << text(r, "certificates_checked") << " certificates at " << text(r, "at") << "; "
+            << text(r, "notices_sent") << " notices sent, " << text(r, "already_notified") << " already sent earlier; next check "
+            << text(r, "next_check") << "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : r["notices"])
-    rows.push_back({str(n, "kind"), n.value("owner", "").empty() ? str(n, "subject") : str(n, "owner"), str(n, "serial"),
-                    str(n, "not_after"), str(n, "threshold_days"), n.value("sent", false) ? "sent" : "NOT SENT: " + str(n, "error")});
+    rows.push_back({text(n, "kind"), n.value("owner", "").empty() ? text(n, "subject") : text(n, "owner"), text(n, "serial"),
+                    text(n, "not_after"), text(n, "threshold_days"), n.value("sent", false) ? "sent" : "NOT SENT: " + text(n, "error")});
   if (!rows.empty()) print_table({"KIND", "CERTIFICATE", "SERIAL", "NOT AFTER", "NOTICE (DAYS)", "E-MAIL"}, rows);
   for (const auto& e : r["errors"]) std::cout << "error: " << e.get<std::string>() << "\n";
 }
@@ -39,7 +34,7 @@ int cmd_monitor(const Args& args) {
   else if (action == "status") r = admin_call(data_dir(vm), "GET", "/v1/monitor/status");
   else throw UsageError("usage: " + usage);
   if (vm.count("json")) std::cout << r.dump(2) << "\n";
-  else if (r.contains("checked") && !r["checked"].get<bool>()) std::cout << str(r, "note") << "\n";
+  else if (r.contains("checked") && !r["checked"].get<bool>()) std::cout << text(r, "note") << "\n";
   else print_report(r);
   // A notice that could not be sent is a failed operation for run-now.
   if (action == "run-now")

@@ -13,11 +13,6 @@ namespace capf::cli {
 
 namespace {
 
-std::string text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 // The admin API takes bodies up to 256 MiB; import requests stay well below.
 constexpr std::size_t kImportRequestBytes = 96u << 20;
 

@@ -9,11 +9,6 @@ namespace capf::cli {
 
 namespace {
 
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 double parse_rate(const std::string& text) {
   std::string rate = text;
   if (auto slash = rate.find('/'); slash != std::string::npos) {
@@ -54,7 +49,7 @@ void print_policy(const nlohmann::json& p) {
   for (const char* k : {"name", "state", "where", "template", "rate_per_minute", "max_in_flight", "renew_at_fraction",
                         "renew_days_before", "install_missing", "reenroll_retired_ca", "reenroll_revoked", "jitter_nights",
                         "created_at", "created_by", "last_run", "last_night", "jobs_created", "devices_submitted", "note"}) {
-    const auto v = str(p, k);
+    const auto v = text(p, k);
     if (!v.empty() && v != "0" && v != "false") std::cout << k << ": " << v << "\n";
   }
   if (p.contains("windows") && !p["windows"].empty()) std::cout << "windows: " << p["windows"].dump() << "\n";
@@ -65,10 +60,10 @@ void print_policy(const nlohmann::json& p) {
 void print_forecast(const nlohmann::json& f) {
   std::size_t busy = 0;
   for (const auto& n : f["nights"]) busy += n.value("devices", std::size_t{0}) > 0 ? 1 : 0;
-  std::cout << "policy " << str(f, "policy") << " (" << str(f, "state") << "): " << str(f, "total") << " devices on " << busy
-            << " of " << f["nights"].size() << " nights, " << str(f, "from") << " to " << str(f, "until") << "\n";
-  std::cout << "matched " << str(f, "matched") << " devices; " << str(f, "in_job") << " already in a job\n";
-  if (!str(f, "note").empty()) std::cout << "note: " << str(f, "note") << "\n";
+  std::cout << "policy " << text(f, "policy") << " (" << text(f, "state") << "): " << text(f, "total") << " devices on " << busy
+            << " of " << f["nights"].size() << " nights, " << text(f, "from") << " to " << text(f, "until") << "\n";
+  std::cout << "matched " << text(f, "matched") << " devices; " << text(f, "in_job") << " already in a job\n";
+  if (!text(f, "note").empty()) std::cout << "note: " << text(f, "note") << "\n";
   std::vector<std::vector<std::string>> rows;
   std::size_t quiet = 0;
   std::string quiet_from, quiet_to;
@@ -80,15 +75,15 @@ void print_forecast(const nlohmann::json& f) {
   };
   for (const auto& n : f["nights"]) {
     if (n.value("devices", std::size_t{0}) == 0) {
-      if (quiet++ == 0) quiet_from = str(n, "start");
-      quiet_to = str(n, "start");
+      if (quiet++ == 0) quiet_from = text(n, "start");
+      quiet_to = text(n, "start");
       continue;
     }
     flush_quiet();
     std::string why;
     for (const auto& [reason, count] : n["by_reason"].items())
       why += (why.empty() ? "" : ", ") + reason + " " + count.dump();
-    rows.push_back({str(n, "start"), str(n, "end"), str(n, "devices"), str(n, "capacity").empty() ? "-" : str(n, "capacity"),
+    rows.push_back({text(n, "start"), text(n, "end"), text(n, "devices"), text(n, "capacity").empty() ? "-" : text(n, "capacity"),
                     why + (n.value("over", false) ? "  OVER CAPACITY" : "")});
   }
   flush_quiet();
@@ -135,8 +130,8 @@ int cmd_policy(const Args& args) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : r["policies"])
-      rows.push_back({str(p, "name"), str(p, "state"), str(p, "template"), str(p, "where"), str(p, "jobs_created"),
-                      str(p, "devices_submitted"), str(p, "last_run")});
+      rows.push_back({text(p, "name"), text(p, "state"), text(p, "template"), text(p, "where"), text(p, "jobs_created"),
+                      text(p, "devices_submitted"), text(p, "last_run")});
     print_table({"POLICY", "STATE", "TEMPLATE", "WHERE", "JOBS", "DEVICES", "LAST RUN"}, rows);
     return 0;
   }
@@ -160,7 +155,7 @@ int cmd_policy(const Args& args) {
   if (action == "pause" || action == "resume" || action == "delete") {
     auto r = admin_call(dir, "POST", base + "/" + action);
     if (json) std::cout << r.dump(2) << "\n";
-    else std::cout << name << ": " << (action == "delete" ? "deleted" : str(r, "state")) << "\n";
+    else std::cout << name << ": " << (action == "delete" ? "deleted" : text(r, "state")) << "\n";
     return 0;
   }
   if (action == "forecast") {

@@ -8,15 +8,10 @@ namespace capf::cli {
 
 namespace {
 
-std::string str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 void print_template(const nlohmann::json& t) {
   for (const char* k : {"name", "where", "priority", "operation", "auth_mode", "string_policy", "key_size", "key_order",
                         "ec_key_size", "issuer", "created_at", "created_by"}) {
-    const auto v = str(t, k);
+    const auto v = text(t, k);
     if (!v.empty()) std::cout << k << ": " << v << "\n";
   }
 }
@@ -54,8 +49,8 @@ int cmd_template(const Args& args) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : r["templates"])
-      rows.push_back({str(t, "name"), str(t, "priority"), str(t, "where"), str(t, "operation"), str(t, "auth_mode"),
-                      str(t, "key_size"), str(t, "key_order"), str(t, "ec_key_size"), str(t, "issuer")});
+      rows.push_back({text(t, "name"), text(t, "priority"), text(t, "where"), text(t, "operation"), text(t, "auth_mode"),
+                      text(t, "key_size"), text(t, "key_order"), text(t, "ec_key_size"), text(t, "issuer")});
     print_table({"TEMPLATE", "PRIORITY", "WHERE", "OPERATION", "AUTHENTICATION MODE", "KEY SIZE", "KEY ORDER", "EC KEY SIZE",
                  "ISSUER"},
                 rows);

@@ -10,11 +10,6 @@ namespace capf::cli {
 
 namespace {
 
-std::string text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::string store_param(const po::variables_map& vm) {
   if (!vm.count("store")) return "";
   const auto s = vm["store"].as<std::string>();
