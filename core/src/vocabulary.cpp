@@ -185,4 +185,9 @@ bool valid_auth_string(std::string_view s) {
   return true;
 }
 
+bool same_key_kind(const KeySpec& a, const KeySpec& b) {
+  if (a.algorithm != b.algorithm) return false;
+  return a.algorithm == KeyAlgorithm::rsa ? a.rsa_bits == b.rsa_bits : a.curve == b.curve;
+}
+
 }  // namespace capf

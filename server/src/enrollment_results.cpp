@@ -10,11 +10,6 @@ auto log() {
   static auto l = util::logger("capf");
   return l;
 }
-
-bool same_key(const KeySpec& got, const KeySpec& want) {
-  if (got.algorithm != want.algorithm) return false;
-  return got.algorithm == KeyAlgorithm::rsa ? got.rsa_bits == want.rsa_bits : got.curve == want.curve;
-}
 }  // namespace
 
 Result<crypto::Certificate> EnrollmentService::issue(const std::string& device, std::span<const std::uint8_t> public_key,
@@ -29,7 +24,7 @@ Result<crypto::Certificate> EnrollmentService::issue(const std::string& device, 
     spec = crypto::inspect_public_key(spki);
     if (!spec) return spec.error();
   }
-  if (!same_key(*spec, requested))
+  if (!same_key_kind(*spec, requested))
     return make_error(Errc::protocol, "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
 
   const auto now = clock_.now();

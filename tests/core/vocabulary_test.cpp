@@ -35,3 +35,13 @@ TEST(Vocabulary, AuthStringsAreFourToTenDigits) {
   EXPECT_FALSE(valid_auth_string("12345678901"));
   EXPECT_FALSE(valid_auth_string("12a4"));
 }
+
+TEST(Vocabulary, SameKeyKindComparesOnlyTheFieldsOfTheAlgorithm) {
+  const KeySpec rsa{KeyAlgorithm::rsa, 2048, EcCurve::p384};
+  EXPECT_TRUE(same_key_kind(rsa, KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}));
+  EXPECT_FALSE(same_key_kind(rsa, KeySpec{KeyAlgorithm::rsa, 3072, EcCurve::p384}));
+  const KeySpec ec{KeyAlgorithm::ec, 0, EcCurve::p256};
+  EXPECT_TRUE(same_key_kind(ec, KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256}));
+  EXPECT_FALSE(same_key_kind(ec, KeySpec{KeyAlgorithm::ec, 0, EcCurve::p384}));
+  EXPECT_FALSE(same_key_kind(ec, rsa));
+}

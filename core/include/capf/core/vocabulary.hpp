@@ -70,6 +70,9 @@ std::string_view to_string(IssuerKind v);
 std::string_view to_string(OperationStatus v);
 /// "RSA-2048", "EC-P256".
 std::string to_string(const KeySpec& v);
+/// The same kind of key: algorithm plus RSA size or EC curve (the other algorithm's field is
+/// not compared, unlike operator==).
+bool same_key_kind(const KeySpec& a, const KeySpec& b);
 
 /// Parsers accept the seed's display text (case-insensitive) and the short forms used on the
 /// command line ("install", "delete", "troubleshoot", "none"; "string", "null", "lsc", "mic";
