@@ -2,6 +2,7 @@
 // CA's answers, and delivery of a certificate an external CA issued on the phone's next session.
 #include <chrono>
 #include <random>
+#include <set>
 
 #include "capf/crypto/codec.hpp"
 #include "capf/server/enrollment.hpp"
@@ -16,11 +17,6 @@ namespace {
 auto log() {
   static auto l = util::logger("capf");
   return l;
-}
-
-bool same_key(const KeySpec& got, const KeySpec& want) {
-  if (got.algorithm != want.algorithm) return false;
-  return got.algorithm == KeyAlgorithm::rsa ? got.rsa_bits == want.rsa_bits : got.curve == want.curve;
 }
 
 store::Doc csr_doc(const CsrRecord& r) { return store::Doc{store::Family::csrs, r.id, encode_csr(r)}; }
@@ -103,7 +99,7 @@ Result<CsrRecord> EnrollmentService::accept_csr(const std::string& device, std::
     return make_error(Errc::protocol, "the phone's CSR carries another key than the PUBLIC_KEY it sent");
   auto spec = crypto::inspect_public_key(info->public_key_der);
   if (!spec) return spec.error();
-  if (!same_key(*spec, requested))
+  if (!same_key_kind(*spec, requested))
     return make_error(Errc::protocol, "the phone's CSR has a " + to_string(*spec) + " key, asked for " + to_string(requested));
   if (!util::iequals(info->common_name, device))
     return make_error(Errc::protocol, "the phone's CSR names CN=" + info->common_name + ", expected " + device);
@@ -148,6 +144,10 @@ Result<CsrRecord> EnrollmentService::accept_csr(const std::string& device, std::
   audit(t, "phone:" + device, "csr.received", device,
         "csr=" + short_id(r.id) + " key=" + r.key + " issuer=" + std::string(to_string(issuer)));
   if (auto w = persist(std::move(t)); !w) return w.error();
+  if (issuer == IssuerKind::online_ca) {
+    std::lock_guard lock(config_mutex_);
+    online_ids_.insert(r.id);
+  }
   return r;
 }
 
@@ -336,17 +336,49 @@ OnlineStep EnrollmentService::work_online(const std::string& csr_id) {
 
 std::vector<CsrRecord> EnrollmentService::online_work(bool at_start) {
   std::vector<CsrRecord> work, unknown;
-  (void)store_.for_each_doc(store::Family::csrs, "", [&](const std::string&, const std::string& json) {
-    auto c = decode_csr(json);
-    if (!c || c->issuer != IssuerKind::online_ca) return true;
-    if (c->state == CsrState::pending || c->state == CsrState::submitted) work.push_back(*c);
-    if (at_start && c->state == CsrState::submitting) unknown.push_back(*c);
-    return true;
-  });
-  for (const auto& c : unknown)
-    csr_failed(c, CaErrorClass::needs_admin,
-               "capf stopped while sending this CSR to the Online CA, so the CA may hold it; it is not sent again. "
-               "Check the CA for a request from " + c.device + ", then retry the device");
+  if (at_start) {
+    // One full scan: the Online CA's CSRs still waiting, and those a crash caught mid-send.
+    std::set<std::string> ids;
+    (void)store_.for_each_doc(store::Family::csrs, "", [&](const std::string&, const std::string& json) {
+      auto c = decode_csr(json);
+      if (!c || c->issuer != IssuerKind::online_ca) return true;
+      if (c->state == CsrState::pending || c->state == CsrState::submitted) {
+        work.push_back(*c);
+        ids.insert(c->id);
+      }
+      if (c->state == CsrState::submitting) unknown.push_back(*c);
+      return true;
+    });
+    {
+      std::lock_guard lock(config_mutex_);
+      online_ids_.insert(ids.begin(), ids.end());
+    }
+    for (const auto& c : unknown)
+      csr_failed(c, CaErrorClass::needs_admin,
+                 "capf stopped while sending this CSR to the Online CA, so the CA may hold it; it is not sent again. "
+                 "Check the CA for a request from " + c.device + ", then retry the device");
+    return work;
+  }
+  // Afterwards only the CSRs known to be with the Online CA are read, not every CSR each round.
+  std::set<std::string> ids;
+  {
+    std::lock_guard lock(config_mutex_);
+    ids = online_ids_;
+  }
+  std::vector<std::string> done;
+  for (const auto& id : ids) {
+    auto json = store_.get_doc(store::Family::csrs, id);
+    if (!json) continue;  // a read error: try again next round
+    if (!json->has_value()) {
+      done.push_back(id);
+      continue;
+    }
+    auto c = decode_csr(**json);
+    if (c && (c->state == CsrState::pending || c->state == CsrState::submitted)) work.push_back(*c);
+    else if (!c || c->state != CsrState::submitting) done.push_back(id);
+  }
+  std::lock_guard lock(config_mutex_);
+  for (const auto& id : done) online_ids_.erase(id);
   return work;
 }
 

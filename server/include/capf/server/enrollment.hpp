@@ -103,9 +103,10 @@ class EnrollmentService {
   /// device's name, digitalSignature + keyEncipherment and a current validity, then records it
   /// `issued` (certificate record + CSR) in one durable write. `chain` is kept for the record.
   Result<crypto::Certificate> accept_ca_certificate(const CsrRecord& csr, const std::string& pem);
-  /// Online CSRs the worker owns: waiting ones (pending, submitted) and, at start, the ones a
-  /// crash left `submitting` — their outcome is unknown, so they are not sent again: they end
-  /// `rejected` (needs an administrator) and their device's job is told.
+  /// Online CSRs the worker owns: waiting ones (pending, submitted). At start one full scan
+  /// finds them, and the ones a crash left `submitting`: their outcome is unknown, so they are
+  /// not sent again; they end `rejected` (needs an administrator) and their device's job is
+  /// told. Later rounds read only the CSRs known to be with the Online CA.
   std::vector<CsrRecord> online_work(bool at_start);
   /// The newest CSR of a device, if any.
   std::optional<CsrRecord> latest_csr(const std::string& device) const;
@@ -133,6 +134,7 @@ class EnrollmentService {
   IssuerKind issuer_ = IssuerKind::capf;
   std::shared_ptr<OnlineCa> online_;
   OnlineCaParams online_params_;
+  std::set<std::string> online_ids_;  ///< CSRs with the Online CA (pending, submitting, submitted)
   const util::Clock& clock_;
   std::mutex mutex_;
   std::set<std::string> claimed_;  ///< devices with a session in progress
