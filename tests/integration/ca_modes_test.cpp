@@ -75,6 +75,26 @@ void config(const JobFleet& f, const std::string& name, const std::string& value
   ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
 }
 
+/// Makes the emulator the Online CA: its root (also the issuer of its HTTPS certificate) goes
+/// to CAPF-trust as `f.dir/adcs-root.pem`, then its parameters, `extra` ones, and the issuer.
+void use_adcs(const JobFleet& f, const certsrv::EmuProcess& emu,
+              const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  std::ofstream(f.dir / "adcs-root.pem") << emu.ca_pem();
+  auto up = cli({"trust", "upload", "--store", "capf-trust", f.dir / "adcs-root.pem", "--description",
+                 "AD CS root and HTTPS issuer", "--data-dir", f.data});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  config(f, "online-ca-type", "microsoft");
+  config(f, "online-ca-host", emu.hostname());
+  config(f, "online-ca-port", std::to_string(emu.port()));
+  config(f, "online-ca-connect-address", "127.0.0.1");
+  config(f, "online-ca-template", "CAPF");
+  config(f, "online-ca-username", "capf");
+  config(f, "online-ca-password", "s3cret-pass");
+  config(f, "online-ca-poll-interval", "1");
+  for (const auto& [name, value] : extra) config(f, name, value);
+  config(f, "issuer", "online-ca");
+}
+
 nlohmann::json csrs(const JobFleet& f) {
   auto r = cli({"csr", "list", "--state", "all", "--json", "--data-dir", f.data});
   auto j = nlohmann::json::parse(r.out, nullptr, false);
@@ -138,19 +158,7 @@ TEST(OnlineCa, AdcsPendingApprovalSurvivesADaemonKillAndPhonesCollectLater) {
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 6);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  std::ofstream(f.dir / "adcs-root.pem") << emu.ca_pem();
-  auto up = cli({"trust", "upload", "--store", "capf-trust", f.dir / "adcs-root.pem", "--description",
-                 "AD CS root and HTTPS issuer", "--data-dir", f.data});
-  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
-  config(f, "online-ca-type", "microsoft");
-  config(f, "online-ca-host", emu.hostname());
-  config(f, "online-ca-port", std::to_string(emu.port()));
-  config(f, "online-ca-connect-address", "127.0.0.1");
-  config(f, "online-ca-template", "CAPF");
-  config(f, "online-ca-username", "capf");
-  config(f, "online-ca-password", "s3cret-pass");
-  config(f, "online-ca-poll-interval", "1");
-  config(f, "issuer", "online-ca");
+  ASSERT_NO_FATAL_FAILURE(use_adcs(f, emu));
   f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
 
   const auto id = submit_all(f);
@@ -191,23 +199,8 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
   const int n = 40;
   const auto csv = rsa_fleet_csv(f, n);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  std::ofstream(f.dir / "adcs-root.pem") << emu.ca_pem();
-  ASSERT_EQ(cli({"trust", "upload", "--store", "capf-trust", f.dir / "adcs-root.pem", "--description", "AD CS",
-                 "--data-dir", f.data})
-                .exit_code,
-            0);
-  config(f, "online-ca-type", "microsoft");
-  config(f, "online-ca-host", emu.hostname());
-  config(f, "online-ca-port", std::to_string(emu.port()));
-  config(f, "online-ca-connect-address", "127.0.0.1");
-  config(f, "online-ca-template", "CAPF");
-  config(f, "online-ca-username", "capf");
-  config(f, "online-ca-password", "s3cret-pass");
-  config(f, "online-ca-timeout", "2");
-  config(f, "online-ca-poll-interval", "1");
-  config(f, "online-ca-retry-base", "1");
-  config(f, "online-ca-retry-ceiling", "2");
-  config(f, "issuer", "online-ca");
+  ASSERT_NO_FATAL_FAILURE(use_adcs(
+      f, emu, {{"online-ca-timeout", "2"}, {"online-ca-retry-base", "1"}, {"online-ca-retry-ceiling", "2"}}));
   f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
 
   const auto id = submit_all(f);
