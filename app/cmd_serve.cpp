@@ -242,44 +242,7 @@ int cmd_serve(const Args& cli_args) {
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
 
   // The dashboard's settings are checked before anything starts listening.
-  std::optional<web::WebConfig> web_config;
-  if (vm.count("web")) {
-    web::WebConfig wc;
-    wc.listen = vm["web"].as<std::string>();
-    net::tcp::endpoint ep;
-    try {
-      ep = web::parse_listen(wc.listen);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--web: ") + e.what());
-    }
-    if (!ep.address().is_loopback() && !vm["web-allow-remote"].as<bool>())
-      throw UsageError("--web " + wc.listen + " is not a loopback address; add --web-allow-remote to serve the dashboard beyond this host");
-    if (vm.count("web-name")) wc.host_names = vm["web-name"].as<std::vector<std::string>>();
-    if (vm.count("web-cert") != vm.count("web-key")) throw UsageError("--web-cert and --web-key go together");
-    if (vm.count("web-cert")) {
-      auto cert = util::read_file(vm["web-cert"].as<std::string>());
-      if (!cert) throw UsageError("--web-cert: " + cert.error().message);
-      auto key = util::read_file(vm["web-key"].as<std::string>());
-      if (!key) throw UsageError("--web-key: " + key.error().message);
-      wc.cert_pem = *cert;
-      wc.key_pem = *key;
-    } else {
-      std::vector<std::string> dns{"localhost"}, ips{"127.0.0.1", "::1"};
-      const auto a = ep.address();
-      if (!a.is_unspecified() && !a.is_loopback()) ips.push_back(a.to_string());
-      for (const auto& n : wc.host_names) {
-        boost::system::error_code ec;
-        auto ip = net::asio::ip::make_address(n.size() > 2 && n.front() == '[' ? n.substr(1, n.size() - 2) : n, ec);
-        (ec ? dns : ips).push_back(ec ? n : ip.to_string());
-      }
-      auto id = crypto::issue_tls_server_identity(*ca, dns, ips, 90, util::now());
-      if (!id) throw Failure("web dashboard certificate: " + id.error().message);
-      wc.cert_pem = id->cert_pem;
-      wc.key_pem = id->key_pem;
-    }
-    wc.users_path = web::users_file(dir);
-    web_config = std::move(wc);
-  }
+  std::optional<web::WebConfig> web_config = dashboard_config(vm, *ca, dir);
 
   engine_config.issuer = params.issuer;
 

@@ -2,16 +2,19 @@
 // command line or in --config FILE, and the daemon's metrics read at scrape time.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "capf/core/service_params.hpp"
+#include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
 #include "capf/server/capf_server.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/metrics.hpp"
 #include "capf/util/time.hpp"
+#include "capf/web/web_server.hpp"
 #include "cli.hpp"
 
 namespace capf::cli {
@@ -30,5 +33,12 @@ ServiceParams startup_params(store::Store& store, const util::Clock& clock,
 /// Registers the daemon's scrape-time metrics (sessions, failures by reason, job queues);
 /// keep the result while `stats` and `engine` live.
 std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats& stats, const engine::Engine& engine);
+
+/// The web dashboard's settings from --web, --web-allow-remote, --web-name, --web-cert and
+/// --web-key (app/serve_web.cpp); nullopt without --web. A non-loopback address without
+/// --web-allow-remote, or a certificate without its key, is a UsageError; without --web-cert
+/// a certificate for the loopback names (and the names given) is issued by the CAPF CA.
+std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, const crypto::CertificateAuthority& ca,
+                                               const std::string& dir);
 
 }  // namespace capf::cli
