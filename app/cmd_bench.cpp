@@ -13,7 +13,7 @@ namespace capf::cli {
 namespace {
 
 constexpr const char* kBenchUsage =
-    "usage: capf bench crypto|enroll|csv|store|rate|all [options]\n"
+    "usage: capf bench crypto|enroll|csv|store|rate|idle|offline-import|restart|all [options]\n"
     "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
     "         [--workers W]                      (the daemon's --workers)\n"
@@ -22,6 +22,9 @@ constexpr const char* kBenchUsage =
     "  store [--transitions N] [--batch K] [--threads T]\n"
     "                                            durable transitions/s vs raw synced WriteBatches\n"
     "  rate [--dispatches N]                     rate limiter accuracy and windows\n"
+    "  idle [--sessions N] [--hold S]            idle phone sessions held open: daemon memory\n"
+    "  offline-import [--certs N]                offline import certificates/s vs openssl verify\n"
+    "  restart [--devices N] [--kills K]         SIGKILL during a job: exec to first dispatch\n"
     "  all                                       everything with small defaults, then a summary\n";
 
 struct Row {
@@ -31,6 +34,11 @@ struct Row {
 std::string fmt(double v, const char* unit) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f %s", v, unit);
+  return buf;
+}
+std::string fmt3(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f s", seconds);
   return buf;
 }
 std::string fmt_ratio(double v) {
@@ -114,6 +122,57 @@ Row run_enroll(const bench::EnrollOptions& o) {
           r.ratio >= 0.6 ? "yes" : "no"};
 }
 
+Row run_idle(std::size_t sessions, double hold) {
+  auto r = bench::bench_idle(sessions, hold);
+  const double mib = r.rss_kib / 1024.0, before = r.rss_before_kib / 1024.0;
+  std::printf("idle: %zu loopback TLS sessions that read AUTH_REQUEST and stay silent, held %.0f s\n", r.sessions,
+              r.held_seconds);
+  std::printf("  established %zu (in %.1f s, 64 handshakes at a time), failed %zu, closed by the daemon while held %zu%s%s\n",
+              r.established, r.open_seconds, r.failed, r.closed_early, r.first_error.empty() ? "" : "; first: ",
+              r.first_error.c_str());
+  std::printf("  daemon capf_sessions_open while held: %ld\n", r.daemon_sessions_open);
+  std::printf("  daemon resident memory: %.1f MiB before, %.1f MiB held (peak VmHWM %.1f MiB); %.1f KiB per session\n", before,
+              mib, r.hwm_kib / 1024.0, r.established ? (r.rss_kib - r.rss_before_kib) / static_cast<double>(r.established) : 0.0);
+  const bool met = mib < 1024 && r.failed == 0 && r.closed_early == 0 && r.established == r.sessions;
+  std::printf("target: resident < 1024 MiB, no errors: %s\n", met ? "met" : "NOT met");
+  return {"idle " + std::to_string(r.sessions), fmt(mib, "MiB resident"), "1024 MiB", fmt_ratio(mib / 1024), "< 1 GiB, 0 errors",
+          met ? "yes" : "no"};
+}
+
+Row run_offline_import(std::size_t certs) {
+  auto r = bench::bench_offline_import(certs);
+  std::printf("offline-import: %zu certificates (%s), one PEM file each; prepared in %.1f s\n", r.certificates,
+              r.chain.c_str(), r.prepare_seconds);
+  print_table({"what", "seconds", "certificates/s"},
+              {{"capf import (read, match by key, verify chain and usage, record)", fmt(r.capf_seconds, "s"),
+                fmt(r.capf_per_second, "")},
+               {"openssl verify -CAfile root (xargs, one process at a time)", fmt(r.openssl_seconds, "s"),
+                fmt(r.openssl_per_second, "")}});
+  std::printf("  capf imported %zu, failed %zu; openssl verified %zu\n", r.imported, r.failed, r.openssl_verified);
+  const bool met = r.ratio >= 0.5 && r.imported == r.certificates;
+  std::printf("ratio capf/openssl: %.3f (target >= 0.5: %s)\n", r.ratio, met ? "met" : "NOT met");
+  return {"offline-import", fmt(r.capf_per_second, "certs/s"), fmt(r.openssl_per_second, "certs/s"), fmt_ratio(r.ratio),
+          ">= 0.5", met ? "yes" : "no"};
+}
+
+Row run_restart(std::size_t devices, std::size_t kills) {
+  auto r = bench::bench_restart(devices, kills);
+  std::printf("restart: a job of %zu devices (import %.1f s, submit %.1f s), 6000/min, SIGKILL %zu times while it dispatches\n",
+              r.devices, r.import_seconds, r.submit_seconds, r.dispatch_seconds.size());
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < r.dispatch_seconds.size(); ++i)
+    rows.push_back({std::to_string(i + 1), std::to_string(r.dispatched_before[i]), fmt3(r.ready_seconds[i]),
+                    fmt3(r.dispatch_seconds[i])});
+  print_table({"restart", "dispatched before the kill", "exec to listening", "exec to first Apply Config"}, rows);
+  std::printf("  Apply Configs received: %zu for %zu distinct devices\n", r.dispatches, r.distinct);
+  const bool met = r.worst < 2.0 && !r.dispatch_seconds.empty();
+  char worst[32];
+  std::snprintf(worst, sizeof worst, "%.3f s", r.worst);
+  std::printf("worst restart to first dispatch: %s (target < 2 s: %s)\n", worst, met ? "met" : "NOT met");
+  return {"restart " + std::to_string(r.devices), std::string("worst ") + worst, "2 s", fmt_ratio(r.worst / 2), "< 2 s",
+          met ? "yes" : "no"};
+}
+
 bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::string& key, std::size_t phones,
                                    std::size_t rounds) {
   bench::EnrollOptions o;
@@ -143,7 +202,12 @@ int cmd_bench(const Args& args) {
       "transitions", po::value<std::size_t>()->default_value(2000), "store: transitions")(
       "batch", po::value<std::size_t>()->default_value(4), "store: devices per transition")(
       "threads", po::value<unsigned>()->default_value(8), "store: writer threads")(
-      "dispatches", po::value<std::size_t>()->default_value(300), "rate: dispatches per setting");
+      "dispatches", po::value<std::size_t>()->default_value(300), "rate: dispatches per setting")(
+      "sessions", po::value<std::size_t>()->default_value(10000), "idle: sessions held open")(
+      "hold", po::value<double>()->default_value(10), "idle: seconds they are held")(
+      "certs", po::value<std::size_t>()->default_value(100000), "offline-import: certificates")(
+      "devices", po::value<std::size_t>()->default_value(100000), "restart: devices in the job")(
+      "kills", po::value<std::size_t>()->default_value(3), "restart: SIGKILLs");
   desc.add(common_options());
   po::positional_options_description pos;
   pos.add("name", 1);
@@ -160,6 +224,9 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_csv(vm["rows"].as<std::size_t>()));
     summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
     summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
+    summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
+    summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
+    summary.push_back(run_restart(vm["devices"].as<std::size_t>(), vm["kills"].as<std::size_t>()));
     std::printf("\nsummary\n");
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : summary) rows.push_back({r.bench, r.figure, r.reference, r.ratio, r.target, r.met});
@@ -169,6 +236,10 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
   else if (name == "csv") summary.push_back(run_csv(vm["rows"].as<std::size_t>()));
   else if (name == "rate") summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
+  else if (name == "idle") summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
+  else if (name == "offline-import") summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
+  else if (name == "restart")
+    summary.push_back(run_restart(vm["devices"].as<std::size_t>(), vm["kills"].as<std::size_t>()));
   else if (name == "enroll")
     summary.push_back(run_enroll(
         enroll_options(vm, vm["key"].as<std::string>(), vm["phones"].as<std::size_t>(), vm["rounds"].as<std::size_t>())));

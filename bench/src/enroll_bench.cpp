@@ -18,97 +18,16 @@
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/sim/simulator.hpp"
+#include "daemon.hpp"
 
 namespace capf::bench {
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// `capf serve` as a child process, stopped with SIGTERM when this goes out of scope.
-class Daemon {
- public:
-  Daemon(const std::string& binary, const std::string& data_dir, const std::string& ca_key, unsigned workers,
-         const std::string& log) {
-    std::vector<std::string> argv{binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                                  "--ca-key-type", ca_key, "--log-level", "warn"};
-    if (workers > 0) {
-      argv.push_back("--workers");
-      argv.push_back(std::to_string(workers));
-    }
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    // daemon.json {"capf":[{"port":N}]} appears once the listeners are bound.
-    for (int i = 0; i < 1500; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("capf serve exited during start-up: " + slurp(log));
-      }
-      auto j = nlohmann::json::parse(slurp(data_dir + "/daemon.json"), nullptr, false);
-      if (!j.is_discarded() && j.contains("capf") && !j["capf"].empty()) {
-        port_ = j["capf"][0]["port"].get<int>();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop();
-    throw std::runtime_error("capf serve did not start within 30 s: " + slurp(log));
-  }
-  ~Daemon() { stop(); }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-  int port() const { return port_; }
-  /// CPU seconds (user + system) the daemon used so far, from /proc/PID/stat.
-  double cpu_seconds() const {
-    std::istringstream in(slurp("/proc/" + std::to_string(pid_) + "/stat"));
-    std::string field;
-    double ticks = 0;
-    for (int i = 1; i <= 15 && in >> field; ++i)
-      if (i == 14 || i == 15) ticks += std::stod(field);
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
 double self_cpu_seconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-std::string self_exe() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
-  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 std::string spec_name(const KeySpec& k, const char* op) {
@@ -126,7 +45,9 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   TempDir dir;
   const std::string data = dir.path() + "/data", state = dir.path() + "/sim";
   const std::string binary = options.capf_binary.empty() ? self_exe() : options.capf_binary;
-  Daemon daemon(binary, data, options.ca_key, options.workers, dir.path() + "/serve.log");
+  std::vector<std::string> serve_args{"--ca-key-type", options.ca_key};
+  if (options.workers > 0) serve_args.insert(serve_args.end(), {"--workers", std::to_string(options.workers)});
+  Daemon daemon(binary, data, serve_args, dir.path() + "/serve.log");
 
   // The phones: null string, Install/Upgrade, one key type.
   const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);

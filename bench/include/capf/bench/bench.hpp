@@ -124,6 +124,66 @@ struct RateResult {
 /// of `window_devices` phones over 7 simulated days in 5 s ticks.
 RateResult bench_rate(std::size_t dispatches = 300, std::size_t window_devices = 3000);
 
+/// Idle phone sessions held open against a real daemon.
+struct IdleResult {
+  std::size_t sessions = 0;        ///< sessions asked for
+  std::size_t established = 0;     ///< TLS up and AUTH_REQUEST read
+  std::size_t failed = 0;          ///< connections that never got that far
+  std::size_t closed_early = 0;    ///< established, then ended by the daemon while held
+  std::string first_error;         ///< the first failure in words, "" when none
+  double open_seconds = 0;         ///< time to open all of them (64 handshakes at a time)
+  double held_seconds = 0;         ///< how long they were held while memory was sampled
+  long rss_before_kib = 0;         ///< daemon VmRSS before the first connection
+  long rss_kib = 0;                ///< highest daemon VmRSS sampled while held
+  long hwm_kib = 0;                ///< daemon VmHWM (peak) at the end
+  long daemon_sessions_open = -1;  ///< capf_sessions_open from `capf metrics` while held
+};
+
+/// Starts `capf serve` (step and handshake timeouts longer than the run), opens `sessions`
+/// loopback TLS connections that each read AUTH_REQUEST and stay silent, holds them for
+/// `hold_seconds` while sampling the daemon's resident memory. Raises the open-file limit to
+/// its hard limit; throws when that is too low.
+IdleResult bench_idle(std::size_t sessions = 10000, double hold_seconds = 10, const std::string& capf_binary = "");
+
+/// Offline import of certificates signed by another team's CA, against `openssl verify`.
+struct OfflineImportResult {
+  std::size_t certificates = 0;    ///< certificate files written (one PEM each)
+  std::size_t imported = 0;        ///< matched to a pending CSR, verified and recorded
+  std::size_t failed = 0;          ///< reported as problems (should be 0)
+  double prepare_seconds = 0;      ///< keys, CSRs and certificates generated (not timed against)
+  double capf_seconds = 0;         ///< expand_paths + reading + import_certificates
+  double capf_per_second = 0;
+  double openssl_seconds = 0;      ///< `openssl verify -CAfile root.pem FILE...` over the same files, one process at a time
+  double openssl_per_second = 0;
+  std::size_t openssl_verified = 0; ///< "FILE: OK" lines
+  double ratio = 0;                ///< capf / openssl
+  std::string chain;               ///< "RSA-2048 root signs P-256 phone keys"
+};
+
+/// Stores `certificates` pending Offline CA CSRs (P-256 phone keys), has an RSA-2048 root of
+/// "another team" sign each, writes one PEM file per certificate into a directory, then times
+/// capf's import of that directory (in-process, on the store, with the root in CAPF-trust)
+/// and single-core `openssl verify` of the same files (xargs, one process at a time).
+OfflineImportResult bench_offline_import(std::size_t certificates = 100000);
+
+/// Restart of a large job after SIGKILL.
+struct RestartResult {
+  std::size_t devices = 0;         ///< devices in the job
+  double import_seconds = 0;       ///< `capf phones import` of them
+  double submit_seconds = 0;       ///< `capf job submit --where all`
+  std::vector<double> ready_seconds;    ///< per restart: fork to daemon.json (listeners bound)
+  std::vector<double> dispatch_seconds; ///< per restart: fork to the first Apply Config received
+  std::vector<std::size_t> dispatched_before; ///< per restart: Apply Configs received before the kill
+  std::size_t dispatches = 0;      ///< Apply Configs received in all
+  std::size_t distinct = 0;        ///< distinct devices among them
+  double worst = 0;                ///< the largest dispatch_seconds
+};
+
+/// A job of `devices` phones at 6,000/min whose Apply Config is an HTTP POST to a listener in
+/// this process (phones never connect: session wait 1 h); SIGKILLs the daemon `kills` times
+/// while it dispatches and measures each restart from fork to the first Apply Config.
+RestartResult bench_restart(std::size_t devices = 100000, std::size_t kills = 3, const std::string& capf_binary = "");
+
 /// Runs `argv` (argv[0] a path) without a shell, stdout/stderr to the given files; returns
 /// the exit status (128+signal when killed).
 int run_process(const std::vector<std::string>& argv, const std::string& out, const std::string& err);

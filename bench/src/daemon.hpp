@@ -1,0 +1,126 @@
+// `capf serve` as a child process of a benchmark, and the small helpers that go with it.
+// Internal to capf_bench.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace capf::bench {
+
+/// The whole file, "" when it cannot be read.
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The path of the running executable.
+inline std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// `capf serve --data-dir DATA --listen 127.0.0.1:0 --log-level warn EXTRA...`, stopped with
+/// SIGTERM when this goes out of scope. The constructor returns once daemon.json names the
+/// CAPF port, i.e. the store is open, jobs are resumed and the listeners are bound.
+class Daemon {
+ public:
+  Daemon(const std::string& binary, const std::string& data_dir, const std::vector<std::string>& extra,
+         const std::string& log)
+      : data_dir_(data_dir) {
+    std::vector<std::string> argv{binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--log-level", "warn"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ::unlink((data_dir + "/daemon.json").c_str());
+    started_at_ = std::chrono::steady_clock::now();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    // daemon.json {"capf":[{"port":N}]} appears once the listeners are bound.
+    for (int i = 0; i < 30000; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("capf serve exited during start-up: " + slurp(log));
+      }
+      auto j = nlohmann::json::parse(slurp(data_dir + "/daemon.json"), nullptr, false);
+      if (!j.is_discarded() && j.contains("capf") && !j["capf"].empty()) {
+        port_ = j["capf"][0]["port"].get<int>();
+        ready_at_ = std::chrono::steady_clock::now();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    stop();
+    throw std::runtime_error("capf serve did not start within 60 s: " + slurp(log));
+  }
+  ~Daemon() { stop(); }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  /// When fork() ran and when daemon.json appeared.
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+  std::chrono::steady_clock::time_point ready_at() const { return ready_at_; }
+  /// CPU seconds (user + system) the daemon used so far, from /proc/PID/stat.
+  double cpu_seconds() const {
+    std::istringstream in(slurp("/proc/" + std::to_string(pid_) + "/stat"));
+    std::string field;
+    double ticks = 0;
+    for (int i = 1; i <= 15 && in >> field; ++i)
+      if (i == 14 || i == 15) ticks += std::stod(field);
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  /// A "VmRSS"/"VmHWM"-style line of /proc/PID/status, in KiB; 0 when absent.
+  long status_kib(const std::string& field) const {
+    std::istringstream in(slurp("/proc/" + std::to_string(pid_) + "/status"));
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+    return 0;
+  }
+  /// SIGTERM and wait.
+  void stop() { end(SIGTERM); }
+  /// SIGKILL and wait: the crash the restart benchmark recovers from.
+  void kill() { end(SIGKILL); }
+
+ private:
+  void end(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::chrono::steady_clock::time_point started_at_, ready_at_;
+};
+
+}  // namespace capf::bench
