@@ -161,6 +161,8 @@ int cmd_serve(const Args& cli_args) {
     }
   }
 
+  const auto ca_key = ca_options(vm["ca-key-type"].as<std::string>());
+  (void)dashboard_settings(vm, false);
   if (vm.count("check-config")) {
     std::cout << "configuration OK";
     for (const auto& [name, value] : given)
@@ -169,9 +171,10 @@ int cmd_serve(const Args& cli_args) {
     return 0;
   }
 
+  if (auto note = raise_open_file_limit(config.max_sessions); !note.empty()) log->info("{}", note);
   const std::string dir = data_dir(vm);
   if (auto r = util::make_dirs(dir, 0700); !r) throw Failure(r.error().message);
-  auto ca = crypto::CertificateAuthority::load_or_create(ca_dir(dir), ca_options(vm["ca-key-type"].as<std::string>()));
+  auto ca = crypto::CertificateAuthority::load_or_create(ca_dir(dir), ca_key);
   if (!ca) throw Failure("CAPF CA: " + ca.error().message);
   auto store = store::Store::open(store_dir(dir));
   if (!store) throw Failure(store.error().message);

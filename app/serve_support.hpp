@@ -40,5 +40,14 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
 /// a certificate for the loopback names (and the names given) is issued by the CAPF CA.
 std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, const crypto::CertificateAuthority& ca,
                                                const std::string& dir);
+/// The checks of dashboard_config without a CA (also for --check-config): the address and
+/// --web-allow-remote, --web-cert with --web-key, whose files are read when `read_files`;
+/// cert_pem stays "" without them.
+std::optional<web::WebConfig> dashboard_settings(const po::variables_map& vm, bool read_files);
+
+/// Raises the open-file limit to its hard limit (each CAPF session is a socket); returns a
+/// note for the log when `max_sessions` sessions plus the store's files would still not fit,
+/// else "".
+std::string raise_open_file_limit(std::size_t max_sessions);
 
 }  // namespace capf::cli

@@ -6,8 +6,7 @@
 
 namespace capf::cli {
 
-std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, const crypto::CertificateAuthority& ca,
-                                               const std::string& dir) {
+std::optional<web::WebConfig> dashboard_settings(const po::variables_map& vm, bool read_files) {
   if (!vm.count("web")) return std::nullopt;
   web::WebConfig wc;
   wc.listen = vm["web"].as<std::string>();
@@ -21,14 +20,24 @@ std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, cons
     throw UsageError("--web " + wc.listen + " is not a loopback address; add --web-allow-remote to serve the dashboard beyond this host");
   if (vm.count("web-name")) wc.host_names = vm["web-name"].as<std::vector<std::string>>();
   if (vm.count("web-cert") != vm.count("web-key")) throw UsageError("--web-cert and --web-key go together");
-  if (vm.count("web-cert")) {
+  if (vm.count("web-cert") && read_files) {
     auto cert = util::read_file(vm["web-cert"].as<std::string>());
     if (!cert) throw UsageError("--web-cert: " + cert.error().message);
     auto key = util::read_file(vm["web-key"].as<std::string>());
     if (!key) throw UsageError("--web-key: " + key.error().message);
     wc.cert_pem = *cert;
     wc.key_pem = *key;
-  } else {
+  }
+  return wc;
+}
+
+std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, const crypto::CertificateAuthority& ca,
+                                               const std::string& dir) {
+  auto settings = dashboard_settings(vm, true);
+  if (!settings) return std::nullopt;
+  web::WebConfig wc = std::move(*settings);
+  if (wc.cert_pem.empty()) {
+    const auto ep = web::parse_listen(wc.listen);
     std::vector<std::string> dns{"localhost"}, ips{"127.0.0.1", "::1"};
     const auto a = ep.address();
     if (!a.is_unspecified() && !a.is_loopback()) ips.push_back(a.to_string());
