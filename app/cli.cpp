@@ -36,7 +36,10 @@ po::variables_map parse(const Args& args, const po::options_description& desc,
                         const po::positional_options_description& positional, const std::string& usage) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+    // No command has short options, so "-5" is a value ("config set validity-days -5" gets a
+    // range error naming the parameter, not "unrecognised option '-5'").
+    const int style = po::command_line_style::unix_style ^ po::command_line_style::allow_short;
+    po::store(po::command_line_parser(args).options(desc).positional(positional).style(style).run(), vm);
     if (vm.count("help")) {
       std::cout << "usage: " << usage << "\n" << desc << "\n";
       std::exit(0);
