@@ -60,12 +60,14 @@ int cmd_phones(const Args& args) {
     } else {
       for (const auto& issue : r["issues"]) std::cerr << issue.get<std::string>() << "\n";
       if (r["rejected_file"].get<bool>())
-        std::cout << path << ": rejected (--strict): " << r["issues"].size() << " bad rows, nothing imported\n";
+        std::cout << path << ": rejected (--strict): " << r["rejected_rows"] << " bad rows, nothing imported\n";
       else
-        std::cout << path << ": " << r["added"] << " added, " << r["updated"] << " updated, " << r["issues"].size()
+        std::cout << path << ": " << r["added"] << " added, " << r["updated"] << " updated, " << r["rejected_rows"]
                   << " rows rejected\n";
     }
-    if (!r["issues"].empty()) throw Failure(std::to_string(r["issues"].size()) + " rows of " + path + " were rejected");
+    if (!r["issues"].empty())
+      throw Failure(std::to_string(r["rejected_rows"].get<std::size_t>()) + " rows of " + path + " were rejected (" +
+                    std::to_string(r["issues"].size()) + " problems)");
     return 0;
   }
   if (action == "list") {

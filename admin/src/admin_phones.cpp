@@ -1,5 +1,6 @@
 // Phone inventory operations: CSV import, listing, one phone's CAPF settings.
 #include <algorithm>
+#include <set>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/jobs/phones_csv.hpp"
@@ -9,6 +10,20 @@
 namespace capf::admin {
 
 namespace {
+
+/// The line of an issue "FILE:LINE:COLUMN: what" (0 when it has none).
+long issue_line(const std::string& s) {
+  const auto c1 = s.find(':');
+  const auto c2 = s.find(':', c1 + 1);
+  return c1 == std::string::npos ? 0 : util::parse_int(s.substr(c1 + 1, c2 - c1 - 1)).value_or(0);
+}
+
+/// Rows with at least one issue: a row can have several.
+std::size_t rejected_rows(const std::vector<std::string>& issues) {
+  std::set<long> lines;
+  for (const auto& i : issues) lines.insert(issue_line(i));
+  return lines.size();
+}
 Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
 
 /// Reads the settable fields of `phone set` from JSON into a row, validating like the CSV does.
@@ -104,14 +119,8 @@ std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& p
     names.push_back(d.name);
     t.put_devices.push_back(std::move(d));
   }
-  std::stable_sort(issues.begin(), issues.end(), [](const std::string& a, const std::string& b) {
-    auto line = [](const std::string& s) {
-      auto c1 = s.find(':');
-      auto c2 = s.find(':', c1 + 1);
-      return util::parse_int(s.substr(c1 + 1, c2 - c1 - 1)).value_or(0);
-    };
-    return line(a) < line(b);
-  });
+  std::stable_sort(issues.begin(), issues.end(),
+                   [](const std::string& a, const std::string& b) { return issue_line(a) < issue_line(b); });
   if (strict && !issues.empty()) {
     names.clear();
     added = updated = 0;
@@ -120,7 +129,7 @@ std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& p
   if (!t.put_devices.empty()) {
     t.audit.push_back(AuditEntry{now, actor, "phones.import", file,
                                  std::to_string(added) + " added, " + std::to_string(updated) + " updated, " +
-                                     std::to_string(issues.size()) + " rejected rows"});
+                                     std::to_string(rejected_rows(issues)) + " rejected rows"});
     if (auto w = store_.apply(t, store::Sync::yes); !w) store_error = w.error().message;
   }
   return issues;
@@ -145,6 +154,7 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
            {"added", added},
            {"updated", updated},
            {"rejected_file", rejected},
+           {"rejected_rows", rejected_rows(issues)},
            {"issues", issues}}};
 }
 
