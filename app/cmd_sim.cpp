@@ -85,6 +85,8 @@ int cmd_sim(const Args& args) {
     ("no-ec", "phones cannot generate EC keys")
     ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
+    ("mic-key", po::value<std::string>()->default_value("rsa2048"),
+     "key of the MIC a phone gets at first boot: rsa2048 (like real phones) or p256 (fast boot for load tests)")
     ("table", "print one row per phone")
     ("expect", po::value<std::string>(), "exit 1 unless every phone ends with this result (e.g. installed)")
     ("summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE")
@@ -134,6 +136,9 @@ int cmd_sim(const Args& args) {
   options.concurrency = std::max<std::size_t>(1, vm["concurrency"].as<std::size_t>());
   options.timeout_seconds = vm["timeout"].as<double>();
   if (vm.count("digest-info")) options.rsa_form = crypto::RsaDigestForm::digest_info;
+  const std::string mic_key = vm["mic-key"].as<std::string>();
+  if (mic_key == "p256") options.mic_key = {KeyAlgorithm::ec, 0, EcCurve::p256};
+  else if (mic_key != "rsa2048") throw UsageError("--mic-key must be rsa2048 or p256, got \"" + mic_key + "\"");
 
   std::vector<sim::PhoneProfile> phones;
   if (vm.count("csv")) {

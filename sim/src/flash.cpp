@@ -33,7 +33,7 @@ Result<std::string> init_manufacturer_ca(const std::string& state_dir) {
   return state_dir + "/manufacturer/capf-ca.pem";
 }
 
-Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device) {
+Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device, const KeySpec& mic_key) {
   const auto path = phone_path(state_dir, device);
   if (util::exists(path)) {
     auto text = util::read_file(path);
@@ -51,7 +51,7 @@ Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& d
   // First boot of this phone: the factory installs a MIC.
   auto ca = manufacturer_ca(state_dir);
   if (!ca) return ca.error();
-  auto key = crypto::PrivateKey::generate(KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256});
+  auto key = crypto::PrivateKey::generate(mic_key);
   if (!key) return key.error();
   auto mic = ca->issue_mic(device, key->public_key_der(), 7300, util::now());
   if (!mic) return mic.error();

@@ -47,7 +47,7 @@ std::vector<std::optional<PhoneFlash>> boot(const SimOptions& options, const std
   for (unsigned t = 0; t < std::max(1u, options.key_threads); ++t) {
     threads.emplace_back([&] {
       for (std::size_t i = next++; i < phones.size(); i = next++) {
-        auto flash = load_flash(options.state_dir, phones[i].name);
+        auto flash = load_flash(options.state_dir, phones[i].name, options.mic_key);
         if (flash) {
           flashes[i] = std::move(*flash);
         } else {

@@ -83,6 +83,9 @@ struct SimOptions {
   unsigned key_threads = 2;  ///< threads generating phone keys
   crypto::RsaDigestForm rsa_form = crypto::RsaDigestForm::bare_digest;
   double timeout_seconds = 60;  ///< per phone session
+  /// Key of a MIC made at a phone's first boot: RSA-2048 like real phones; P-256 makes thousands
+  /// of phones boot in seconds for load and crash tests (the MIC only signs in MIC modes).
+  KeySpec mic_key{KeyAlgorithm::rsa, 2048, EcCurve::p256};
 };
 
 /// Creates (or loads) the simulated manufacturer CA in `state_dir`; returns its PEM path.
@@ -112,8 +115,10 @@ struct ControlOptions {
 Result<Summary> run_controlled(const SimOptions& options, const std::vector<PhoneProfile>& phones,
                                const ControlOptions& control);
 
-/// Loads one phone's flash from the state directory (creating a MIC on first use).
-Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device);
+/// Loads one phone's flash from the state directory (creating a MIC with a `mic_key` key on
+/// first use).
+Result<PhoneFlash> load_flash(const std::string& state_dir, const std::string& device,
+                              const KeySpec& mic_key = {KeyAlgorithm::rsa, 2048, EcCurve::p256});
 /// Saves one phone's flash in the state directory (atomic writes, keys 0600).
 Result<void> save_flash(const std::string& state_dir, const std::string& device, const PhoneFlash& flash);
 
