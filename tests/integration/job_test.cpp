@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -85,33 +86,44 @@ TEST(Job, RefusesAuthenticationStringsOnSecureProfilesAndHandsGeneratedStringsOu
   EXPECT_EQ(f.daemon->log().find(generated), std::string::npos) << "the string must not be logged";
 }
 
+/// A whole number from the environment, or `fallback`.
+static int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+// The default run (500 phones, 12 kills) is part of every test run; scripts/reliability.sh runs
+// it with CAPF_CRASH_PHONES=5000 CAPF_CRASH_KILLS=100 CAPF_CRASH_RATE=2400.
 TEST(Job, SurvivesRepeatedSigkillWithoutLosingOrDoubleIssuing) {
   JobFleet f;
-  const int phones = 500;
+  const int phones = env_int("CAPF_CRASH_PHONES", 500), target_kills = env_int("CAPF_CRASH_KILLS", 12);
+  const int rate = env_int("CAPF_CRASH_RATE", 400);
   const auto csv = f.write_fleet_csv(phones, "DP-HQ");
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  f.start_sim(csv, {"--concurrency", "64"});
-  // 400/min keeps the job running long enough for a dozen kills at random points.
+  f.start_sim(csv, {"--concurrency", "64", "--mic-key", "p256"});
+  // The rate keeps the job running long enough for every kill to land at a random point of it.
   auto sub = cli({"job", "submit", "--where", "all", "--operation", "install", "--max-in-flight", "40", "--rate",
-                  "400", "--burst", "5", "--max-attempts", "50", "--data-dir", f.data});
+                  std::to_string(rate), "--burst", "5", "--max-attempts", "50", "--data-dir", f.data});
   ASSERT_EQ(sub.exit_code, 0) << sub.out << sub.err;
   const auto id = submitted_id(sub);
 
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> pause_ms(300, 1500);
   int kills = 0;
-  for (; kills < 12; ++kills) {
+  const auto started = std::chrono::steady_clock::now();
+  for (; kills < target_kills; ++kills) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     auto j = f.job(id);
     if (!j.is_discarded() && j["state"] == "completed") break;
     f.daemon->kill();
     f.daemon->restart();
   }
-  auto j = f.wait_job(id, 300);
+  auto j = f.wait_job(id, 300 + phones * 60 / rate);
   ASSERT_EQ(j["state"], "completed") << j.dump(2);
-  std::printf("crash test: %d SIGKILLs, %d devices, %zu succeeded, %zu failed\n", kills, phones,
+  std::printf("crash test: %d SIGKILLs over %.0f s, %d devices, %zu succeeded, %zu failed\n", kills,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), phones,
               j["counts"]["succeeded"].get<std::size_t>(), j["counts"]["failed"].get<std::size_t>());
-  EXPECT_GE(kills, 10) << "the job finished before ten kills; make it longer";
+  EXPECT_EQ(kills, target_kills) << "the job finished before every kill landed; lower CAPF_CRASH_RATE";
   EXPECT_EQ(j["devices"], phones);
   EXPECT_EQ(j["counts"]["succeeded"], phones);
 
