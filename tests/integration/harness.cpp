@@ -102,7 +102,11 @@ Daemon::~Daemon() {
 void Daemon::start() {
   const std::string info = data_dir_ + "/daemon.json";
   ::unlink(info.c_str());
-  std::vector<std::string> argv{CAPF_BINARY, "serve", "--data-dir", data_dir_, "--log-level", "info"};
+  std::vector<std::string> argv{CAPF_BINARY, "serve", "--data-dir", data_dir_};
+  if (std::find(extra_.begin(), extra_.end(), "--log-level") == extra_.end()) {
+    argv.push_back("--log-level");
+    argv.push_back("info");
+  }
   if (std::find(extra_.begin(), extra_.end(), "--listen") == extra_.end()) {
     argv.push_back("--listen");
     argv.push_back("127.0.0.1:0");
