@@ -1,6 +1,6 @@
 // Smoke test of `capf bench`: every benchmark runs with tiny sizes and returns positive
-// figures. No timing assertions; the enrollment bench needs the capf binary and is covered
-// by running `capf bench enroll` itself.
+// figures. No timing assertions; the idle and restart benches start the capf binary, the
+// enrollment bench is covered by running `capf bench enroll` itself.
 #include <gtest/gtest.h>
 
 #include "capf/bench/bench.hpp"
@@ -44,4 +44,29 @@ TEST(BenchSmoke, RateMeasuresEverySettingAndTheWindows) {
   }
   EXPECT_GT(r.window_dispatches, 0u);
   EXPECT_EQ(r.outside_window, 0u);
+}
+
+TEST(BenchSmoke, IdleSessionsAreAllHeldOpen) {
+  auto r = bench_idle(40, 0.5, CAPF_BINARY);
+  EXPECT_EQ(r.established, 40u) << r.first_error;
+  EXPECT_EQ(r.failed, 0u) << r.first_error;
+  EXPECT_EQ(r.closed_early, 0u) << r.first_error;
+  EXPECT_EQ(r.daemon_sessions_open, 40);
+  EXPECT_GT(r.rss_kib, 0);
+}
+
+TEST(BenchSmoke, OfflineImportMatchesEveryCertificateAndOpensslVerifiesThem) {
+  auto r = bench_offline_import(30);
+  EXPECT_EQ(r.imported, 30u);
+  EXPECT_EQ(r.failed, 0u);
+  EXPECT_EQ(r.openssl_verified, 30u);
+  EXPECT_GT(r.ratio, 0);
+}
+
+TEST(BenchSmoke, RestartDispatchesAgainWithoutTriggeringADeviceTwice) {
+  auto r = bench_restart(600, 1, CAPF_BINARY);
+  ASSERT_EQ(r.dispatch_seconds.size(), 1u);
+  EXPECT_GT(r.dispatch_seconds[0], 0);
+  EXPECT_GE(r.dispatch_seconds[0], r.ready_seconds[0]);
+  EXPECT_EQ(r.distinct, r.dispatches) << "a device was triggered twice across the kill";
 }
