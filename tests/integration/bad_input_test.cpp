@@ -109,7 +109,8 @@ class BadInput : public ::testing::Test {
                    "--data-dir", f.data})
                   .exit_code,
               0);
-    // Phones' CSRs go to the Offline CA; failed sessions never use up the phones' operation.
+    // Phones' CSRs go to the Offline CA; keygen-attempts at its maximum keeps the test
+    // independent of how failed sessions count against a phone's operation.
     for (auto [name, value] : {std::pair{"issuer", "offline-ca"}, std::pair{"keygen-attempts", "100"}})
       ASSERT_EQ(cli({"config", "set", name, value, "--data-dir", f.data}).exit_code, 0);
     before = snapshot(f);
