@@ -41,8 +41,7 @@ inline std::string self_exe() {
 class Daemon {
  public:
   Daemon(const std::string& binary, const std::string& data_dir, const std::vector<std::string>& extra,
-         const std::string& log)
-      : data_dir_(data_dir) {
+         const std::string& log) {
     std::vector<std::string> argv{binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--log-level", "warn"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     ::unlink((data_dir + "/daemon.json").c_str());
@@ -117,7 +116,6 @@ class Daemon {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
   }
-  std::string data_dir_;
   pid_t pid_ = -1;
   int port_ = 0;
   std::chrono::steady_clock::time_point started_at_, ready_at_;
