@@ -160,7 +160,8 @@ Result<void> validate(const Transition& t) {
 // One WriteBatch that remembers its first failure, so apply() reads as a list of writes.
 class Batch {
  public:
-  explicit Batch(Store::Impl& impl) : impl_(impl) {}
+  // reserve: the bytes the batch will hold, so a 100,000-device import does not grow it by copying.
+  explicit Batch(Store::Impl& impl, std::size_t reserve = 0) : impl_(impl), batch_(reserve) {}
 
   void put(Cf c, std::string_view key, std::string_view value) { keep(batch_.Put(impl_.handle(c), key, value)); }
   void del(Cf c, std::string_view key) { keep(batch_.Delete(impl_.handle(c), key)); }
@@ -290,10 +291,15 @@ const std::string& Store::path() const {
 Result<void> Store::apply(const Transition& t, Sync sync) {
   if (auto v = validate(t); !v) return v;
   Impl& impl = *impl_;
-  Batch batch(impl);
+  // A 100,000-device import writes about 50 MB; reserving it spares the batch its regrowth.
+  Batch batch(impl, 512 * (t.put_devices.size() + t.put_certificates.size() + t.put_job_devices.size() + 1));
 
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
-  for (const auto& d : t.put_devices) batch.put(Cf::devices, d.name, encode_device(d));
+  std::string value;  // one buffer for every device: an import encodes many
+  for (const auto& d : t.put_devices) {
+    encode_device(d, value);
+    batch.put(Cf::devices, d.name, value);
+  }
 
   for (const auto& serial : t.delete_certificates) {
     std::string old;

@@ -41,6 +41,31 @@ Result<std::optional<Device>> Store::get_device(const std::string& name) const {
   return get_value<Device>(*impl_, rocksdb::ReadOptions(), Cf::devices, name, &decode_device);
 }
 
+Result<std::vector<std::optional<Device>>> Store::get_devices(const std::vector<std::string_view>& names) const {
+  const Impl& impl = *impl_;
+  std::vector<std::optional<Device>> out(names.size());
+  constexpr std::size_t kChunk = 1024;  // bounds the pinned values held at once
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::PinnableSlice> values(kChunk);
+  std::vector<rocksdb::Status> statuses(kChunk);
+  for (std::size_t from = 0; from < names.size(); from += kChunk) {
+    const std::size_t n = std::min(kChunk, names.size() - from);
+    keys.assign(names.begin() + from, names.begin() + from + n);
+    impl.db->MultiGet(rocksdb::ReadOptions(), impl.handle(Cf::devices), n, keys.data(), values.data(),
+                      statuses.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& s = statuses[i];
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return status_error(impl.path, "reading devices[" + printable_key(names[from + i]) + "]", s);
+      auto value = decode_device(values[i].ToStringView());
+      if (!value) return decode_error(impl.path, Cf::devices, names[from + i], value.error());
+      out[from + i] = std::move(*value);
+      values[i].Reset();
+    }
+  }
+  return out;
+}
+
 Result<void> Store::for_each_device(const std::function<bool(const Device&)>& fn) const {
   return scan<Device>(*impl_, Cf::devices, &decode_device, fn);
 }

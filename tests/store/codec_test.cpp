@@ -177,5 +177,27 @@ TEST(StoreCodec, InvalidUtf8IsReplacedNotThrown) {
   EXPECT_EQ(back->description.rfind("bad ", 0), 0u);
 }
 
+TEST(StoreCodec, EscapedAndNonAsciiTextRoundTripsExactly) {
+  // The device encoder copies plain ASCII itself and hands every other string to nlohmann.
+  for (const std::string& text :
+       {std::string("quote \" and backslash \\ here"), std::string("tab\tnewline\ncr\r"),
+        std::string("ctrl \x01\x1f del \x7f"), std::string("Z\xc3\xbcrich \xe2\x80\x94 \xf0\x9f\x93\x9e"),
+        std::string(), std::string(300, 'x')}) {
+    Device d = full_device("SEP001122334455");
+    d.description = text;
+    d.status_reason = text;
+    auto back = decode_device(encode_device(d));
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->description, text);
+    EXPECT_EQ(back->status_reason, text);
+    expect_same(*back, d);
+  }
+  Device d = full_device("SEP001122334455");
+  d.device_pool = std::string("DP-\xff");
+  auto back = decode_device(encode_device(d));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->device_pool, "DP-\xef\xbf\xbd");  // U+FFFD, as nlohmann's replace handler writes
+}
+
 }  // namespace
 }  // namespace capf::store

@@ -83,6 +83,9 @@ class Store {
 
   /// The device called `name`, or nullopt when there is none.
   Result<std::optional<Device>> get_device(const std::string& name) const;
+  /// The devices called `names`, in the same order, nullopt where there is none: one batched
+  /// read for an import that looks up every row.
+  Result<std::vector<std::optional<Device>>> get_devices(const std::vector<std::string_view>& names) const;
   /// Calls `fn` for every device in name order; stop early by returning false.
   Result<void> for_each_device(const std::function<bool(const Device&)>& fn) const;
   /// Number of devices (a full key scan; not for hot paths).
@@ -132,6 +135,8 @@ class Store {
 /// malformed JSON, or a missing or mistyped field. Invalid UTF-8 in a text field is stored
 /// as U+FFFD, since JSON cannot carry it.
 std::string encode_device(const Device& d);
+/// The same, written into `out` (its previous content replaced) so a caller can reuse one buffer.
+void encode_device(const Device& d, std::string& out);
 Result<Device> decode_device(std::string_view bytes);
 std::string encode_certificate(const CertificateRecord& c);
 Result<CertificateRecord> decode_certificate(std::string_view bytes);
