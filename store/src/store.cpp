@@ -96,6 +96,15 @@ Result<void> check_schema(Store::Impl& impl) {
     return make_error(Errc::io, "store at " + impl.path + " has schema version " + std::to_string(version) +
                                     "; this build understands up to " + std::to_string(kSchemaVersion));
   if (version == 0) return make_error(Errc::io, "store at " + impl.path + " has an unreadable schema_version");
+  if (version < kSchemaVersion) {
+    // Older values stay as they are and still decode; the new number keeps an older build
+    // from opening a store that may now hold values it cannot read.
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    s = impl.db->Put(w, impl.handle(Cf::meta), kMetaSchemaVersion, encode_meta(std::to_string(kSchemaVersion)));
+    if (!s.ok()) return status_error(impl.path, "writing schema_version", s);
+    util::logger("store")->info("store at {}: schema version {} upgraded to {}", impl.path, version, kSchemaVersion);
+  }
   return ok();
 }
 

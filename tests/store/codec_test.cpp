@@ -76,8 +76,8 @@ TEST(StoreCodec, EveryEnumValueRoundTripsThroughItsText) {
 
 TEST(StoreCodec, EnumsAreStoredAsText) {
   const std::string bytes = encode_device(full_device("SEP001122334455"));
-  EXPECT_NE(bytes.find("\"Install/Upgrade\""), std::string::npos);
-  EXPECT_NE(bytes.find("\"in-progress\""), std::string::npos);
+  EXPECT_NE(bytes.find("Install/Upgrade"), std::string::npos);
+  EXPECT_NE(bytes.find("in-progress"), std::string::npos);
   EXPECT_NE(encode_certificate(full_certificate("01", "SEP001122334455")).find("\"delivered\""), std::string::npos);
 }
 
@@ -141,8 +141,27 @@ TEST(StoreCodec, MalformedValuesAreIoErrors) {
   EXPECT_FALSE(decode_meta(sealed(kSchemaVersion, "42")).ok());
 }
 
-TEST(StoreCodec, MissingMistypedOrUnknownFieldsNameTheField) {
-  std::string good = encode_device(full_device("SEP001122334455"));
+// A device value as builds before schema version 2 wrote it (JSON); such values still decode.
+const std::string kJsonDevice =
+    "{\"auth_failures\":2,\"auth_mode\":\"By Authentication String\",\"auth_string\":\"12345\","
+    "\"description\":\"d\",\"device_pool\":\"DP-HQ\",\"device_type\":\"Cisco 8841\",\"ec_key_bits\":256,"
+    "\"fetched_cert_pem\":\"\",\"ipv4\":\"10.0.0.9\",\"ipv6\":\"\",\"key_order\":\"RSA Only\",\"last_seen\":5,"
+    "\"lsc_issuer\":\"\",\"lsc_not_after\":0,\"lsc_serial\":\"\",\"name\":\"SEP001122334455\","
+    "\"operation\":\"Install/Upgrade\",\"rsa_key_bits\":2048,\"security_profile\":\"p\","
+    "\"status\":\"in-progress\",\"status_reason\":\"\",\"updated_at\":7}";
+
+TEST(StoreCodec, JsonDeviceOfSchemaOneStillDecodes) {
+  auto d = decode_device(sealed(1, kJsonDevice));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->name, "SEP001122334455");
+  EXPECT_EQ(d->status, OperationStatus::in_progress);
+  EXPECT_EQ(d->auth_failures, 2);
+  EXPECT_EQ(d->job_id, "");  // added after version 1 values were written
+  EXPECT_FALSE(d->completes_by.has_value());
+}
+
+TEST(StoreCodec, MissingMistypedOrUnknownJsonFieldsNameTheField) {
+  const std::string good = sealed(1, kJsonDevice);
 
   std::string missing = good;
   missing.replace(missing.find("\"ipv4\""), 6, "\"ipv9\"");
@@ -163,8 +182,41 @@ TEST(StoreCodec, MissingMistypedOrUnknownFieldsNameTheField) {
   EXPECT_NE(r3.error().message.find("'status' has unknown value \"sleeping\""), std::string::npos)
       << r3.error().message;
 
-  auto r4 = decode_device(sealed(kSchemaVersion, "{\"name\":\"x\",\"rsa_key_bits\":99999999999}"));
+  auto r4 = decode_device(sealed(1, "{\"name\":\"x\",\"rsa_key_bits\":99999999999}"));
   ASSERT_FALSE(r4.ok());
+}
+
+TEST(StoreCodec, DamagedBinaryDeviceNamesTheField) {
+  const std::string good = encode_device(full_device("SEP001122334455"));
+  // Cut anywhere, the record is refused with the field where it ends.
+  for (std::size_t n = 1; n < good.size(); ++n) {
+    auto r = decode_device(good.substr(0, n));
+    ASSERT_FALSE(r.ok()) << "cut at " << n;
+    EXPECT_EQ(r.error().code, Errc::io);
+    EXPECT_NE(r.error().message.find("device value: field '"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("is truncated"), std::string::npos) << r.error().message;
+  }
+  auto trailing = decode_device(good + "xy");
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_EQ(trailing.error().message, "device value has 2 bytes after its last field");
+
+  std::string unknown = good;
+  unknown.replace(unknown.find("in-progress"), 11, "sleeping!!!");
+  auto r = decode_device(unknown);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "device value: field 'status' has unknown value \"sleeping!!!\"");
+}
+
+TEST(StoreCodec, BinaryDeviceWithFewerFieldsKeepsDefaultsForTheRest) {
+  // A record from a build that knew only the first two fields: field count 2, two texts.
+  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) + "\x02\x03SEP\x01" "d";
+  auto d = decode_device(old);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->name, "SEP");
+  EXPECT_EQ(d->description, "d");
+  EXPECT_EQ(d->rsa_key_bits, Device{}.rsa_key_bits);
+  EXPECT_EQ(d->ec_key_bits, Device{}.ec_key_bits);
+  EXPECT_EQ(d->auth_mode, Device{}.auth_mode);
 }
 
 TEST(StoreCodec, InvalidUtf8IsReplacedNotThrown) {

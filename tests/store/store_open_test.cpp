@@ -82,10 +82,10 @@ TEST(StoreOpen, OpenWhileAnotherProcessHoldsItSaysInUse) {
 TEST(StoreOpen, NewerSchemaVersionIsRefused) {
   TempDir dir;
   create_store(dir.db());
-  write_raw(dir.db(), "meta", "schema_version", encode_meta("2"));
+  write_raw(dir.db(), "meta", "schema_version", encode_meta("3"));
   auto s = Store::open(dir.db());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 2; this build understands up to 1");
+  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 3; this build understands up to 2");
 }
 
 TEST(StoreOpen, NewerEnvelopeVersionIsRefused) {
@@ -94,7 +94,7 @@ TEST(StoreOpen, NewerEnvelopeVersionIsRefused) {
   write_raw(dir.db(), "meta", "schema_version", std::string("\x03") + "{\"v\":3}");
   auto s = Store::open(dir.db());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 3; this build understands up to 1");
+  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 3; this build understands up to 2");
 }
 
 TEST(StoreOpen, CurrentSchemaVersionOpensAgain) {
@@ -103,7 +103,43 @@ TEST(StoreOpen, CurrentSchemaVersionOpensAgain) {
   create_store(dir.db());
   auto s = Store::open(dir.db());
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("1"));
+  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("2"));
+}
+
+TEST(StoreOpen, VersionOneStoreIsUpgradedAndItsJsonDevicesStillRead) {
+  // A store as a build before binary device records left it: schema 1, devices in JSON.
+  TempDir dir;
+  create_store(dir.db());
+  write_raw(dir.db(), "meta", "schema_version", std::string("\x01") + "\"1\"");
+  const std::string v1 =
+      "\x01{\"auth_failures\":0,\"auth_mode\":\"By Authentication String\",\"auth_string\":\"12345\","
+      "\"completes_by\":1900000000,\"description\":\"Lobby \\u00fc\",\"device_pool\":\"DP-HQ\","
+      "\"device_type\":\"Cisco 8841\",\"ec_key_bits\":384,\"fetched_cert_pem\":\"\",\"ipv4\":\"10.0.0.9\","
+      "\"ipv6\":\"\",\"job_id\":\"j-1\",\"key_order\":\"EC Only\",\"last_seen\":0,\"lsc_issuer\":\"\","
+      "\"lsc_not_after\":0,\"lsc_serial\":\"\",\"name\":\"SEP0000000000AA\",\"operation\":\"Install/Upgrade\","
+      "\"rsa_key_bits\":2048,\"security_profile\":\"p\",\"status\":\"pending\",\"status_reason\":\"\","
+      "\"updated_at\":1700000000}";
+  write_raw(dir.db(), "devices", "SEP0000000000AA", v1);
+  auto s = Store::open(dir.db());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("2"));
+  auto d = (*s)->get_device("SEP0000000000AA");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_TRUE(d->has_value());
+  EXPECT_EQ((*d)->description, "Lobby \xc3\xbc");
+  EXPECT_EQ((*d)->auth_string, "12345");
+  EXPECT_EQ((*d)->key_order, KeyOrder::ec_only);
+  EXPECT_EQ((*d)->ec_key_bits, 384);
+  EXPECT_EQ((*d)->completes_by, std::optional<util::UnixTime>(1900000000));
+  EXPECT_EQ((*d)->job_id, "j-1");
+  // Written back, it is a binary record and reads the same.
+  Transition t;
+  t.put_devices.push_back(**d);
+  ASSERT_TRUE((*s)->apply(t).ok());
+  auto again = (*s)->get_device("SEP0000000000AA");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->description, "Lobby \xc3\xbc");
+  EXPECT_EQ((*again)->completes_by, std::optional<util::UnixTime>(1900000000));
 }
 
 TEST(StoreOpen, DamagedValueIsAnErrorNamingKeyAndFamily) {

@@ -36,7 +36,7 @@ TEST(Store, FirstOpenRecordsTheSchemaVersion) {
   EXPECT_EQ(store->path(), dir.db());
   auto v = store->get_meta("schema_version");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, std::optional<std::string>("1"));
+  EXPECT_EQ(*v, std::optional<std::string>(std::to_string(kSchemaVersion)));
   EXPECT_EQ(*store->count_devices(), 0u);
 }
 
@@ -166,7 +166,7 @@ TEST(Store, RefusedTransitionWritesNothing) {
   Transition nul;
   nul.put_certificates.push_back(full_certificate("05", std::string("A\0B", 3)));
   EXPECT_FALSE(store->apply(nul).ok());
-  EXPECT_EQ(*store->get_meta("schema_version"), std::optional<std::string>("1"));
+  EXPECT_EQ(*store->get_meta("schema_version"), std::optional<std::string>(std::to_string(kSchemaVersion)));
 }
 
 TEST(Store, DeletingADeviceKeepsItsCertificates) {

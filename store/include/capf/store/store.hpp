@@ -64,8 +64,10 @@ struct Transition {
 /// Durability of a write.
 enum class Sync : bool { no, yes };
 
-/// Current value-encoding version; the first byte of every stored value.
-inline constexpr std::uint8_t kSchemaVersion = 1;
+/// Current value-encoding version; the first byte of every stored value. Version 2 stores a
+/// device as a binary record (version 1 device values, JSON, still decode); every other value
+/// is JSON in both.
+inline constexpr std::uint8_t kSchemaVersion = 2;
 
 class Store {
  public:
@@ -130,10 +132,11 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Value encoding (JSON behind a schema-version byte), exposed for tests and tools. Enums are
-/// stored by their display text. Decoding fails with Errc::io on an unknown version byte,
-/// malformed JSON, or a missing or mistyped field. Invalid UTF-8 in a text field is stored
-/// as U+FFFD, since JSON cannot carry it.
+/// Value encoding (a schema-version byte, then JSON, or for devices a binary record), exposed
+/// for tests and tools. Enums are stored by their display text. Decoding fails with Errc::io,
+/// naming the field, on an unknown version byte, malformed JSON, a truncated record, or a
+/// missing or mistyped field. Invalid UTF-8 in a text field is stored as U+FFFD, so that what
+/// the admin API prints is always valid JSON.
 std::string encode_device(const Device& d);
 /// The same, written into `out` (its previous content replaced) so a caller can reuse one buffer.
 void encode_device(const Device& d, std::string& out);

@@ -1,0 +1,273 @@
+// Device values. Since schema version 2 a device is a binary record; version 1 values (JSON,
+// written by earlier builds) still decode. An import of 100,000 rows writes 100,000 devices in
+// one batch, and in JSON the field names alone were more than half of every value.
+//
+// Layout after the version byte: a varint count of the fields that follow, then the fields in
+// the order written below. Text is a varint length and its bytes (valid UTF-8, as the JSON
+// store kept it), an integer a zigzag varint, an enum its display text, and completes_by 0
+// (not set) or 1 followed by the integer. A reader ignores fields past the ones it knows, and
+// fields missing at the end keep their defaults, so a later build can append fields.
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "capf/store/store.hpp"
+#include "codec_fields.hpp"
+
+namespace capf::store {
+
+namespace {
+
+constexpr std::uint8_t kJsonDevice = 1;
+constexpr std::uint8_t kBinaryDevice = 2;
+static_assert(kBinaryDevice == kSchemaVersion, "a new schema version must say how devices are encoded");
+constexpr std::uint64_t kDeviceFields = 24;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {
+    out_.clear();
+    out_ += static_cast<char>(kBinaryDevice);
+    varint(kDeviceFields);
+  }
+
+  void text(std::string_view v) {
+    for (unsigned char c : v)
+      if (c >= 0x80) return non_ascii(v);
+    varint(v.size());
+    out_ += v;
+  }
+
+  void integer(std::int64_t v) {
+    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+
+  void optional_integer(const std::optional<std::int64_t>& v) {
+    out_ += static_cast<char>(v ? 1 : 0);
+    if (v) integer(*v);
+  }
+
+ private:
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_ += static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    out_ += static_cast<char>(v);
+  }
+
+  // Text from CSV files and phones may hold invalid UTF-8; it is stored with U+FFFD in place
+  // of the bad bytes, exactly as nlohmann's replace handler wrote it into the JSON store.
+  void non_ascii(std::string_view v) {
+    using nlohmann::json;
+    const std::string clean =
+        json::parse(json(std::string(v)).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+    varint(clean.size());
+    out_ += clean;
+  }
+
+  std::string& out_;
+};
+
+// Reads the fields in order into a default Device and keeps the first problem, naming the
+// field. A field past the counted ones is left at its default.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : rest_(bytes) { fields_ = varint("field count"); }
+
+  void text(const char* key, std::string& out) {
+    if (!next()) return;
+    const std::uint64_t n = varint(key);
+    if (error_) return;
+    if (n > rest_.size()) return fail(key, "is truncated");
+    out.assign(rest_.substr(0, n));
+    rest_.remove_prefix(n);
+  }
+
+  void integer(const char* key, std::int64_t& out) {
+    if (!next()) return;
+    const std::uint64_t v = varint(key);
+    if (!error_) out = zigzag(v);
+  }
+
+  void small_integer(const char* key, int& out) {
+    std::int64_t v = out;
+    integer(key, v);
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) return fail(key, "is out of range");
+    out = static_cast<int>(v);
+  }
+
+  void optional_integer(const char* key, std::optional<std::int64_t>& out) {
+    if (!next()) return;
+    if (rest_.empty()) return fail(key, "is truncated");
+    const char set = rest_.front();
+    rest_.remove_prefix(1);
+    if (set == 0) {
+      out.reset();
+      return;
+    }
+    if (set != 1) return fail(key, "has an unknown presence byte");
+    const std::uint64_t v = varint(key);
+    if (!error_) out = zigzag(v);
+  }
+
+  template <class E>
+  void enumeration(const char* key, std::optional<E> (*parse)(std::string_view), E& out) {
+    std::string t;
+    if (fields_ == 0) return;
+    text(key, t);
+    if (error_) return;
+    auto e = parse(t);
+    if (!e) return fail(key, "has unknown value \"" + t + "\"");
+    out = *e;
+  }
+
+  Result<Device> finish(Device d) {
+    // Fields past the ones this build knows are a later build's; bytes past the counted
+    // fields are damage.
+    if (!error_ && fields_ == 0 && !rest_.empty())
+      error_ = "device value has " + std::to_string(rest_.size()) + " bytes after its last field";
+    if (error_) return make_error(Errc::io, *error_);
+    return d;
+  }
+
+ private:
+  bool next() {
+    if (error_ || fields_ == 0) return false;
+    --fields_;
+    return true;
+  }
+
+  std::uint64_t varint(const char* key) {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (rest_.empty()) {
+        fail(key, "is truncated");
+        return 0;
+      }
+      const auto byte = static_cast<std::uint8_t>(rest_.front());
+      rest_.remove_prefix(1);
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    fail(key, "is not a valid number");
+    return 0;
+  }
+
+  static std::int64_t zigzag(std::uint64_t v) {
+    return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+  }
+
+  void fail(const std::string& key, const std::string& problem) {
+    if (!error_) error_ = "device value: field '" + key + "' " + problem;
+  }
+
+  std::string_view rest_;
+  std::uint64_t fields_ = 0;
+  std::optional<std::string> error_;
+};
+
+Result<Device> decode_json_device(std::string_view bytes) {
+  auto j = codec::unseal(bytes, "device");
+  if (!j) return j.error();
+  codec::Fields f(*j, "device");
+  Device d;
+  d.name = f.text("name");
+  d.description = f.text("description");
+  d.device_type = f.text("device_type");
+  d.device_pool = f.text("device_pool");
+  d.security_profile = f.text("security_profile");
+  d.operation = f.enumeration("operation", &parse_operation);
+  d.auth_mode = f.enumeration("auth_mode", &parse_auth_mode);
+  d.auth_string = f.text("auth_string");
+  d.rsa_key_bits = f.small_integer("rsa_key_bits");
+  d.key_order = f.enumeration("key_order", &parse_key_order);
+  d.ec_key_bits = f.small_integer("ec_key_bits");
+  d.completes_by = f.optional_integer("completes_by");
+  d.ipv4 = f.text("ipv4");
+  d.ipv6 = f.text("ipv6");
+  d.status = f.enumeration("status", &parse_status);
+  d.status_reason = f.text("status_reason");
+  d.auth_failures = f.small_integer("auth_failures");
+  d.last_seen = f.integer("last_seen");
+  d.lsc_serial = f.text("lsc_serial");
+  d.lsc_issuer = f.text("lsc_issuer");
+  d.lsc_not_after = f.integer("lsc_not_after");
+  d.fetched_cert_pem = f.text("fetched_cert_pem");
+  d.updated_at = f.integer("updated_at");
+  d.job_id = f.optional_text("job_id");
+  return f.finish(std::move(d));
+}
+
+}  // namespace
+
+std::string encode_device(const Device& d) {
+  std::string out;
+  encode_device(d, out);
+  return out;
+}
+
+void encode_device(const Device& d, std::string& out) {
+  Writer w(out);  // kDeviceFields fields, in this order
+  w.text(d.name);
+  w.text(d.description);
+  w.text(d.device_type);
+  w.text(d.device_pool);
+  w.text(d.security_profile);
+  w.text(to_string(d.operation));
+  w.text(to_string(d.auth_mode));
+  w.text(d.auth_string);
+  w.integer(d.rsa_key_bits);
+  w.text(to_string(d.key_order));
+  w.integer(d.ec_key_bits);
+  w.optional_integer(d.completes_by);
+  w.text(d.ipv4);
+  w.text(d.ipv6);
+  w.text(to_string(d.status));
+  w.text(d.status_reason);
+  w.integer(d.auth_failures);
+  w.integer(d.last_seen);
+  w.text(d.lsc_serial);
+  w.text(d.lsc_issuer);
+  w.integer(d.lsc_not_after);
+  w.text(d.fetched_cert_pem);
+  w.integer(d.updated_at);
+  w.text(d.job_id);
+}
+
+Result<Device> decode_device(std::string_view bytes) {
+  if (bytes.empty()) return make_error(Errc::io, "device value is empty");
+  const auto version = static_cast<std::uint8_t>(bytes.front());
+  if (version == kJsonDevice) return decode_json_device(bytes);
+  if (version != kBinaryDevice)
+    return make_error(Errc::io, "device value has schema version " + std::to_string(version) +
+                                    "; this build understands up to " + std::to_string(kSchemaVersion));
+  Reader r(bytes.substr(1));
+  Device d;
+  r.text("name", d.name);
+  r.text("description", d.description);
+  r.text("device_type", d.device_type);
+  r.text("device_pool", d.device_pool);
+  r.text("security_profile", d.security_profile);
+  r.enumeration("operation", &parse_operation, d.operation);
+  r.enumeration("auth_mode", &parse_auth_mode, d.auth_mode);
+  r.text("auth_string", d.auth_string);
+  r.small_integer("rsa_key_bits", d.rsa_key_bits);
+  r.enumeration("key_order", &parse_key_order, d.key_order);
+  r.small_integer("ec_key_bits", d.ec_key_bits);
+  r.optional_integer("completes_by", d.completes_by);
+  r.text("ipv4", d.ipv4);
+  r.text("ipv6", d.ipv6);
+  r.enumeration("status", &parse_status, d.status);
+  r.text("status_reason", d.status_reason);
+  r.small_integer("auth_failures", d.auth_failures);
+  r.integer("last_seen", d.last_seen);
+  r.text("lsc_serial", d.lsc_serial);
+  r.text("lsc_issuer", d.lsc_issuer);
+  r.integer("lsc_not_after", d.lsc_not_after);
+  r.text("fetched_cert_pem", d.fetched_cert_pem);
+  r.integer("updated_at", d.updated_at);
+  r.text("job_id", d.job_id);
+  return r.finish(std::move(d));
+}
+
+}  // namespace capf::store
