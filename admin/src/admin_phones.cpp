@@ -104,18 +104,18 @@ std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& p
   std::vector<std::string_view> row_names;
   row_names.reserve(parsed.rows.size());
   for (const auto& row : parsed.rows) row_names.push_back(row.name);
-  auto existing = store_.get_devices(row_names);
+  auto existing = store_.find_devices(row_names);
   if (!existing) {
     store_error = existing.error().message;
     return issues;
   }
+  auto next_existing = existing->begin();
   t.put_devices.reserve(parsed.rows.size());
   names.reserve(names.size() + parsed.rows.size());
   for (std::size_t i = 0; i < parsed.rows.size(); ++i) {
     const auto& row = parsed.rows[i];
-    auto& stored = (*existing)[i];
-    const bool is_new = !stored.has_value();
-    Device d = is_new ? Device{} : std::move(*stored);
+    const bool is_new = next_existing == existing->end() || next_existing->first != i;
+    Device d = is_new ? Device{} : std::move((next_existing++)->second);
     jobs::apply_row(d, row, now);
     if (is_new && defaults) defaults(d, row);  // a device template fills what the row leaves empty
     if (auto why = jobs::check_capf_settings(d)) {

@@ -124,12 +124,14 @@ CsvResult bench_csv(std::size_t rows) {
     const auto now = util::now();
     std::vector<std::string_view> names;
     for (const auto& row : parsed->rows) names.push_back(row.name);
-    auto existing = (*store)->get_devices(names);
+    auto existing = (*store)->find_devices(names);
     if (!existing) throw std::runtime_error("lookup: " + existing.error().message);
+    auto next_existing = existing->begin();
     t.put_devices.reserve(parsed->rows.size());
     for (std::size_t i = 0; i < parsed->rows.size(); ++i) {
       const auto& row = parsed->rows[i];
-      Device d = (*existing)[i].value_or(Device{});
+      const bool found = next_existing != existing->end() && next_existing->first == i;
+      Device d = found ? (next_existing++)->second : Device{};
       jobs::apply_row(d, row, now);
       if (!jobs::check_capf_settings(d)) t.put_devices.push_back(std::move(d));
     }

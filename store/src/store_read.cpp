@@ -41,9 +41,10 @@ Result<std::optional<Device>> Store::get_device(const std::string& name) const {
   return get_value<Device>(*impl_, rocksdb::ReadOptions(), Cf::devices, name, &decode_device);
 }
 
-Result<std::vector<std::optional<Device>>> Store::get_devices(const std::vector<std::string_view>& names) const {
+Result<std::vector<std::pair<std::size_t, Device>>> Store::find_devices(
+    const std::vector<std::string_view>& names) const {
   const Impl& impl = *impl_;
-  std::vector<std::optional<Device>> out(names.size());
+  std::vector<std::pair<std::size_t, Device>> out;
   constexpr std::size_t kChunk = 1024;  // bounds the pinned values held at once
   std::vector<rocksdb::Slice> keys;
   std::vector<rocksdb::PinnableSlice> values(kChunk);
@@ -59,7 +60,7 @@ Result<std::vector<std::optional<Device>>> Store::get_devices(const std::vector<
       if (!s.ok()) return status_error(impl.path, "reading devices[" + printable_key(names[from + i]) + "]", s);
       auto value = decode_device(values[i].ToStringView());
       if (!value) return decode_error(impl.path, Cf::devices, names[from + i], value.error());
-      out[from + i] = std::move(*value);
+      out.emplace_back(from + i, std::move(*value));
       values[i].Reset();
     }
   }

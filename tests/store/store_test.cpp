@@ -60,6 +60,31 @@ TEST(Store, ApplyThenGet) {
   EXPECT_FALSE(store->get_meta("nothing")->has_value());
 }
 
+TEST(Store, FindDevicesReturnsTheStoredOnesWithTheirIndex) {
+  TempDir dir;
+  auto store = open_ok(dir.db());
+  ASSERT_TRUE(store);
+  Transition t;
+  // More names than one MultiGet chunk, so the indexes must carry across chunks.
+  for (int i = 0; i < 2500; i += 7) t.put_devices.push_back(full_device("SEP" + std::to_string(100000 + i)));
+  ASSERT_TRUE(store->apply(t).ok());
+  std::vector<std::string> names;
+  for (int i = 0; i < 2500; ++i) names.push_back("SEP" + std::to_string(100000 + i));
+  names.push_back("SEP100007");  // asked twice, found twice
+  const std::vector<std::string_view> views(names.begin(), names.end());
+  auto found = store->find_devices(views);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->size(), t.put_devices.size() + 1);
+  for (std::size_t k = 0; k + 1 < found->size(); ++k) {
+    EXPECT_EQ((*found)[k].first, 7 * k);
+    EXPECT_EQ((*found)[k].second.name, names[7 * k]);
+    expect_same((*found)[k].second, t.put_devices[k]);
+  }
+  EXPECT_EQ(found->back().first, names.size() - 1);
+  EXPECT_EQ(found->back().second.name, "SEP100007");
+  EXPECT_TRUE(store->find_devices({})->empty());
+}
+
 TEST(Store, UnsyncedWritesAreVisibleToo) {
   TempDir dir;
   auto store = open_ok(dir.db());

@@ -85,9 +85,9 @@ class Store {
 
   /// The device called `name`, or nullopt when there is none.
   Result<std::optional<Device>> get_device(const std::string& name) const;
-  /// The devices called `names`, in the same order, nullopt where there is none: one batched
-  /// read for an import that looks up every row.
-  Result<std::vector<std::optional<Device>>> get_devices(const std::vector<std::string_view>& names) const;
+  /// The devices among `names` that exist, each with its index in `names`, in index order: one
+  /// batched read for an import that looks up every row (and usually finds few).
+  Result<std::vector<std::pair<std::size_t, Device>>> find_devices(const std::vector<std::string_view>& names) const;
   /// Calls `fn` for every device in name order; stop early by returning false.
   Result<void> for_each_device(const std::function<bool(const Device&)>& fn) const;
   /// Number of devices (a full key scan; not for hot paths).
