@@ -1,9 +1,8 @@
 #include "serve_support.hpp"
 
-#include <sys/resource.h>
-
 #include "capf/config/params.hpp"
 #include "capf/util/log.hpp"
+#include "capf/util/open_files.hpp"
 
 namespace capf::cli {
 
@@ -118,16 +117,10 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
 }
 
 std::string raise_open_file_limit(std::size_t max_sessions) {
-  rlimit l{};
-  if (::getrlimit(RLIMIT_NOFILE, &l) != 0) return "";
-  if (l.rlim_cur < l.rlim_max) {
-    l.rlim_cur = l.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &l);
-    ::getrlimit(RLIMIT_NOFILE, &l);
-  }
-  const rlim_t needed = static_cast<rlim_t>(max_sessions) + 512;  // the store, logs, admin and web sockets
-  if (l.rlim_cur >= needed || l.rlim_cur <= 512) return "";
-  return "open-file limit " + std::to_string(l.rlim_cur) + ": room for about " + std::to_string(l.rlim_cur - 512) +
+  const std::uint64_t limit = util::raise_open_file_limit();
+  const std::uint64_t needed = max_sessions + 512;  // the store, logs, admin and web sockets
+  if (limit >= needed || limit <= 512) return "";
+  return "open-file limit " + std::to_string(limit) + ": room for about " + std::to_string(limit - 512) +
          " CAPF sessions at once, fewer than --max-sessions " + std::to_string(max_sessions) +
          " (raise LimitNOFILE or ulimit -n for more)";
 }

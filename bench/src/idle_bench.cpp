@@ -1,6 +1,5 @@
 // Idle phone sessions held open: a real `capf serve`, N TLS connections from this process that
 // each read the daemon's AUTH_REQUEST and then stay silent, the daemon's resident memory.
-#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -11,6 +10,7 @@
 #include <mutex>
 
 #include "capf/bench/bench.hpp"
+#include "capf/util/open_files.hpp"
 #include "daemon.hpp"
 
 namespace capf::bench {
@@ -19,18 +19,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-/// Raises this process's open-file limit to its hard limit; returns the new soft limit.
-rlim_t raise_nofile() {
-  rlimit l{};
-  ::getrlimit(RLIMIT_NOFILE, &l);
-  if (l.rlim_cur < l.rlim_max) {
-    l.rlim_cur = l.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &l);
-  }
-  ::getrlimit(RLIMIT_NOFILE, &l);
-  return l.rlim_cur;
-}
 
 /// The silent phones: connect, TLS handshake, read AUTH_REQUEST, then wait for anything more
 /// (which would mean the daemon closed the session).
@@ -144,7 +132,7 @@ long sessions_open_metric(const std::string& binary, const std::string& data, co
 IdleResult bench_idle(std::size_t sessions, double hold_seconds, const std::string& capf_binary) {
   IdleResult r;
   r.sessions = sessions;
-  const rlim_t limit = raise_nofile();
+  const std::uint64_t limit = util::raise_open_file_limit();
   if (limit < sessions + 64)
     throw std::runtime_error("the open-file limit is " + std::to_string(limit) + "; " + std::to_string(sessions) +
                              " sessions need at least " + std::to_string(sessions + 64) + " (ulimit -n)");

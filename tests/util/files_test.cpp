@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "capf/util/files.hpp"
+#include "capf/util/open_files.hpp"
 
 using namespace capf::util;
 
@@ -18,3 +20,24 @@ TEST(Files, AtomicWriteSetsExactMode) {
   EXPECT_EQ(*read_file(path), "secret");
   EXPECT_FALSE(read_file(std::string(tmpl) + "/missing").ok());
 }
+
+namespace capf::util {
+namespace {
+
+TEST(OpenFiles, SoftLimitIsRaisedToTheHardOne) {
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+  if (before.rlim_max > 1024) {  // lower the soft limit first, so that raising it is seen
+    rlimit lowered = before;
+    lowered.rlim_cur = 1024;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  }
+  const std::uint64_t limit = raise_open_file_limit();
+  rlimit after{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
+  EXPECT_EQ(limit, static_cast<std::uint64_t>(after.rlim_cur));
+  EXPECT_EQ(after.rlim_cur, before.rlim_max);
+}
+
+}  // namespace
+}  // namespace capf::util
