@@ -1,15 +1,12 @@
 // Offline CA import at scale: N certificates signed by another team's root, one PEM file each,
 // imported by capf (matched to pending CSRs by public key, chain and usage checked, recorded)
 // against single-core `openssl verify` of the same files.
-#include <atomic>
 #include <ctime>
-#include <functional>
-#include <mutex>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "capf/bench/bench.hpp"
+#include "capf/util/parallel.hpp"
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/crypto/codec.hpp"
@@ -30,28 +27,6 @@ T take(Result<T> r, const std::string& what) {
 }
 void take(Result<void> r, const std::string& what) {
   if (!r) throw std::runtime_error(what + ": " + r.error().message);
-}
-
-/// Runs fn(i) for i in [0, n) on every core.
-void parallel(std::size_t n, const std::function<void(std::size_t)>& fn) {
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  std::atomic<std::size_t> next{0};
-  std::mutex error_mutex;
-  std::string error;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i; (i = next++) < n;) {
-        try {
-          fn(i);
-        } catch (const std::exception& e) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (error.empty()) error = e.what();
-        }
-      }
-    });
-  for (auto& t : pool) t.join();
-  if (!error.empty()) throw std::runtime_error(error);
 }
 
 }  // namespace
@@ -82,7 +57,7 @@ OfflineImportResult bench_offline_import(std::size_t certificates) {
   const double prepare_start = now_seconds();
   const auto names = sim::generated_names(certificates, 0x00CE00000000ull);
   std::vector<CsrRecord> csrs(certificates);
-  parallel(certificates, [&](std::size_t i) {
+  util::parallel_for(certificates, [&](std::size_t i) {
     const auto key = take(crypto::PrivateKey::generate({KeyAlgorithm::ec, 0, EcCurve::p256}), "phone key");
     const auto der = take(crypto::make_csr(key, names[i]), "CSR");
     const auto spki = key.public_key_der();

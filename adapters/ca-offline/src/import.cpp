@@ -1,9 +1,6 @@
 // Offline CA import: certificates signed by the other team's CA come back, are matched to
 // their CSRs by public key, checked, and recorded for delivery on the phones' next sessions.
 #include <algorithm>
-#include <atomic>
-#include <functional>
-#include <thread>
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
@@ -11,6 +8,7 @@
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/crypto/codec.hpp"
+#include "capf/util/parallel.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::offline {
@@ -128,22 +126,6 @@ void examine(Leaf& leaf, const std::vector<crypto::Certificate>& intermediates, 
   leaf.cert = {};  // the facts are kept; the parsed certificate is not needed any more
 }
 
-// Runs fn(0..n-1) on up to one thread per core (at least 64 items per thread).
-void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) {
-  const std::size_t threads = std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 8, n / 64 + 1});
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-    });
-  for (auto& th : pool) th.join();
-}
-
 // Files a directory walk passes over: an export round's own CSRs and manifests, notes.
 bool skipped_in_directories(const std::string& name) {
   for (const char* suffix : {".csr", ".csr.pem", ".csv", ".json", ".txt", ".md"}) {
@@ -181,14 +163,14 @@ Result<ImportReport> import_certificates(store::Store& store, const crypto::Trus
   // Parsing and the checks that need no CSR (OpenSSL 3 spends ~0.3 ms decoding a certificate
   // and more verifying it) run on every core; the matching below is one hash lookup each.
   std::vector<ParsedFile> parsed(files.size());
-  parallel_for(files.size(), [&](std::size_t i) { parsed[i] = parse_file(files[i]); });
+  util::parallel_for(files.size(), [&](std::size_t i) { parsed[i] = parse_file(files[i]); });
   std::vector<Leaf*> all_leaves;
   for (std::size_t f = 0; f < parsed.size(); ++f)
     for (auto& leaf : parsed[f].leaves) {
       leaf.file = f;
       all_leaves.push_back(&leaf);
     }
-  parallel_for(all_leaves.size(), [&](std::size_t i) {
+  util::parallel_for(all_leaves.size(), [&](std::size_t i) {
     Leaf& leaf = *all_leaves[i];
     examine(leaf, parsed[leaf.file].intermediates, capf_trust, now);
   });
