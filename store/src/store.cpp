@@ -73,16 +73,19 @@ Result<std::optional<std::uint64_t>> read_meta_number(const Store::Impl& impl, s
   return std::optional<std::uint64_t>{n};
 }
 
+// Records this build's schema version: in a new store, or over an older store's number.
+Result<void> write_schema_version(Store::Impl& impl) {
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  auto s = impl.db->Put(w, impl.handle(Cf::meta), kMetaSchemaVersion, encode_meta(std::to_string(kSchemaVersion)));
+  if (!s.ok()) return status_error(impl.path, "writing schema_version", s);
+  return ok();
+}
+
 Result<void> check_schema(Store::Impl& impl) {
   std::string raw;
   auto s = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::meta), kMetaSchemaVersion, &raw);
-  if (s.IsNotFound()) {
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    s = impl.db->Put(w, impl.handle(Cf::meta), kMetaSchemaVersion, encode_meta(std::to_string(kSchemaVersion)));
-    if (!s.ok()) return status_error(impl.path, "writing schema_version", s);
-    return ok();
-  }
+  if (s.IsNotFound()) return write_schema_version(impl);
   if (!s.ok()) return status_error(impl.path, "reading schema_version", s);
   // A newer build may also have changed the envelope, so its version byte alone is enough to
   // refuse; the number inside is only read when the envelope is one this build knows.
@@ -99,10 +102,7 @@ Result<void> check_schema(Store::Impl& impl) {
   if (version < kSchemaVersion) {
     // Older values stay as they are and still decode; the new number keeps an older build
     // from opening a store that may now hold values it cannot read.
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    s = impl.db->Put(w, impl.handle(Cf::meta), kMetaSchemaVersion, encode_meta(std::to_string(kSchemaVersion)));
-    if (!s.ok()) return status_error(impl.path, "writing schema_version", s);
+    if (auto w = write_schema_version(impl); !w) return w;
     util::logger("store")->info("store at {}: schema version {} upgraded to {}", impl.path, version, kSchemaVersion);
   }
   return ok();
