@@ -1,42 +1,23 @@
-// The trigger step: templates, validation, command triggers against /bin/sh scripts, HTTP
-// triggers against a tiny HTTP server on 127.0.0.1:0, and how each ending is classified.
+// The trigger step: templates, validation, command triggers against /bin/sh scripts, and how
+// each ending is classified.
 #include "capf/engine/trigger.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
-#include "capf/net/http_client.hpp"
+#include "trigger_test_util.hpp"
 
 using namespace capf;
 using namespace capf::engine;
+using namespace capf::engine::trigger_test;
 
 namespace {
-
-Device sample_device() {
-  Device d;
-  d.name = "SEP0A0000000001";
-  d.description = "Lobby phone; \"front\" & back/1";
-  d.device_type = "Cisco 8841";
-  d.device_pool = "DP-HQ";
-  d.security_profile = "Standard";
-  d.ipv4 = "10.1.2.3";
-  d.operation = CertificateOperation::install_upgrade;
-  return d;
-}
 
 /// A temporary directory with executable scripts.
 class Scripts {
@@ -62,117 +43,6 @@ TriggerConfig command(const std::string& cmd, int timeout_s = 10) {
   TriggerConfig c;
   c.kind = TriggerConfig::Kind::command;
   c.command = cmd;
-  c.timeout_s = timeout_s;
-  return c;
-}
-
-/// Answers by path: /200, /202, /429 (Retry-After: 7), /503, /401, /404; /hang never answers.
-class TinyHttpServer {
- public:
-  TinyHttpServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    accept_thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~TinyHttpServer() {
-    stop_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    accept_thread_.join();
-    for (auto& t : connections_) t.join();
-    ::close(listen_fd_);
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  /// The last request line and body received.
-  std::string last_request() {
-    std::lock_guard lock(mutex_);
-    return last_;
-  }
-  /// The header block of the last request.
-  std::string last_head() {
-    std::lock_guard lock(mutex_);
-    return last_head_;
-  }
-
- private:
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int fd = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) continue;
-      connections_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
-  void serve(int fd) {
-    std::string in;
-    char buf[4096];
-    std::size_t header_end = std::string::npos;
-    std::size_t need = 0;
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      in.append(buf, n);
-      if (header_end == std::string::npos && (header_end = in.find("\r\n\r\n")) != std::string::npos) {
-        auto cl = in.find("Content-Length: ");
-        need = header_end + 4 + (cl < header_end ? std::stoul(in.substr(cl + 16)) : 0);
-      }
-      if (header_end != std::string::npos && in.size() >= need) break;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      last_ = in.substr(0, in.find("\r\n")) + "\n" + (header_end == std::string::npos ? "" : in.substr(header_end + 4));
-      last_head_ = in.substr(0, header_end);
-    }
-    const auto path = in.substr(in.find(' ') + 1, in.find(' ', in.find(' ') + 1) - in.find(' ') - 1);
-    std::string head;
-    if (path.rfind("/hang", 0) == 0) {
-      while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    } else if (path.rfind("/200", 0) == 0) {
-      head = "HTTP/1.1 200 OK\r\n";
-    } else if (path.rfind("/202", 0) == 0) {
-      head = "HTTP/1.1 202 Accepted\r\n";
-    } else if (path.rfind("/429", 0) == 0) {
-      head = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n";
-    } else if (path.rfind("/503", 0) == 0) {
-      head = "HTTP/1.1 503 Service Unavailable\r\n";
-    } else if (path.rfind("/401", 0) == 0) {
-      head = "HTTP/1.1 401 Unauthorized\r\n";
-    } else {
-      head = "HTTP/1.1 404 Not Found\r\n";
-    }
-    if (!head.empty()) {
-      const std::string body = "{\"path\":\"" + path + "\"}";
-      const std::string out = head +
-                              "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                              "\r\nConnection: close\r\n\r\n" + body;
-      (void)!::write(fd, out.data(), out.size());
-    }
-    ::close(fd);
-  }
-
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread accept_thread_;
-  std::vector<std::thread> connections_;
-  std::mutex mutex_;
-  std::string last_head_;
-  std::string last_;
-};
-
-TriggerConfig http(const std::string& url, int timeout_s = 5) {
-  TriggerConfig c;
-  c.kind = TriggerConfig::Kind::http;
-  c.url = url;
   c.timeout_s = timeout_s;
   return c;
 }
@@ -294,117 +164,3 @@ TEST(TriggerCommand, OnlyTheStartOfALoudStderrIsKept) {
   EXPECT_NE(r.detail.find("xxxx"), std::string::npos);
 }
 
-TEST(TriggerHttp, StatusesAreClassified) {
-  TinyHttpServer server;
-  auto r = run_trigger(http(server.url("/200/{name}")), sample_device(), "job-1");
-  EXPECT_EQ(r.outcome, TriggerOutcome::ok) << r.detail;
-  EXPECT_EQ(server.last_request(),
-            "POST /200/SEP0A0000000001 HTTP/1.1\n{\"device\":\"SEP0A0000000001\",\"job\":\"job-1\"}");
-
-  r = run_trigger(http(server.url("/202/{description}")), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::ok) << r.detail;
-  EXPECT_NE(server.last_request().find("/202/Lobby%20phone%3B"), std::string::npos);
-
-  r = run_trigger(http(server.url("/429")), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::throttled) << r.detail;
-  ASSERT_TRUE(r.retry_after_s);
-  EXPECT_EQ(*r.retry_after_s, 7);
-
-  r = run_trigger(http(server.url("/503")), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::transient) << r.detail;
-  EXPECT_FALSE(r.retry_after_s);
-  EXPECT_NE(r.detail.find("HTTP 503"), std::string::npos) << r.detail;
-
-  r = run_trigger(http(server.url("/401")), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::needs_admin) << r.detail;
-
-  r = run_trigger(http(server.url("/404")), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::permanent) << r.detail;
-}
-
-TEST(TriggerHttp, TransportFailures) {
-  // A port that was just free: connection refused.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
-  auto r = run_trigger(http("http://127.0.0.1:" + std::to_string(port) + "/t/{name}"), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::transient) << r.detail;
-
-  TinyHttpServer server;
-  const auto started = std::chrono::steady_clock::now();
-  r = run_trigger(http(server.url("/hang"), 1), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::transient) << r.detail;
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
-
-  // An expansion that leaves no host is a configuration problem.
-  r = run_trigger(http("http://{ipv6}/t"), sample_device(), "j");
-  EXPECT_EQ(r.outcome, TriggerOutcome::needs_admin) << r.detail;
-}
-
-TEST(TriggerHttp, RetryAfterForms) {
-  EXPECT_EQ(parse_retry_after("120", 0), 120);
-  EXPECT_EQ(parse_retry_after(" 0 ", 0), 0);
-  // Sun, 06 Nov 1994 08:49:37 GMT is 784111777.
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30), 30);
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30), 0);
-  EXPECT_FALSE(parse_retry_after("soon", 0));
-  EXPECT_FALSE(parse_retry_after("", 0));
-  EXPECT_FALSE(parse_retry_after("-5", 0));
-  auto r = classify_http_status(503, "2", 0);
-  EXPECT_EQ(r.outcome, TriggerOutcome::transient);
-  EXPECT_EQ(r.retry_after_s, 2);
-  EXPECT_EQ(classify_http_status(408, "", 0).outcome, TriggerOutcome::transient);
-  EXPECT_EQ(classify_http_status(403, "", 0).outcome, TriggerOutcome::needs_admin);
-  EXPECT_EQ(classify_http_status(302, "", 0).outcome, TriggerOutcome::needs_admin);
-  EXPECT_EQ(classify_http_status(204, "", 0).outcome, TriggerOutcome::ok);
-  EXPECT_EQ(classify_http_status(410, "", 0).outcome, TriggerOutcome::permanent);
-}
-
-TEST(HttpClient, RedactsCredentials) {
-  EXPECT_EQ(net::redact_url("https://admin:s3cret@phone.example/CGI/Execute"), "https://***@phone.example/CGI/Execute");
-  EXPECT_EQ(net::redact_url("http://host/x?user=a&password=p&token=t#f"),
-            "http://host/x?user=a&password=***&token=***#f");
-  EXPECT_EQ(net::redact_url("http://host/a@b"), "http://host/a@b");
-  EXPECT_EQ(net::redact_url("user:pw@host/x"), "***@host/x");
-  net::HttpRequest bad;
-  bad.url = "ftp://admin:s3cret@127.0.0.1/x";
-  auto r = net::http_request(bad);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::invalid_argument);
-  EXPECT_EQ(r.error().message.find("s3cret"), std::string::npos) << r.error().message;
-}
-
-TEST(HttpClient, ResponseHeadersAndSizeCap) {
-  TinyHttpServer server;
-  net::HttpRequest req;
-  req.method = "GET";
-  req.url = server.url("/429");
-  auto r = net::http_request(req);
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->status, 429);
-  EXPECT_EQ(r->header("retry-after"), "7");
-  EXPECT_EQ(r->content_type, "application/json");
-  EXPECT_EQ(r->body, "{\"path\":\"/429\"}");
-  req.max_response_bytes = 4;
-  r = net::http_request(req);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::protocol);
-}
-
-TEST(TriggerHttp, BasicCredentialsAreSentAndNeverShown) {
-  TinyHttpServer server;
-  auto c = http(server.url("/401/{name}"));
-  c.username = "axl";
-  c.password = "s3cret-pw";
-  auto r = run_trigger(c, sample_device(), "j");
-  // "axl:s3cret-pw" in base64.
-  EXPECT_NE(server.last_head().find("Authorization: Basic YXhsOnMzY3JldC1wdw=="), std::string::npos) << server.last_head();
-  EXPECT_EQ(r.outcome, TriggerOutcome::needs_admin);
-  EXPECT_EQ(r.detail.find("s3cret-pw"), std::string::npos) << r.detail;
-}
