@@ -3,6 +3,9 @@
 // jitter nights; a phone imported later takes its template's settings.
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <string>
+
 #include "harness.hpp"
 
 using namespace capf::it;
@@ -28,7 +31,13 @@ TEST(PolicyDaemon, CreateAndForecastOverTheDemoFleet) {
   ASSERT_EQ(run({"phones", "import", CAPF_SAMPLES_DIR "/phones-demo.csv"}).exit_code, 0);
   auto t = run({"template", "create", "demo-mic", "--where", "all", "--auth-mode", "mic", "--key-size", "3072"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  auto p = run({"policy", "create", "demo", "--where", "all", "--template", "demo-mic", "--window", "0 1 * * * 4h UTC",
+  // The nightly window opens 6 hours from now, so that no 4-hour window is already under way
+  // (that night's capacity would be only the minutes left in it).
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  const std::string window = "0 " + std::to_string((utc.tm_hour + 6) % 24) + " * * * 4h UTC";
+  auto p = run({"policy", "create", "demo", "--where", "all", "--template", "demo-mic", "--window", window,
                 "--rate", "1/min", "--install-missing", "--reenroll-revoked", "--jitter-nights", "5"});
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_EQ(run({"policy", "create", "demo", "--where", "all", "--template", "demo-mic"}).exit_code, 1);
