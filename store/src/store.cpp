@@ -280,6 +280,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     return status_error(path, "cannot open", s);
   }
 
+  // Only now, holding the store's lock: table files of an ingest cut short, never part of it.
+  remove_bulk_leftovers(path);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->db.reset(raw);
@@ -297,19 +299,10 @@ const std::string& Store::path() const {
   return impl_->path;
 }
 
-Result<void> Store::apply(const Transition& t, Sync sync) {
-  if (auto v = validate(t); !v) return v;
-  Impl& impl = *impl_;
-  // A 100,000-device import writes about 50 MB; reserving it spares the batch its regrowth.
-  Batch batch(impl, 512 * (t.put_devices.size() + t.put_certificates.size() + t.put_job_devices.size() + 1));
+namespace {
 
-  for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
-  std::string value;  // one buffer for every device: an import encodes many
-  for (const auto& d : t.put_devices) {
-    encode_device(d, value);
-    batch.put(Cf::devices, d.name, value);
-  }
-
+// Everything of `t` but its device puts, after them: apply() of a transition and of an import.
+Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   for (const auto& serial : t.delete_certificates) {
     std::string old;
     auto got = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certificates), serial, &old);
@@ -345,6 +338,50 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
   for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
   for (const auto& [family, key] : t.delete_docs) batch.del(family_cf(family), key);
   for (const auto& d : t.put_docs) batch.put(family_cf(d.family), d.key, encode_meta(d.json));
+  return ok();
+}
+
+std::size_t batch_reserve(const Transition& t) {
+  // A large import writes tens of MB; reserving it spares the batch its regrowth.
+  return 512 * (t.put_devices.size() + t.put_certificates.size() + t.put_job_devices.size() + 1);
+}
+
+}  // namespace
+
+Result<void> Store::apply(const Transition& t, Sync sync) {
+  if (auto v = validate(t); !v) return v;
+  Batch batch(*impl_, batch_reserve(t));
+  // Device deletes come first so that a name both deleted and put ends up present.
+  for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
+  std::string value;  // one buffer for every device
+  for (const auto& d : t.put_devices) {
+    encode_device(d, value);
+    batch.put(Cf::devices, d.name, value);
+  }
+  if (auto r = add_rest(*impl_, batch, t); !r) return r;
+  return batch.write(sync);
+}
+
+Result<void> Store::apply(const DeviceBatch& devices, const Transition& t, Sync sync) {
+  if (auto v = validate(t); !v) return v;
+  const bool audit_only = t.put_devices.empty() && t.delete_devices.empty() && t.put_certificates.empty() &&
+                          t.delete_certificates.empty() && t.put_jobs.empty() && t.put_job_devices.empty() &&
+                          t.put_meta.empty() && t.put_docs.empty() && t.delete_docs.empty();
+  if (devices.size() >= kIngestMinimumDevices && audit_only) {
+    std::vector<std::pair<std::string, std::string>> audit;
+    if (!t.audit.empty()) {
+      auto first = take_audit_sequence(*impl_, t.audit.size());
+      if (!first) return first.error();
+      for (std::size_t i = 0; i < t.audit.size(); ++i)
+        audit.emplace_back(audit_key(t.audit[i].time, *first + i), encode_audit(t.audit[i]));
+    }
+    return ingest(*impl_, devices, audit);
+  }
+  Batch batch(*impl_, batch_reserve(t) + 256 * devices.size());
+  for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
+  for (std::size_t i = 0; i < devices.size(); ++i) batch.put(Cf::devices, devices.key(i), devices.value(i));
+  for (const auto& d : t.put_devices) batch.put(Cf::devices, d.name, encode_device(d));
+  if (auto r = add_rest(*impl_, batch, t); !r) return r;
   return batch.write(sync);
 }
 

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "capf/store/store.hpp"
 
@@ -56,6 +58,13 @@ struct Store::Impl {
   void close();
   ~Impl() { close(); }
 };
+
+/// Writes `devices` (and the audit entries, already keyed and encoded) as sorted table files
+/// under `<store>/bulk` and ingests them into their column families in one atomic step.
+Result<void> ingest(Store::Impl& impl, const DeviceBatch& devices,
+                    const std::vector<std::pair<std::string, std::string>>& audit);
+/// Removes table files a crashed ingest left under `<store>/bulk`.
+void remove_bulk_leftovers(const std::string& store_path);
 
 /// Name of a column family, for messages.
 inline std::string cf_name(Cf c) {

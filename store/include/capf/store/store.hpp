@@ -64,6 +64,38 @@ struct Transition {
 /// Durability of a write.
 enum class Sync : bool { no, yes };
 
+/// Many devices for one bulk write (a CSV import of a whole site), each encoded as it is
+/// added, so that the caller need not hold them all as Device objects. A later device of the
+/// same name replaces an earlier one, as later puts do in one transition.
+class DeviceBatch {
+ public:
+  /// Encodes `d`. A device with an empty name is refused (Errc::invalid_argument) and not added.
+  Result<void> add(const Device& d);
+  /// Room for `devices` devices of about `bytes` encoded bytes in all.
+  void reserve(std::size_t devices, std::size_t bytes);
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  /// Name and encoded value of the i-th device added.
+  std::string_view key(std::size_t i) const { return {data_.data() + entries_[i].offset, entries_[i].key_size}; }
+  std::string_view value(std::size_t i) const {
+    return {data_.data() + entries_[i].offset + entries_[i].key_size, entries_[i].value_size};
+  }
+
+ private:
+  struct Entry {
+    std::size_t offset = 0;
+    std::uint32_t key_size = 0;
+    std::uint32_t value_size = 0;
+  };
+  std::string data_;  ///< key then value of every device, back to back
+  std::vector<Entry> entries_;
+  std::string scratch_;
+};
+
+/// Devices in one import from which the store writes table files and ingests them (RocksDB's
+/// bulk-load route: no write-ahead log or memtable copy) instead of one WriteBatch.
+inline constexpr std::size_t kIngestMinimumDevices = 4096;
+
 /// Current value-encoding version; the first byte of every stored value. Version 2 stores a
 /// device as a binary record (version 1 device values, JSON, still decode); every other value
 /// is JSON in both.
@@ -82,6 +114,11 @@ class Store {
   /// whose device name is empty or holds a NUL byte, or a reserved meta key is refused with
   /// Errc::invalid_argument, and nothing is written.
   Result<void> apply(const Transition& t, Sync sync = Sync::yes);
+  /// Applies `devices` and `t` as one atomic, durable unit, as apply() of a transition that
+  /// puts the devices first would. From kIngestMinimumDevices devices on, when `t` holds
+  /// nothing but audit entries, they are written as sorted table files and ingested in one
+  /// step: after a crash either all of them are in the store or none is.
+  Result<void> apply(const DeviceBatch& devices, const Transition& t, Sync sync = Sync::yes);
 
   /// The device called `name`, or nullopt when there is none.
   Result<std::optional<Device>> get_device(const std::string& name) const;
