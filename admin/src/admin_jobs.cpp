@@ -160,19 +160,21 @@ Response AdminService::submit_job(const Request& r) {
   if (where.has_value() == csv.has_value()) return error(400, "a job needs exactly one of --csv FILE or --where QUERY");
   if (csv) {
     const std::string file = text(body, "csv_name").value_or("job.csv");
-    auto parsed = jobs::parse_phones_csv(*csv, file, jobs::CsvOptions{body.value("strict", false)});
-    if (!parsed) return error(400, parsed.error().message);
-    for (const auto& row : parsed->rows)
+    const bool strict = body.value("strict", false);
+    auto take_string = [&](const jobs::PhoneRow& row) {
       if (row.auth_string) request.csv_strings[row.name] = *row.auth_string;
+    };
     std::vector<std::string> issues;
     if (request.dry_run) {
+      auto parsed = jobs::parse_phones_csv(*csv, file, jobs::CsvOptions{strict});
+      if (!parsed) return error(400, parsed.error().message);
+      for (const auto& row : parsed->rows) take_string(row);
       for (const auto& i : parsed->issues) issues.push_back(i.to_string());
       for (const auto& row : parsed->rows) request.devices.push_back(row.name);
     } else {
-      std::size_t added = 0, updated = 0;
-      std::string store_error;
-      issues = import_rows(*parsed, file, body.value("strict", false), r.actor, request.devices, added, updated, store_error);
-      if (!store_error.empty()) return error(500, store_error);
+      auto imported = import_csv(*csv, file, strict, r.actor, request.devices, take_string);
+      if (!imported) return error(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+      issues = std::move(imported->issues);
     }
     out["csv_issues"] = issues;
     request.job.selection = "csv:" + file;

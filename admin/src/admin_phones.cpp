@@ -82,87 +82,108 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
 }
 }  // namespace
 
-std::vector<std::string> AdminService::import_rows(const jobs::CsvParseResult& parsed, const std::string& file,
-                                                   bool strict, const std::string& actor,
-                                                   std::vector<std::string>& names, std::size_t& added,
-                                                   std::size_t& updated, std::string& store_error) {
+namespace {
+/// Rows a parser chunk holds: large enough that the queue between the threads is rarely
+/// touched, small enough that a chunk's rows stay in cache.
+constexpr std::size_t kImportChunkRows = 2048;
+}  // namespace
+
+Result<AdminService::CsvImport> AdminService::import_csv(std::string_view content, const std::string& file,
+                                                          bool strict, const std::string& actor,
+                                                          std::vector<std::string>& names,
+                                                          const std::function<void(const jobs::PhoneRow&)>& on_row) {
   std::lock_guard lock(write_mutex_);
   const auto now = clock_.now();
-  store::Transition t;
-  std::vector<std::string> issues;
-  for (const auto& i : parsed.issues) issues.push_back(i.to_string());
-  added = updated = 0;
+  CsvImport out;
   std::function<void(Device&, const jobs::PhoneRow&)> defaults;
   if (new_device_defaults_) {
     auto made = new_device_defaults_();
-    if (!made) {
-      store_error = made.error().message;
-      return issues;
-    }
+    if (!made) return made.error();
     defaults = std::move(*made);
   }
+  const std::size_t names_before = names.size();
+  std::vector<std::string> check_issues;
+  store::DeviceBatch devices;  // encoded as they come: a site's rows are never all held as Devices
+  devices.reserve(content.size() / 128, content.size() + content.size() / 4);  // rows are rarely shorter
+  std::optional<Error> store_failure;
   std::vector<std::string_view> row_names;
-  row_names.reserve(parsed.rows.size());
-  for (const auto& row : parsed.rows) row_names.push_back(row.name);
-  auto existing = store_.find_devices(row_names);
-  if (!existing) {
-    store_error = existing.error().message;
-    return issues;
-  }
-  auto next_existing = existing->begin();
-  t.put_devices.reserve(parsed.rows.size());
-  names.reserve(names.size() + parsed.rows.size());
-  for (std::size_t i = 0; i < parsed.rows.size(); ++i) {
-    const auto& row = parsed.rows[i];
-    const bool is_new = next_existing == existing->end() || next_existing->first != i;
-    Device d = is_new ? Device{} : std::move((next_existing++)->second);
-    jobs::apply_row(d, row, now);
-    if (is_new && defaults) defaults(d, row);  // a device template fills what the row leaves empty
-    if (auto why = jobs::check_capf_settings(d)) {
-      issues.push_back(file + ":" + std::to_string(row.line) + ":0: " + *why);
-      continue;
+
+  // On the calling thread, a chunk behind the parser: one batched lookup, then each row onto
+  // its stored device (or a new one) and into the batch.
+  auto apply_chunk = [&](std::vector<jobs::PhoneRow>& rows) {
+    if (store_failure) return;
+    row_names.clear();
+    for (const auto& row : rows) row_names.push_back(row.name);
+    auto existing = store_.find_devices(row_names);
+    if (!existing) {
+      store_failure = existing.error();
+      return;
     }
-    is_new ? ++added : ++updated;
-    names.push_back(d.name);
-    t.put_devices.push_back(std::move(d));
+    auto next_existing = existing->begin();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      if (on_row) on_row(row);
+      const bool is_new = next_existing == existing->end() || next_existing->first != i;
+      Device d = is_new ? Device{} : std::move((next_existing++)->second);
+      jobs::apply_row(d, row, now);
+      if (is_new && defaults) defaults(d, row);  // a device template fills what the row leaves empty
+      auto why = jobs::check_capf_settings(d);
+      if (!why) {
+        if (auto put = devices.add(d); !put) why = put.error().message;
+      }
+      if (why) {
+        check_issues.push_back(file + ":" + std::to_string(row.line) + ":0: " + *why);
+        continue;
+      }
+      is_new ? ++out.added : ++out.updated;
+      names.push_back(std::move(d.name));
+    }
+  };
+  auto parsed = jobs::parse_phones_csv_alongside(content, file, jobs::CsvOptions{strict}, kImportChunkRows, apply_chunk);
+  if (!parsed || store_failure) {
+    names.resize(names_before);
+    return parsed ? *store_failure : parsed.error();
   }
-  std::stable_sort(issues.begin(), issues.end(),
+  out.records = parsed->records;
+  for (const auto& i : parsed->issues) out.issues.push_back(i.to_string());
+  out.issues.insert(out.issues.end(), std::make_move_iterator(check_issues.begin()),
+                    std::make_move_iterator(check_issues.end()));
+  std::stable_sort(out.issues.begin(), out.issues.end(),
                    [](const std::string& a, const std::string& b) { return issue_line(a) < issue_line(b); });
-  if (strict && !issues.empty()) {
-    names.clear();
-    added = updated = 0;
-    return issues;
+  if (strict && !out.issues.empty()) {
+    names.resize(names_before);
+    out.added = out.updated = 0;
+    out.rejected_file = true;
+    return out;
   }
-  if (!t.put_devices.empty()) {
+  if (!devices.empty()) {
+    store::Transition t;
     t.audit.push_back(AuditEntry{now, actor, "phones.import", file,
-                                 std::to_string(added) + " added, " + std::to_string(updated) + " updated, " +
-                                     std::to_string(rejected_rows(issues)) + " rejected rows"});
-    if (auto w = store_.apply(t, store::Sync::yes); !w) store_error = w.error().message;
+                                 std::to_string(out.added) + " added, " + std::to_string(out.updated) + " updated, " +
+                                     std::to_string(rejected_rows(out.issues)) + " rejected rows"});
+    if (auto w = store_.apply(devices, t, store::Sync::yes); !w) {
+      names.resize(names_before);
+      return w.error();
+    }
   }
-  return issues;
+  return out;
 }
 
 Response AdminService::import_phones(const Request& r, const std::string& query) {
   std::string file = query_param(query, "file");
   if (file.empty()) file = "phones.csv";
-  jobs::CsvOptions options;
-  options.strict = query_param(query, "strict") == "1";
-  auto parsed = jobs::parse_phones_csv(r.body, file, options);
-  if (!parsed) return error(400, parsed.error().message);
+  const bool strict = query_param(query, "strict") == "1";
   std::vector<std::string> names;
-  std::size_t added = 0, updated = 0;
-  std::string store_error;
-  auto issues = import_rows(*parsed, file, options.strict, r.actor, names, added, updated, store_error);
-  if (!store_error.empty()) return error(500, store_error);
-  const bool rejected = options.strict && !issues.empty();
-  return {rejected ? 422 : 200,
+  auto imported = import_csv(r.body, file, strict, r.actor, names);
+  if (!imported) return error(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+  return {imported->rejected_file ? 422 : 200,
           {{"file", file},
-           {"records", parsed->records},
-           {"added", added},
-           {"updated", updated},
-           {"rejected_file", rejected},
-           {"rejected_rows", rejected_rows(issues)},
-           {"issues", issues}}};
+           {"records", imported->records},
+           {"added", imported->added},
+           {"updated", imported->updated},
+           {"rejected_file", imported->rejected_file},
+           {"rejected_rows", rejected_rows(imported->issues)},
+           {"issues", imported->issues}}};
 }
 
 Response AdminService::list_phones(const std::string& query) {

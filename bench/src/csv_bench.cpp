@@ -120,23 +120,26 @@ CsvResult bench_csv(std::size_t rows) {
     auto parsed = jobs::parse_phones_csv(content, "site.csv", jobs::CsvOptions{});
     if (!parsed) throw std::runtime_error("parse: " + parsed.error().message);
     double t1 = now_seconds();
-    store::Transition t;
     const auto now = util::now();
     std::vector<std::string_view> names;
     for (const auto& row : parsed->rows) names.push_back(row.name);
     auto existing = (*store)->find_devices(names);
     if (!existing) throw std::runtime_error("lookup: " + existing.error().message);
     auto next_existing = existing->begin();
-    t.put_devices.reserve(parsed->rows.size());
+    store::DeviceBatch devices;
+    devices.reserve(parsed->rows.size(), content.size() + content.size() / 4);
     for (std::size_t i = 0; i < parsed->rows.size(); ++i) {
       const auto& row = parsed->rows[i];
       const bool found = next_existing != existing->end() && next_existing->first == i;
       Device d = found ? (next_existing++)->second : Device{};
       jobs::apply_row(d, row, now);
-      if (!jobs::check_capf_settings(d)) t.put_devices.push_back(std::move(d));
+      if (!jobs::check_capf_settings(d)) {
+        if (auto put = devices.add(d); !put) throw std::runtime_error("encode: " + put.error().message);
+      }
     }
     double t2 = now_seconds();
-    if (auto w = (*store)->apply(t, store::Sync::yes); !w) throw std::runtime_error("write: " + w.error().message);
+    if (auto w = (*store)->apply(devices, store::Transition{}, store::Sync::yes); !w)
+      throw std::runtime_error("write: " + w.error().message);
     double t3 = now_seconds();
     r.parse_seconds = t1 - t0;
     r.rows_seconds = t2 - t1;

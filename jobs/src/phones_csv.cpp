@@ -8,6 +8,7 @@
 // quoted newlines at the cost of one csv_parse call per line.
 #include <csv.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "capf/jobs/phones_csv.hpp"
@@ -32,7 +33,10 @@ bool blank(std::string_view line) {
 
 class Importer {
  public:
-  Importer(const std::string& file, const CsvOptions& options) : file_(file), options_(options) { init_parser(); }
+  Importer(const std::string& file, const CsvOptions& options, std::size_t chunk_rows = 0, const RowSink* sink = nullptr)
+      : file_(file), options_(options), chunk_rows_(chunk_rows), sink_(sink) {
+    init_parser();
+  }
   ~Importer() { csv_free(&parser_); }
   Importer(const Importer&) = delete;
   Importer& operator=(const Importer&) = delete;
@@ -47,7 +51,7 @@ class Importer {
     for (const char* p = content.data(); p != stop && (p = static_cast<const char*>(std::memchr(p, '\n', stop - p))); ++p)
       ++lines;
     checker_.reserve(lines);
-    result_.rows.reserve(lines);
+    result_.rows.reserve(sink_ ? chunk_rows_ : lines);
 
     bool in_record = false;
     std::size_t pos = 0;
@@ -64,6 +68,12 @@ class Importer {
         }
         record_line_ = line_;
         nfields_ = 0;
+      }
+      // The common record, whole on one line with plain quoting, is split here without a
+      // libcsv call per character.
+      if (!in_record && line.back() == '\n' && split_simple_line(line)) {
+        if (fatal_) return std::move(*fatal_);
+        continue;
       }
       row_ended_ = false;
       const std::size_t used = csv_parse(&parser_, line.data(), line.size(), on_field, on_row, this);
@@ -84,6 +94,7 @@ class Importer {
     }
     if (fatal_) return std::move(*fatal_);
     if (!have_header_) return make_error(Errc::invalid_argument, file_ + ":1: no header row (the file is empty)");
+    if (sink_ && !result_.rows.empty()) (*sink_)(result_.rows);
     if (options_.strict && !result_.issues.empty()) result_.rows.clear();
     return std::move(result_);
   }
@@ -118,6 +129,54 @@ class Importer {
     }
   }
 
+  /// Splits a record that sits on one line, as libcsv would: unquoted fields trimmed of white
+  /// space; a quoted field is taken verbatim from between its quotes, and white space after
+  /// the closing quote is dropped. Returns false, having reported nothing, for anything else
+  /// (a doubled or stray quote, a quoted field that runs on past the line): libcsv then takes
+  /// the line.
+  bool split_simple_line(std::string_view line) {
+    const char* p = line.data();
+    const char* const end = line.data() + line.size() - 1;  // the '\n'
+    nfields_ = 0;
+    for (;;) {
+      while (p < end && is_space(static_cast<unsigned char>(*p))) ++p;
+      const char* b = p;
+      const char* e;
+      if (p < end && *p == '"') {
+        b = p + 1;
+        e = static_cast<const char*>(std::memchr(b, '"', static_cast<std::size_t>(end - b)));
+        if (e == nullptr) return give_up();  // runs on past the line
+        p = e + 1;
+        while (p < end && is_space(static_cast<unsigned char>(*p))) ++p;
+        if (p < end && *p != ',') return give_up();  // a doubled quote, or text after the closing one
+      } else {
+        const auto* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<std::size_t>(end - p)));
+        p = comma ? comma : end;
+        if (std::memchr(b, '"', static_cast<std::size_t>(p - b)) != nullptr) return give_up();
+        e = p;
+        while (e > b && is_space(static_cast<unsigned char>(e[-1]))) --e;
+      }
+      put_view(b, static_cast<std::size_t>(e - b));  // the field as it stands in the text: no copy
+      if (p == end) break;
+      ++p;  // past the ','
+    }
+    views_ready_ = true;
+    on_row('\n', this);
+    return true;
+  }
+
+  void put_view(const char* s, std::size_t len) {
+    const std::size_t n = nfields_++;
+    if (n >= kMaxFields) return;
+    if (n >= views_.size()) views_.emplace_back();
+    views_[n] = std::string_view(s, len);
+  }
+
+  bool give_up() {
+    nfields_ = 0;
+    return false;
+  }
+
   static void on_row(int, void* self) {
     auto& me = *static_cast<Importer*>(self);
     me.row_ended_ = true;
@@ -126,6 +185,13 @@ class Importer {
   }
 
   void end_record() {
+    if (!views_ready_) {  // libcsv's fields, copied out of its buffer by on_field
+      for (std::size_t i = 0; i < std::min(nfields_, kMaxFields); ++i) {
+        if (i >= views_.size()) views_.emplace_back();
+        views_[i] = fields_[i];
+      }
+    }
+    views_ready_ = false;
     if (fatal_) return;
     if (!have_header_) {
       if (nfields_ > kMaxFields) {
@@ -133,7 +199,7 @@ class Importer {
                                                         std::to_string(nfields_) + " columns");
         return;
       }
-      auto header = checker_.read_header({fields_.data(), nfields_}, record_line_, file_);
+      auto header = checker_.read_header({views_.data(), nfields_}, record_line_, file_);
       if (!header.ok()) fatal_ = header.error();
       have_header_ = true;
       header_columns_ = nfields_;
@@ -146,7 +212,14 @@ class Importer {
     }
     // Checked in place: a bad row is popped again, a good one is never copied.
     auto& row = result_.rows.emplace_back();
-    if (!checker_.check({fields_.data(), nfields_}, record_line_, file_, row, result_.issues)) result_.rows.pop_back();
+    if (!checker_.check({views_.data(), nfields_}, record_line_, file_, row, result_.issues)) {
+      result_.rows.pop_back();
+      return;
+    }
+    if (sink_ && result_.rows.size() >= chunk_rows_) {
+      (*sink_)(result_.rows);
+      result_.rows.clear();
+    }
   }
 
   /// libcsv stopped at `bad` in strict mode: report the record, skip the rest of the line and
@@ -170,10 +243,14 @@ class Importer {
 
   const std::string& file_;
   const CsvOptions& options_;
+  std::size_t chunk_rows_ = 0;
+  const RowSink* sink_ = nullptr;
   csv_parser parser_{};
   detail::RowChecker checker_;
   CsvParseResult result_;
-  std::vector<std::string> fields_;
+  std::vector<std::string> fields_;       ///< libcsv's fields, copied
+  std::vector<std::string_view> views_;  ///< the record's fields, in fields_ or in the text
+  bool views_ready_ = false;             ///< views_ set by the one-line splitter
   std::size_t nfields_ = 0;
   std::size_t line_ = 0;         ///< physical line being fed
   std::size_t record_line_ = 0;  ///< physical line where the current record started
@@ -188,6 +265,14 @@ class Importer {
 Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::string& file, const CsvOptions& options) {
   Importer importer(file, options);
   return importer.run(content);
+}
+
+Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::string& file, const CsvOptions& options,
+                                        std::size_t chunk_rows, const RowSink& sink) {
+  Importer importer(file, options, std::max<std::size_t>(chunk_rows, 1), &sink);
+  auto result = importer.run(content);
+  if (result) result->rows.clear();
+  return result;
 }
 
 }  // namespace capf::jobs

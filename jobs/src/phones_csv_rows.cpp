@@ -77,7 +77,7 @@ const char* const kAcceptedKeyOrders =
 
 }  // namespace
 
-Result<void> RowChecker::read_header(std::span<const std::string> fields, std::size_t line, const std::string& file) {
+Result<void> RowChecker::read_header(std::span<const std::string_view> fields, std::size_t line, const std::string& file) {
   index_.fill(-1);
   columns_.clear();
   columns_.reserve(fields.size());
@@ -108,7 +108,7 @@ Result<void> RowChecker::read_header(std::span<const std::string> fields, std::s
   return ok();
 }
 
-bool RowChecker::check(std::span<const std::string> fields, std::size_t line, const std::string& file, PhoneRow& row,
+bool RowChecker::check(std::span<const std::string_view> fields, std::size_t line, const std::string& file, PhoneRow& row,
                        std::vector<CsvIssue>& issues) {
   const std::size_t before = issues.size();
   const auto issue = [&](std::size_t column, std::string reason) {

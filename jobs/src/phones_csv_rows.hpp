@@ -67,11 +67,11 @@ std::optional<util::UnixTime> parse_deadline(std::string_view v);
 class RowChecker {
  public:
   /// Reads the header record (found at `line`); a problem is an Error naming file:line[:column].
-  Result<void> read_header(std::span<const std::string> fields, std::size_t line, const std::string& file);
+  Result<void> read_header(std::span<const std::string_view> fields, std::size_t line, const std::string& file);
 
   /// Checks one data record that starts at `line`. On success fills `row` and returns true; on
   /// any problem appends every issue found to `issues` and returns false.
-  bool check(std::span<const std::string> fields, std::size_t line, const std::string& file, PhoneRow& row,
+  bool check(std::span<const std::string_view> fields, std::size_t line, const std::string& file, PhoneRow& row,
              std::vector<CsvIssue>& issues);
 
   /// Sizes the duplicate-name index for about `rows` records.

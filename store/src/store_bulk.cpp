@@ -55,14 +55,21 @@ std::string bulk_file(const std::string& dir, std::string_view family) {
 class TableFile {
  public:
   TableFile(Store::Impl& impl, Cf c, std::string path)
-      : impl_(impl), cf_(c), path_(std::move(path)),
-        writer_(rocksdb::EnvOptions(), impl.db->GetOptions(impl.handle(c)), impl.handle(c)) {}
+      : impl_(impl), cf_(c), path_(std::move(path)), writer_(rocksdb::EnvOptions(), options(impl, c), impl.handle(c)) {}
   ~TableFile() {
     std::error_code ec;
     std::filesystem::remove(path_, ec);  // gone already when ingested with move_files
   }
   TableFile(const TableFile&) = delete;
   TableFile& operator=(const TableFile&) = delete;
+
+  // The family's own options (comparator, filter, block size), but no compression: the import
+  // waits for this file, and compaction compresses its rows later, off the import's path.
+  static rocksdb::Options options(Store::Impl& impl, Cf c) {
+    auto o = impl.db->GetOptions(impl.handle(c));
+    o.compression = rocksdb::kNoCompression;
+    return o;
+  }
 
   Result<void> open() { return check(writer_.Open(path_), "creating"); }
   Result<void> put(std::string_view key, std::string_view value) { return check(writer_.Put(key, value), "writing"); }
@@ -99,8 +106,8 @@ Result<void> ingest(Store::Impl& impl, const DeviceBatch& devices,
   // Name order; of equal names the last added wins (stable sort, then skip all but the last).
   std::vector<std::uint32_t> order(devices.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return devices.key(a) < devices.key(b); });
+  const auto by_name = [&](std::uint32_t a, std::uint32_t b) { return devices.key(a) < devices.key(b); };
+  if (!std::is_sorted(order.begin(), order.end(), by_name)) std::stable_sort(order.begin(), order.end(), by_name);
   TableFile device_file(impl, Cf::devices, bulk_file(dir, "devices"));
   if (auto r = device_file.open(); !r) return r;
   for (std::size_t i = 0; i < order.size(); ++i) {

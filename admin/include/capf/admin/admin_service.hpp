@@ -89,11 +89,22 @@ class AdminService {
   Response show_job(const std::string& id);
   Response job_devices(const std::string& id);
   Response control_job(const Request& r, const std::string& id, const std::string& action);
-  /// Imports parsed CSV rows as one write; returns the issues and fills `names` with the
-  /// devices written. Used by phone import and job submission.
-  std::vector<std::string> import_rows(const jobs::CsvParseResult& parsed, const std::string& file, bool strict,
-                                       const std::string& actor, std::vector<std::string>& names,
-                                       std::size_t& added, std::size_t& updated, std::string& store_error);
+  /// What one CSV import did.
+  struct CsvImport {
+    std::size_t records = 0;  ///< data records in the file, good and bad
+    std::size_t added = 0, updated = 0;
+    std::vector<std::string> issues;  ///< "file:line:column: reason", in line order
+    bool rejected_file = false;       ///< strict mode and an issue: nothing was written
+  };
+  /// Parses CSV text and writes its good rows as one atomic write (nothing when strict and any
+  /// row is bad), parsing on a second thread while the rows already parsed are looked up,
+  /// applied and encoded. Appends the names written to `names`; `on_row` sees every good row
+  /// first. Fails with Errc::invalid_argument on a file-level CSV problem, Errc::io when the
+  /// store fails; then nothing is written and `names` is as it was. Used by phone import and
+  /// job submission.
+  Result<CsvImport> import_csv(std::string_view content, const std::string& file, bool strict,
+                               const std::string& actor, std::vector<std::string>& names,
+                               const std::function<void(const jobs::PhoneRow&)>& on_row = {});
 
   store::Store& store_;
   CaInfo ca_;

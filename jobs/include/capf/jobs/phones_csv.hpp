@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,23 @@ const std::vector<std::string>& known_columns();
 
 /// Parses CSV text. `file` names the source in issues.
 Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::string& file, const CsvOptions& options);
+
+/// Receives good rows, in file order, a chunk at a time; it may move from them.
+using RowSink = std::function<void(std::vector<PhoneRow>&)>;
+
+/// Parses as above but hands the good rows to `sink` in chunks of `chunk_rows` as it goes,
+/// so a large file is never held as rows all at once; the result then holds issues and counts
+/// and no rows. In strict mode the sink still sees every good row: the caller discards them
+/// when the result has issues. On an Error the rows already handed over mean nothing.
+Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::string& file, const CsvOptions& options,
+                                        std::size_t chunk_rows, const RowSink& sink);
+
+/// The same with the parse on a thread of its own: `sink` runs on the calling thread, a chunk
+/// behind the parser, so parsing and what the sink does with the rows share two cores. An
+/// exception from `sink` stops the parser and is rethrown.
+Result<CsvParseResult> parse_phones_csv_alongside(std::string_view content, const std::string& file,
+                                                  const CsvOptions& options, std::size_t chunk_rows,
+                                                  const RowSink& sink);
 
 /// Applies a row onto a device (a new one starts from defaults). A row that arms an
 /// operation sets the status to pending and clears the failure count.
