@@ -19,7 +19,7 @@ constexpr const char* kBenchUsage =
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
     "         [--workers W]                      (the daemon's --workers)\n"
     "                                            enrollments/s vs the crypto ceiling\n"
-    "  csv [--rows N]                            CSV import rows/s vs sqlite3 .import\n"
+    "  csv [--rows N] [--repeat R]               CSV import rows/s vs sqlite3 .import (medians of R runs)\n"
     "  store [--transitions N] [--batch K] [--threads T]\n"
     "                                            durable transitions/s vs raw synced WriteBatches\n"
     "  rate [--dispatches N]                     rate limiter accuracy and windows\n"
@@ -70,15 +70,27 @@ Row run_store(std::size_t transitions, std::size_t batch, unsigned threads) {
           ">= 0.5", r.ratio >= 0.5 ? "yes" : "no"};
 }
 
-Row run_csv(std::size_t rows) {
-  auto r = bench::bench_csv(rows);
+std::string list_seconds(const std::vector<double>& runs) {
+  std::string out;
+  for (double s : runs) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.3f", out.empty() ? "" : ", ", s);
+    out += buf;
+  }
+  return out;
+}
+
+Row run_csv(std::size_t rows, std::size_t repeat) {
+  auto r = bench::bench_csv(rows, repeat);
   std::printf("csv: %zu generated rows (BAT columns like samples/csv/site-500.csv), %zu stored by capf\n", r.rows,
               r.imported);
   if (r.rejected) std::printf("  %zu rows rejected, first: %s\n", r.rejected, r.first_issue.c_str());
   print_table({"importer", "seconds", "rows/s"},
-              {{"capf (parse, validate, apply, one synced write)", fmt(r.capf_seconds, "s"), fmt(r.capf_rows_per_second, "")},
+              {{"capf (parse, validate, apply, one durable write)", fmt(r.capf_seconds, "s"), fmt(r.capf_rows_per_second, "")},
                {"sqlite3 .import into an indexed table", r.sqlite_seconds > 0 ? fmt(r.sqlite_seconds, "s") : "not run",
                 fmt(r.sqlite_rows_per_second, "")}});
+  std::printf("  medians of %zu runs each, taking turns; capf %s s; sqlite3 %s s\n", r.capf_runs.size(),
+              list_seconds(r.capf_runs).c_str(), list_seconds(r.sqlite_runs).c_str());
   std::printf("  capf's steps timed alone, on one thread: parse %.2f s, per-row lookup+apply+check+encode %.2f s, "
               "one durable write %.2f s\n  (the route parses on a second thread while the rows already parsed are "
               "applied; from %zu devices on, the write is an ingest of sorted table files)\n",
@@ -202,6 +214,7 @@ int cmd_bench(const Args& args) {
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(
+      "repeat", po::value<std::size_t>()->default_value(3), "csv: runs of each importer, taking turns (medians compared)")(
       "transitions", po::value<std::size_t>()->default_value(2000), "store: transitions")(
       "batch", po::value<std::size_t>()->default_value(4), "store: devices per transition")(
       "threads", po::value<unsigned>()->default_value(8), "store: writer threads")(
@@ -224,7 +237,7 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_crypto(vm["seconds"].as<double>()));
     summary.push_back(run_enroll(enroll_options(vm, "p256", 100, 5)));
     summary.push_back(run_enroll(enroll_options(vm, "rsa2048", 20, 1)));
-    summary.push_back(run_csv(vm["rows"].as<std::size_t>()));
+    summary.push_back(run_csv(vm["rows"].as<std::size_t>(), vm["repeat"].as<std::size_t>()));
     summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
     summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
     summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
@@ -237,7 +250,7 @@ int cmd_bench(const Args& args) {
   } else if (name == "crypto") summary.push_back(run_crypto(vm["seconds"].as<double>()));
   else if (name == "store")
     summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
-  else if (name == "csv") summary.push_back(run_csv(vm["rows"].as<std::size_t>()));
+  else if (name == "csv") summary.push_back(run_csv(vm["rows"].as<std::size_t>(), vm["repeat"].as<std::size_t>()));
   else if (name == "rate") summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
   else if (name == "idle") summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
   else if (name == "offline-import") summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));

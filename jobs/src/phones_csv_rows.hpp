@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "capf/jobs/phones_csv.hpp"
+#include "capf/util/huge_pages.hpp"
 #include "capf/util/time.hpp"
 
 namespace capf::jobs::detail {
@@ -52,7 +54,11 @@ class NameIndex {
     std::size_t line = 0;  ///< 0 = empty
   };
   void grow();
-  std::vector<Slot> slots_;
+  // Zero bytes are empty slots; a large table sits on huge pages (util/huge_pages.hpp): it is
+  // probed at random once per row.
+  std::unique_ptr<std::byte[], util::FreeDeleter> memory_;
+  Slot* slots_ = nullptr;
+  std::size_t capacity_ = 0;
   std::size_t used_ = 0;
 };
 

@@ -2,6 +2,8 @@
 // fast path for Operation Completes By.
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #include "phones_csv_rows.hpp"
 
@@ -35,23 +37,29 @@ std::uint64_t mix(std::uint64_t lo, std::uint64_t hi) {
 void NameIndex::reserve(std::size_t names) {
   std::size_t n = 16;
   while (n < names * 2) n *= 2;
-  if (n <= slots_.size()) return;
-  std::vector<Slot> old(n);
-  old.swap(slots_);
-  for (const auto& s : old) {
+  if (n <= capacity_) return;
+  static_assert(std::is_trivially_copyable_v<Slot>);
+  auto memory = util::zeroed_buffer(n * sizeof(Slot));
+  Slot* const slots = reinterpret_cast<Slot*>(memory.get());
+  std::uninitialized_value_construct_n(slots, n);  // all empty
+  for (std::size_t k = 0; k < capacity_; ++k) {
+    const Slot& s = slots_[k];
     if (s.line == 0) continue;
     for (std::size_t i = mix(s.lo, s.hi) & (n - 1);; i = (i + 1) & (n - 1))
-      if (slots_[i].line == 0) {
-        slots_[i] = s;
+      if (slots[i].line == 0) {
+        slots[i] = s;
         break;
       }
   }
+  memory_ = std::move(memory);
+  slots_ = slots;
+  capacity_ = n;
 }
 
-void NameIndex::grow() { reserve(slots_.size()); }
+void NameIndex::grow() { reserve(capacity_); }
 
 std::size_t NameIndex::insert(std::string_view name, std::size_t line) {
-  if ((used_ + 1) * 2 > slots_.size()) grow();
+  if ((used_ + 1) * 2 > capacity_) grow();
   char key[16] = {};
   const std::size_t n = std::min<std::size_t>(name.size(), sizeof key);
   for (std::size_t i = 0; i < n; ++i) {
@@ -61,7 +69,7 @@ std::size_t NameIndex::insert(std::string_view name, std::size_t line) {
   std::uint64_t lo, hi;
   std::memcpy(&lo, key, 8);
   std::memcpy(&hi, key + 8, 8);
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = capacity_ - 1;
   for (std::size_t i = mix(lo, hi) & mask;; i = (i + 1) & mask) {
     auto& s = slots_[i];
     if (s.line == 0) {

@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "capf/util/files.hpp"
+#include "capf/util/huge_pages.hpp"
 #include "store_impl.hpp"
 
 namespace capf::store {
@@ -37,7 +38,9 @@ Result<void> DeviceBatch::add(const Device& d) {
 
 void DeviceBatch::reserve(std::size_t devices, std::size_t bytes) {
   entries_.reserve(devices);
+  if (bytes <= data_.capacity()) return;
   data_.reserve(bytes);
+  util::advise_huge_pages(data_.data(), data_.capacity());  // filled once, front to back
 }
 
 namespace {

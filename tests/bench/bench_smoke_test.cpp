@@ -19,6 +19,7 @@ TEST(BenchSmoke, CryptoMeasuresEveryOperation) {
 
 TEST(BenchSmoke, CsvImportsEveryGeneratedRow) {
   auto r = bench_csv(200);
+  EXPECT_EQ(r.capf_runs.size(), 3u) << "three runs of the import route, each in a child";
   EXPECT_EQ(r.rows, 200u);
   EXPECT_EQ(r.imported, 200u) << r.first_issue;
   EXPECT_EQ(r.rejected, 0u) << r.first_issue;

@@ -69,9 +69,10 @@ struct CsvResult {
   std::size_t imported = 0;        ///< devices capf stored
   std::size_t rejected = 0;        ///< rows capf reported as issues
   std::string first_issue;         ///< the first of them, "" when none
-  double capf_seconds = 0;         ///< wall time of capf's import route
+  std::vector<double> capf_runs, sqlite_runs;  ///< seconds of every run, in order
+  double capf_seconds = 0;         ///< median wall time of capf's import route
   double capf_rows_per_second = 0; ///< rows / capf_seconds
-  double sqlite_seconds = 0;       ///< 0 when sqlite3 is not installed
+  double sqlite_seconds = 0;       ///< median; 0 when sqlite3 is not installed
   double sqlite_rows_per_second = 0; ///< rows / sqlite_seconds
   double ratio = 0;                ///< capf / sqlite (0 without sqlite3)
   /// The same steps again on a fresh store, each timed alone: parse_phones_csv; per row
@@ -81,9 +82,10 @@ struct CsvResult {
 
 /// Generates a BAT CSV of `rows` phones like samples/csv/site-500.csv.
 std::string generate_csv(std::size_t rows);
-/// Times capf's import (parse, validate, apply rows, one synced store write, through
-/// admin::AdminService's import route) and `sqlite3 .import` of the same file.
-CsvResult bench_csv(std::size_t rows = 100000);
+/// Times capf's import (parse, validate, apply rows, one durable store write, through
+/// admin::AdminService's import route, each run in a forked child on a cold heap) and
+/// `sqlite3 .import` of the same file, taking turns `repeat` times; compares the medians.
+CsvResult bench_csv(std::size_t rows = 100000, std::size_t repeat = 3);
 
 /// Durable device transitions against raw synced RocksDB WriteBatches.
 struct StoreResult {
