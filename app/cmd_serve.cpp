@@ -250,6 +250,7 @@ int cmd_serve(const Args& cli_args) {
   engine_config.issuer = params.issuer;
 
   server::EnrollmentService enrollment(**store, *ca, std::move(*capf_trust), config.validity_days, clock);
+  enrollment.set_keygen_attempts(params.keygen_attempts);
   engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
   // "Certificate Issuer to Endpoint" and the Online CA, built from its parameters and from
@@ -310,12 +311,13 @@ int cmd_serve(const Args& cli_args) {
     server::ServerConfig next;
     session_settings(p, next);
     enrollment.set_validity_days(next.validity_days);
+    enrollment.set_keygen_attempts(p.keygen_attempts);
     capf_server.set_keygen_timeout(next.keygen_timeout);
     capf_server.set_keep_alive(next.keep_alive);
     capf_server.set_session_limit(next.session_limit);
     apply_issuer(p);
-    log->info("service parameters applied: validity {} days, keygen timeout {} min, keep-alive {} s", p.validity_days,
-              p.keygen_timeout_min, next.keep_alive.get().count());
+    log->info("service parameters applied: validity {} days, keygen timeout {} min, keygen attempts {}, keep-alive {} s",
+              p.validity_days, p.keygen_timeout_min, p.keygen_attempts, next.keep_alive.get().count());
   };
   install_admin_modules(admin_service, modules);
   const std::string token = util::to_hex(crypto::random_bytes(32));

@@ -233,6 +233,7 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
     d.status = OperationStatus::pending;
     d.status_reason.clear();
     d.auth_failures = 0;
+    d.keygen_failures = 0;
   }
   if (auto why = jobs::check_capf_settings(d)) return error(400, name + ": " + *why);
   store::Transition t;

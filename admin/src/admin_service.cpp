@@ -56,6 +56,7 @@ nlohmann::json device_json(const Device& d) {
       {"status", to_string(d.status)},
       {"status_reason", d.status_reason},
       {"auth_failures", d.auth_failures},
+      {"keygen_failures", d.keygen_failures},
       {"last_seen", d.last_seen ? nlohmann::json(util::format_iso8601(d.last_seen)) : nlohmann::json()},
   };
   if (!d.lsc_serial.empty())

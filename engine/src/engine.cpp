@@ -150,6 +150,7 @@ void Engine::apply_device_effects(const JobDevice& jd, const Effects& fx, const 
     d.status = OperationStatus::pending;
     d.status_reason.clear();
     d.auth_failures = 0;
+    d.keygen_failures = 0;
   }
   d.updated_at = clock_.now();
   t.put_devices.push_back(std::move(d));

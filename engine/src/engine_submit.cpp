@@ -143,6 +143,7 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
     d.status = OperationStatus::pending;
     d.status_reason.clear();
     d.auth_failures = 0;
+    d.keygen_failures = 0;
     d.job_id = job.id;
     d.updated_at = now;
 

@@ -254,6 +254,7 @@ void apply_row(Device& device, const PhoneRow& row, util::UnixTime now) {
     device.status = device.armed() ? OperationStatus::pending : OperationStatus::none;
     device.status_reason.clear();
     device.auth_failures = 0;
+    device.keygen_failures = 0;
   }
   device.updated_at = now;
 }

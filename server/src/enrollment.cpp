@@ -94,6 +94,16 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
     (void)persist(std::move(t));
     return {Decision::Kind::end_no_action, d.name, {}, "operation expired"};
   }
+  if (d.operation == CertificateOperation::install_upgrade && d.keygen_failures >= keygen_attempts_.load()) {
+    const std::string why = "key generation failed " + std::to_string(d.keygen_failures) +
+                            " times (Maximum Allowable Attempts for Key Generation " +
+                            std::to_string(keygen_attempts_.load()) + "); re-arm the operation to try again";
+    notify(t, d, SessionEvent::Kind::failed, why, false);
+    t.put_devices.push_back(d);
+    audit(t, actor, "keygen.refused", d.name, why);
+    (void)persist(std::move(t));
+    return {Decision::Kind::end_refused, d.name, {}, why};
+  }
   if (d.status == OperationStatus::locked) {
     notify(t, d, SessionEvent::Kind::failed, "operation locked after repeated wrong authentication strings", false);
     t.put_devices.push_back(d);

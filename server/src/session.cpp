@@ -205,8 +205,10 @@ net::awaitable<void> Session::install(const Decision& d) {
     co_return;
   }
   ++stats_.fail_keygen;
-  const std::string why = "phone could not generate a key (asked for " + tried + ")";
-  co_await record_failure(why);
+  if (!failure_recorded_) {
+    failure_recorded_ = true;
+    co_await net::run_blocking(workers_.get_executor(), [&] { service_.keygen_failed(device_, tried); });
+  }
   co_await end(Reason::refused);
 }
 

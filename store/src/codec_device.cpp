@@ -20,7 +20,7 @@ namespace {
 constexpr std::uint8_t kJsonDevice = 1;
 constexpr std::uint8_t kBinaryDevice = 2;
 static_assert(kBinaryDevice == kSchemaVersion, "a new schema version must say how devices are encoded");
-constexpr std::uint64_t kDeviceFields = 24;
+constexpr std::uint64_t kDeviceFields = 25;
 
 class Writer {
  public:
@@ -232,6 +232,7 @@ void encode_device(const Device& d, std::string& out) {
   w.text(d.fetched_cert_pem);
   w.integer(d.updated_at);
   w.text(d.job_id);
+  w.integer(d.keygen_failures);  // 25: appended; records of 24 fields read it as 0
 }
 
 Result<Device> decode_device(std::string_view bytes) {
@@ -267,6 +268,7 @@ Result<Device> decode_device(std::string_view bytes) {
   r.text("fetched_cert_pem", d.fetched_cert_pem);
   r.integer("updated_at", d.updated_at);
   r.text("job_id", d.job_id);
+  r.small_integer("keygen_failures", d.keygen_failures);
   return r.finish(std::move(d));
 }
 

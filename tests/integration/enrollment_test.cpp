@@ -115,6 +115,37 @@ TEST(Enrollment, KeyOrderFallsBackToRsaWhenThePhoneCannotMakeEc) {
   EXPECT_EQ(p["operation"], "Install/Upgrade");  // still armed for the next attempt
 }
 
+TEST(Enrollment, KeyGenerationAttemptsGiveTheOperationUpUntilReArmed) {
+  Fleet f;
+  ASSERT_EQ(cli({"config", "set", "keygen-attempts", "2", "--data-dir", f.data}).exit_code, 0);
+  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
+      "SEP0000000000D1,DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n");
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  // First session: the phone cannot make an EC key; attempt 1 of 2, still armed.
+  EXPECT_EQ(result_of(f.sim_csv(csv, {"--no-ec"}), "SEP0000000000D1"), "refused");
+  auto p = f.phone("SEP0000000000D1");
+  EXPECT_EQ(p["keygen_failures"], 1);
+  EXPECT_NE(p["status_reason"].get<std::string>().find("attempt 1 of 2"), std::string::npos) << p.dump();
+  // Second: attempt 2 of 2, given up.
+  EXPECT_EQ(result_of(f.sim_csv(csv, {"--no-ec"}), "SEP0000000000D1"), "refused");
+  p = f.phone("SEP0000000000D1");
+  EXPECT_EQ(p["keygen_failures"], 2);
+  EXPECT_NE(p["status_reason"].get<std::string>().find("given up until re-armed"), std::string::npos) << p.dump();
+  // Third: refused before any key is asked for, even by a phone that could make it now.
+  EXPECT_EQ(result_of(f.sim_csv(csv), "SEP0000000000D1"), "refused");
+  p = f.phone("SEP0000000000D1");
+  EXPECT_EQ(p["keygen_failures"], 2);
+  EXPECT_FALSE(p.contains("lsc") && p["lsc"].is_object() && !p["lsc"].empty()) << p.dump();
+  auto audit = cli({"audit", "list", "--json", "--data-dir", f.data});
+  EXPECT_NE(audit.out.find("keygen.given_up"), std::string::npos);
+  EXPECT_NE(audit.out.find("keygen.refused"), std::string::npos);
+  // Re-arming (a new import of the row) clears the count; a capable phone then installs.
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  EXPECT_EQ(f.phone("SEP0000000000D1")["keygen_failures"], 0);
+  EXPECT_EQ(result_of(f.sim_csv(csv), "SEP0000000000D1"), "installed");
+  EXPECT_EQ(verify_lsc_with_openssl(f.lsc_file("SEP0000000000D1"), f.ca_file, "SEP0000000000D1"), "");
+}
+
 TEST(Enrollment, JabberStyleClientWithVersionTwoAndNoPassword) {
   Fleet f;
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +

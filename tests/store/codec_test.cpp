@@ -219,6 +219,22 @@ TEST(StoreCodec, BinaryDeviceWithFewerFieldsKeepsDefaultsForTheRest) {
   EXPECT_EQ(d->auth_mode, Device{}.auth_mode);
 }
 
+TEST(StoreCodec, RecordOfTheTwentyFourFieldBuildReadsNoKeyGenerationFailures) {
+  // The 2026-11-27 build wrote 24 fields; keygen_failures came 25th.
+  Device d = full_device("SEP001122334455");
+  d.keygen_failures = 3;
+  std::string bytes = encode_device(d);
+  ASSERT_EQ(static_cast<int>(bytes[1]), 25);
+  ASSERT_EQ(bytes.back(), '\x06');  // zigzag(3)
+  bytes[1] = 24;
+  bytes.pop_back();
+  auto old = decode_device(bytes);
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_EQ(old->keygen_failures, 0);
+  d.keygen_failures = 0;
+  testing::expect_same(*old, d);
+}
+
 TEST(StoreCodec, InvalidUtf8IsReplacedNotThrown) {
   Device d = full_device("SEP001122334455");
   d.description = std::string("bad \xff\xfe bytes");

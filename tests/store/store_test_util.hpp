@@ -55,6 +55,7 @@ inline Device full_device(const std::string& name) {
   d.status = OperationStatus::in_progress;
   d.status_reason = "waiting for the phone";
   d.auth_failures = 2;
+  d.keygen_failures = 1;
   d.last_seen = 1'700'000'001;
   d.lsc_serial = "0a1b2c";
   d.lsc_issuer = "CN=CAPF-1234,O=Example";
@@ -103,6 +104,7 @@ inline void expect_same(const Device& a, const Device& b) {
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.status_reason, b.status_reason);
   EXPECT_EQ(a.auth_failures, b.auth_failures);
+  EXPECT_EQ(a.keygen_failures, b.keygen_failures);
   EXPECT_EQ(a.last_seen, b.last_seen);
   EXPECT_EQ(a.lsc_serial, b.lsc_serial);
   EXPECT_EQ(a.lsc_issuer, b.lsc_issuer);

@@ -34,6 +34,9 @@ struct Device {
   OperationStatus status = OperationStatus::none;
   std::string status_reason;      ///< why it failed, in words
   int auth_failures = 0;          ///< consecutive wrong authentication strings
+  /// Sessions of this operation in which the phone could make none of the keys asked for; at
+  /// the "Maximum Allowable Attempts for Key Generation" the operation is given up until re-armed.
+  int keygen_failures = 0;
   util::UnixTime last_seen = 0;   ///< last CAPF session, 0 if never
 
   std::string lsc_serial;         ///< hex serial of the LSC on the phone, empty if none

@@ -75,6 +75,10 @@ class EnrollmentService {
   void deleted(const std::string& device, std::uint8_t reason);
   /// The session failed before the operation completed; the operation stays armed.
   void failed(const std::string& device, const std::string& reason);
+  /// The phone could make none of the keys it was asked for (`tried` names them). Counts the
+  /// failure; at the "Maximum Allowable Attempts for Key Generation" the operation is given up
+  /// (the job is told not to retry) and later sessions are refused until it is re-armed.
+  void keygen_failed(const std::string& device, const std::string& tried);
   /// Ends this session's claim on the device.
   void release(const std::string& device);
   /// The job engine's hook; its job-device records go into the same writes. Set before serving.
@@ -84,6 +88,8 @@ class EnrollmentService {
   void set_trust(std::shared_ptr<const crypto::TrustStore> trust);
   /// "Duration Of Certificate Validity" for LSCs the CAPF CA signs from now on.
   void set_validity_days(int days) { validity_days_.store(days); }
+  /// "Maximum Allowable Attempts for Key Generation" (1–100) from now on.
+  void set_keygen_attempts(int attempts) { keygen_attempts_.store(attempts < 1 ? 1 : attempts); }
   /// "Certificate Issuer to Endpoint" and, for Online CA, the CA and its timing parameters.
   void set_issuer(IssuerKind kind, std::shared_ptr<OnlineCa> online, OnlineCaParams params);
   IssuerKind issuer() const;
@@ -131,6 +137,7 @@ class EnrollmentService {
   mutable std::mutex config_mutex_;
   std::shared_ptr<const crypto::TrustStore> trust_;
   std::atomic<int> validity_days_;
+  std::atomic<int> keygen_attempts_{3};
   IssuerKind issuer_ = IssuerKind::capf;
   std::shared_ptr<OnlineCa> online_;
   OnlineCaParams online_params_;
