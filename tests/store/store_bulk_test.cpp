@@ -13,13 +13,8 @@ namespace {
 
 using testing::expect_same;
 using testing::full_device;
+using testing::open_ok;
 using testing::TempDir;
-
-std::unique_ptr<Store> open_ok(const std::string& path) {
-  auto s = Store::open(path);
-  EXPECT_TRUE(s.ok()) << s.error().message;
-  return s.ok() ? std::move(*s) : nullptr;
-}
 
 std::string name_of(std::size_t i) {
   char buf[16];

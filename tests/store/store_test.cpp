@@ -15,13 +15,8 @@ using testing::expect_same;
 using testing::full_audit;
 using testing::full_certificate;
 using testing::full_device;
+using testing::open_ok;
 using testing::TempDir;
-
-std::unique_ptr<Store> open_ok(const std::string& path) {
-  auto s = Store::open(path);
-  EXPECT_TRUE(s.ok()) << s.error().message;
-  return s.ok() ? std::move(*s) : nullptr;
-}
 
 Device named(const std::string& name) {
   Device d;

@@ -5,9 +5,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "capf/core/device.hpp"
+#include "capf/store/store.hpp"
 
 namespace capf::store::testing {
 
@@ -34,6 +36,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// Opens a store, expecting success; null (after a test failure) otherwise.
+inline std::unique_ptr<Store> open_ok(const std::string& path) {
+  auto s = Store::open(path);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  return s.ok() ? std::move(*s) : nullptr;
+}
 
 /// A device with every field set to something other than its default.
 inline Device full_device(const std::string& name) {
