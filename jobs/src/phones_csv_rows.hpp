@@ -49,9 +49,11 @@ class NameIndex {
   std::size_t insert(std::string_view name, std::size_t line);
 
  private:
+  // No member initializers: an implicit-lifetime type, so the zeroed buffer holds empty slots
+  // as it is, without a second pass to construct them.
   struct Slot {
-    std::uint64_t lo = 0, hi = 0;
-    std::size_t line = 0;  ///< 0 = empty
+    std::uint64_t lo, hi;
+    std::size_t line;  ///< 0 = empty
   };
   void grow();
   // Zero bytes are empty slots; a large table sits on huge pages (util/huge_pages.hpp): it is

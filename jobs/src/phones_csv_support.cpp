@@ -38,10 +38,9 @@ void NameIndex::reserve(std::size_t names) {
   std::size_t n = 16;
   while (n < names * 2) n *= 2;
   if (n <= capacity_) return;
-  static_assert(std::is_trivially_copyable_v<Slot>);
-  auto memory = util::zeroed_buffer(n * sizeof(Slot));
+  static_assert(std::is_trivial_v<Slot>);
+  auto memory = util::zeroed_buffer(n * sizeof(Slot));  // all empty
   Slot* const slots = reinterpret_cast<Slot*>(memory.get());
-  std::uninitialized_value_construct_n(slots, n);  // all empty
   for (std::size_t k = 0; k < capacity_; ++k) {
     const Slot& s = slots_[k];
     if (s.line == 0) continue;

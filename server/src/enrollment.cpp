@@ -94,10 +94,11 @@ Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthR
     (void)persist(std::move(t));
     return {Decision::Kind::end_no_action, d.name, {}, "operation expired"};
   }
-  if (d.operation == CertificateOperation::install_upgrade && d.keygen_failures >= keygen_attempts_.load()) {
+  if (const int attempts = keygen_attempts_.load();
+      d.operation == CertificateOperation::install_upgrade && d.keygen_failures >= attempts) {
     const std::string why = "key generation failed " + std::to_string(d.keygen_failures) +
-                            " times (Maximum Allowable Attempts for Key Generation " +
-                            std::to_string(keygen_attempts_.load()) + "); re-arm the operation to try again";
+                            " times (Maximum Allowable Attempts for Key Generation " + std::to_string(attempts) +
+                            "); re-arm the operation to try again";
     notify(t, d, SessionEvent::Kind::failed, why, false);
     t.put_devices.push_back(d);
     audit(t, actor, "keygen.refused", d.name, why);

@@ -162,41 +162,40 @@ void EnrollmentService::deleted(const std::string& device, std::uint8_t reason) 
   (void)persist(std::move(t));
 }
 
-void EnrollmentService::failed(const std::string& device, const std::string& reason) {
+void EnrollmentService::record_failed(const std::string& device, const std::function<FailureMark(Device&)>& mark) {
   auto found = store_.get_device(device);
   if (!found || !found->has_value()) return;
   Device d = **found;
   if (d.status != OperationStatus::in_progress) return;  // already recorded
-  store::Transition t;
+  const FailureMark m = mark(d);
   d.status = OperationStatus::failed;
-  d.status_reason = reason;
   d.updated_at = clock_.now();
-  notify(t, d, SessionEvent::Kind::failed, reason);
+  store::Transition t;
+  notify(t, d, SessionEvent::Kind::failed, d.status_reason, m.retryable);
   t.put_devices.push_back(d);
-  audit(t, "capf", "session.failed", device, reason);
+  audit(t, "capf", m.action, device, d.status_reason);
   (void)persist(std::move(t));
-  log()->info("device={} operation failed: {}", device, reason);
+  log()->info("device={} operation failed: {}", device, d.status_reason);
+}
+
+void EnrollmentService::failed(const std::string& device, const std::string& reason) {
+  record_failed(device, [&](Device& d) {
+    d.status_reason = reason;
+    return FailureMark{};
+  });
 }
 
 void EnrollmentService::keygen_failed(const std::string& device, const std::string& tried) {
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return;
-  Device d = **found;
-  if (d.status != OperationStatus::in_progress) return;  // already recorded
   const int attempts = keygen_attempts_.load();
-  ++d.keygen_failures;
-  const bool given_up = d.keygen_failures >= attempts;
-  d.status = OperationStatus::failed;
-  d.status_reason = "phone could not generate a key (asked for " + tried + "); attempt " +
-                    std::to_string(d.keygen_failures) + " of " + std::to_string(attempts) +
-                    (given_up ? " (Maximum Allowable Attempts for Key Generation): operation given up until re-armed" : "");
-  d.updated_at = clock_.now();
-  store::Transition t;
-  notify(t, d, SessionEvent::Kind::failed, d.status_reason, !given_up);
-  t.put_devices.push_back(d);
-  audit(t, "capf", given_up ? "keygen.given_up" : "session.failed", device, d.status_reason);
-  (void)persist(std::move(t));
-  log()->info("device={} key generation failed: {}", device, d.status_reason);
+  record_failed(device, [&](Device& d) {
+    ++d.keygen_failures;
+    const bool given_up = d.keygen_failures >= attempts;
+    d.status_reason = "phone could not generate a key (asked for " + tried + "); attempt " +
+                      std::to_string(d.keygen_failures) + " of " + std::to_string(attempts) +
+                      (given_up ? " (Maximum Allowable Attempts for Key Generation): operation given up until re-armed"
+                                : "");
+    return given_up ? FailureMark{false, "keygen.given_up"} : FailureMark{};
+  });
 }
 
 void EnrollmentService::release(const std::string& device) {

@@ -128,9 +128,13 @@ net::awaitable<void> Session::end(Reason reason) {
 }
 
 net::awaitable<void> Session::record_failure(const std::string& reason) {
+  co_await record_failure_once([&] { service_.failed(device_, reason); });
+}
+
+net::awaitable<void> Session::record_failure_once(const std::function<void()>& write) {
   if (failure_recorded_) co_return;
   failure_recorded_ = true;
-  co_await net::run_blocking(workers_.get_executor(), [&] { service_.failed(device_, reason); });
+  co_await net::run_blocking(workers_.get_executor(), [&] { write(); });
 }
 
 net::awaitable<void> Session::flow() {
@@ -205,10 +209,7 @@ net::awaitable<void> Session::install(const Decision& d) {
     co_return;
   }
   ++stats_.fail_keygen;
-  if (!failure_recorded_) {
-    failure_recorded_ = true;
-    co_await net::run_blocking(workers_.get_executor(), [&] { service_.keygen_failed(device_, tried); });
-  }
+  co_await record_failure_once([&] { service_.keygen_failed(device_, tried); });
   co_await end(Reason::refused);
 }
 

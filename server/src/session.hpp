@@ -1,6 +1,7 @@
 // One CAPF session: a TLS connection from one phone, driven by the server (§5 flows).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,8 @@ class Session : public std::enable_shared_from_this<Session> {
   net::awaitable<void> send(const protocol::Message& m);
   net::awaitable<void> end(protocol::Reason reason);
   net::awaitable<void> record_failure(const std::string& reason);
+  /// Runs `write` (an EnrollmentService failure record) on a worker, once per session.
+  net::awaitable<void> record_failure_once(const std::function<void()>& write);
   /// Arms the watchdog for a step, never past the session's overall limit.
   void arm(std::chrono::steady_clock::duration timeout, std::string what);
 

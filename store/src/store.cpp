@@ -301,6 +301,28 @@ const std::string& Store::path() const {
 
 namespace {
 
+// Keys (with store-assigned sequence numbers) and values of audit entries.
+Result<std::vector<std::pair<std::string, std::string>>> audit_records(Store::Impl& impl,
+                                                                       const std::vector<AuditEntry>& entries) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (entries.empty()) return out;
+  auto first = take_audit_sequence(impl, entries.size());
+  if (!first) return first.error();
+  out.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    out.emplace_back(audit_key(entries[i].time, *first + i), encode_audit(entries[i]));
+  return out;
+}
+
+// Device puts of a transition, each encoded into one reused buffer.
+void put_devices(Batch& batch, const std::vector<Device>& devices) {
+  std::string value;
+  for (const auto& d : devices) {
+    encode_device(d, value);
+    batch.put(Cf::devices, d.name, value);
+  }
+}
+
 // Everything of `t` but its device puts, after them: apply() of a transition and of an import.
 Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   for (const auto& serial : t.delete_certificates) {
@@ -325,12 +347,9 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
     batch.put(Cf::certs_by_device, device_index_key(c.device, c.serial), "");
   }
 
-  if (!t.audit.empty()) {
-    auto first = take_audit_sequence(impl, t.audit.size());
-    if (!first) return first.error();
-    for (std::size_t i = 0; i < t.audit.size(); ++i)
-      batch.put(Cf::audit, audit_key(t.audit[i].time, *first + i), encode_audit(t.audit[i]));
-  }
+  auto audit = audit_records(impl, t.audit);
+  if (!audit) return audit.error();
+  for (const auto& [key, value] : *audit) batch.put(Cf::audit, key, value);
 
   for (const auto& j : t.put_jobs) batch.put(Cf::jobs, j.id, encode_job(j));
   for (const auto& d : t.put_job_devices) batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
@@ -353,11 +372,7 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
   Batch batch(*impl_, batch_reserve(t));
   // Device deletes come first so that a name both deleted and put ends up present.
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
-  std::string value;  // one buffer for every device
-  for (const auto& d : t.put_devices) {
-    encode_device(d, value);
-    batch.put(Cf::devices, d.name, value);
-  }
+  put_devices(batch, t.put_devices);
   if (auto r = add_rest(*impl_, batch, t); !r) return r;
   return batch.write(sync);
 }
@@ -368,19 +383,14 @@ Result<void> Store::apply(const DeviceBatch& devices, const Transition& t, Sync 
                           t.delete_certificates.empty() && t.put_jobs.empty() && t.put_job_devices.empty() &&
                           t.put_meta.empty() && t.put_docs.empty() && t.delete_docs.empty();
   if (devices.size() >= kIngestMinimumDevices && audit_only) {
-    std::vector<std::pair<std::string, std::string>> audit;
-    if (!t.audit.empty()) {
-      auto first = take_audit_sequence(*impl_, t.audit.size());
-      if (!first) return first.error();
-      for (std::size_t i = 0; i < t.audit.size(); ++i)
-        audit.emplace_back(audit_key(t.audit[i].time, *first + i), encode_audit(t.audit[i]));
-    }
-    return ingest(*impl_, devices, audit);
+    auto audit = audit_records(*impl_, t.audit);
+    if (!audit) return audit.error();
+    return ingest(*impl_, devices, *audit);
   }
   Batch batch(*impl_, batch_reserve(t) + 256 * devices.size());
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
   for (std::size_t i = 0; i < devices.size(); ++i) batch.put(Cf::devices, devices.key(i), devices.value(i));
-  for (const auto& d : t.put_devices) batch.put(Cf::devices, d.name, encode_device(d));
+  put_devices(batch, t.put_devices);
   if (auto r = add_rest(*impl_, batch, t); !r) return r;
   return batch.write(sync);
 }

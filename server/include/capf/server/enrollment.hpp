@@ -3,6 +3,7 @@
 // RocksDB writes) and runs on the worker pool, never on an I/O thread.
 #pragma once
 
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -121,6 +122,13 @@ class EnrollmentService {
   Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
   Result<void> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
   Result<void> persist(store::Transition t);
+  /// What a failed session leaves on its device: `mark` sets the reason (and any count) on the
+  /// device, still in progress, and says whether the job may retry and the audit action.
+  struct FailureMark {
+    bool retryable = true;
+    const char* action = "session.failed";
+  };
+  void record_failed(const std::string& device, const std::function<FailureMark(Device&)>& mark);
   /// Tells the hook (when the device belongs to a job) and adds its record to `t`; call before
   /// the device itself is added, since the hook may change it.
   void notify(store::Transition& t, Device& d, SessionEvent::Kind kind, const std::string& reason,
