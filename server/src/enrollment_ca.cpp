@@ -229,6 +229,24 @@ void EnrollmentService::csr_failed(const CsrRecord& csr, CaErrorClass cls, const
 
 OnlineStep EnrollmentService::work_online(const std::string& csr_id) {
   OnlineStep out;
+  // The CA worker and the phone's own session may both pick up a fresh CSR; without this claim
+  // both read it `pending` before either writes `submitting`, and the CA gets it twice.
+  {
+    std::lock_guard lock(config_mutex_);
+    if (!online_working_.insert(csr_id).second) {
+      out.waiting = true;
+      out.reason = "the CSR is already being sent to the Online CA";
+      return out;
+    }
+  }
+  struct Release {
+    EnrollmentService& self;
+    const std::string& id;
+    ~Release() {
+      std::lock_guard lock(self.config_mutex_);
+      self.online_working_.erase(id);
+    }
+  } release{*this, csr_id};
   auto json = store_.get_doc(store::Family::csrs, csr_id);
   if (!json || !json->has_value()) return out;
   auto parsed = decode_csr(**json);

@@ -102,7 +102,9 @@ class EnrollmentService {
   Result<CsrRecord> accept_csr(const std::string& device, std::span<const std::uint8_t> csr_der,
                                std::span<const std::uint8_t> public_key, const KeySpec& requested, IssuerKind issuer);
   /// Online CA: one submission, or one poll when the CA holds the CSR under a handle; records
-  /// the outcome durably (the `submitting` mark is written before the request leaves).
+  /// the outcome durably (the `submitting` mark is written before the request leaves). One
+  /// caller at a time per CSR: while the CA worker or a phone's session works a CSR, another
+  /// call for it returns at once, waiting, so the CA never receives it twice.
   OnlineStep work_online(const std::string& csr_id);
   /// The session ends with the CSR waiting for the CA: the device's job moves to pending-ca.
   void deferred(const std::string& device, const CsrRecord& csr);
@@ -150,6 +152,7 @@ class EnrollmentService {
   std::shared_ptr<OnlineCa> online_;
   OnlineCaParams online_params_;
   std::set<std::string> online_ids_;  ///< CSRs with the Online CA (pending, submitting, submitted)
+  std::set<std::string> online_working_;  ///< CSRs inside work_online now
   const util::Clock& clock_;
   std::mutex mutex_;
   std::set<std::string> claimed_;  ///< devices with a session in progress
