@@ -21,6 +21,7 @@ constexpr util::UnixTime kSecondsPerDay = 86400;
 struct Profile {
   const X509_NAME* subject = nullptr;
   EVP_PKEY* subject_key = nullptr;
+  ByteView subject_spki;  // when set, the certificate takes these bytes (set_subject_spki) if it can
   X509* issuer = nullptr;  // nullptr: self-signed
   EVP_PKEY* issuer_key = nullptr;
   util::UnixTime not_before = 0;
@@ -78,9 +79,11 @@ Result<ossl::X509Ptr> build(const Profile& p) {
   if (!serial) return serial.error();
   const X509_NAME* issuer_name = p.issuer ? X509_get_subject_name(p.issuer) : p.subject;
   if (X509_set_version(x.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(x.get(), serial->get()) != 1 ||
-      X509_set_subject_name(x.get(), p.subject) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1 ||
-      X509_set_pubkey(x.get(), p.subject_key) != 1)
+      X509_set_subject_name(x.get(), p.subject) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1)
     return ossl::error("filling in the certificate failed");
+  if (!(!p.subject_spki.empty() && ossl::set_subject_spki(x.get(), p.subject_spki)) &&
+      X509_set_pubkey(x.get(), p.subject_key) != 1)
+    return ossl::error("setting the certificate's public key failed");
   if (ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(p.not_before)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(p.not_after)) == nullptr)
     return ossl::error("setting the validity period failed");
@@ -223,20 +226,24 @@ Result<CertificateAuthority> CertificateAuthority::load_or_create(const std::str
 
 namespace {
 
+/// A certificate for `spki_der` signed by the CA, carrying the key as the subject sent it.
+/// Built with the key as bytes only (ossl::set_subject_spki), it is parsed once more so that it
+/// holds the key decoded as well: chain verification and TLS need that of every certificate.
 Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, const std::string& common_name,
                           ByteView spki_der, int validity_days, util::UnixTime now, bool server = false) {
   ossl::ErrorQueueScope scope;
   if (!ca_cert.impl() || ca_key == nullptr || !ca_key->impl()) return make_error(Errc::internal, "the CA is not loaded");
-  auto spec = inspect_public_key(spki_der);
-  if (!spec) return make_error(Errc::crypto, "cannot issue for this public key: " + spec.error().message);
   auto subject_key = ossl::parse_spki(spki_der);
-  if (!subject_key) return subject_key.error();
+  if (!subject_key) return make_error(Errc::crypto, "cannot issue for this public key: " + subject_key.error().message);
+  if (auto spec = ossl::key_spec_of(subject_key->get()); !spec)
+    return make_error(Errc::crypto, "cannot issue for this public key: " + spec.error().message);
   X509* issuer = ca_cert.impl()->x509.get();
   auto subject = name_with(common_name, X509_get_subject_name(issuer), "");
   if (!subject) return subject.error();
   Profile p;
   p.subject = subject->get();
   p.subject_key = subject_key->get();
+  p.subject_spki = spki_der;
   p.issuer = issuer;
   p.issuer_key = ca_key->impl()->pkey.get();
   p.not_before = now - kBackdateSeconds;
@@ -248,7 +255,7 @@ Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, 
   }
   auto x = build(p);
   if (!x) return x.error();
-  return ossl::wrap(std::move(*x));
+  return Certificate::from_der(ossl::wrap(std::move(*x)).to_der());
 }
 
 }  // namespace

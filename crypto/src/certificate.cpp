@@ -203,7 +203,7 @@ util::UnixTime Certificate::not_after() const {
 Bytes Certificate::public_key_der() const {
   ossl::ErrorQueueScope scope;
   X509* x = x509_of(impl_);
-  return x ? ossl::spki_der(X509_get0_pubkey(x)) : Bytes{};
+  return x ? ossl::certificate_spki_der(x) : Bytes{};
 }
 
 KeySpec Certificate::key_spec() const {

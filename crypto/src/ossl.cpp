@@ -33,28 +33,6 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-Bytes spki_der(const EVP_PKEY* key) {
-  int len = i2d_PUBKEY(key, nullptr);
-  if (len <= 0) return {};
-  Bytes out(static_cast<std::size_t>(len));
-  unsigned char* p = out.data();
-  if (i2d_PUBKEY(key, &p) != len) return {};
-  return out;
-}
-
-Result<PkeyPtr> parse_spki(ByteView der) {
-  if (der.empty()) return make_error(Errc::crypto, "public key is empty");
-  if (der.size() > static_cast<std::size_t>(LONG_MAX)) return make_error(Errc::crypto, "public key too large");
-  const unsigned char* p = der.data();
-  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (!key) return error("public key is not a DER SubjectPublicKeyInfo");
-  // Trailing bytes mean the sender framed something else around the key; refuse it.
-  if (p != der.data() + der.size())
-    return make_error(Errc::crypto, "public key has " + std::to_string(der.data() + der.size() - p) +
-                                        " trailing bytes after the SubjectPublicKeyInfo");
-  return key;
-}
-
 Certificate wrap(X509Ptr x509) {
   auto impl = std::make_shared<Certificate::Impl>();
   impl->x509 = std::move(x509);

@@ -68,10 +68,21 @@ BioPtr mem_bio();
 /// Everything written into a memory BIO.
 std::string bio_text(BIO* bio);
 
-/// DER SubjectPublicKeyInfo of a key ({} on failure).
+/// DER SubjectPublicKeyInfo of a key ({} on failure). RSA and named-curve EC keys are written
+/// without OpenSSL 3.0's encoder chain (spki.cpp).
 Bytes spki_der(const EVP_PKEY* key);
-/// Parses a DER SubjectPublicKeyInfo that must fill the whole input.
+/// Parses a DER SubjectPublicKeyInfo that must fill the whole input. Canonical RSA and
+/// uncompressed named-curve EC keys are read without the decoder chain; every other form is
+/// left to d2i_PUBKEY, which also words every error.
 Result<PkeyPtr> parse_spki(ByteView der);
+/// Puts a DER SubjectPublicKeyInfo into a certificate being built, as its bytes, when it is
+/// one of the forms parse_spki reads itself; false (nothing changed) otherwise. The
+/// certificate then holds no decoded key: X509_get0_pubkey gives nullptr, and chain
+/// verification fails, until it is signed, serialized and parsed again. Cheaper than
+/// X509_set_pubkey, which encodes the key and decodes it again.
+bool set_subject_spki(X509* x, ByteView der);
+/// The SubjectPublicKeyInfo as a certificate carries it ({} on failure).
+Bytes certificate_spki_der(const X509* x);
 /// Algorithm and size of a key; an error naming what is unsupported.
 Result<KeySpec> key_spec_of(const EVP_PKEY* key);
 

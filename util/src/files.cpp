@@ -19,7 +19,8 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-Result<void> write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+Result<void> write_file_atomic(const std::string& path, const std::string& content, mode_t mode,
+                               Durability durability) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return make_error(Errc::io, tmp + ": cannot create: " + std::strerror(errno));
@@ -39,7 +40,7 @@ Result<void> write_file_atomic(const std::string& path, const std::string& conte
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == Durability::synced && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return make_error(Errc::io, path + ": fsync failed: " + std::strerror(errno));
   }

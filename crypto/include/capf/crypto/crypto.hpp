@@ -139,7 +139,8 @@ class CertificateAuthority {
   /// Issues an LSC: CN = device name, 128-bit random serial, SHA-256, keyUsage
   /// digitalSignature+keyEncipherment (critical), EKU serverAuth+clientAuth, basicConstraints
   /// CA:false, issuer = this CA's subject, valid from now-5min to now+validity_days.
-  /// validity_days outside 1–1825 → invalid_argument.
+  /// validity_days outside 1–1825 → invalid_argument. The certificate holds the phone's key
+  /// exactly as `spki_der` gives it.
   Result<Certificate> issue_lsc(const std::string& device_name, ByteView spki_der, int validity_days,
                                 util::UnixTime now) const;
 
