@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -19,6 +20,23 @@ TEST(Files, AtomicWriteSetsExactMode) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(*read_file(path), "secret");
   EXPECT_FALSE(read_file(std::string(tmpl) + "/missing").ok());
+}
+
+TEST(Files, PageCacheWriteReplacesTheFileWholeAndLeavesNoTemporary) {
+  char tmpl[] = "/tmp/capf-files-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/phone.json";
+  ASSERT_TRUE(write_file_atomic(path, "first", 0644, Durability::page_cache).ok());
+  ASSERT_TRUE(write_file_atomic(path, "second, longer", 0600, Durability::page_cache).ok());
+  EXPECT_EQ(*read_file(path), "second, longer");
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(write_file_atomic(dir + "/no/such/dir/x", "x", 0600, Durability::page_cache).ok());
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) entries += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(entries, 1u);
+  std::filesystem::remove_all(dir);
 }
 
 namespace capf::util {
