@@ -163,6 +163,13 @@ void EnrollmentService::deferred(const std::string& device, const CsrRecord& csr
   notify(t, d, SessionEvent::Kind::deferred, d.status_reason);
   t.put_devices.push_back(d);
   (void)persist(std::move(t));
+  // The CA may have answered while this session was ending (the CA worker sent the CSR while
+  // the session found it busy): its "certificate ready" then reached the job before the device
+  // waited for it and was dropped. Looking again after the device waits loses no wake-up.
+  if (auto json = store_.get_doc(store::Family::csrs, csr.id); json && json->has_value()) {
+    if (auto now = decode_csr(**json); now && now->state == CsrState::issued && hook_)
+      hook_->on_certificates_ready({device});
+  }
 }
 
 Result<crypto::Certificate> EnrollmentService::accept_ca_certificate(const CsrRecord& csr, const std::string& pem) {
