@@ -82,9 +82,16 @@ std::unique_ptr<T, ItemFree<Item>> read_canonical(ByteView der) {
   const unsigned char* p = der.data();
   std::unique_ptr<T, ItemFree<Item>> value(
       reinterpret_cast<T*>(ASN1_item_d2i(nullptr, &p, static_cast<long>(der.size()), Item())));
-  if (!value || p != der.data() + der.size()) return nullptr;
+  // Not this shape: the decoder judges it, and its errors alone are the ones reported.
+  if (!value || p != der.data() + der.size()) {
+    ERR_clear_error();
+    return nullptr;
+  }
   const Bytes again = encode<Item>(value.get());
-  if (again.size() != der.size() || std::memcmp(again.data(), der.data(), der.size()) != 0) return nullptr;
+  if (again.size() != der.size() || std::memcmp(again.data(), der.data(), der.size()) != 0) {
+    ERR_clear_error();
+    return nullptr;
+  }
   return value;
 }
 
@@ -233,6 +240,7 @@ Result<PkeyPtr> parse_spki(ByteView der) {
   if (der.empty()) return make_error(Errc::crypto, "public key is empty");
   if (der.size() > static_cast<std::size_t>(LONG_MAX)) return make_error(Errc::crypto, "public key too large");
   if (auto key = fast_parse(der)) return key;
+  ERR_clear_error();
   const unsigned char* p = der.data();
   PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!key) return error("public key is not a DER SubjectPublicKeyInfo");

@@ -37,11 +37,19 @@ Bytes i2d_pubkey(EVP_PKEY* key) {
 }
 
 /// What OpenSSL's decoder makes of `der`: the key, or nullptr when it refuses it or leaves
-/// bytes over.
-Pkey decoder_read(const Bytes& der) {
+/// bytes over; `refusal` gets the message capf must give when the decoder refuses it.
+Pkey decoder_read(const Bytes& der, std::string* refusal = nullptr) {
+  ERR_clear_error();
   const unsigned char* p = der.data();
   Pkey key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  ERR_clear_error();
+  std::string detail;
+  while (unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    detail += (detail.empty() ? "" : "; ") + std::string(buf);
+  }
+  if (!key && refusal != nullptr)
+    *refusal = "public key is not a DER SubjectPublicKeyInfo" + (detail.empty() ? "" : ": " + detail);
   if (key && p != der.data() + der.size()) return nullptr;
   return key;
 }
@@ -119,12 +127,15 @@ TEST(Spki, EveryOneByteChangeAndCutIsJudgedAsOpensslsDecoderJudgesIt) {
     else if (spec == rsa(2048)) variants.push_back(without_null_parameter(good));
 
     for (const auto& v : variants) {
-      Pkey decoded = v.empty() ? nullptr : decoder_read(v);
+      std::string refusal;
+      Pkey decoded = v.empty() ? nullptr : decoder_read(v, &refusal);
       const std::string expected = decoded ? admitted(decoded.get()) : "";
       auto inspected = inspect_public_key(v);
       if (expected.empty()) {
         EXPECT_FALSE(inspected.ok()) << to_string(spec) << ": capf reads " << util::to_hex(v)
                                      << " as " << to_string(*inspected) << ", OpenSSL refuses it";
+        // Where the decoder refuses the bytes, capf's message is the decoder's, nothing added.
+        if (!refusal.empty() && !inspected.ok()) EXPECT_EQ(inspected.error().message, refusal);
         ++refused;
       } else {
         ASSERT_TRUE(inspected.ok()) << to_string(spec) << ": OpenSSL reads " << util::to_hex(v) << " as " << expected
