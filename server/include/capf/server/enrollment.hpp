@@ -119,6 +119,8 @@ class EnrollmentService {
   std::vector<CsrRecord> online_work(bool at_start);
   /// The newest CSR of a device, if any.
   std::optional<CsrRecord> latest_csr(const std::string& device) const;
+  /// The CSR with this id, if it is stored and reads.
+  std::optional<CsrRecord> csr_by_id(const std::string& id) const;
 
  private:
   Decision authenticate_locked(Device& d, const protocol::AuthResponse& auth, std::uint32_t session_id);
