@@ -81,8 +81,8 @@ Result<ossl::X509Ptr> build(const Profile& p) {
   if (X509_set_version(x.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(x.get(), serial->get()) != 1 ||
       X509_set_subject_name(x.get(), p.subject) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1)
     return ossl::error("filling in the certificate failed");
-  if (!(!p.subject_spki.empty() && ossl::set_subject_spki(x.get(), p.subject_spki)) &&
-      X509_set_pubkey(x.get(), p.subject_key) != 1)
+  const bool key_as_bytes = !p.subject_spki.empty() && ossl::set_subject_spki(x.get(), p.subject_spki);
+  if (!key_as_bytes && X509_set_pubkey(x.get(), p.subject_key) != 1)
     return ossl::error("setting the certificate's public key failed");
   if (ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(p.not_before)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(p.not_after)) == nullptr)

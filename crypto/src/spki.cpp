@@ -61,18 +61,21 @@ struct ItemFree {
   }
 };
 using SpkiPtr = std::unique_ptr<CAPF_SPKI, ItemFree<CAPF_SPKI_it>>;
-using RsaPublicPtr = std::unique_ptr<CAPF_RSA_PUBLIC, ItemFree<CAPF_RSA_PUBLIC_it>>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Free<OSSL_PARAM_BLD_free>>;
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, Free<OSSL_PARAM_free>>;
+
+/// The DER an i2d function allocated at `out` (`len` bytes, or ≤ 0 on failure), freed.
+Bytes take_der(unsigned char* out, int len) {
+  Bytes der = len > 0 && out != nullptr ? Bytes(out, out + len) : Bytes{};
+  OPENSSL_free(out);
+  return der;
+}
 
 template <const ASN1_ITEM* (*Item)()>
 Bytes encode(const void* value) {
   unsigned char* out = nullptr;
   const int len = ASN1_item_i2d(static_cast<const ASN1_VALUE*>(value), &out, Item());
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return take_der(out, len);
 }
 
 /// `der` read as T when it is exactly T's canonical DER; nullptr otherwise.
@@ -169,20 +172,23 @@ PkeyPtr key_of(const Shape& s) {
   return from_params("EC", bld.get());
 }
 
-PkeyPtr fast_parse(ByteView der) {
+/// A parsed SPKI in a fast-path shape (the shape's key bytes point into `spki`).
+struct FastSpki {
+  SpkiPtr spki;
+  Shape shape;
+};
+
+std::optional<FastSpki> read_fast(ByteView der) {
   auto spki = read_canonical<CAPF_SPKI, CAPF_SPKI_it>(der);
-  if (!spki) return nullptr;
+  if (!spki) return std::nullopt;
   auto shape = shape_of(*spki);
-  return shape ? key_of(*shape) : nullptr;
+  if (!shape) return std::nullopt;
+  return FastSpki{std::move(spki), *shape};
 }
 
-Bytes decoder_spki_der(const EVP_PKEY* key) {
-  int len = i2d_PUBKEY(key, nullptr);
-  if (len <= 0) return {};
-  Bytes out(static_cast<std::size_t>(len));
-  unsigned char* p = out.data();
-  if (i2d_PUBKEY(key, &p) != len) return {};
-  return out;
+PkeyPtr fast_parse(ByteView der) {
+  auto fast = read_fast(der);
+  return fast ? key_of(fast->shape) : nullptr;
 }
 
 /// SPKI DER from an algorithm and the key bytes (all whole bytes).
@@ -233,7 +239,9 @@ Bytes spki_der(const EVP_PKEY* key) {
   Bytes der = fast_spki_der(key);
   if (!der.empty()) return der;
   ERR_clear_error();
-  return decoder_spki_der(key);
+  unsigned char* out = nullptr;
+  const int len = i2d_PUBKEY(key, &out);
+  return take_der(out, len);
 }
 
 Result<PkeyPtr> parse_spki(ByteView der) {
@@ -252,17 +260,16 @@ Result<PkeyPtr> parse_spki(ByteView der) {
 }
 
 bool set_subject_spki(X509* x, ByteView der) {
-  auto spki = read_canonical<CAPF_SPKI, CAPF_SPKI_it>(der);
-  if (!spki) return false;
-  auto shape = shape_of(*spki);
-  if (!shape) return false;
-  const int ptype = shape->parameter;
-  void* pval = shape->algorithm == NID_rsaEncryption ? nullptr : OBJ_nid2obj(shape->curve);
-  auto* penc = static_cast<unsigned char*>(OPENSSL_memdup(shape->key.data(), shape->key.size()));
+  auto fast = read_fast(der);
+  if (!fast) return false;
+  const Shape& shape = fast->shape;
+  const int ptype = shape.parameter;
+  void* pval = shape.algorithm == NID_rsaEncryption ? nullptr : OBJ_nid2obj(shape.curve);
+  auto* penc = static_cast<unsigned char*>(OPENSSL_memdup(shape.key.data(), shape.key.size()));
   if (penc == nullptr) return false;
   // set0 takes penc; the objects from OBJ_nid2obj are OpenSSL's static ones.
-  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(shape->algorithm), ptype, pval, penc,
-                             static_cast<int>(shape->key.size())) != 1) {
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(shape.algorithm), ptype, pval, penc,
+                             static_cast<int>(shape.key.size())) != 1) {
     OPENSSL_free(penc);
     return false;
   }
@@ -274,10 +281,7 @@ Bytes certificate_spki_der(const X509* x) {
   if (pub == nullptr) return {};
   unsigned char* out = nullptr;
   const int len = i2d_X509_PUBKEY(pub, &out);
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return take_der(out, len);
 }
 
 }  // namespace capf::crypto::ossl
