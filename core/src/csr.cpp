@@ -44,6 +44,52 @@ bool is_final(CsrState s) { return s == CsrState::delivered || s == CsrState::re
 std::string_view to_string(CaErrorClass c) { return name_of(c, kClasses); }
 std::optional<CaErrorClass> parse_ca_error_class(std::string_view s) { return value_of(s, kClasses); }
 
+std::string_view to_string(CsrEvent e) {
+  switch (e) {
+    case CsrEvent::sending: return "sending";
+    case CsrEvent::held: return "held";
+    case CsrEvent::retry: return "retry";
+    case CsrEvent::issued: return "issued";
+    case CsrEvent::rejected: return "rejected";
+    case CsrEvent::delivered: return "delivered";
+    case CsrEvent::superseded: return "superseded";
+  }
+  return "?";
+}
+
+Result<CsrState> next_csr_state(CsrState from, CsrEvent e) {
+  using S = CsrState;
+  std::optional<S> to;
+  switch (e) {
+    case CsrEvent::sending:
+      if (from == S::pending) to = S::submitting;
+      break;
+    case CsrEvent::held:
+      if (from == S::submitting || from == S::submitted) to = S::submitted;
+      break;
+    case CsrEvent::retry:
+      if (from == S::submitting) to = S::pending;
+      if (from == S::submitted) to = S::submitted;
+      break;
+    case CsrEvent::issued:
+      if (from == S::pending || from == S::submitting || from == S::submitted) to = S::issued;
+      break;
+    case CsrEvent::rejected:
+      if (from == S::pending || from == S::submitting || from == S::submitted) to = S::rejected;
+      break;
+    case CsrEvent::delivered:
+      if (from == S::issued) to = S::delivered;
+      break;
+    case CsrEvent::superseded:
+      if (!is_final(from)) to = S::stale;
+      break;
+  }
+  if (!to)
+    return make_error(Errc::invalid_argument,
+                      "a " + std::string(to_string(from)) + " CSR cannot be " + std::string(to_string(e)));
+  return *to;
+}
+
 std::string encode_csr(const CsrRecord& r) {
   nlohmann::json j = {
       {"id", r.id},

@@ -299,6 +299,10 @@ const std::string& Store::path() const {
   return impl_->path;
 }
 
+ClaimTable& Store::claims() const {
+  return impl_->claims;
+}
+
 namespace {
 
 // Keys (with store-assigned sequence numbers) and values of audit entries.

@@ -51,6 +51,8 @@ struct Store::Impl {
   std::atomic<std::uint64_t> audit_reserved{1};
   std::mutex reserve_mutex;
 
+  ClaimTable claims;
+
   /// Handle of a column family.
   rocksdb::ColumnFamilyHandle* handle(Cf c) const { return cf[static_cast<std::size_t>(c)]; }
 

@@ -29,6 +29,22 @@ std::optional<CsrState> parse_csr_state(std::string_view s);
 /// delivered, rejected, stale.
 bool is_final(CsrState s);
 
+/// What happens to a CSR on its way (the CSR ledger's events).
+enum class CsrEvent : std::uint8_t {
+  sending,     ///< online: the request is about to leave (durable before it does)
+  held,        ///< online: the CA holds it for approval under a handle
+  retry,       ///< online: a transient failure; it is tried again later
+  issued,      ///< a certificate for it arrived and passed the acceptance rule
+  rejected,    ///< the CA denied it, it needs an administrator, or its certificate broke the rule
+  delivered,   ///< the phone stored its certificate
+  superseded,  ///< the device made a newer CSR before this one was delivered
+};
+std::string_view to_string(CsrEvent e);
+/// The CSR state machine, pure (table in tests/core/csr_fsm_test.cpp): the state `from` goes
+/// to on `e`, or Errc::invalid_argument naming both when `e` cannot happen in `from` (a final
+/// CSR never moves again).
+Result<CsrState> next_csr_state(CsrState from, CsrEvent e);
+
 /// How an external CA's failure is to be handled (CRAFT.md's adapter error classes).
 enum class CaErrorClass : std::uint8_t {
   none,         ///< no error

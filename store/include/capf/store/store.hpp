@@ -14,6 +14,7 @@
 
 #include "capf/core/device.hpp"
 #include "capf/core/job.hpp"
+#include "capf/store/claims.hpp"
 #include "capf/util/result.hpp"
 
 namespace capf::store {
@@ -161,6 +162,10 @@ class Store {
 
   /// Path the store was opened at.
   const std::string& path() const;
+
+  /// The claims on this store's devices (one owner per device; claims.hpp). Every
+  /// read-modify-write of a device's records in this process claims it first.
+  ClaimTable& claims() const;
 
   struct Impl;
 
