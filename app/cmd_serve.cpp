@@ -283,7 +283,7 @@ int cmd_serve(const Args& cli_args) {
   config.listen = listen_addresses(config.listen, **store);
   server::CapfServer capf_server(io, workers, enrollment, config, ca->certificate().to_pem(), ca->key().to_pem());
   capf_server.start();
-  server::OnlineCaWorker ca_worker(enrollment, clock);
+  server::OnlineCaWorker ca_worker(enrollment.online(), clock);
   ca_worker.start();
 
   const auto& cert = ca->certificate();

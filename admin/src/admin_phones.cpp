@@ -222,6 +222,9 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
   auto row = row_from_json(name, body);
   if (!row) return error(400, row.error().message);
   std::lock_guard lock(write_mutex_);
+  // The device's claim: a session deciding on this device meanwhile writes before this read or
+  // after this write, never over it.
+  auto claim = store_.claims().claim(name);
   auto existing = store_.get_device(name);
   if (!existing) return error(500, existing.error().message);
   if (!existing->has_value()) return error(404, "no device named " + name + " (import it first)");

@@ -158,17 +158,27 @@ void Engine::apply_device_effects(const JobDevice& jd, const Effects& fx, const 
 
 void Engine::tick() {
   std::vector<std::pair<std::string, Device>> fire;
+  TickClaims claims{store_.claims(), {}, {}};
+  std::vector<store::DeviceClaim> jobs_held;
+  store::Transition t;
   {
     std::lock_guard lock(mutex_);
     const auto now_ms = clock_.now_ms();
-    store::Transition t;
-    for (auto& [id, rt] : jobs_) tick_job(*rt, now_ms, t, fire);
-    if (!persist(t)) return;  // nothing is triggered unless its dispatch is durable
+    for (auto& [id, rt] : jobs_) {
+      auto job_claim = job_claims_.try_claim(id);
+      if (!job_claim.held()) continue;  // a control action on this job is being written
+      tick_job(*rt, now_ms, t, fire, claims);
+      jobs_held.push_back(std::move(job_claim));
+    }
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       const auto st = it->second->job.state;
       it = (st == JobState::completed || st == JobState::cancelled) ? jobs_.erase(it) : std::next(it);
     }
   }
+  // Written outside the engine's mutex: sessions keep reporting to the engine meanwhile.
+  if (!persist(t)) return;  // nothing is triggered unless its dispatch is durable
+  claims.held.clear();
+  jobs_held.clear();
   for (auto& [job, device] : fire) {
     const std::string name = device.name;
     runner_.trigger(job, device, [this, job, name](TriggerResult r) { on_trigger_done(job, name, r); });
@@ -176,7 +186,7 @@ void Engine::tick() {
 }
 
 void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
-                      std::vector<std::pair<std::string, Device>>& fire) {
+                      std::vector<std::pair<std::string, Device>>& fire, TickClaims& claims) {
   Job& job = rt.job;
   if (job.state == JobState::completed || job.state == JobState::cancelled) return;
   const util::UnixTime now = now_ms / 1000;
@@ -185,6 +195,9 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
   for (std::size_t i = 0; i < rt.devices.size(); ++i) {
     const JobDevice& d = rt.devices[i];
     if (is_final(d.state)) continue;
+    const bool due = (d.deadline && now >= *d.deadline) ||
+                     ((d.state == S::triggered || d.state == S::in_session) && now_ms >= d.next_attempt_ms);
+    if (!due || !claims.own(d.device)) continue;
     if (d.deadline && now >= *d.deadline) {
       Event e;
       e.kind = K::deadline_passed;
@@ -239,7 +252,7 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
     bool seen_queued = false;
     while (i < rt.devices.size() && in_flight < job_cap && global_in_flight_ < global_cap) {
       JobDevice& d = rt.devices[i];
-      if (d.state != S::queued || now_ms < d.next_attempt_ms || (canary_only && d.wave != 1)) {
+      if (d.state != S::queued || now_ms < d.next_attempt_ms || (canary_only && d.wave != 1) || !claims.own(d.device)) {
         if (d.state == S::queued && !seen_queued) {
           seen_queued = true;
           rt.first_open = i;
@@ -278,24 +291,28 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
 }
 
 void Engine::on_trigger_done(const std::string& job, const std::string& device, const TriggerResult& result) {
-  std::lock_guard lock(mutex_);
-  auto it = jobs_.find(job);
-  if (it == jobs_.end()) return;
-  auto& rt = *it->second;
-  auto pos = rt.index.find(device);
-  if (pos == rt.index.end()) return;
-  Event e;
-  if (result.outcome == TriggerOutcome::ok) {
-    e.kind = K::trigger_ok;
-  } else {
-    e.kind = K::trigger_failed;
-    e.retryable = result.outcome == TriggerOutcome::transient || result.outcome == TriggerOutcome::throttled;
-    e.retry_after_s = result.retry_after_s;
-    e.reason = "Apply Config " + std::string(to_string(result.outcome)) + ": " + result.detail;
-    log()->info("job={} device={} trigger {}: {}", job, device, to_string(result.outcome), result.detail);
-  }
+  auto claim = store_.claims().claim(device);
   store::Transition t;
-  if (apply_step(rt, pos->second, e, clock_.now_ms(), t)) (void)persist(t);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(job);
+    if (it == jobs_.end()) return;
+    auto& rt = *it->second;
+    auto pos = rt.index.find(device);
+    if (pos == rt.index.end()) return;
+    Event e;
+    if (result.outcome == TriggerOutcome::ok) {
+      e.kind = K::trigger_ok;
+    } else {
+      e.kind = K::trigger_failed;
+      e.retryable = result.outcome == TriggerOutcome::transient || result.outcome == TriggerOutcome::throttled;
+      e.retry_after_s = result.retry_after_s;
+      e.reason = "Apply Config " + std::string(to_string(result.outcome)) + ": " + result.detail;
+      log()->info("job={} device={} trigger {}: {}", job, device, to_string(result.outcome), result.detail);
+    }
+    if (!apply_step(rt, pos->second, e, clock_.now_ms(), t)) return;
+  }
+  (void)persist(t);
 }
 
 std::optional<JobDevice> Engine::on_session_event(Device& device, const SessionEvent& ev) {
@@ -342,22 +359,24 @@ void Engine::on_certificates_ready(const std::vector<std::string>& devices) {
 }
 
 void Engine::certificates_ready(const std::vector<std::string>& devices) {
-  std::lock_guard lock(mutex_);
-  const auto now_ms = clock_.now_ms();
+  auto claims = store_.claims().claim_all(devices);
   store::Transition t;
-  for (const auto& name : devices) {
-    auto job = active_job_of_.find(name);
-    if (job == active_job_of_.end()) continue;  // not in a job: the phone collects it whenever it comes
-    auto it = jobs_.find(job->second);
-    if (it == jobs_.end()) continue;
-    auto& rt = *it->second;
-    auto pos = rt.index.find(name);
-    if (pos == rt.index.end()) continue;
-    Event e;
-    e.kind = K::ca_ready;
-    e.reason = "certificate from the CA waits for delivery";
-    apply_step(rt, pos->second, e, now_ms, t);
-    if (t.put_job_devices.size() >= 1000) (void)persist(t);
+  {
+    std::lock_guard lock(mutex_);
+    const auto now_ms = clock_.now_ms();
+    for (const auto& name : devices) {
+      auto job = active_job_of_.find(name);
+      if (job == active_job_of_.end()) continue;  // not in a job: the phone collects it whenever it comes
+      auto it = jobs_.find(job->second);
+      if (it == jobs_.end()) continue;
+      auto& rt = *it->second;
+      auto pos = rt.index.find(name);
+      if (pos == rt.index.end()) continue;
+      Event e;
+      e.kind = K::ca_ready;
+      e.reason = "certificate from the CA waits for delivery";
+      apply_step(rt, pos->second, e, now_ms, t);
+    }
   }
   if (!t.put_job_devices.empty()) (void)persist(t);
 }

@@ -80,7 +80,11 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   auto schedule = schedule_of(job);
   if (!schedule) return schedule.error();
 
-  std::lock_guard lock(mutex_);
+  // The selected devices are armed by a read-modify-write of each: their claims come first,
+  // then the engine's mutex, which is let go before the write.
+  std::vector<store::DeviceClaim> claims;
+  if (!r.dry_run) claims = store_.claims().claim_all(r.devices);
+  std::unique_lock lock(mutex_);
   const auto now_ms = clock_.now_ms();
   const util::UnixTime now = now_ms / 1000;
   SubmitResult result;
@@ -100,10 +104,14 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   if (devices.empty()) return result;
   if (!cap.fits && !r.force) return result;
 
-  // The id comes from a counter kept in the store, so ids stay unique across restarts.
-  auto counter = store_.get_meta("job_counter");
-  if (!counter) return counter.error();
-  const auto next = util::parse_int(counter->value_or("0")).value_or(0) + 1;
+  // The id comes from a counter kept in the store, so ids stay unique across restarts; it is
+  // counted in memory so that two submissions never take the same number between their writes.
+  if (!job_counter_) {
+    auto counter = store_.get_meta("job_counter");
+    if (!counter) return counter.error();
+    job_counter_ = util::parse_int(counter->value_or("0")).value_or(0);
+  }
+  const auto next = ++*job_counter_;
   char id[16];
   std::snprintf(id, sizeof id, "J%04lld", static_cast<long long>(next));
   job.id = id;
@@ -165,7 +173,11 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   t.audit.push_back(AuditEntry{now, r.actor, "job.submit", job.id,
                                std::string(to_string(job.operation)) + " on " + std::to_string(devices.size()) +
                                    " devices (" + job.selection + ")"});
+  // The job's devices are held (claimed), and the job is not visible to tick until it is
+  // durable, so nothing is dispatched from an arming that could still be lost.
+  lock.unlock();
   if (auto w = store_.apply(t, store::Sync::yes); !w) return w.error();
+  lock.lock();
   for (const auto& d : devices) active_job_of_[d.name] = job.id;
   jobs_[job.id] = std::move(rt);
   result.job_id = job.id;
@@ -175,6 +187,33 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
 }
 
 Result<JobView> Engine::control(const std::string& id, const std::string& action, const std::string& actor) {
+  // The job's record has one writer at a time; cancel and retry re-arm or disarm devices, so
+  // every device of the job is claimed (in name order) before the engine's mutex is taken.
+  auto job_claim = job_claims_.claim(id);
+  std::vector<store::DeviceClaim> claims;
+  if (action == "cancel" || action == "retry") {
+    std::vector<std::string> names;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = jobs_.find(id); it != jobs_.end())
+        for (const auto& d : it->second->devices) names.push_back(d.device);
+    }
+    if (names.empty())
+      (void)store_.for_each_job_device(id, [&](const JobDevice& d) {
+        names.push_back(d.device);
+        return true;
+      });
+    claims = store_.claims().claim_all(std::move(names));
+  }
+  store::Transition t;
+  auto view = control_locked(id, action, actor, t);
+  if (!view) return view;
+  if (auto w = persist(t); !w) return w.error();
+  return view;
+}
+
+Result<JobView> Engine::control_locked(const std::string& id, const std::string& action, const std::string& actor,
+                                       store::Transition& t) {
   std::lock_guard lock(mutex_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
@@ -201,7 +240,6 @@ Result<JobView> Engine::control(const std::string& id, const std::string& action
   Runtime& rt = *it->second;
   Job& job = rt.job;
   const auto now_ms = clock_.now_ms();
-  store::Transition t;
   auto refuse = [&](const std::string& why) {
     return make_error(Errc::invalid_argument, "cannot " + action + " job " + id + ": " + why);
   };
@@ -246,7 +284,6 @@ Result<JobView> Engine::control(const std::string& id, const std::string& action
   }
   t.put_jobs.push_back(job);
   t.audit.push_back(AuditEntry{now_ms / 1000, actor, "job." + action, id, job.state_reason});
-  if (auto w = persist(t); !w) return w.error();
   JobView v = make_view(rt, now_ms);
   if (job.state == JobState::cancelled) jobs_.erase(it);
   return v;

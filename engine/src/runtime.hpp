@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "capf/engine/engine.hpp"
 
@@ -25,6 +26,24 @@ struct Engine::Runtime {
     std::size_t n = 0;
     for (const auto& d : devices) n += d.state == JobDeviceState::triggered || d.state == JobDeviceState::in_session;
     return n;
+  }
+};
+
+/// The devices one scheduling round changes: each is claimed (without waiting: a device whose
+/// claim another writer holds is left for the next round) and kept until the round's write is
+/// durable, so a session's write of the same device lands before or after it, never under it.
+struct Engine::TickClaims {
+  store::ClaimTable& table;
+  std::vector<store::DeviceClaim> held;
+  std::unordered_set<std::string> names;
+
+  bool own(const std::string& device) {
+    if (names.count(device)) return true;
+    auto c = table.try_claim(device);
+    if (!c.held()) return false;
+    names.insert(device);
+    held.push_back(std::move(c));
+    return true;
   }
 };
 

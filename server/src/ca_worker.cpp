@@ -4,8 +4,8 @@
 
 namespace capf::server {
 
-OnlineCaWorker::OnlineCaWorker(EnrollmentService& service, const util::Clock& clock, unsigned parallel)
-    : service_(service), clock_(clock), pool_(parallel == 0 ? 1 : parallel) {}
+OnlineCaWorker::OnlineCaWorker(OnlineCaCoordinator& online, const util::Clock& clock, unsigned parallel)
+    : online_(online), clock_(clock), pool_(parallel == 0 ? 1 : parallel) {}
 
 OnlineCaWorker::~OnlineCaWorker() {
   stop();
@@ -39,7 +39,7 @@ void OnlineCaWorker::stop() {
 void OnlineCaWorker::round(bool at_start) {
   // Online CSRs are followed up even after the issuer changed: the CA already has them.
   const auto now = clock_.now();
-  for (const auto& csr : service_.online_work(at_start)) {
+  for (const auto& csr : online_.due(at_start)) {
     if (csr.next_try_at > now) continue;
     {
       std::lock_guard lock(mutex_);
@@ -47,7 +47,7 @@ void OnlineCaWorker::round(bool at_start) {
       if (!in_flight_.insert(csr.id).second) continue;
     }
     net::asio::post(pool_, [this, id = csr.id, device = csr.device] {
-      auto step = service_.work_online(id);
+      auto step = online_.work(id);
       static auto log = util::logger("capf");
       log->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
                 step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));

@@ -1,17 +1,13 @@
 #include "capf/server/enrollment.hpp"
 
-#include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
+#include "records.hpp"
 #include "revocation.hpp"
 
 namespace capf::server {
 
-namespace {
-auto log() {
-  static auto l = util::logger("capf");
-  return l;
-}
-}  // namespace
+using detail::log;
+using detail::short_id;
 
 std::vector<KeySpec> key_plan(const Device& d) {
   KeySpec rsa{KeyAlgorithm::rsa, d.rsa_key_bits, EcCurve::p256};
@@ -28,152 +24,209 @@ std::vector<KeySpec> key_plan(const Device& d) {
 EnrollmentService::EnrollmentService(store::Store& store, const crypto::CertificateAuthority& ca,
                                      crypto::TrustStore capf_trust, int validity_days, const util::Clock& clock)
     : store_(store),
+      ledger_(store),
       ca_(ca),
       trust_(std::make_shared<const crypto::TrustStore>(std::move(capf_trust))),
       validity_days_(validity_days),
-      clock_(clock) {}
+      clock_(clock),
+      online_(store, clock, [this] { return trust(); }) {}
 
-void EnrollmentService::notify(store::Transition& t, Device& d, SessionEvent::Kind kind, const std::string& reason,
-                               bool retryable, const std::string& serial) {
-  if (hook_ == nullptr || d.job_id.empty()) return;
-  SessionEvent e;
-  e.kind = kind;
-  e.reason = reason;
-  e.retryable = retryable;
-  e.serial = serial;
-  if (auto jd = hook_->on_session_event(d, e)) t.put_job_devices.push_back(std::move(*jd));
+void EnrollmentService::set_hook(SessionHook* hook) {
+  hook_ = hook;
+  online_.set_hook(hook);
 }
 
-void EnrollmentService::audit(store::Transition& t, const std::string& actor, const std::string& action,
-                              const std::string& subject, const std::string& detail) {
-  t.audit.push_back(AuditEntry{clock_.now(), actor, action, subject, detail});
+void EnrollmentService::set_trust(std::shared_ptr<const crypto::TrustStore> trust) {
+  std::lock_guard lock(config_mutex_);
+  trust_ = std::move(trust);
 }
 
-Result<void> EnrollmentService::persist(store::Transition t) {
-  auto r = store_.apply(t, store::Sync::yes);
-  if (!r) log()->error("store write failed: {}", r.error().message);
-  return r;
+std::shared_ptr<const crypto::TrustStore> EnrollmentService::trust() const {
+  std::lock_guard lock(config_mutex_);
+  return trust_;
+}
+
+void EnrollmentService::set_issuer(IssuerKind kind, std::shared_ptr<OnlineCa> online, OnlineCaParams params) {
+  {
+    std::lock_guard lock(config_mutex_);
+    issuer_ = kind;
+  }
+  online_.configure(std::move(online), std::move(params));
+}
+
+IssuerKind EnrollmentService::issuer() const {
+  std::lock_guard lock(config_mutex_);
+  return issuer_;
+}
+
+bool EnrollmentService::busy(const std::string& device) {
+  std::lock_guard lock(sessions_mutex_);
+  return in_session_.count(device) > 0;
+}
+
+void EnrollmentService::update(const std::string& device, const std::function<bool(Device&, store::Transition&)>& fn,
+                               store::Sync sync) {
+  auto claim = store_.claims().claim(device);
+  auto found = store_.get_device(device);
+  if (!found || !found->has_value()) return;
+  Device d = std::move(**found);
+  store::Transition t;
+  if (fn(d, t)) (void)detail::persist(store_, t, sync);
 }
 
 Decision EnrollmentService::authenticate(const protocol::AuthResponse& auth, std::uint32_t session_id) {
+  // The claim makes this a read-modify-write of the current record: concurrent sessions for
+  // one device decide one after another, each on what the one before it wrote.
+  auto claim = store_.claims().claim(auth.device_name);
   auto found = store_.get_device(auth.device_name);
   if (!found) return {Decision::Kind::end_refused, auth.device_name, {}, "store error: " + found.error().message};
   if (!found->has_value()) return {Decision::Kind::end_unknown, auth.device_name, {}, "unknown device"};
   Device d = std::move(**found);
-
-  std::lock_guard lock(mutex_);
-  if (claimed_.count(d.name)) return {Decision::Kind::end_refused, d.name, {}, "another session for this device is in progress"};
-  Decision decision = authenticate_locked(d, auth, session_id);
-  if (decision.kind == Decision::Kind::install || decision.kind == Decision::Kind::fetch ||
-      decision.kind == Decision::Kind::delete_lsc || decision.kind == Decision::Kind::deliver)
-    claimed_.insert(d.name);
-  return decision;
+  Decision decision{Decision::Kind::end_refused, d.name, {}, ""};
+  const AuthRow row = decide(d, auth, decision);
+  return apply(d, row, std::move(decision), session_id);
 }
 
-Decision EnrollmentService::authenticate_locked(Device& d, const protocol::AuthResponse& auth,
-                                                std::uint32_t session_id) {
+AuthRow EnrollmentService::decide(const Device& d, const protocol::AuthResponse& auth, Decision& out) {
+  AuthFacts f;
+  f.busy = busy(d.name);
+  f.armed = d.armed();
+  f.deadline_passed = d.completes_by && clock_.now() > *d.completes_by;
+  f.keygen_given_up = d.keygen_failures >= keygen_attempts_.load();
+  f.locked = d.status == OperationStatus::locked;
+  f.auth_failures = d.auth_failures;
+  f.operation = d.operation;
+  for (;;) {
+    const AuthRow row = decide_auth(f);
+    if (row.verdict == Verdict::check_credentials) {
+      f.credentials = Credentials::valid;
+      switch (d.auth_mode) {
+        case AuthMode::null_string: break;
+        case AuthMode::auth_string:
+          if (!auth.password || auth.password->empty()) {
+            f.credentials = Credentials::wrong_string;
+            out.reason = "phone sent no authentication string";
+          } else if (!crypto::constant_time_equal(*auth.password, d.auth_string)) {
+            f.credentials = Credentials::wrong_string;
+            out.reason = "wrong authentication string";
+          }
+          break;
+        case AuthMode::existing_cert_lsc:
+        case AuthMode::existing_cert_mic:
+          if (auto r = check_certificate_auth(d, auth); !r) {
+            f.credentials = Credentials::refused;
+            out.reason = r.error().message;
+          }
+          break;
+      }
+      continue;
+    }
+    if (row.verdict == Verdict::look_up_csr) {
+      f.ca = ca_step(d, out);
+      continue;
+    }
+    return row;
+  }
+}
+
+CaStep EnrollmentService::ca_step(const Device& d, Decision& out) {
+  out.issuer = issuer();
+  if (out.issuer == IssuerKind::capf) return CaStep::none;
+  auto csr = ledger_.latest(d.name);
+  if (!csr || !csr->has_value() || is_final((*csr)->state)) return CaStep::none;
+  const CsrRecord& c = **csr;
+  if (c.state == CsrState::issued) {
+    auto rec = store_.get_certificate(c.serial);
+    if (rec && rec->has_value()) {
+      if (auto der = util::from_hex((*rec)->der_hex); der && !der->empty()) {
+        out.issuer = c.issuer;
+        out.certificate_der = std::move(*der);
+        out.lsc_record = **rec;
+        return CaStep::deliver;
+      }
+    }
+    log()->warn("device={} CSR {} is issued but its certificate {} is missing; asking for a new key", d.name,
+                short_id(c.id), c.serial);
+    return CaStep::none;
+  }
+  // A CSR of this same job is still on its way: the phone keeps its key and waits for it.
+  if (c.job == d.job_id) {
+    out.reason = "CSR " + short_id(c.id) + " still waits for the CA";
+    return CaStep::wait;
+  }
+  return CaStep::none;  // a new operation: the new CSR makes this one stale
+}
+
+Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decision, std::uint32_t session_id) {
   const auto now = clock_.now();
   const std::string actor = "phone:" + d.name;
-  store::Transition t;
-  d.last_seen = now;
-  d.updated_at = now;
-
-  if (!d.armed()) {
-    t.put_devices.push_back(d);
-    (void)persist(std::move(t));
-    return {Decision::Kind::end_no_action, d.name, {}, "no pending operation"};
-  }
-  if (d.completes_by && now > *d.completes_by) {
-    d.status = OperationStatus::expired;
-    d.status_reason = "Operation Completes By " + util::format_iso8601(*d.completes_by) + " passed";
-    d.operation = CertificateOperation::none;
-    d.auth_string.clear();  // the string is void once the deadline passed
-    notify(t, d, SessionEvent::Kind::expired, d.status_reason, false);
-    t.put_devices.push_back(d);
-    audit(t, actor, "operation.expired", d.name, d.status_reason);
-    (void)persist(std::move(t));
-    return {Decision::Kind::end_no_action, d.name, {}, "operation expired"};
-  }
-  if (const int attempts = keygen_attempts_.load();
-      d.operation == CertificateOperation::install_upgrade && d.keygen_failures >= attempts) {
-    const std::string why = "key generation failed " + std::to_string(d.keygen_failures) +
-                            " times (Maximum Allowable Attempts for Key Generation " + std::to_string(attempts) +
-                            "); re-arm the operation to try again";
-    notify(t, d, SessionEvent::Kind::failed, why, false);
-    t.put_devices.push_back(d);
-    audit(t, actor, "keygen.refused", d.name, why);
-    (void)persist(std::move(t));
-    return {Decision::Kind::end_refused, d.name, {}, why};
-  }
-  if (d.status == OperationStatus::locked) {
-    notify(t, d, SessionEvent::Kind::failed, "operation locked after repeated wrong authentication strings", false);
-    t.put_devices.push_back(d);
-    audit(t, actor, "auth.refused", d.name, "operation locked after repeated wrong authentication strings");
-    (void)persist(std::move(t));
-    return {Decision::Kind::end_refused, d.name, {}, "operation locked; re-arm with a new authentication string"};
-  }
-
-  Result<void> authenticated = ok();
-  switch (d.auth_mode) {
-    case AuthMode::null_string: break;
-    case AuthMode::auth_string:
-      if (!auth.password || auth.password->empty())
-        authenticated = make_error(Errc::auth_failed, "phone sent no authentication string");
-      else if (!crypto::constant_time_equal(*auth.password, d.auth_string))
-        authenticated = make_error(Errc::auth_failed, "wrong authentication string");
+  decision.kind = row.kind;
+  std::string what;
+  switch (row.verdict) {
+    case Verdict::busy: decision.reason = "another session for this device is in progress"; break;
+    case Verdict::idle: decision.reason = "no pending operation"; break;
+    case Verdict::expired:
+      d.status = OperationStatus::expired;
+      d.status_reason = "Operation Completes By " + util::format_iso8601(*d.completes_by) + " passed";
+      d.operation = CertificateOperation::none;
+      d.auth_string.clear();  // the string is void once the deadline passed
+      what = d.status_reason;
+      decision.reason = "operation expired";
       break;
-    case AuthMode::existing_cert_lsc:
-    case AuthMode::existing_cert_mic: authenticated = check_certificate_auth(d, auth); break;
-  }
-  if (!authenticated) {
-    const std::string why = authenticated.error().message;
-    if (d.auth_mode == AuthMode::auth_string) {
+    case Verdict::keygen_given_up:
+      what = "key generation failed " + std::to_string(d.keygen_failures) +
+               " times (Maximum Allowable Attempts for Key Generation " + std::to_string(keygen_attempts_.load()) +
+               "); re-arm the operation to try again";
+      decision.reason = what;
+      break;
+    case Verdict::locked:
+      what = "operation locked after repeated wrong authentication strings";
+      decision.reason = "operation locked; re-arm with a new authentication string";
+      break;
+    case Verdict::wrong_string:
       ++d.auth_failures;
-      if (d.auth_failures >= kMaxAuthFailures) {
+      if (row.locks) {
         d.status = OperationStatus::locked;
         d.status_reason = std::to_string(d.auth_failures) + " wrong authentication strings; locked until re-armed";
       } else {
         d.status = OperationStatus::failed;
-        d.status_reason = why + " (" + std::to_string(d.auth_failures) + " of " + std::to_string(kMaxAuthFailures) + ")";
+        d.status_reason = decision.reason + " (" + std::to_string(d.auth_failures) + " of " +
+                          std::to_string(kMaxAuthFailures) + ")";
       }
-    } else {
+      what = decision.reason = d.status_reason;
+      break;
+    case Verdict::credentials_refused:
       d.status = OperationStatus::failed;
-      d.status_reason = why;
-    }
-    notify(t, d, SessionEvent::Kind::failed, d.status_reason, d.status != OperationStatus::locked);
-    t.put_devices.push_back(d);
-    audit(t, actor, "auth.failed", d.name, d.status_reason);
-    (void)persist(std::move(t));
-    return {Decision::Kind::end_refused, d.name, {}, d.status_reason};
-  }
-
-  std::optional<Decision> ca_step;
-  if (d.operation == CertificateOperation::install_upgrade) {
-    ca_step = ca_mode_decision(d);
-    if (ca_step->kind == Decision::Kind::end_no_action) {
-      // CA modes: the CSR of this operation is still with the CA; nothing to do until it answers.
+      d.status_reason = decision.reason;
+      what = d.status_reason;
+      break;
+    case Verdict::wait_for_ca: d.auth_failures = 0; break;
+    case Verdict::proceed:
       d.auth_failures = 0;
-      t.put_devices.push_back(d);
-      (void)persist(std::move(t));
-      return *ca_step;
-    }
+      d.status = OperationStatus::in_progress;
+      d.status_reason.clear();
+      what = std::string(to_string(d.auth_mode)) + " session=" + std::to_string(session_id);
+      if (decision.kind == Decision::Kind::install) decision.key_plan = key_plan(d);
+      break;
+    case Verdict::unknown_device:
+    case Verdict::check_credentials:
+    case Verdict::look_up_csr: break;
   }
-  d.auth_failures = 0;
-  d.status = OperationStatus::in_progress;
-  d.status_reason.clear();
-  notify(t, d, SessionEvent::Kind::started, "");
+  if (!row.write) return decision;
+  d.last_seen = now;
+  d.updated_at = now;
+  store::Transition t;
+  if (row.has_event) detail::notify(hook_, t, d, row.event, row.event == SessionEvent::Kind::started ? "" : what, row.retryable);
   t.put_devices.push_back(d);
-  audit(t, actor, "session.authenticated", d.name,
-        std::string(to_string(d.auth_mode)) + " session=" + std::to_string(session_id));
-  if (auto r = persist(std::move(t)); !r) return {Decision::Kind::end_refused, d.name, {}, r.error().message};
-
-  switch (d.operation) {
-    case CertificateOperation::install_upgrade: return *ca_step;
-    case CertificateOperation::troubleshoot: return {Decision::Kind::fetch, d.name, {}, ""};
-    case CertificateOperation::delete_lsc: return {Decision::Kind::delete_lsc, d.name, {}, ""};
-    case CertificateOperation::none: break;
+  if (*row.audit) detail::audit(t, now, actor, row.audit, d.name, what);
+  if (auto r = detail::persist(store_, t, row.synced ? store::Sync::yes : store::Sync::no); !r) {
+    if (row.verdict == Verdict::proceed) return {Decision::Kind::end_refused, d.name, {}, r.error().message};
   }
-  return {Decision::Kind::end_no_action, d.name, {}, "no pending operation"};
+  if (row.verdict == Verdict::proceed) {
+    std::lock_guard lock(sessions_mutex_);
+    in_session_.insert(d.name);
+  }
+  return decision;
 }
 
 Result<void> EnrollmentService::check_certificate_auth(const Device& d, const protocol::AuthResponse& auth) {
@@ -213,6 +266,11 @@ Result<void> EnrollmentService::check_certificate_auth(const Device& d, const pr
       return make_error(Errc::auth_failed, "SHA2_SIGNED_DATA: " + v.error().message);
   }
   return ok();
+}
+
+void EnrollmentService::release(const std::string& device) {
+  std::lock_guard lock(sessions_mutex_);
+  in_session_.erase(device);
 }
 
 }  // namespace capf::server

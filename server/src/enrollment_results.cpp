@@ -1,19 +1,14 @@
 // The second half of a session's record keeping: issuing, delivery, fetch, delete, failure.
 #include "capf/server/enrollment.hpp"
-#include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
+#include "records.hpp"
 
 namespace capf::server {
 
-namespace {
-auto log() {
-  static auto l = util::logger("capf");
-  return l;
-}
-}  // namespace
+using detail::log;
 
-Result<crypto::Certificate> EnrollmentService::issue(const std::string& device, std::span<const std::uint8_t> public_key,
-                                                     const KeySpec& requested) {
+Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<const std::uint8_t> public_key,
+                                           const KeySpec& requested) {
   std::vector<std::uint8_t> spki(public_key.begin(), public_key.end());
   auto spec = crypto::inspect_public_key(spki);
   if (!spec) {
@@ -27,155 +22,150 @@ Result<crypto::Certificate> EnrollmentService::issue(const std::string& device, 
   if (!same_key_kind(*spec, requested))
     return make_error(Errc::protocol, "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
 
+  // Signed before the claim: the CA key's work never holds up another writer of this device.
   const auto now = clock_.now();
   auto lsc = ca_.issue_lsc(device, spki, validity_days_.load(), now);
   if (!lsc) return lsc.error();
 
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return make_error(Errc::not_found, "device " + device + " vanished during its session");
+  IssuedLsc out{std::move(*lsc), {}, false};
+  CertificateRecord& rec = out.record;
+  rec.serial = out.certificate.serial_hex();
+  rec.device = device;
+  rec.issuer = out.certificate.issuer();
+  rec.key = to_string(*spec);
+  rec.issued_at = now;
+  rec.not_after = out.certificate.not_after();
+  rec.state = CertificateState::issued;
+  rec.der_hex = util::to_hex(out.certificate.to_der());
+
+  auto claim = store_.claims().claim(device);
   store::Transition t;
   // An LSC issued earlier but never delivered is superseded by this one: the seed's stale LSC.
   if (auto older = store_.certificates_of(device); older) {
-    for (auto rec : *older) {
-      if (rec.state != CertificateState::issued) continue;
-      rec.state = CertificateState::stale;
-      t.put_certificates.push_back(rec);
+    for (auto o : *older) {
+      if (o.state != CertificateState::issued) continue;
+      o.state = CertificateState::stale;
+      t.put_certificates.push_back(std::move(o));
     }
   }
-  CertificateRecord rec;
-  rec.serial = lsc->serial_hex();
-  rec.device = device;
-  rec.issuer = lsc->issuer();
-  rec.key = to_string(*spec);
-  rec.issued_at = now;
-  rec.not_after = lsc->not_after();
-  rec.state = CertificateState::issued;
-  rec.der_hex = util::to_hex(lsc->to_der());
   t.put_certificates.push_back(rec);
-  audit(t, "capf", "lsc.issued", device, "serial=" + rec.serial + " key=" + rec.key);
-  if (auto r = persist(std::move(t)); !r) return r.error();
-  return lsc;
+  detail::audit(t, now, "capf", "lsc.issued", device, "serial=" + rec.serial + " key=" + rec.key);
+  // Durable before STORE_CERTIFICATE_REQUEST: a crash after it never leaves an LSC unrecorded.
+  if (auto r = detail::persist(store_, t); !r) return r.error();
+  return out;
 }
 
-void EnrollmentService::delivered(const std::string& device, const crypto::Certificate& lsc, std::uint8_t reason) {
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return;
-  Device d = **found;
-  store::Transition t;
-  const auto now = clock_.now();
-  const std::string serial = lsc.serial_hex();
-  auto rec = store_.get_certificate(serial);
-  if (reason != 1) {
-    d.status = OperationStatus::failed;
-    d.status_reason = "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
-    audit(t, "phone:" + device, "lsc.refused", device, "serial=" + serial + " reason=" + std::to_string(reason));
-  } else {
-    if (auto older = store_.certificates_of(device); older) {
-      for (auto o : *older) {
-        if (o.serial == serial || o.state != CertificateState::delivered) continue;
-        o.state = CertificateState::replaced;
-        t.put_certificates.push_back(o);
+void EnrollmentService::delivered(const std::string& device, const IssuedLsc& lsc, std::uint8_t reason) {
+  update(device, [&](Device& d, store::Transition& t) {
+    const auto now = clock_.now();
+    const std::string& serial = lsc.record.serial;
+    if (reason != 1) {
+      d.status = OperationStatus::failed;
+      d.status_reason = "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
+      detail::audit(t, now, "phone:" + device, "lsc.refused", device, "serial=" + serial + " reason=" + std::to_string(reason));
+    } else {
+      if (auto older = store_.certificates_of(device); older) {
+        for (auto o : *older) {
+          if (o.serial == serial || o.state != CertificateState::delivered) continue;
+          o.state = CertificateState::replaced;
+          t.put_certificates.push_back(std::move(o));
+        }
       }
-    }
-    if (rec && rec->has_value()) {
-      CertificateRecord r = **rec;
+      CertificateRecord r = lsc.record;
       r.state = CertificateState::delivered;
       r.delivered_at = now;
-      t.put_certificates.push_back(r);
+      t.put_certificates.push_back(std::move(r));
+      // CA modes: the CSR this certificate answered is done.
+      if (lsc.from_csr) {
+        if (auto csr = ledger_.latest(device); csr && csr->has_value() && (*csr)->serial == serial)
+          (void)store::CsrLedger::move(**csr, CsrEvent::delivered, now, t);
+      }
+      d.lsc_serial = serial;
+      d.lsc_issuer = lsc.certificate.issuer();
+      d.lsc_not_after = lsc.certificate.not_after();
+      d.operation = CertificateOperation::none;
+      d.status = OperationStatus::success;
+      d.status_reason.clear();
+      detail::audit(t, now, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
     }
-    // CA modes: the CSR this certificate answered is done.
-    if (auto csr = latest_csr(device); csr && csr->serial == serial && csr->state == CsrState::issued) {
-      csr->state = CsrState::delivered;
-      csr->updated_at = now;
-      t.put_docs.push_back(store::Doc{store::Family::csrs, csr->id, encode_csr(*csr)});
-    }
-    d.lsc_serial = serial;
-    d.lsc_issuer = lsc.issuer();
-    d.lsc_not_after = lsc.not_after();
-    d.operation = CertificateOperation::none;
-    d.status = OperationStatus::success;
-    d.status_reason.clear();
-    audit(t, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
-  }
-  d.updated_at = now;
-  if (reason == 1) notify(t, d, SessionEvent::Kind::succeeded, "", true, serial);
-  else notify(t, d, SessionEvent::Kind::failed, d.status_reason);
-  t.put_devices.push_back(d);
-  (void)persist(std::move(t));
+    d.updated_at = now;
+    if (reason == 1) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "", true, serial);
+    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason);
+    t.put_devices.push_back(d);
+    return true;
+  });
 }
 
 void EnrollmentService::fetched(const std::string& device, const std::optional<std::vector<std::uint8_t>>& der,
                                 std::uint8_t reason) {
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return;
-  Device d = **found;
-  store::Transition t;
-  d.operation = CertificateOperation::none;
-  if (reason == 1 && der) {
-    auto cert = crypto::Certificate::from_der(*der);
-    if (cert) {
-      d.fetched_cert_pem = cert->to_pem();
-      d.status = OperationStatus::success;
-      d.status_reason.clear();
-      audit(t, "phone:" + device, "certificate.fetched", device, "serial=" + cert->serial_hex() + " subject=" + cert->subject());
+  update(device, [&](Device& d, store::Transition& t) {
+    d.operation = CertificateOperation::none;
+    if (reason == 1 && der) {
+      auto cert = crypto::Certificate::from_der(*der);
+      if (cert) {
+        d.fetched_cert_pem = cert->to_pem();
+        d.status = OperationStatus::success;
+        d.status_reason.clear();
+        detail::audit(t, clock_.now(), "phone:" + device, "certificate.fetched", device,
+                      "serial=" + cert->serial_hex() + " subject=" + cert->subject());
+      } else {
+        d.status = OperationStatus::failed;
+        d.status_reason = "fetched certificate does not parse: " + cert.error().message;
+      }
     } else {
       d.status = OperationStatus::failed;
-      d.status_reason = "fetched certificate does not parse: " + cert.error().message;
+      d.status_reason = "phone returned no certificate (FETCH_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
     }
-  } else {
-    d.status = OperationStatus::failed;
-    d.status_reason = "phone returned no certificate (FETCH_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
-  }
-  d.updated_at = clock_.now();
-  if (d.status == OperationStatus::success) notify(t, d, SessionEvent::Kind::succeeded, "");
-  else notify(t, d, SessionEvent::Kind::failed, d.status_reason, false);
-  t.put_devices.push_back(d);
-  (void)persist(std::move(t));
+    d.updated_at = clock_.now();
+    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "");
+    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
+    t.put_devices.push_back(d);
+    return true;
+  });
 }
 
 void EnrollmentService::deleted(const std::string& device, std::uint8_t reason) {
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return;
-  Device d = **found;
-  store::Transition t;
-  d.operation = CertificateOperation::none;
-  if (reason == 1) {
-    if (auto rec = store_.get_certificate(d.lsc_serial); !d.lsc_serial.empty() && rec && rec->has_value()) {
-      CertificateRecord r = **rec;
-      r.state = CertificateState::deleted;
-      t.put_certificates.push_back(r);
+  update(device, [&](Device& d, store::Transition& t) {
+    d.operation = CertificateOperation::none;
+    if (reason == 1) {
+      if (auto rec = store_.get_certificate(d.lsc_serial); !d.lsc_serial.empty() && rec && rec->has_value()) {
+        CertificateRecord r = **rec;
+        r.state = CertificateState::deleted;
+        t.put_certificates.push_back(r);
+      }
+      detail::audit(t, clock_.now(), "phone:" + device, "lsc.deleted", device,
+                    d.lsc_serial.empty() ? "" : "serial=" + d.lsc_serial);
+      d.lsc_serial.clear();
+      d.lsc_issuer.clear();
+      d.lsc_not_after = 0;
+      d.status = OperationStatus::success;
+      d.status_reason.clear();
+    } else {
+      d.status = OperationStatus::failed;
+      d.status_reason = "phone did not delete an LSC (DELETE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
     }
-    audit(t, "phone:" + device, "lsc.deleted", device, d.lsc_serial.empty() ? "" : "serial=" + d.lsc_serial);
-    d.lsc_serial.clear();
-    d.lsc_issuer.clear();
-    d.lsc_not_after = 0;
-    d.status = OperationStatus::success;
-    d.status_reason.clear();
-  } else {
-    d.status = OperationStatus::failed;
-    d.status_reason = "phone did not delete an LSC (DELETE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
-  }
-  d.updated_at = clock_.now();
-  if (d.status == OperationStatus::success) notify(t, d, SessionEvent::Kind::succeeded, "");
-  else notify(t, d, SessionEvent::Kind::failed, d.status_reason, false);
-  t.put_devices.push_back(d);
-  (void)persist(std::move(t));
+    d.updated_at = clock_.now();
+    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "");
+    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
+    t.put_devices.push_back(d);
+    return true;
+  });
 }
 
 void EnrollmentService::record_failed(const std::string& device, const std::function<FailureMark(Device&)>& mark) {
-  auto found = store_.get_device(device);
-  if (!found || !found->has_value()) return;
-  Device d = **found;
-  if (d.status != OperationStatus::in_progress) return;  // already recorded
-  const FailureMark m = mark(d);
-  d.status = OperationStatus::failed;
-  d.updated_at = clock_.now();
-  store::Transition t;
-  notify(t, d, SessionEvent::Kind::failed, d.status_reason, m.retryable);
-  t.put_devices.push_back(d);
-  audit(t, "capf", m.action, device, d.status_reason);
-  (void)persist(std::move(t));
-  log()->info("device={} operation failed: {}", device, d.status_reason);
+  std::string why;
+  update(device, [&](Device& d, store::Transition& t) {
+    if (d.status != OperationStatus::in_progress) return false;  // already recorded
+    const FailureMark m = mark(d);
+    d.status = OperationStatus::failed;
+    d.updated_at = clock_.now();
+    detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, m.retryable);
+    t.put_devices.push_back(d);
+    detail::audit(t, d.updated_at, "capf", m.action, device, d.status_reason);
+    why = d.status_reason;
+    return true;
+  });
+  if (!why.empty()) log()->info("device={} operation failed: {}", device, why);
 }
 
 void EnrollmentService::failed(const std::string& device, const std::string& reason) {
@@ -196,11 +186,6 @@ void EnrollmentService::keygen_failed(const std::string& device, const std::stri
                                 : "");
     return given_up ? FailureMark{false, "keygen.given_up"} : FailureMark{};
   });
-}
-
-void EnrollmentService::release(const std::string& device) {
-  std::lock_guard lock(mutex_);
-  claimed_.erase(device);
 }
 
 }  // namespace capf::server

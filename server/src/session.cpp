@@ -213,11 +213,11 @@ net::awaitable<void> Session::install(const Decision& d) {
   co_await end(Reason::refused);
 }
 
-net::awaitable<void> Session::store_certificate(const std::string& device, const crypto::Certificate& lsc,
+net::awaitable<void> Session::store_certificate(const std::string& device, const IssuedLsc& lsc,
                                                 const std::string& key) {
   {
-    const protocol::Message msg =
-        protocol::build(protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc.to_der()}, sid_);
+    const protocol::Message msg = protocol::build(
+        protocol::StoreCertificateRequest{protocol::CertificateType::lsc, lsc.certificate.to_der()}, sid_);
     co_await send(msg);
   }
   auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
@@ -228,7 +228,7 @@ net::awaitable<void> Session::store_certificate(const std::string& device, const
   failure_recorded_ = true;  // delivered() records the outcome either way
   const std::uint8_t reason = sr->reason;
   co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(device, lsc, reason); });
-  log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.serial_hex(), key,
+  log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.record.serial, key,
               reason == 1 ? "yes" : "no");
   if (reason == 1) ++stats_.enrollments;
   co_await end(reason == 1 ? Reason::ok : Reason::refused);
@@ -273,11 +273,12 @@ net::awaitable<void> Session::install_via_ca(const Decision& d, const KeySpec& s
               to_string(d.issuer));
   if (d.issuer == IssuerKind::online_ca) {
     const std::string id = csr->id;
-    auto step = co_await net::run_blocking(workers_.get_executor(), [&] { return service_.work_online(id); });
-    if (step.certificate) {
+    auto step = co_await net::run_blocking(workers_.get_executor(), [&] { return service_.online().work(id); });
+    if (step.certificate && step.record) {
       ++stats_.lscs_issued;
       const std::string key = csr->key;
-      co_await store_certificate(d.device, *step.certificate, key);
+      const IssuedLsc issued{std::move(*step.certificate), std::move(*step.record), true};
+      co_await store_certificate(d.device, issued, key);
       co_return;
     }
     if (!step.waiting) {
@@ -301,7 +302,8 @@ net::awaitable<void> Session::deliver(const Decision& d) {
     co_return;
   }
   const std::string key = to_string(lsc->key_spec());
-  co_await store_certificate(d.device, *lsc, key);
+  const IssuedLsc issued{std::move(*lsc), d.lsc_record, true};
+  co_await store_certificate(d.device, issued, key);
 }
 
 net::awaitable<void> Session::fetch(const Decision& d) {

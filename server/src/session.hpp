@@ -31,7 +31,7 @@ class Session : public std::enable_shared_from_this<Session> {
   /// CA modes: get the phone's CSR, store it, try the online CA, else let the phone wait.
   net::awaitable<void> install_via_ca(const Decision& d, const KeySpec& spec, const std::vector<std::uint8_t>& public_key);
   /// STORE_CERTIFICATE_REQUEST → STORE_CERTIFICATE_RESPONSE → delivered() → END_SESSION.
-  net::awaitable<void> store_certificate(const std::string& device, const crypto::Certificate& lsc, const std::string& key);
+  net::awaitable<void> store_certificate(const std::string& device, const IssuedLsc& lsc, const std::string& key);
   /// CA modes: the certificate the CA issued for the stored CSR, on the phone's next session.
   net::awaitable<void> deliver(const Decision& d);
   net::awaitable<void> fetch(const Decision& d);

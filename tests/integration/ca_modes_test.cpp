@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -134,6 +135,9 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
   config(f, "online-ca-template", "phone");
   config(f, "online-ca-auth-key", CfsslServer::kKey);
   config(f, "issuer", "online-ca");
+  // Every certificate an Online CA returns must chain to CAPF-trust, like the Offline CA's.
+  auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.ca_pem, "--data-dir", f.data});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
 
   const auto id = submit_all(f);
@@ -151,6 +155,41 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
   ASSERT_TRUE(list.is_array()) << list;
   EXPECT_EQ(list.size(), 12u);
   for (const auto& c : list) EXPECT_EQ(c["state"], "delivered") << c.dump();
+}
+
+// The same cfssl, but its CA is not in CAPF-trust: whoever answers on the CA's address could
+// issue LSCs, so every certificate it returns is refused, with the reason, and none is delivered.
+TEST(OnlineCa, CfsslCertificatesThatDoNotChainToCapfTrustAreRefused) {
+  if (!have_cfssl()) GTEST_SKIP() << "cfssl is not installed (scripts/deps.sh installs golang-cfssl)";
+  CfsslServer cfssl;
+  JobFleet f;
+  const auto csv = rsa_fleet_csv(f, 3);
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  config(f, "online-ca-type", "cfssl");
+  config(f, "online-ca-host", "127.0.0.1");
+  config(f, "online-ca-port", std::to_string(cfssl.port));
+  config(f, "online-ca-template", "phone");
+  config(f, "online-ca-auth-key", CfsslServer::kKey);
+  config(f, "issuer", "online-ca");
+  f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
+
+  const auto id = submit_all(f);
+  auto j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+  EXPECT_EQ(j["counts"].value("succeeded", 0), 0) << j.dump(2);
+  EXPECT_EQ(j["counts"].value("failed", 0), 3) << j.dump(2);
+  auto list = csrs(f);
+  ASSERT_EQ(list.size(), 3u) << list;
+  for (const auto& c : list) {
+    EXPECT_EQ(c["state"], "rejected") << c.dump();
+    const std::string error = c.value("error", "");
+    EXPECT_NE(error.find("does not chain to CAPF-trust"), std::string::npos) << c.dump();
+    const auto device = c["device"].get<std::string>();
+    auto phone = nlohmann::json::parse(cli({"phone", "show", device, "--json", "--data-dir", f.data}).out);
+    EXPECT_NE(phone.value("status_reason", "").find("does not chain to CAPF-trust"), std::string::npos) << phone.dump(2);
+    EXPECT_TRUE(phone["certificates"].empty()) << phone.dump(2);
+    EXPECT_FALSE(std::filesystem::exists(f.sim_state + "/phones/" + device + ".lsc.pem")) << device;
+  }
 }
 
 TEST(OnlineCa, AdcsPendingApprovalSurvivesADaemonKillAndPhonesCollectLater) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -100,7 +101,8 @@ TEST(Job, SurvivesRepeatedSigkillWithoutLosingOrDoubleIssuing) {
   const int rate = env_int("CAPF_CRASH_RATE", 400);
   const auto csv = f.write_fleet_csv(phones, "DP-HQ");
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  f.start_sim(csv, {"--concurrency", "64", "--mic-key", "p256"});
+  const std::string sessions_file = f.dir / "sim-summary.json";
+  f.start_sim(csv, {"--concurrency", "64", "--mic-key", "p256", "--summary-json", sessions_file});
   // The rate keeps the job running long enough for every kill to land at a random point of it.
   auto sub = cli({"job", "submit", "--where", "all", "--operation", "install", "--max-in-flight", "40", "--rate",
                   std::to_string(rate), "--burst", "5", "--max-attempts", "50", "--data-dir", f.data});
@@ -143,4 +145,38 @@ TEST(Job, SurvivesRepeatedSigkillWithoutLosingOrDoubleIssuing) {
   std::printf("crash test: %zu devices with a delivered LSC, %d with more than one, %d LSCs signed but superseded (stale)\n",
               delivered.size(), doubles, extra_signed);
   EXPECT_EQ(doubles, 0);
+
+  // Over each device's whole history (replaced LSCs included): every LSC capf ever recorded as
+  // delivered was stored by the phone in a session that reached STORE_CERTIFICATE_RESPONSE,
+  // and no such session counts twice.
+  ::kill(f.sim_pid, SIGTERM);
+  wait_process(f.sim_pid);
+  f.sim_pid = -1;
+  auto sessions = nlohmann::json::parse(shell("cat '" + sessions_file + "'").out, nullptr, false);
+  ASSERT_TRUE(sessions.is_object()) << "no simulator summary";
+  std::map<std::string, std::set<std::string>> stored;  // device → serials its phone stored
+  std::map<std::string, int> storing_sessions;
+  for (const auto& o : sessions["phones"]) {
+    const std::string serial = o.value("lsc_serial", "");
+    if (serial.empty()) continue;
+    stored[o["device"]].insert(serial);
+    ++storing_sessions[o["device"]];
+  }
+  std::map<std::string, int> ever_delivered;
+  int not_stored = 0, too_many = 0;
+  for (const auto& c : (*certs)->body["certificates"]) {
+    if (c["state"] != "delivered" && c["state"] != "replaced") continue;
+    ++ever_delivered[c["device"]];
+    not_stored += stored[c["device"]].count(c["serial"].get<std::string>()) == 0;
+  }
+  std::size_t total = 0;
+  for (const auto& [device, n] : ever_delivered) {
+    total += static_cast<std::size_t>(n);
+    too_many += n > storing_sessions[device];
+  }
+  std::printf("crash test: %zu LSCs ever delivered over %zu devices; %d not stored by a phone, %d devices with more "
+              "delivered LSCs than sessions that reached STORE_CERTIFICATE_RESPONSE\n",
+              total, ever_delivered.size(), not_stored, too_many);
+  EXPECT_EQ(not_stored, 0);
+  EXPECT_EQ(too_many, 0);
 }

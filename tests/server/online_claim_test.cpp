@@ -113,7 +113,9 @@ struct Bench {
     auto made = crypto::CertificateAuthority::create(options);
     EXPECT_TRUE(made.ok());
     ca.emplace(std::move(*made));
-    service = std::make_unique<EnrollmentService>(*store, *ca, crypto::TrustStore{}, 365, clock);
+    crypto::TrustStore trust;  // the Online CA's certificates must chain to CAPF-trust
+    trust.add(ca->certificate());
+    service = std::make_unique<EnrollmentService>(*store, *ca, std::move(trust), 365, clock);
     device.name = "SEP00AA00BB00CC";
     device.operation = CertificateOperation::install_upgrade;
     device.job_id = "J0001";
@@ -145,10 +147,10 @@ TEST(OnlineClaim, ASecondCallerForTheSameCsrWaitsInsteadOfSendingItAgain) {
   auto csr = b.fresh_csr();
   ASSERT_TRUE(csr.ok()) << csr.error().message;
 
-  auto first = std::async(std::launch::async, [&] { return service.work_online(csr->id); });
+  auto first = std::async(std::launch::async, [&] { return service.online().work(csr->id); });
   held->wait_for_submission();
   // The second caller must come back without reaching the CA (which holds every request).
-  auto second_call = std::async(std::launch::async, [&] { return service.work_online(csr->id); });
+  auto second_call = std::async(std::launch::async, [&] { return service.online().work(csr->id); });
   const bool returned = second_call.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
   held->release();
   ASSERT_TRUE(returned) << "the second work_online reached the CA; submissions: " << held->submissions();
@@ -162,7 +164,7 @@ TEST(OnlineClaim, ASecondCallerForTheSameCsrWaitsInsteadOfSendingItAgain) {
   EXPECT_EQ(held->submissions(), 1);
 
   // The claim ends with the call: the CSR, now rejected, is read again and left alone.
-  const OnlineStep after = service.work_online(csr->id);
+  const OnlineStep after = service.online().work(csr->id);
   EXPECT_FALSE(after.waiting);
   EXPECT_EQ(held->submissions(), 1);
 }
@@ -184,12 +186,37 @@ TEST(OnlineClaim, APhoneDeferredAfterTheWorkerGotItsCertificateIsWokenAgain) {
   auto csr = b.fresh_csr();
   ASSERT_TRUE(csr.ok()) << csr.error().message;
   hook.said.clear();
-  const OnlineStep step = b.service->work_online(csr->id);
+  const OnlineStep step = b.service->online().work(csr->id);
   ASSERT_TRUE(step.certificate.has_value()) << step.reason;
   EXPECT_EQ(hook.said, (std::vector<std::string>{"ready " + b.device.name}));
   hook.said.clear();
   b.service->deferred(b.device.name, *csr);
   EXPECT_EQ(hook.said, (std::vector<std::string>{"deferred", "ready " + b.device.name}));
+}
+
+TEST(OnlineClaim, ACertificateThatDoesNotChainToCapfTrustIsRefusedWithTheReason) {
+  Bench b;
+  RecordingHook hook;
+  b.service->set_hook(&hook);
+  crypto::CaOptions options;
+  options.key = KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256};
+  auto stranger = crypto::CertificateAuthority::create(options);
+  ASSERT_TRUE(stranger.ok());
+  b.service->set_issuer(IssuerKind::online_ca, std::make_shared<SigningCa>(*stranger), OnlineCaParams{});
+  auto csr = b.fresh_csr();
+  ASSERT_TRUE(csr.ok()) << csr.error().message;
+
+  const OnlineStep step = b.service->online().work(csr->id);
+  EXPECT_FALSE(step.certificate.has_value());
+  EXPECT_FALSE(step.waiting);
+  EXPECT_NE(step.reason.find("does not chain to CAPF-trust"), std::string::npos) << step.reason;
+  auto after = b.service->csrs().get(csr->id);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->state, CsrState::rejected);
+  EXPECT_NE((*after)->error.find("is refused: "), std::string::npos) << (*after)->error;
+  auto certs = b.store->certificates_of(b.device.name);
+  ASSERT_TRUE(certs.ok());
+  EXPECT_TRUE(certs->empty()) << "a refused certificate was recorded";
 }
 
 }  // namespace

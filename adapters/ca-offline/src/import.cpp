@@ -8,6 +8,8 @@
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/crypto/codec.hpp"
+#include "capf/crypto/lsc_rule.hpp"
+#include "capf/store/csr_ledger.hpp"
 #include "capf/util/parallel.hpp"
 #include "capf/util/text.hpp"
 
@@ -53,15 +55,6 @@ Result<CsrTable> load_csrs(const store::Store& store) {
   if (!r) return r.error();
   if (failure) return *failure;
   return t;
-}
-
-std::string missing_usage(const crypto::Certificate& c) {
-  std::vector<std::string> missing;
-  for (const char* u : {"digitalSignature", "keyEncipherment"})
-    if (!c.has_key_usage(u)) missing.emplace_back(u);
-  if (missing.empty()) return "";
-  return "key usage lacks " + (missing.size() == 2 ? missing[0] + " and " + missing[1] : missing[0]) +
-         " (an LSC needs digitalSignature and keyEncipherment)";
 }
 
 // One end-entity certificate and what can be known about it without its CSR.
@@ -114,15 +107,8 @@ void examine(Leaf& leaf, const std::vector<crypto::Certificate>& intermediates, 
   leaf.spki_sha256 = crypto::sha256_hex(c.public_key_der());
   leaf.der_hex = util::to_hex(c.to_der());
   leaf.not_after = c.not_after();
-  if (c.not_after() < now) {
-    leaf.problem = "it expired on " + util::format_iso8601(c.not_after());
-  } else if (c.not_before() > now) {
-    leaf.problem = "it is not valid before " + util::format_iso8601(c.not_before());
-  } else if (auto usage = missing_usage(c); !usage.empty()) {
-    leaf.problem = usage;
-  } else if (auto v = trust.verify(c, now, intermediates); !v) {
-    leaf.problem = v.error().message + " (upload the issuing CA chain with `capf trust upload --store capf-trust`)";
-  }
+  // The acceptance rule's part that needs no CSR; its other part runs when the leaf is matched.
+  if (auto rule = crypto::check_ca_lsc(c, trust, intermediates, now); !rule) leaf.problem = rule.error().message;
   leaf.cert = {};  // the facts are kept; the parsed certificate is not needed any more
 }
 
@@ -219,8 +205,8 @@ Result<ImportReport> import_certificates(store::Store& store, const crypto::Trus
         continue;
       }
       CsrRecord& csr = csrs[*pending];
-      if (!util::iequals(cn, csr.device)) {
-        fail(file.name, subject, "its Common Name \"" + cn + "\" is not the device " + csr.device + " of the CSR", pending);
+      if (auto answers = crypto::check_lsc_answers({cn, leaf.spki_sha256}, csr.spki_sha256, csr.device); !answers) {
+        fail(file.name, subject, answers.error().message, pending);
         continue;
       }
       if (!leaf.problem.empty()) {
@@ -244,41 +230,60 @@ Result<ImportReport> import_certificates(store::Store& store, const crypto::Trus
       rec.not_after = leaf.not_after;
       rec.state = CertificateState::issued;
       rec.der_hex = std::move(leaf.der_hex);
-      csr.state = CsrState::issued;
       csr.serial = serial;
       csr.error.clear();
       csr.error_class = CaErrorClass::none;
-      csr.updated_at = now;
       errored.erase(*pending);
       accepted.push_back({*pending, std::move(rec), file.name});
     }
   }
 
-  // Batches of `batch` certificates, each one transition: certificate, CSR, audit entry.
+  // Batches of `batch` certificates, each one transition: certificate, CSR, audit entry. Each
+  // batch claims its devices and moves their CSRs as they are now: a phone's session may have
+  // made a newer CSR since the table was read.
+  store::CsrLedger ledger(store);
   for (std::size_t start = 0; start < accepted.size(); start += batch) {
     store::Transition t;
     const std::size_t end = std::min(accepted.size(), start + batch);
+    std::vector<std::string> devices;
+    for (std::size_t i = start; i < end; ++i) devices.push_back(csrs[accepted[i].csr].device);
+    auto claims = store.claims().claim_all(std::move(devices));
+    std::vector<std::size_t> written;
     for (std::size_t i = start; i < end; ++i) {
       const auto& a = accepted[i];
-      const CsrRecord& csr = csrs[a.csr];
+      CsrRecord csr = csrs[a.csr];
+      auto current = ledger.get(csr.id);
+      if (!current) return current.error();
+      csr.state = current->has_value() ? (*current)->state : CsrState::stale;
+      if (auto moved = store::CsrLedger::move(csr, CsrEvent::issued, now, t); !moved) {
+        ++report.failed;
+        report.problems.push_back({a.file, csr.device, "its CSR changed during the import: " + moved.error().message});
+        continue;
+      }
       t.put_certificates.push_back(a.record);
-      t.put_docs.push_back({store::Family::csrs, csr.id, encode_csr(csr)});
       t.audit.push_back({now, actor, "offline.imported", csr.device,
                          "serial " + a.record.serial + " from " + a.file +
                              (csr.round ? " (round " + std::to_string(csr.round) + ")" : "")});
+      written.push_back(i);
     }
     if (auto r = store.apply(t); !r)
-      return make_error(r.error().code, r.error().message + " (after " + std::to_string(start) +
+      return make_error(r.error().code, r.error().message + " (after " + std::to_string(report.imported) +
                                             " certificates were imported; importing the files again is harmless)");
-    for (std::size_t i = start; i < end; ++i) {
+    for (std::size_t i : written) {
       report.devices.push_back(accepted[i].record.device);
       report.issued.emplace_back(accepted[i].record.device, accepted[i].record.serial);
     }
-    report.imported = end;
+    report.imported += written.size();
   }
-  // Reasons on the CSRs left pending, and the summary.
+  // Reasons on the CSRs still pending, and the summary.
   store::Transition last;
-  for (std::size_t i : errored) last.put_docs.push_back({store::Family::csrs, csrs[i].id, encode_csr(csrs[i])});
+  std::vector<std::string> errored_devices;
+  for (std::size_t i : errored) errored_devices.push_back(csrs[i].device);
+  auto claims = store.claims().claim_all(std::move(errored_devices));
+  for (std::size_t i : errored) {
+    auto current = ledger.get(csrs[i].id);
+    if (current && current->has_value() && (*current)->state == CsrState::pending) store::CsrLedger::note(csrs[i], last);
+  }
   last.audit.push_back({now, actor, "offline.import", std::to_string(files.size()) + " files",
                         "imported " + std::to_string(report.imported) + ", already imported " +
                             std::to_string(report.already) + ", failed " + std::to_string(report.failed)});

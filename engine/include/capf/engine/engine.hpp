@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -111,7 +112,11 @@ class Engine final : public SessionHook {
   struct Runtime;
 
  private:
-  void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t, std::vector<std::pair<std::string, Device>>& fire);
+  struct TickClaims;
+  void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t, std::vector<std::pair<std::string, Device>>& fire,
+                TickClaims& claims);
+  Result<JobView> control_locked(const std::string& job_id, const std::string& action, const std::string& actor,
+                                 store::Transition& t);
   bool apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t now_ms, store::Transition& t);
   void apply_device_effects(const JobDevice& jd, const Effects& fx, const Job& job, store::Transition& t);
   JobView make_view(const Runtime& rt, std::int64_t now_ms) const;
@@ -124,7 +129,12 @@ class Engine final : public SessionHook {
   const util::Clock& clock_;
   TriggerRunner& runner_;
   EngineConfig config_;
+  /// Guards the in-memory runtimes only: it is never held across a store write or while
+  /// waiting for a device's claim (claims come first, then this mutex; tick only tries them).
   mutable std::mutex mutex_;
+  /// One writer per job record at a time (tick and control), so writes land in decision order.
+  store::ClaimTable job_claims_;
+  std::optional<std::int64_t> job_counter_;  ///< last job number handed out, once read from the store
   std::map<std::string, std::unique_ptr<Runtime>> jobs_;
   std::unordered_map<std::string, std::string> active_job_of_;  ///< device → unfinished job
   RateLimiter global_rate_;

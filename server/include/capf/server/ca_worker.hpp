@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "capf/net/asio.hpp"
-#include "capf/server/enrollment.hpp"
+#include "capf/server/online_ca.hpp"
 #include "capf/util/time.hpp"
 
 namespace capf::server {
@@ -18,7 +18,7 @@ namespace capf::server {
 class OnlineCaWorker {
  public:
   /// `parallel` requests to the CA at most at once.
-  OnlineCaWorker(EnrollmentService& service, const util::Clock& clock, unsigned parallel = 4);
+  OnlineCaWorker(OnlineCaCoordinator& online, const util::Clock& clock, unsigned parallel = 4);
   ~OnlineCaWorker();
   /// Settles CSRs a crash left in flight, then runs until stop().
   void start();
@@ -27,7 +27,7 @@ class OnlineCaWorker {
   void round(bool at_start = false);
 
  private:
-  EnrollmentService& service_;
+  OnlineCaCoordinator& online_;
   const util::Clock& clock_;
   net::asio::thread_pool pool_;
   std::mutex mutex_;
