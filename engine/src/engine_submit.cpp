@@ -112,7 +112,7 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
     job_counter_ = util::parse_int(counter->value_or("0")).value_or(0);
   }
   const auto next = ++*job_counter_;
-  char id[16];
+  char id[24];
   std::snprintf(id, sizeof id, "J%04lld", static_cast<long long>(next));
   job.id = id;
   job.created_at = now;

@@ -191,6 +191,12 @@ Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, cons
   auto found = store.get_certificate(serial);
   if (!found) return found.error();
   if (!found->has_value()) return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
+  // The record belongs to its device: a session delivering or replacing it meanwhile writes
+  // before this read or after this write.
+  auto claim = store.claims().claim((*found)->device);
+  found = store.get_certificate(serial);
+  if (!found) return found.error();
+  if (!found->has_value()) return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
   CertificateRecord rec = **found;
   if (rec.state == CertificateState::revoked) return make_error(Errc::already_exists, "LSC " + serial + " is already revoked");
   auto ca = signer_for(ca_dir, rec.issuer);
