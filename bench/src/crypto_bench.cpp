@@ -1,10 +1,14 @@
 // The crypto ceiling: private-key operations per second, single thread and on every core.
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <thread>
+
+#include <openssl/evp.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -39,6 +43,46 @@ OpFactory keygen_op(KeySpec spec) {
       if (!k) throw std::runtime_error("keygen failed: " + k.error().message);
     });
   };
+}
+
+/// The server's half of a TLS key exchange: an ephemeral X25519 key and the shared secret with
+/// the peer's (OpenSSL directly: the reference the daemon's TLS is compared with).
+OpFactory x25519_op() {
+  return [] {
+    auto peer = std::shared_ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"), EVP_PKEY_free);
+    if (!peer) throw std::runtime_error("X25519 key generation failed");
+    return std::function<void()>([peer] {
+      EVP_PKEY* mine = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+      EVP_PKEY_CTX* ctx = mine ? EVP_PKEY_CTX_new(mine, nullptr) : nullptr;
+      unsigned char secret[32];
+      std::size_t len = sizeof secret;
+      const bool ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer.get()) == 1 &&
+                      EVP_PKEY_derive(ctx, secret, &len) == 1;
+      EVP_PKEY_CTX_free(ctx);
+      EVP_PKEY_free(mine);
+      if (!ok) throw std::runtime_error("X25519 exchange failed");
+    });
+  };
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+/// Ops per CPU-second of the calling thread: what one operation costs, whatever else the
+/// machine runs meanwhile.
+double measure_cpu(const OpFactory& factory, double seconds) {
+  auto op = factory();
+  std::size_t n = 0;
+  const double begin = now_seconds(), cpu_begin = thread_cpu_seconds();
+  do {
+    op();
+    ++n;
+  } while (now_seconds() - begin < seconds || n < kMinOps);
+  const double cpu = thread_cpu_seconds() - cpu_begin;
+  return cpu > 0 ? static_cast<double>(n) / cpu : 0;
 }
 
 /// Ops/s with `threads` threads, each running for about `seconds` and at least kMinOps
@@ -84,11 +128,13 @@ CryptoResult bench_crypto(double seconds) {
       {"P-256 sign", sign_op(p256())},
       {"RSA-2048 keygen", keygen_op(rsa2048())},
       {"P-256 keygen", keygen_op(p256())},
+      {"X25519 exchange", x25519_op()},
   };
   for (const auto& [name, factory] : ops) {
     OpRate o;
     o.name = name;
     o.single = measure(factory, 1, seconds);
+    o.per_cpu_second = measure_cpu(factory, seconds);
     o.all_cores = measure(factory, r.threads, seconds);
     r.ops.push_back(o);
   }

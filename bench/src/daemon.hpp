@@ -35,6 +35,25 @@ inline std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+/// Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`; returns its pid.
+inline pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 /// `capf serve --data-dir DATA --listen 127.0.0.1:0 --log-level warn EXTRA...`, stopped with
 /// SIGTERM when this goes out of scope. The constructor returns once daemon.json names the
 /// CAPF port, i.e. the store is open, jobs are resumed and the listeners are bound.
@@ -46,20 +65,7 @@ class Daemon {
     argv.insert(argv.end(), extra.begin(), extra.end());
     ::unlink((data_dir + "/daemon.json").c_str());
     started_at_ = std::chrono::steady_clock::now();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
+    pid_ = spawn_logged(argv, log);
     // daemon.json {"capf":[{"port":N}]} appears once the listeners are bound.
     for (int i = 0; i < 30000; ++i) {
       int status = 0;

@@ -128,7 +128,14 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
             const protocol::Message reply = protocol::build_empty(Command::request_in_progress, sid);
             co_await net::write_message(stream, reply);
           }
-        auto key = co_await net::run_blocking(ctx.key_pool.get_executor(), [spec] { return crypto::PrivateKey::generate(spec); });
+        // A raw pointer, not the shared_ptr: GCC 12 may free by-value captures of a lambda in a co_await twice.
+        KeySpec wanted = spec;
+        KeyStash* stash = ctx.options.prepared_keys.get();
+        auto key = co_await net::run_blocking(ctx.key_pool.get_executor(), [wanted, stash]() -> Result<crypto::PrivateKey> {
+          if (stash != nullptr)
+            if (auto k = stash->take(wanted)) return std::move(*k);
+          return crypto::PrivateKey::generate(wanted);
+        });
         if (!key) throw std::runtime_error("key generation failed: " + key.error().message);
         {
           // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.

@@ -1,6 +1,6 @@
 // Smoke test of `capf bench`: every benchmark runs with tiny sizes and returns positive
-// figures. No timing assertions; the idle and restart benches start the capf binary, the
-// enrollment bench is covered by running `capf bench enroll` itself.
+// figures. No timing assertions; the idle, restart, enroll and night benches start the capf
+// binary.
 #include <gtest/gtest.h>
 
 #include "capf/bench/bench.hpp"
@@ -9,12 +9,13 @@ using namespace capf::bench;
 
 TEST(BenchSmoke, CryptoMeasuresEveryOperation) {
   auto r = bench_crypto(0.01);
-  ASSERT_EQ(r.ops.size(), 4u);
+  ASSERT_EQ(r.ops.size(), 5u);
   for (const auto& o : r.ops) {
     EXPECT_GT(o.single, 0) << o.name;
     EXPECT_GT(o.all_cores, 0) << o.name;
   }
   EXPECT_NE(r.find("P-256 sign"), nullptr);
+  EXPECT_NE(r.find("X25519 exchange"), nullptr);
 }
 
 TEST(BenchSmoke, CsvImportsEveryGeneratedRow) {
@@ -70,4 +71,32 @@ TEST(BenchSmoke, RestartDispatchesAgainWithoutTriggeringADeviceTwice) {
   EXPECT_GT(r.dispatch_seconds[0], 0);
   EXPECT_GE(r.dispatch_seconds[0], r.ready_seconds[0]);
   EXPECT_EQ(r.distinct, r.dispatches) << "a device was triggered twice across the kill";
+}
+
+TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
+  EnrollOptions o;
+  o.phones = 8;
+  o.concurrency = 4;
+  o.capf_binary = CAPF_BINARY;
+  o.crypto_seconds = 0.01;
+  auto r = bench_enroll(o);
+  EXPECT_EQ(r.enrolled, 8u) << r.note;
+  EXPECT_EQ(r.prepared_keys, 8u);
+  EXPECT_GT(r.daemon_cpu_ms, 0);
+  EXPECT_GT(r.floor_ms, 0);
+  EXPECT_GT(r.ratio, 0);
+  EXPECT_GT(r.p99_ms, 0);
+}
+
+TEST(BenchSmoke, NightCompletesAJobOverTriggeredPhones) {
+  NightOptions o;
+  o.phones = 30;
+  o.rate_per_minute = 6000;
+  o.canary = 5;
+  o.capf_binary = CAPF_BINARY;
+  auto r = bench_night(o);
+  EXPECT_EQ(r.job_state, "completed");
+  EXPECT_EQ(r.succeeded, 30u);
+  EXPECT_GT(r.peak_rss_mib, 0);
+  EXPECT_GT(r.daemon_cpu_seconds, 0);
 }

@@ -14,12 +14,13 @@ struct OpRate {
   std::string name;       ///< "RSA-2048 sign", "P-256 keygen", ...
   double single = 0;      ///< ops/s on one thread
   double all_cores = 0;   ///< ops/s with one thread per core, summed
+  double per_cpu_second = 0;  ///< ops per CPU-second of one thread (the floor's unit: CPU time, like the daemon's)
 };
 
 /// The machine's crypto ceiling.
 struct CryptoResult {
   unsigned threads = 1;        ///< threads used for the all-cores figures
-  std::vector<OpRate> ops;     ///< RSA-2048 sign, P-256 sign, RSA-2048 keygen, P-256 keygen
+  std::vector<OpRate> ops;     ///< RSA-2048 sign, P-256 sign, RSA-2048 keygen, P-256 keygen, X25519 exchange
   /// The entry called `name`, or nullptr.
   const OpRate* find(const std::string& name) const;
 };
@@ -32,14 +33,15 @@ struct EnrollOptions {
   std::string key = "p256";        ///< "rsa2048" or "p256": the phones' Key Order (RSA Only 2048 / EC Only 256)
   std::size_t phones = 200;        ///< phones in the fleet
   std::size_t rounds = 1;          ///< times the fleet is re-armed (re-imported) and enrolled again
-  std::size_t concurrency = 32;    ///< simulator sessions at once
+  std::size_t concurrency = 64;    ///< simulator sessions at once
   std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
   unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
-  double crypto_seconds = 1.0;     ///< measuring time per op for the ceiling
+  double crypto_seconds = 1.0;     ///< measuring time per op for the floor
 };
 
-/// Enrollments per second against a real `capf serve`, and the crypto ceiling.
+/// Enrollments against a real `capf serve`: the daemon's CPU per enrollment against the
+/// server's crypto floor, throughput and session latency.
 struct EnrollResult {
   std::string key;                 ///< "rsa2048" or "p256", as asked
   std::size_t phones = 0;          ///< phones in the fleet
@@ -47,21 +49,42 @@ struct EnrollResult {
   std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator, all rounds
   double seconds = 0;              ///< wall time of the fleet runs (imports between rounds excluded)
   double per_second = 0;           ///< enrolled / seconds
-  double ceiling = 0;              ///< enrollments/s the private-key operations allow on all cores
-  std::string ceiling_formula;     ///< how the ceiling was computed, with the figures
-  double ratio = 0;                ///< per_second / ceiling
+  double p50_ms = 0, p99_ms = 0;   ///< session latency (connect to END_SESSION), phones' view
+  double floor_ms = 0;             ///< the server's crypto floor per enrollment, one core
+  std::string floor_formula;       ///< how the floor was computed, with the figures
+  double ratio = 0;                ///< floor_ms / daemon_cpu_ms (1 = the daemon does nothing but the crypto)
   std::string note;                ///< non-installed outcomes, if any
-  double daemon_cpu_ms = 0;        ///< daemon CPU time (user+system) per enrollment, timed rounds
+  double daemon_cpu_ms = 0;        ///< daemon CPU time (user+system, /proc/PID/stat) per enrollment, timed rounds
   double sim_cpu_ms = 0;           ///< simulator (this process) CPU time per enrollment, timed rounds
+  std::size_t prepared_keys = 0;   ///< phone keys generated before the timed part
 };
 
 /// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
-/// `capf phones import`, runs sim::run_fleet in-process (phones boot before the timed part;
-/// each session generates its phone key, so phone keygen is in the ceiling), stops the daemon
-/// and measures the ceiling with bench_crypto: 1 / (2 / CA-key sign/s + 1 / phone keygen/s),
-/// all cores. Throws
+/// `capf phones import`, boots the phones and generates their keys before the timed part, runs
+/// sim::run_fleet in-process, and measures the floor with bench_crypto on one core: two
+/// signatures with the CA key (the TLS handshake, the LSC) and one X25519 exchange. Throws
 /// std::runtime_error when the daemon cannot start or the import fails.
 EnrollResult bench_enroll(const EnrollOptions& options);
+
+/// The 40,000-phone night: a job over a query of `phones` devices at `rate_per_minute`, with a
+/// canary wave, Apply Config sent to the simulator in control mode (phones connect only when
+/// triggered), run until the job completes.
+struct NightOptions {
+  std::size_t phones = 40000;
+  double rate_per_minute = 2000;
+  int canary = 100;
+  std::string capf_binary;  ///< "" = /proc/self/exe
+};
+struct NightResult {
+  std::size_t phones = 0;
+  std::string job_state;          ///< "completed" when it finished
+  std::size_t succeeded = 0, failed = 0, other = 0;
+  double wall_seconds = 0;        ///< submit to completed
+  double daemon_cpu_seconds = 0;  ///< over the same span
+  double peak_rss_mib = 0;        ///< the daemon's VmHWM at the end
+  double import_seconds = 0;      ///< the CSV import before the night
+};
+NightResult bench_night(const NightOptions& options);
 
 /// CSV import against `sqlite3 .import` into an indexed table.
 struct CsvResult {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +71,21 @@ struct Summary {
   double enrollments_per_second() const { return elapsed_seconds > 0 ? enrollments / elapsed_seconds : 0; }
 };
 
+/// Phone keys made before a run (benchmarks): a phone asked for a key takes one of that kind
+/// from here instead of generating it in its session, so the phones' key generation stays out
+/// of what is timed. Safe to share between sessions.
+class KeyStash {
+ public:
+  void add(crypto::PrivateKey key);
+  /// A key of `spec`'s kind, or nullopt when none is left.
+  std::optional<crypto::PrivateKey> take(const KeySpec& spec);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<crypto::PrivateKey> keys_;
+};
+
 /// Run settings.
 struct SimOptions {
   std::string server_host = "127.0.0.1";
@@ -86,6 +103,8 @@ struct SimOptions {
   /// Key of a MIC made at a phone's first boot: RSA-2048 like real phones; P-256 makes thousands
   /// of phones boot in seconds for load and crash tests (the MIC only signs in MIC modes).
   KeySpec mic_key{KeyAlgorithm::rsa, 2048, EcCurve::p256};
+  /// Keys made before the run; a phone generates its own when none of the kind is left.
+  std::shared_ptr<KeyStash> prepared_keys;
 };
 
 /// Creates (or loads) the simulated manufacturer CA in `state_dir`; returns its PEM path.
