@@ -230,6 +230,9 @@ Result<ImportReport> import_certificates(store::Store& store, const crypto::Trus
       rec.not_after = leaf.not_after;
       rec.state = CertificateState::issued;
       rec.der_hex = std::move(leaf.der_hex);
+      // Answered in this run's table, so a second copy of the certificate counts as already
+      // imported; the batch below moves the CSR as it is stored then.
+      csr.state = CsrState::issued;
       csr.serial = serial;
       csr.error.clear();
       csr.error_class = CaErrorClass::none;
