@@ -96,6 +96,16 @@ void use_adcs(const JobFleet& f, const certsrv::EmuProcess& emu,
   config(f, "issuer", "online-ca");
 }
 
+/// Makes `cfssl` the Online CA (its CA is not put in CAPF-trust here).
+void use_cfssl(const JobFleet& f, const CfsslServer& cfssl) {
+  config(f, "online-ca-type", "cfssl");
+  config(f, "online-ca-host", "127.0.0.1");
+  config(f, "online-ca-port", std::to_string(cfssl.port));
+  config(f, "online-ca-template", "phone");
+  config(f, "online-ca-auth-key", CfsslServer::kKey);
+  config(f, "issuer", "online-ca");
+}
+
 nlohmann::json csrs(const JobFleet& f) {
   auto r = cli({"csr", "list", "--state", "all", "--json", "--data-dir", f.data});
   auto j = nlohmann::json::parse(r.out, nullptr, false);
@@ -129,12 +139,7 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 12);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  config(f, "online-ca-type", "cfssl");
-  config(f, "online-ca-host", "127.0.0.1");
-  config(f, "online-ca-port", std::to_string(cfssl.port));
-  config(f, "online-ca-template", "phone");
-  config(f, "online-ca-auth-key", CfsslServer::kKey);
-  config(f, "issuer", "online-ca");
+  use_cfssl(f, cfssl);
   // Every certificate an Online CA returns must chain to CAPF-trust, like the Offline CA's.
   auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.ca_pem, "--data-dir", f.data});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
@@ -165,12 +170,7 @@ TEST(OnlineCa, CfsslCertificatesThatDoNotChainToCapfTrustAreRefused) {
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 3);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  config(f, "online-ca-type", "cfssl");
-  config(f, "online-ca-host", "127.0.0.1");
-  config(f, "online-ca-port", std::to_string(cfssl.port));
-  config(f, "online-ca-template", "phone");
-  config(f, "online-ca-auth-key", CfsslServer::kKey);
-  config(f, "issuer", "online-ca");
+  use_cfssl(f, cfssl);
   f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
 
   const auto id = submit_all(f);
