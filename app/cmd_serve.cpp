@@ -1,8 +1,6 @@
 // `capf serve`: wires store, CA, CAPF server and admin API together and runs them.
-#include <condition_variable>
 #include <csignal>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <fstream>
 #include <iostream>
@@ -17,6 +15,7 @@
 #include "capf/core/service_params.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
+#include "capf/engine/loop.hpp"
 #include "capf/policy/evaluator.hpp"
 #include "capf/server/ca_worker.hpp"
 #include "capf/server/capf_server.hpp"
@@ -357,37 +356,15 @@ int cmd_serve(const Args& cli_args) {
       io.stop();
     }, net::asio::detached);
   });
-  // The engine's scheduling loop: one round every tick, until the daemon stops.
-  std::mutex loop_mutex;
-  std::condition_variable loop_cv;
-  bool loop_stop = false;
-  const auto tick = std::chrono::milliseconds(vm["tick-ms"].as<int>());
-  std::thread engine_loop([&] {
-    // Fixed deadlines, not "sleep after each round": a slow round must not stretch the period,
-    // or the rate limiter would lose the lateness of every token.
-    std::unique_lock lock(loop_mutex);
-    auto next = std::chrono::steady_clock::now();
-    while (!loop_stop) {
-      lock.unlock();
-      job_engine.tick();
-      policies.tick(clock.now());
-      lock.lock();
-      next += tick;
-      const auto now = std::chrono::steady_clock::now();
-      if (next < now) next = now;  // after a long stall, do not try to catch up in a burst
-      loop_cv.wait_until(lock, next, [&] { return loop_stop; });
-    }
-  });
+  // The engine's scheduling loop; the renewal policies run in the same rounds.
+  engine::SchedulingLoop engine_loop(job_engine, std::chrono::milliseconds(vm["tick-ms"].as<int>()),
+                                     [&] { policies.tick(clock.now()); });
+  engine_loop.start();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
-  {
-    std::lock_guard lock(loop_mutex);
-    loop_stop = true;
-  }
-  loop_cv.notify_all();
-  engine_loop.join();
+  engine_loop.stop();
   cert_monitor.stop();
   ca_worker.stop();
   trigger_runner.join();
