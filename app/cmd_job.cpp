@@ -17,6 +17,16 @@ namespace {
 
 std::size_t count(const nlohmann::json& job, const char* state) { return job["counts"].value(state, std::size_t{0}); }
 
+/// The state to show: "waiting" while an active job waits for a shared dependency.
+std::string shown_state(const nlohmann::json& job) {
+  return job.contains("waiting") && job["waiting"].is_object() ? "waiting" : text(job, "state");
+}
+
+/// "waiting: Apply Config endpoint … unreachable since …, next probe at …", or "".
+std::string waiting_text(const nlohmann::json& job) {
+  return job.contains("waiting") && job["waiting"].is_object() ? text(job["waiting"], "text") : "";
+}
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -35,9 +45,10 @@ std::string progress_line(const nlohmann::json& job) {
                 std::string(filled, '#').c_str(), std::string(width - filled, '-').c_str(), done, total,
                 total ? 100 * done / total : 100, job.value("rate_per_minute_measured", 0.0),
                 job.value("in_flight", std::size_t{0}), count(job, "succeeded"), count(job, "failed"),
-                count(job, "expired"), text(job, "state").c_str());
+                count(job, "expired"), shown_state(job).c_str());
   std::string line = buf;
-  if (!text(job, "eta").empty() && text(job, "state") == "active") line += "  ETA " + text(job, "eta");
+  if (!text(job, "eta").empty() && shown_state(job) == "active") line += "  ETA " + text(job, "eta");
+  if (const auto w = waiting_text(job); !w.empty()) line += "  (" + w + ")";
   return line;
 }
 
@@ -48,6 +59,7 @@ void print_job(const nlohmann::json& j) {
     const auto v = text(j, k);
     if (!v.empty() && v != "0") std::cout << k << ": " << v << "\n";
   }
+  if (const auto w = waiting_text(j); !w.empty()) std::cout << w << "\n";
   if (!j["windows"].empty()) std::cout << "windows: " << j["windows"].dump() << "\n";
   if (!j["blackouts"].empty()) std::cout << "blackouts: " << j["blackouts"].dump() << "\n";
   std::cout << progress_line(j) << "\n";
@@ -137,6 +149,7 @@ int submit(const std::string& dir, const po::variables_map& vm) {
       if (r["refused"].size() > 20) std::cout << "  … and " << r["refused"].size() - 20 << " more\n";
     }
     std::cout << "schedule check: " << text(r, "capacity") << "\n";
+    std::cout << "safety: " << text(r, "safety") << "\n";
     if (dry) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& p : r["preview"]) rows.push_back({text(p, "name"), text(p, "device_pool"), text(p, "device_type"), text(p, "auth_mode"), text(p, "status")});
@@ -189,9 +202,9 @@ int watch(const std::string& dir, const std::string& id, const po::variables_map
       std::cout << (tty ? "\n" : "");
       return 0;
     }
-    if (state == "held" || state == "canary-hold") {
+    if (state == "held" || state == "canary-hold" || state == "failure-hold") {
       std::cout << (tty ? "\n" : "") << id << " is " << state << ": " << text(j, "state_reason") << "\n";
-      return state == "canary-hold" ? 1 : 0;
+      return state == "held" ? 0 : 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval * 1000)));
   }
@@ -222,8 +235,8 @@ int cmd_job(const Args& args) {
     ("rate", po::value<std::string>(), "dispatches per minute, N or N/min")
     ("burst", po::value<double>(), "dispatches allowed at once after a pause (default 1)")
     ("max-in-flight", po::value<int>(), "devices triggered and not finished at once")
-    ("canary", po::value<int>(), "first N devices form a canary wave")
-    ("max-fail-pct", po::value<double>(), "hold the job when the canary's failure share passes this")
+    ("canary", po::value<int>(), "first N devices form a canary wave (default 1 % of the devices, 5–50; 0 = none)")
+    ("max-fail-pct", po::value<double>(), "hold the job when the failure share of its finished devices (the canary's, then all) passes this (default 20; 100 = never)")
     ("max-attempts", po::value<int>(), "Apply Config attempts per device (default 3)")
     ("description", po::value<std::string>(), "a note shown in listings")
     ("hold", "submit held; `job release` starts it")
@@ -250,7 +263,7 @@ int cmd_job(const Args& args) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& j : r["jobs"])
-      rows.push_back({text(j, "id"), text(j, "state"), text(j, "operation"), text(j, "devices"),
+      rows.push_back({text(j, "id"), shown_state(j), text(j, "operation"), text(j, "devices"),
                       std::to_string(count(j, "succeeded")), std::to_string(count(j, "failed")),
                       std::to_string(count(j, "expired") + count(j, "cancelled")), text(j, "created_at"), text(j, "selection")});
     print_table({"JOB", "STATE", "OPERATION", "DEVICES", "OK", "FAILED", "EXPIRED/CANCELLED", "CREATED", "SELECTION"}, rows);

@@ -16,6 +16,7 @@ void print_report(const nlohmann::json& r) {
     rows.push_back({text(n, "kind"), n.value("owner", "").empty() ? text(n, "subject") : text(n, "owner"), text(n, "serial"),
                     text(n, "not_after"), text(n, "threshold_days"), n.value("sent", false) ? "sent" : "NOT SENT: " + text(n, "error")});
   if (!rows.empty()) print_table({"KIND", "CERTIFICATE", "SERIAL", "NOT AFTER", "NOTICE (DAYS)", "E-MAIL"}, rows);
+  if (r.contains("waiting") && r["waiting"].is_string()) std::cout << r["waiting"].get<std::string>() << "\n";
   for (const auto& e : r["errors"]) std::cout << "error: " << e.get<std::string>() << "\n";
 }
 

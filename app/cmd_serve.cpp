@@ -72,6 +72,9 @@ po::options_description serve_options() {
     ("backoff-base", po::value<int>()->default_value(30), "first retry delay ceiling, seconds (full jitter below it)")
     ("backoff-ceiling", po::value<int>()->default_value(3600), "longest retry delay, seconds")
     ("tick-ms", po::value<int>()->default_value(100), "job engine scheduling period, milliseconds")
+    ("breaker-threshold", po::value<int>()->default_value(3), "failures in a row, across different devices, that mark a shared dependency (Apply Config endpoint, Online CA, SMTP server) down")
+    ("breaker-probe-base", po::value<int>()->default_value(5), "first delay ceiling before probing a dependency that is down, seconds (full jitter below it)")
+    ("breaker-probe-ceiling", po::value<int>()->default_value(300), "longest delay between probes of a dependency that is down, seconds")
     ("log-console", po::value<std::string>()->default_value("stderr"), "log lines to stderr, stdout or off (journald takes either)")
     ("log-file", po::value<std::string>(), "also log to this file, rotated by size")
     ("log-max-size", po::value<std::size_t>()->default_value(10), "MiB per log file before it rotates")
@@ -240,8 +243,16 @@ int cmd_serve(const Args& cli_args) {
   engine_config.retry.session_wait_s = vm["session-wait"].as<int>();
   engine_config.retry.backoff_base_s = vm["backoff-base"].as<int>();
   engine_config.retry.backoff_ceiling_s = vm["backoff-ceiling"].as<int>();
-  for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout"})
+  for (const char* t : {"session-wait", "backoff-base", "backoff-ceiling", "tick-ms", "trigger-timeout", "breaker-threshold",
+                        "breaker-probe-base", "breaker-probe-ceiling"})
     if (vm[t].as<int>() < 1) throw UsageError(std::string("--") + t + " must be at least 1");
+  engine_config.breaker.threshold = vm["breaker-threshold"].as<int>();
+  engine_config.breaker.min_subjects = std::min(2, engine_config.breaker.threshold);
+  engine_config.breaker.probe_base_s = vm["breaker-probe-base"].as<int>();
+  engine_config.breaker.probe_ceiling_s = vm["breaker-probe-ceiling"].as<int>();
+  // A probe is one Apply Config, or one CA request: it reports within the trigger's timeout.
+  engine_config.breaker.probe_timeout_s = std::max(60, 2 * vm["trigger-timeout"].as<int>());
+  engine_config.breakers = std::make_shared<Breakers>();
 
   // The dashboard's settings are checked before anything starts listening.
   std::optional<web::WebConfig> web_config = dashboard_config(vm, *ca, dir);
@@ -292,6 +303,7 @@ int cmd_serve(const Args& cli_args) {
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
   monitor::CertificateMonitor cert_monitor(**store, ca_dir(dir), clock);
+  cert_monitor.set_breakers(engine_config.breakers, engine_config.breaker);
   cert_monitor.start(std::max(0, vm["monitor-first-check"].as<int>()));
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
   ModuleContext modules{**store, clock, &job_engine, dir, cert.subject()};

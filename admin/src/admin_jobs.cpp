@@ -83,6 +83,9 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
   if (auto e = number("max_attempts", attempts, 1, 100, "--max-attempts"); !e) return e.error();
   job.max_in_flight = static_cast<int>(max_in_flight);
   job.canary = static_cast<int>(canary);
+  // What the submitter left out gets the safe defaults (a canary wave, an automatic hold).
+  r.default_canary = !j.contains("canary") || j["canary"].is_null();
+  r.default_max_fail_pct = !j.contains("max_fail_pct") || j["max_fail_pct"].is_null();
   job.max_attempts = static_cast<int>(attempts);
   if (j.contains("windows")) job.windows = j["windows"].get<std::vector<std::string>>();
   if (j.contains("blackouts")) job.blackouts = j["blackouts"].get<std::vector<std::string>>();
@@ -109,6 +112,25 @@ nlohmann::json job_device_json(const JobDevice& d) {
           {"triggered_at", d.triggered_at ? nlohmann::json(util::format_iso8601(d.triggered_at)) : nlohmann::json()},
           {"finished_at", d.finished_at ? nlohmann::json(util::format_iso8601(d.finished_at)) : nlohmann::json()}};
 }
+
+namespace {
+
+/// The breaker a job waits for, with its sentence ("waiting: Apply Config endpoint … unreachable
+/// since …, next probe at …"); null when it waits for none.
+nlohmann::json waiting_json(const std::optional<BreakerStatus>& w) {
+  if (!w) return nullptr;
+  return {{"dependency", key_of(w->dependency)},
+          {"name", to_string(w->dependency)},
+          {"endpoint", w->endpoint},
+          {"state", to_string(w->state)},
+          {"since", util::format_iso8601(w->since)},
+          {"next_probe", w->state == BreakerStatus::State::open ? nlohmann::json(util::format_iso8601(w->next_probe))
+                                                                : nlohmann::json()},
+          {"last_error", w->last_error},
+          {"text", "waiting: " + w->describe()}};
+}
+
+}  // namespace
 
 nlohmann::json job_json(const engine::JobView& v) {
   const Job& j = v.job;
@@ -144,6 +166,7 @@ nlohmann::json job_json(const engine::JobView& v) {
           {"start_at", j.start_at ? nlohmann::json(util::format_iso8601(j.start_at)) : nlohmann::json()},
           {"completes_by", j.completes_by ? nlohmann::json(util::format_iso8601(*j.completes_by)) : nlohmann::json()},
           {"schedule", v.schedule_note},
+          {"waiting", waiting_json(v.waiting)},
           {"eta", v.eta ? nlohmann::json(util::format_iso8601(*v.eta)) : nlohmann::json()},
           {"finished_at", j.finished_at ? nlohmann::json(util::format_iso8601(j.finished_at)) : nlohmann::json()}};
 }
@@ -204,6 +227,9 @@ Response AdminService::submit_job(const Request& r) {
   out["accepted"] = result->accepted;
   out["capacity"] = result->capacity;
   out["capacity_fits"] = result->capacity_fits;
+  out["canary"] = result->canary;
+  out["max_fail_pct"] = result->max_fail_pct;
+  out["safety"] = result->safety;
   out["refused"] = nlohmann::json::array();
   for (const auto& [device, why] : result->refused) out["refused"].push_back({{"device", device}, {"reason", why}});
   out["generated_strings"] = nlohmann::json::array();

@@ -146,8 +146,9 @@ RestartResult bench_restart(std::size_t devices, std::size_t kills, const std::s
     return now_seconds() - t0;
   };
   r.import_seconds = cli({"phones", "import", csv}, "capf phones import");
+  // No canary: the listener plays the Apply Config endpoint and no phone ever connects.
   r.submit_seconds = cli({"job", "submit", "--where", "all", "--operation", "install", "--rate", "6000", "--burst", "10",
-                          "--max-in-flight", std::to_string(devices)},
+                          "--max-in-flight", std::to_string(devices), "--canary", "0", "--max-fail-pct", "100"},
                          "capf job submit");
 
   auto wait_for = [&](std::size_t hits, double seconds) {

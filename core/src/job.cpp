@@ -6,13 +6,14 @@
 namespace capf {
 
 namespace {
-constexpr std::array<std::pair<std::string_view, JobState>, 6> kJobStates{{
+constexpr std::array<std::pair<std::string_view, JobState>, 7> kJobStates{{
     {"held", JobState::held},
     {"active", JobState::active},
     {"paused", JobState::paused},
     {"canary-hold", JobState::canary_hold},
     {"completed", JobState::completed},
     {"cancelled", JobState::cancelled},
+    {"failure-hold", JobState::failure_hold},
 }};
 constexpr std::array<std::pair<std::string_view, StringPolicy>, 4> kPolicies{{
     {"keep", StringPolicy::keep},

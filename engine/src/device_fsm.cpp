@@ -41,6 +41,18 @@ Step retry_or_fail(JobDevice d, const Event& ev, std::int64_t now_ms, const Retr
   return Step{std::move(d), {}, true};
 }
 
+// Back to the queue without spending the attempt the dispatch took: the endpoint, not the
+// device, failed. The backoff still spaces the next try.
+Step requeue_uncharged(JobDevice d, const Event& ev, std::int64_t now_ms, const RetryPolicy& p, double jitter) {
+  if (d.attempts > 0) --d.attempts;
+  std::int64_t delay_s = backoff_delay(1, p.backoff_base_s, p.backoff_ceiling_s, jitter, now_ms / 1000, d.deadline);
+  if (ev.retry_after_s) delay_s = std::max(delay_s, *ev.retry_after_s);
+  d.state = S::queued;
+  d.reason = ev.reason;
+  d.next_attempt_ms = now_ms + delay_s * 1000;
+  return Step{std::move(d), {}, true};
+}
+
 }  // namespace
 
 Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const RetryPolicy& p, double jitter) {
@@ -60,7 +72,19 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
 
     case K::trigger_failed:
       if (cur.state != S::triggered) return unchanged(cur);  // the phone may already be in session
+      if (ev.shared_outage) return requeue_uncharged(std::move(d), ev, now_ms, p, jitter);
       return retry_or_fail(std::move(d), ev, now_ms, p, jitter);
+
+    case K::charge:
+      // Only a device still waiting in the queue is charged: one tried again since has its
+      // own outcome coming.
+      if (cur.state != S::queued) return unchanged(cur);
+      ++d.attempts;
+      if (d.attempts >= p.max_attempts) {
+        std::string why = d.reason + " (" + std::to_string(d.attempts) + " of " + std::to_string(p.max_attempts) + " attempts)";
+        return finish(std::move(d), S::failed, std::move(why), now_ms, true);
+      }
+      return Step{std::move(d), {}, true};
 
     case K::session_started:
       // A phone that comes by itself while its CSR is with the CA is told to wait (no change).

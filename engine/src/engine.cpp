@@ -16,7 +16,38 @@ auto log() {
 }
 using S = JobDeviceState;
 using K = Event::Kind;
+
+/// The automatic hold over the whole job: true when it holds the job now. Judged over the
+/// devices finished since an administrator last released it, once enough of them finished.
+bool hold_on_failures(Job& job, const std::vector<JobDevice>& devices, util::UnixTime now, store::Transition& t) {
+  if (job.state != JobState::active || job.max_fail_pct >= 100) return false;
+  auto [finished, bad] = finished_and_failed(devices);
+  finished -= std::min(finished, job.hold_accepted_finished);
+  bad -= std::min(bad, job.hold_accepted_failed);
+  const std::size_t sample = std::max<std::size_t>(10, static_cast<std::size_t>(std::max(0, job.canary)));
+  if (finished < sample) return false;
+  const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(finished);
+  if (pct <= job.max_fail_pct) return false;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%zu of %zu finished devices failed (%.1f %% > %g %%); release to go on", bad, finished,
+                pct, job.max_fail_pct);
+  job.state = JobState::failure_hold;
+  job.state_reason = buf;
+  t.audit.push_back(AuditEntry{now, "engine", "job.failure_hold", job.id, job.state_reason});
+  log()->warn("job={} {}", job.id, job.state_reason);
+  return true;
+}
 }  // namespace
+
+std::pair<std::size_t, std::size_t> finished_and_failed(const std::vector<JobDevice>& devices) {
+  std::size_t finished = 0, bad = 0;
+  for (const auto& d : devices) {
+    if (!is_final(d.state) || d.state == S::cancelled) continue;
+    ++finished;
+    bad += d.state == S::failed || d.state == S::expired;
+  }
+  return {finished, bad};
+}
 
 Result<Schedule> schedule_of(const Job& job) {
   std::vector<Window> windows, blackout_windows;
@@ -41,7 +72,11 @@ Engine::Engine(store::Store& store, const util::Clock& clock, TriggerRunner& run
       runner_(runner),
       config_(config),
       global_rate_(config.global_rate_per_minute, std::max(1.0, config.global_burst), clock.now_ms()),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()),
+      breakers_(config.breakers ? config.breakers : std::make_shared<Breakers>()),
+      apply_endpoint_(runner.shared_endpoint()) {
+  breakers_->configure(Dependency::apply_config, config.breaker, apply_endpoint_.value_or(""));
+}
 
 Engine::~Engine() = default;
 
@@ -52,7 +87,8 @@ RetryPolicy Engine::policy_for(const Job& job) const {
 }
 
 Result<void> Engine::persist(store::Transition& t) {
-  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty()) return ok();
+  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty() && t.put_meta.empty())
+    return ok();
   auto r = store_.apply(t, store::Sync::yes);
   if (!r) log()->error("store write failed: {}", r.error().message);
   t = store::Transition{};
@@ -62,6 +98,7 @@ Result<void> Engine::persist(store::Transition& t) {
 Result<void> Engine::recover() {
   std::lock_guard lock(mutex_);
   const auto now_ms = clock_.now_ms();
+  if (auto b = restore_breakers(); !b) return b;
   std::vector<Job> unfinished;
   auto r = store_.for_each_job([&](const Job& j) {
     if (j.state != JobState::completed && j.state != JobState::cancelled) unfinished.push_back(j);
@@ -217,7 +254,9 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
     for (const auto& d : rt.devices) {
       if (d.wave != 1) continue;
       ++total;
-      if (is_final(d.state)) ++done;
+      // A phone whose CSR waits for an external CA ran its session: the CA's answer is not the
+      // canary's question, and waiting for it would hold the job for a manager's approval.
+      if (is_final(d.state) || d.state == S::pending_ca) ++done;
       if (d.state == S::failed || d.state == S::expired) ++bad;
     }
     if (total > 0 && done == total) {
@@ -243,6 +282,8 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
     }
   }
 
+  if (!canary_only && hold_on_failures(job, rt.devices, now, t)) job_changed = true;
+
   const bool may_dispatch = job.state == JobState::active && now >= job.start_at && rt.schedule.is_open(now);
   if (may_dispatch) {
     const std::size_t job_cap = job.max_in_flight > 0 ? static_cast<std::size_t>(job.max_in_flight) : SIZE_MAX;
@@ -261,6 +302,9 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
         continue;
       }
       if (rt.rate.wait_ms(now_ms) > 0 || global_rate_.wait_ms(now_ms) > 0) break;
+      // A dependency that is down holds every dispatch but its probe, and spends no token.
+      const auto gate = dispatch_gate(d.device, now_ms, t);
+      if (gate == CircuitBreaker::Gate::wait) break;
       rt.rate.try_acquire(now_ms);
       global_rate_.try_acquire(now_ms);
       Event e;
@@ -273,6 +317,7 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
         if (dev && dev->has_value()) fire.emplace_back(job.id, std::move(**dev));
       }
       ++i;
+      if (gate == CircuitBreaker::Gate::probe) break;  // one probe, then wait for its outcome
     }
     if (!seen_queued) rt.first_open = i;
   }
@@ -292,14 +337,11 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
 
 void Engine::on_trigger_done(const std::string& job, const std::string& device, const TriggerResult& result) {
   auto claim = store_.claims().claim(device);
+  TickClaims others{store_.claims(), {}, {}};  // the devices whose given-back failures are charged
   store::Transition t;
   {
     std::lock_guard lock(mutex_);
-    auto it = jobs_.find(job);
-    if (it == jobs_.end()) return;
-    auto& rt = *it->second;
-    auto pos = rt.index.find(device);
-    if (pos == rt.index.end()) return;
+    const auto now_ms = clock_.now_ms();
     Event e;
     if (result.outcome == TriggerOutcome::ok) {
       e.kind = K::trigger_ok;
@@ -310,8 +352,19 @@ void Engine::on_trigger_done(const std::string& job, const std::string& device, 
       e.reason = "Apply Config " + std::string(to_string(result.outcome)) + ": " + result.detail;
       log()->info("job={} device={} trigger {}: {}", job, device, to_string(result.outcome), result.detail);
     }
-    if (!apply_step(rt, pos->second, e, clock_.now_ms(), t)) return;
+    // The endpoint's breaker hears of every outcome, also for a job that ended meanwhile.
+    if (is_shared_failure(result)) {
+      e.shared_outage = note_apply_failure(job, device, result, now_ms, t);
+      if (e.shared_outage) e.reason += " (not counted: the Apply Config endpoint seems down)";
+    } else if (result.outcome == TriggerOutcome::ok || result.outcome == TriggerOutcome::permanent) {
+      note_apply_answer(device, now_ms, t, others);  // it answered; needs-admin (a local check) proves nothing
+    }
+    if (auto it = jobs_.find(job); it != jobs_.end()) {
+      if (auto pos = it->second->index.find(device); pos != it->second->index.end())
+        apply_step(*it->second, pos->second, e, now_ms, t);
+    }
   }
+  // Written outside the engine's mutex, under the claims of every device it changes.
   (void)persist(t);
 }
 

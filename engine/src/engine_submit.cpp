@@ -1,5 +1,6 @@
 // Job submission (what can work, arming the devices, the window check) and job control.
 #include <algorithm>
+#include <tuple>
 
 #include "capf/crypto/crypto.hpp"
 #include "capf/engine/engine.hpp"
@@ -25,7 +26,33 @@ bool secure_profile(const std::string& profile) {
 /// Phones (SEP…) leave the factory with a MIC; soft clients such as Jabber (CSF…) have none.
 bool has_mic(const Device& d) { return d.name.size() > 3 && util::iequals(d.name.substr(0, 3), "SEP"); }
 
+/// The canary and the automatic hold of a job, in words, with how to change them.
+std::string safety_note(const Job& job, const SubmitRequest& r) {
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%g", job.max_fail_pct);
+  std::string out = job.canary > 0 ? "canary: the first " + std::to_string(job.canary) +
+                                         " devices go first, the rest wait until they are final"
+                                   : std::string("canary: none");
+  if (r.default_canary)
+    out += job.canary > 0 ? " (default: 1 % of the devices, 5–50; --canary N changes it, --canary 0 turns it off)" : "";
+  else if (job.canary == 0)
+    out += " (--canary 0)";
+  out += "; automatic hold: ";
+  if (job.max_fail_pct >= 100) {
+    out += "off (--max-fail-pct 100)";
+  } else {
+    out += std::string("when more than ") + pct + " % of the finished devices failed (the canary's, then the whole job's)";
+    if (r.default_max_fail_pct) out += " (default; --max-fail-pct P changes it, --max-fail-pct 100 turns it off)";
+  }
+  return out;
+}
+
 }  // namespace
+
+int default_canary(std::size_t devices) {
+  const std::size_t wave = std::clamp<std::size_t>(devices / 100, 5, 50);
+  return static_cast<int>(std::min(wave, devices));
+}
 
 Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(const SubmitRequest& r,
                                                                               std::vector<Device>& ok_devices) {
@@ -93,6 +120,11 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   if (!refused) return refused.error();
   result.refused = std::move(*refused);
   result.accepted = devices.size();
+  if (r.default_canary) job.canary = default_canary(devices.size());
+  if (r.default_max_fail_pct) job.max_fail_pct = kDefaultMaxFailPct;
+  result.canary = job.canary;
+  result.max_fail_pct = job.max_fail_pct;
+  result.safety = safety_note(job, r);
 
   const double rate = job.rate_per_minute > 0 ? job.rate_per_minute
                       : config_.global_rate_per_minute > 0 ? config_.global_rate_per_minute : 0;
@@ -112,7 +144,7 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
     job_counter_ = util::parse_int(counter->value_or("0")).value_or(0);
   }
   const auto next = ++*job_counter_;
-  char id[24];
+  char id[24];  // "J" and up to 20 digits
   std::snprintf(id, sizeof id, "J%04lld", static_cast<long long>(next));
   job.id = id;
   job.created_at = now;
@@ -248,8 +280,13 @@ Result<JobView> Engine::control_locked(const std::string& id, const std::string&
     job.state = JobState::held;
     job.state_reason = "held by " + actor;
   } else if (action == "release") {
-    if (job.state != JobState::held && job.state != JobState::canary_hold) return refuse("it is not held");
+    if (job.state != JobState::held && job.state != JobState::canary_hold && job.state != JobState::failure_hold)
+      return refuse("it is not held");
     if (job.state == JobState::canary_hold) job.canary_passed = true;  // the administrator accepts the canary
+    if (job.state == JobState::failure_hold) {
+      // The failures so far are accepted; the share is judged again over those that follow.
+      std::tie(job.hold_accepted_finished, job.hold_accepted_failed) = finished_and_failed(rt.devices);
+    }
     job.state = JobState::active;
     job.state_reason.clear();
   } else if (action == "pause") {

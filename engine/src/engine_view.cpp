@@ -28,6 +28,7 @@ JobView Engine::make_view(const Runtime& rt, std::int64_t now_ms) const {
     v.schedule_note = "no window opens within 400 days";
   }
   if (now < rt.job.start_at) v.schedule_note += "; starts at " + util::format_iso8601(rt.job.start_at);
+  if (v.counts[JobDeviceState::queued] > 0) v.waiting = waiting_for(rt);
   const double rate = rt.job.rate_per_minute > 0 ? rt.job.rate_per_minute : v.rate_per_minute;
   if (remaining == 0) {
     v.eta = now;
@@ -108,6 +109,8 @@ void PoolTriggerRunner::trigger(const std::string& job, const Device& device, st
     done(run_trigger(impl_->config, device, job));
   });
 }
+
+std::optional<std::string> PoolTriggerRunner::shared_endpoint() const { return engine::shared_endpoint(impl_->config); }
 
 void PoolTriggerRunner::join() { impl_->pool.join(); }
 

@@ -47,6 +47,9 @@ struct Engine::TickClaims {
   }
 };
 
+/// Finished devices (cancelled ones aside) and how many of them failed or expired.
+std::pair<std::size_t, std::size_t> finished_and_failed(const std::vector<JobDevice>& devices);
+
 /// Builds the Schedule of a job from its window and blackout texts.
 Result<Schedule> schedule_of(const Job& job);
 

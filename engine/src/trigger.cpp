@@ -220,6 +220,28 @@ TriggerResult run_http_trigger(const TriggerConfig& c, const Device& d, const st
   return r;
 }
 
+std::optional<std::string> shared_endpoint(const TriggerConfig& c) {
+  if (c.kind == TriggerConfig::Kind::command) {
+    const auto start = c.command.find_first_not_of(" \t");
+    if (start == std::string::npos) return std::nullopt;
+    const std::string program = c.command.substr(start, c.command.find_first_of(" \t", start) - start);
+    if (program.find('{') != std::string::npos) return std::nullopt;
+    return program;
+  }
+  if (c.kind != TriggerConfig::Kind::http) return std::nullopt;
+  const auto scheme_end = c.url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const auto authority_end = c.url.find_first_of("/?#", scheme_end + 3);
+  std::string authority = c.url.substr(scheme_end + 3, authority_end - (scheme_end + 3));
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if (authority.empty() || authority.find('{') != std::string::npos) return std::nullopt;
+  return lower(c.url.substr(0, scheme_end)) + "://" + authority;
+}
+
+bool is_shared_failure(const TriggerResult& r) {
+  return r.outcome == TriggerOutcome::transient || r.outcome == TriggerOutcome::throttled;
+}
+
 TriggerResult run_trigger(const TriggerConfig& c, const Device& d, const std::string& job) {
   switch (c.kind) {
     case TriggerConfig::Kind::none:

@@ -3,9 +3,11 @@
 #include "capf/monitor/monitor.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "capf/crypto/lifecycle.hpp"
 #include "capf/monitor/lifecycle.hpp"
+#include "capf/net/http_client.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
 
@@ -26,6 +28,9 @@ struct Watched {
   std::string kind, id, owner, subject, serial;
   util::UnixTime not_after = 0;
 };
+
+/// Where the SMTP server's breaker is kept between starts.
+const std::string kSmtpBreakerKey = "breaker:smtp";
 
 std::string sent_key(const Watched& w, int threshold) { return "notice/" + w.kind + "/" + w.id + "/" + std::to_string(threshold); }
 
@@ -164,6 +169,7 @@ nlohmann::json CheckReport::to_json() const {
           {"already_notified", already_notified},
           {"crls_refreshed", crls_refreshed},
           {"errors", errors},
+          {"waiting", waiting.empty() ? nlohmann::json() : nlohmann::json(waiting)},
           {"next_check", util::format_iso8601(next_check)}};
 }
 
@@ -171,6 +177,51 @@ CertificateMonitor::CertificateMonitor(store::Store& store, std::string ca_dir, 
     : store_(store), ca_dir_(std::move(ca_dir)), clock_(clock), send_(std::move(send)) {}
 
 CertificateMonitor::~CertificateMonitor() { stop(); }
+
+void CertificateMonitor::set_breakers(std::shared_ptr<Breakers> breakers, const BreakerSettings& settings) {
+  std::lock_guard lock(check_mutex_);
+  breakers_ = std::move(breakers);
+  breaker_settings_ = settings;
+}
+
+void CertificateMonitor::restore_breaker(const std::string& endpoint) {
+  breakers_->configure(Dependency::smtp, breaker_settings_, endpoint);
+  if (breaker_restored_) return;
+  breaker_restored_ = true;
+  auto saved = store_.get_meta(kSmtpBreakerKey);
+  if (!saved || !saved->has_value()) return;
+  auto status = CircuitBreaker::decode(**saved);
+  if (!status || status->endpoint != endpoint || status->closed()) return;
+  breakers_->restore(Dependency::smtp, *status);
+  log()->warn("{} (as before the restart)", breakers_->status(Dependency::smtp).describe());
+}
+
+Result<void> CertificateMonitor::send_guarded(const net::MailMessage& m, const std::string& key, util::UnixTime now) {
+  constexpr auto kSmtp = Dependency::smtp;
+  restore_breaker(net::redact_url(m.smtp_url));
+  if (breakers_->gate(kSmtp, key, now) == CircuitBreaker::Gate::wait)
+    return make_error(Errc::unavailable, "waiting: " + breakers_->status(kSmtp).describe());
+  auto sent = send_(m);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto change = CircuitBreaker::Change::none;
+  if (sent)
+    change = breakers_->success(kSmtp, now);
+  else if (sent.error().code == Errc::unavailable || sent.error().code == Errc::timeout)
+    change = breakers_->failure(kSmtp, key, sent.error().message, now, std::uniform_real_distribution<double>(0, 1)(rng));
+  if (change == CircuitBreaker::Change::none) return sent;
+  const auto status = breakers_->status(kSmtp);
+  store::Transition t;
+  t.put_meta.emplace_back(kSmtpBreakerKey, breakers_->encode(kSmtp));
+  if (change == CircuitBreaker::Change::opened) {
+    log()->warn("{}: notices wait for it", status.describe());
+    t.audit.push_back(AuditEntry{now, "capf", "dependency.down", "smtp", status.describe()});
+  } else if (change == CircuitBreaker::Change::closed) {
+    log()->info("SMTP server {} answers again", status.endpoint);
+    t.audit.push_back(AuditEntry{now, "capf", "dependency.up", "smtp", "SMTP server " + status.endpoint + " answers again"});
+  }
+  if (auto w = store_.apply(t); !w) log()->error("recording the SMTP server's state: {}", w.error().message);
+  return sent;
+}
 
 CheckReport CertificateMonitor::check() {
   std::lock_guard check_lock(check_mutex_);
@@ -209,7 +260,7 @@ CheckReport CertificateMonitor::check() {
       m.subject = n.mail_subject;
       m.body = n.mail_body;
       m.date = now;
-      if (auto r = send_(m); !r) {
+      if (auto r = send_guarded(m, key, now); !r) {
         n.error = r.error().message;
       } else {
         // Remembered at once, one write per notice: a crash after sending resends at most this one.
@@ -241,6 +292,12 @@ CheckReport CertificateMonitor::check() {
       if (auto s = store_.get_meta(kCrlKeyPrefix + r.certificate.serial_hex()); s && s->has_value())
         refresh(r.certificate.serial_hex());
   report.next_check = now + (within_a_day ? kHour : kDay);
+  const bool unsent = std::any_of(report.notices.begin(), report.notices.end(), [](const Notice& n) { return !n.sent; });
+  if (const auto smtp = breakers_->status(Dependency::smtp); !smtp.closed() && unsent) {
+    // Notices wait for the SMTP server: the next check is its probe.
+    report.waiting = "waiting: " + smtp.describe();
+    report.next_check = std::min(report.next_check, std::max(now + 1, smtp.next_probe));
+  }
   for (const auto& e : report.errors) log()->error("certificate monitor: {}", e);
   {
     std::lock_guard lock(state_mutex_);

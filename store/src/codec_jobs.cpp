@@ -39,6 +39,8 @@ std::string encode_job(const Job& j) {
       {"state", to_string(j.state)},
       {"state_reason", j.state_reason},
       {"canary_passed", j.canary_passed},
+      {"hold_accepted_finished", j.hold_accepted_finished},
+      {"hold_accepted_failed", j.hold_accepted_failed},
       {"devices", j.devices},
       {"finished_at", j.finished_at},
   });
@@ -78,6 +80,9 @@ Result<Job> decode_job(std::string_view bytes) {
     job.burst = j.at("burst").get<double>();
     job.max_fail_pct = j.at("max_fail_pct").get<double>();
     job.canary_passed = j.at("canary_passed").get<bool>();
+    // Added with the failure hold: jobs written before have neither.
+    job.hold_accepted_finished = j.value("hold_accepted_finished", std::size_t{0});
+    job.hold_accepted_failed = j.value("hold_accepted_failed", std::size_t{0});
   } catch (const json::exception& e) {
     return make_error(Errc::io, std::string("job value: ") + e.what());
   }

@@ -43,6 +43,13 @@ Event ev(K k, bool retryable = true, std::string reason = "x", std::optional<std
   return e;
 }
 
+/// Apply Config refused while its endpoint is (or may be) down.
+Event outage(std::optional<std::int64_t> after = std::nullopt) {
+  Event e = ev(K::trigger_failed, true, "connection refused", after);
+  e.shared_outage = true;
+  return e;
+}
+
 }  // namespace
 
 TEST(DeviceFsm, Table) {
@@ -82,13 +89,23 @@ TEST(DeviceFsm, Table) {
       {"CA denial fails the device", dev(S::pending_ca, 1, 0), ev(K::session_failed, false), S::failed, 1, 0, false, true, false, true},
       {"deadline expires a device waiting for the CA", dev(S::pending_ca, 1, 0), ev(K::deadline_passed, true, ""), S::expired, 1, 0, false, true, false, true},
       {"restart leaves pending-ca alone", dev(S::pending_ca, 1, 0), ev(K::recover), S::pending_ca, 1, 0, false, false, false, false},
+      // Shared outages (docs/arch/breakers.md): the endpoint's failure gives the attempt back.
+      {"endpoint down: the attempt is given back", dev(S::triggered, 1), outage(), S::queued, 0, kNow + 15'000, false, false, false, true},
+      {"endpoint down on the last attempt: not failed", dev(S::triggered, 3), outage(), S::queued, 2, kNow + 15'000, false, false, false, true},
+      {"endpoint down with Retry-After", dev(S::triggered, 1), outage(120), S::queued, 0, kNow + 120'000, false, false, false, true},
+      {"endpoint down after the session began is ignored", dev(S::in_session, 1), outage(), S::in_session, 1, -1, false, false, false, false},
+      {"a failure given back proves the device's own: charged", dev(S::queued, 1), ev(K::charge), S::queued, 2, kNow, false, false, false, true},
+      {"charged on its last attempt: failed", dev(S::queued, 2), ev(K::charge), S::failed, 3, 0, false, true, false, true},
+      {"a device tried again since is not charged", dev(S::triggered, 1), ev(K::charge), S::triggered, 1, -1, false, false, false, false},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);
     auto s = step(r.before, r.event, kNow, policy(), 0.5);
     EXPECT_EQ(s.next.state, r.after);
     EXPECT_EQ(s.next.attempts, r.attempts);
-    if (r.next_ms >= 0) EXPECT_EQ(s.next.next_attempt_ms, r.next_ms);
+    if (r.next_ms >= 0) {
+      EXPECT_EQ(s.next.next_attempt_ms, r.next_ms);
+    }
     EXPECT_EQ(s.effects.run_trigger, r.trigger);
     EXPECT_EQ(s.effects.disarm_device, r.disarm);
     EXPECT_EQ(s.effects.rearm_device, r.rearm);

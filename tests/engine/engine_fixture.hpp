@@ -23,15 +23,20 @@ class FakeRunner : public TriggerRunner {
     calls.push_back({d.name, clock.now_ms()});
     TriggerResult r;
     if (fail.count(d.name)) r = {TriggerOutcome::permanent, "HTTP 404", std::nullopt};
+    if (down || unreachable.count(d.name)) r = {TriggerOutcome::transient, "POST http://127.0.0.1:9/: connection refused", std::nullopt};
     done(r);
   }
+  std::optional<std::string> shared_endpoint() const override { return endpoint; }
   struct Call {
     std::string device;
     std::int64_t at_ms;
   };
   const util::Clock& clock;
   std::vector<Call> calls;
-  std::set<std::string> fail;
+  std::set<std::string> fail;         ///< these answer 404 (permanent)
+  std::set<std::string> unreachable;  ///< these get "connection refused" (transient)
+  bool down = false;                  ///< every call gets "connection refused"
+  std::optional<std::string> endpoint;  ///< the shared endpoint; unset: each phone its own
 };
 
 class EngineTest : public ::testing::Test {

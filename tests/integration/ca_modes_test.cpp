@@ -124,9 +124,11 @@ nlohmann::json wait_for(const JobFleet& f, const std::string& id, int seconds, P
   return j;
 }
 
-std::string submit_all(const JobFleet& f) {
-  auto sub = cli({"job", "submit", "--where", "device_pool = DP-CA", "--operation", "install", "--key-order", "rsa",
-                  "--data-dir", f.data});
+std::string submit_all(const JobFleet& f, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"job", "submit", "--where", "device_pool = DP-CA", "--operation", "install", "--key-order", "rsa",
+                                "--data-dir", f.data};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto sub = cli(args);
   EXPECT_EQ(sub.exit_code, 0) << sub.out << sub.err;
   return submitted_id(sub);
 }
@@ -242,7 +244,8 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
       f, emu, {{"online-ca-timeout", "2"}, {"online-ca-retry-base", "1"}, {"online-ca-retry-ceiling", "2"}}));
   f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
 
-  const auto id = submit_all(f);
+  // Failures are what this test is about: neither the canary nor the automatic hold stops it.
+  const auto id = submit_all(f, {"--canary", "0", "--max-fail-pct", "100"});
   auto j = f.wait_job(id, 240);
   ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
 

@@ -38,8 +38,9 @@ inline void set_service_params(const std::string& data, const std::function<void
 /// `aiosmtpd` (python3-aiosmtpd) on 127.0.0.1, storing every message in a Maildir.
 class SmtpServer {
  public:
-  explicit SmtpServer(const std::string& maildir) : maildir_(maildir) {
-    port_ = free_port();
+  /// On `port`, or on a free one when 0.
+  explicit SmtpServer(const std::string& maildir, int port = 0) : maildir_(maildir) {
+    port_ = port > 0 ? port : free_port();
     auto r = shell("nohup /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(port_) +
                    " -c aiosmtpd.handlers.Mailbox '" + maildir + "' > '" + maildir + ".log' 2>&1 & echo $!");
     pid_ = std::atoi(r.out.c_str());

@@ -30,7 +30,7 @@
   // Which buttons make sense in which job state (the engine has the last word).
   const allowed = {
     held: ['release', 'cancel'], active: ['hold', 'pause', 'cancel', 'retry'], paused: ['resume', 'hold', 'cancel', 'retry'],
-    'canary-hold': ['release', 'cancel', 'retry'], completed: ['retry'], cancelled: [],
+    'canary-hold': ['release', 'cancel', 'retry'], 'failure-hold': ['release', 'cancel', 'retry'], completed: ['retry'], cancelled: [],
   };
   const buttons = {};
   const bar = document.getElementById('job-actions');
@@ -56,17 +56,20 @@
   function showJob(j) {
     job = j;
     const state = document.getElementById('job-state');
-    clear(state).append(badge(j.state));
+    clear(state).append(badge(j.waiting ? 'waiting' : j.state));
     state.setAttribute('data-state', j.state);
     clear(document.getElementById('job-progress')).append(progress(j));
     document.getElementById('job-reason').textContent = j.state_reason || '';
+    // A shared dependency is down: the job resumes by itself once its probe gets through.
+    document.getElementById('job-waiting').textContent = j.waiting ? j.waiting.text : '';
     const facts = [
       ['Description', j.description], ['Certificate Operation', j.operation], ['Selection', j.selection],
       ['Devices', j.devices], ['In flight', j.in_flight],
       ['Rate', (j.rate_per_minute_measured || 0).toFixed(1) + ' /min measured' + (j.rate_per_minute ? ', limit ' + j.rate_per_minute + ' /min' : '')],
       ['ETA', j.state === 'active' ? when(j.eta) : '—'], ['Schedule', j.schedule],
       ['Windows', (j.windows || []).join('; ') || 'always open'], ['Blackouts', (j.blackouts || []).join('; ')],
-      ['Canary', j.canary ? j.canary + ' devices, hold above ' + j.max_fail_pct + ' % failures' + (j.canary_passed ? ' (passed)' : '') : ''],
+      ['Canary', j.canary ? j.canary + ' devices' + (j.canary_passed ? ' (passed)' : '') : 'none'],
+      ['Automatic hold', j.max_fail_pct < 100 ? 'above ' + j.max_fail_pct + ' % failed of the finished devices' : 'off'],
       ['Start at', j.start_at ? when(j.start_at) : ''], ['Completes by', j.completes_by ? when(j.completes_by) : ''],
       ['Created', when(j.created_at) + ' by ' + j.created_by], ['Finished', j.finished_at ? when(j.finished_at) : ''],
     ].filter(([, v]) => v !== '' && v !== null && v !== undefined);

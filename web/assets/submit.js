@@ -81,6 +81,7 @@
       out.push(table(reallyRefused.slice(0, 200), ['device', 'reason']));
     }
     if (r.capacity && (r.accepted > 0 || !dry)) out.push(el('p', {}, 'Schedule check: ', r.capacity_fits === false ? el('span', { class: 'error' }, r.capacity) : r.capacity));
+    if (r.safety && (r.accepted > 0 || !dry)) out.push(el('p', { id: 'safety' }, 'Safety: ', r.safety));
     if (r.preview && r.preview.length) {
       out.push(el('h2', {}, 'First devices'));
       out.push(table(r.preview.map((p) => ({ name: p.name, device_pool: p.device_pool || '', device_type: p.device_type || '',

@@ -19,6 +19,7 @@ enum class JobState : std::uint8_t {
   canary_hold,  ///< held automatically: the canary wave failed too often
   completed,    ///< every device reached a final state
   cancelled,    ///< cancelled; remaining devices are `cancelled`
+  failure_hold, ///< held automatically: more than max_fail_pct of the finished devices failed
 };
 
 /// How a job sets authentication strings (By Authentication String mode).
@@ -66,13 +67,18 @@ struct Job {
   double rate_per_minute = 0;           ///< 0 = no job rate cap
   double burst = 1;
   int max_in_flight = 0;                ///< 0 = no job concurrency cap
-  int canary = 0;                       ///< first N devices form the canary wave
-  double max_fail_pct = 100;            ///< canary failure share that holds the job
+  int canary = 0;                       ///< first N devices form the canary wave (0 = none)
+  /// Failure share (failed or expired among the finished devices) that holds the job: the
+  /// canary wave's once it is final, then the whole job's (100 = never hold).
+  double max_fail_pct = 100;
   int max_attempts = 3;
 
   JobState state = JobState::active;
   std::string state_reason;
   bool canary_passed = false;
+  /// Finished and failed devices when an administrator last released a failure hold: the
+  /// share is judged again only over the devices that finish afterwards.
+  std::size_t hold_accepted_finished = 0, hold_accepted_failed = 0;
   std::size_t devices = 0;
   util::UnixTime finished_at = 0;
 };

@@ -36,9 +36,13 @@ struct Event {
     cancel,             ///< the job was cancelled
     retry,              ///< an administrator retries a failed device
     recover,            ///< the daemon restarted
+    charge,             ///< a failure given back as a possible outage proved to be the device's own
   };
   Kind kind = Kind::dispatch;
   bool retryable = true;
+  /// trigger_failed: the failure is (or may be) the shared endpoint's, not the device's: the
+  /// attempt is given back and the device waits in the queue (docs/arch/breakers.md).
+  bool shared_outage = false;
   std::optional<std::int64_t> retry_after_s;
   std::string reason;
   std::string serial;

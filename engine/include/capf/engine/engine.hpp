@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "capf/core/breaker.hpp"
 #include "capf/core/session_hook.hpp"
 #include "capf/engine/device_fsm.hpp"
 #include "capf/engine/rate.hpp"
@@ -31,6 +32,10 @@ struct EngineConfig {
   int global_max_in_flight = 0;       ///< 0 = no global concurrency cap
   RetryPolicy retry;                  ///< max_attempts is overridden per job
   IssuerKind issuer = IssuerKind::capf;
+  BreakerSettings breaker;            ///< of the Apply Config endpoint's breaker
+  /// The daemon's breakers, shared with the Online CA and the certificate monitor; the engine
+  /// makes its own when none is given.
+  std::shared_ptr<Breakers> breakers;
 };
 
 /// Sends Apply Config asynchronously; `done` may be called from any thread.
@@ -38,6 +43,9 @@ class TriggerRunner {
  public:
   virtual ~TriggerRunner() = default;
   virtual void trigger(const std::string& job, const Device& device, std::function<void(TriggerResult)> done) = 0;
+  /// The endpoint every device's trigger calls (engine::shared_endpoint), or nullopt when each
+  /// phone is its own endpoint: only a shared endpoint has a breaker.
+  virtual std::optional<std::string> shared_endpoint() const { return std::nullopt; }
 };
 
 /// A job submission.
@@ -50,8 +58,18 @@ struct SubmitRequest {
   bool dry_run = false;                            ///< check and report, write nothing
   bool skip_invalid = false;                       ///< submit the devices that can work
   bool force = false;                              ///< submit although the windows miss the deadline
+  /// The submitter gave no canary / no failure share: the safe defaults fill them in
+  /// (default_canary, kDefaultMaxFailPct). Job::canary and Job::max_fail_pct are used otherwise.
+  bool default_canary = false;
+  bool default_max_fail_pct = false;
   std::string actor = "admin";
 };
+
+/// The failure share that holds a job whose submitter gave none.
+inline constexpr double kDefaultMaxFailPct = 20;
+/// The canary wave of a job whose submitter gave none: 1 % of its devices, at least 5 and at
+/// most 50, never more than the job has.
+int default_canary(std::size_t devices);
 
 /// The answer to a submission.
 struct SubmitResult {
@@ -60,6 +78,11 @@ struct SubmitResult {
   std::vector<std::pair<std::string, std::string>> refused;  ///< device, reason
   std::string capacity;  ///< the window/deadline check, in words with numbers
   bool capacity_fits = true;
+  int canary = 0;             ///< the canary wave the job gets
+  double max_fail_pct = 100;  ///< the failure share that holds it
+  /// The canary and the hold in words, each saying whether it is a default and how to change
+  /// or turn it off (shown by --dry-run and on submission).
+  std::string safety;
   bool submitted = false;
   /// Generated authentication strings (device, string): returned once, never logged or kept
   /// anywhere but the devices' records.
@@ -74,6 +97,9 @@ struct JobView {
   double rate_per_minute = 0;           ///< dispatches over the last minute
   std::optional<util::UnixTime> eta;    ///< when the last device should be dispatched
   std::string schedule_note;            ///< "window open until …", "next window opens …"
+  /// Set while the job has devices to dispatch and a shared dependency they need is down:
+  /// the breaker that holds them (its describe() says since when and the next probe).
+  std::optional<BreakerStatus> waiting;
 };
 
 class Engine final : public SessionHook {
@@ -108,6 +134,8 @@ class Engine final : public SessionHook {
   Result<std::vector<JobDevice>> devices(const std::string& job_id) const;
   /// Dispatches in flight across all jobs.
   std::size_t in_flight() const;
+  /// The daemon's breakers (EngineConfig::breakers or the engine's own).
+  const std::shared_ptr<Breakers>& breakers() const { return breakers_; }
 
   struct Runtime;
 
@@ -121,6 +149,16 @@ class Engine final : public SessionHook {
   void apply_device_effects(const JobDevice& jd, const Effects& fx, const Job& job, store::Transition& t);
   JobView make_view(const Runtime& rt, std::int64_t now_ms) const;
   Result<void> persist(store::Transition& t);
+  /// Apply Config breaker, fed by trigger outcomes (engine_breaker.cpp). A shared-class failure
+  /// returns true when the device's attempt is given back (the endpoint is, or may be, down).
+  bool note_apply_failure(const std::string& job, const std::string& device, const TriggerResult& r,
+                          std::int64_t now_ms, store::Transition& t);
+  void note_apply_answer(const std::string& device, std::int64_t now_ms, store::Transition& t, TickClaims& others);
+  /// Whether the next dispatch of `device` may go (a probe when the breaker says so).
+  CircuitBreaker::Gate dispatch_gate(const std::string& device, std::int64_t now_ms, store::Transition& t);
+  void save_breaker(Dependency d, util::UnixTime now, CircuitBreaker::Change change, store::Transition& t);
+  Result<void> restore_breakers();
+  std::optional<BreakerStatus> waiting_for(const Runtime& rt) const;
   RetryPolicy policy_for(const Job& job) const;
   Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
                                                                         std::vector<Device>& ok_devices);
@@ -140,6 +178,11 @@ class Engine final : public SessionHook {
   RateLimiter global_rate_;
   std::mt19937_64 rng_;
   std::size_t global_in_flight_ = 0;
+  std::shared_ptr<Breakers> breakers_;
+  std::optional<std::string> apply_endpoint_;  ///< runner_.shared_endpoint()
+  /// (job, device) whose shared-class failures were given back while the breaker only
+  /// suspected an outage; charged if the endpoint then answers for another device.
+  std::vector<std::pair<std::string, std::string>> suspects_;
 };
 
 /// Runs triggers on a thread pool with a TriggerConfig.
@@ -148,6 +191,7 @@ class PoolTriggerRunner final : public TriggerRunner {
   PoolTriggerRunner(TriggerConfig config, unsigned threads);
   ~PoolTriggerRunner() override;
   void trigger(const std::string& job, const Device& device, std::function<void(TriggerResult)> done) override;
+  std::optional<std::string> shared_endpoint() const override;
   /// Waits for running triggers to finish.
   void join();
 

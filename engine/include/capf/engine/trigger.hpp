@@ -54,6 +54,17 @@ struct TriggerConfig {
   std::string ca_pem;
 };
 
+/// The endpoint every device's Apply Config calls, when there is one: the program of a command
+/// (its first word, when that holds no variable), or scheme://host:port of a URL whose host and
+/// port hold no variable (credentials never included). nullopt when each phone is its own
+/// endpoint (e.g. "http://{ipv4}/CGI/Execute") or no trigger is configured: then no failure is
+/// shared, and the Apply Config breaker never applies (docs/arch/breakers.md).
+std::optional<std::string> shared_endpoint(const TriggerConfig& c);
+
+/// True when a failed attempt says more about the endpoint than about the device: transient
+/// (refused, timed out, TLS, 408, 5xx, exit 75, killed after the timeout) or throttled (429).
+bool is_shared_failure(const TriggerResult& r);
+
 /// The http body used when TriggerConfig::body is empty.
 inline constexpr std::string_view kDefaultTriggerBody = R"({"device":"{name}","job":"{job}"})";
 

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/core/breaker.hpp"
 #include "capf/core/service_params.hpp"
 #include "capf/net/smtp.hpp"
 #include "capf/store/store.hpp"
@@ -42,6 +44,9 @@ struct CheckReport {
   std::size_t already_notified = 0;   ///< due, but sent by an earlier check
   std::size_t crls_refreshed = 0;
   std::vector<std::string> errors;
+  /// "waiting: SMTP server … unreachable since …, next probe at …" while its breaker is open;
+  /// the next check is then at the probe time.
+  std::string waiting;
   util::UnixTime next_check = 0;
   nlohmann::json to_json() const;
 };
@@ -71,9 +76,17 @@ class CertificateMonitor {
   void stop();
   /// The last report, if any check ran.
   std::optional<CheckReport> last() const;
+  /// The daemon's breakers (the SMTP server's is used) and its settings; by default the
+  /// monitor has breakers of its own. Call before start().
+  void set_breakers(std::shared_ptr<Breakers> breakers, const BreakerSettings& settings);
 
  private:
   void loop(int first_delay_s);
+  /// Sends one message through the SMTP server's breaker: refused while it is open (unless this
+  /// message is the probe); a refused or timed-out send counts towards opening it.
+  Result<void> send_guarded(const net::MailMessage& m, const std::string& key, util::UnixTime now);
+  /// The breaker state saved before a restart, for the SMTP server configured now.
+  void restore_breaker(const std::string& endpoint);
 
   store::Store& store_;
   std::string ca_dir_;
@@ -86,6 +99,9 @@ class CertificateMonitor {
   std::optional<CheckReport> last_;
   std::uint64_t checks_ = 0;  ///< checks done, so the loop notices a manual one
   std::thread thread_;
+  std::shared_ptr<Breakers> breakers_ = std::make_shared<Breakers>();
+  BreakerSettings breaker_settings_;
+  bool breaker_restored_ = false;  ///< under check_mutex_
 };
 
 /// The service parameters from the store (defaults when absent or unreadable).
