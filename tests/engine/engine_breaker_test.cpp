@@ -124,13 +124,23 @@ TEST_F(EngineTest, APhoneAsItsOwnEndpointHasNoBreaker) {
   for (const auto& d : devices_of(*engine, id)) EXPECT_EQ(d.attempts, 1) << d.device;
 }
 
-TEST_F(EngineTest, AnOutageOutlivesARestartAndItsFirstDispatchIsAProbe) {
-  add_devices(5);
-  runner.endpoint = "http://127.0.0.1:9";
-  runner.down = true;
-  start_engine(breaker_config());
-  const auto id = submit(install_job());
-  engine->tick();
+class OutageTest : public EngineTest {
+ protected:
+  /// Five devices, a job over them and one round against an endpoint that refuses: the
+  /// breaker opens. Returns the job's id.
+  std::string open_outage() {
+    add_devices(5);
+    runner.endpoint = "http://127.0.0.1:9";
+    runner.down = true;
+    start_engine(breaker_config());
+    const auto id = submit(install_job());
+    engine->tick();
+    return id;
+  }
+};
+
+TEST_F(OutageTest, AnOutageOutlivesARestartAndItsFirstDispatchIsAProbe) {
+  const auto id = open_outage();
   ASSERT_TRUE(engine->view(id).value().waiting);
 
   engine.reset();
@@ -150,13 +160,8 @@ TEST_F(EngineTest, AnOutageOutlivesARestartAndItsFirstDispatchIsAProbe) {
 }
 
 // Another endpoint configured at the next start knows nothing of the old one's outage.
-TEST_F(EngineTest, ANewEndpointAfterARestartStartsClosed) {
-  add_devices(5);
-  runner.endpoint = "http://127.0.0.1:9";
-  runner.down = true;
-  start_engine(breaker_config());
-  const auto id = submit(install_job());
-  engine->tick();
+TEST_F(OutageTest, ANewEndpointAfterARestartStartsClosed) {
+  const auto id = open_outage();
   ASSERT_TRUE(engine->view(id).value().waiting);
   engine.reset();
   runner.endpoint = "http://127.0.0.1:10";
