@@ -59,5 +59,40 @@ TEST(CertsrvPages, OtherLanguagesAreUnreadableAndSaySo) {
   EXPECT_EQ(other.message, "title \"Welcome to nginx!\"");
 }
 
+TEST(CertsrvPages, A100KbErrorPageWithoutATabIsRead) {
+  // A proxy's or WAF's error page that happens to say "Disposition message:": std::regex
+  // recursed per character over it and overflowed the stack at about 40 KB.
+  const std::string page = "<html><title>Request blocked</title>Disposition message: " + std::string(100 * 1024, 'x');
+  EXPECT_FALSE(labelled_value(page, "Disposition message"));
+  auto r = read_retrieve_page(page);
+  EXPECT_EQ(r.kind, CertsrvPage::Kind::unreadable);
+  EXPECT_EQ(r.message, "title \"Request blocked\"");
+  auto s = read_submit_page(page + "The disposition message is \"" + std::string(100 * 1024, 'y'));
+  EXPECT_EQ(s.kind, CertsrvPage::Kind::denied);
+  EXPECT_LE(s.message.size(), 1004u);  // a page's text is cut to 1,000 characters in messages
+}
+
+TEST(CertsrvPages, OneMebibyteOfRepeatedLabelsAndLinksIsReadInOnePass) {
+  // Shapes that make a search that restarts at every occurrence quadratic.
+  std::string labels, tabs, links;
+  while (labels.size() < 1024 * 1024) labels += "Disposition message:";
+  while (tabs.size() < 1024 * 1024) tabs += "LastStatus:x\t";
+  while (links.size() < 1024 * 1024) links += "certnew.cer?ReqID=1234567890123&Your Request Id is ";
+  EXPECT_FALSE(labelled_value(labels, "Disposition message"));
+  EXPECT_FALSE(labelled_value(tabs, "LastStatus"));
+  EXPECT_EQ(read_retrieve_page(labels).kind, CertsrvPage::Kind::unreadable);
+  auto p = read_submit_page(links);
+  EXPECT_EQ(p.kind, CertsrvPage::Kind::unreadable);  // 13 digits is no ReqID
+  EXPECT_TRUE(p.req_id.empty());
+  EXPECT_EQ(labelled_value(tabs + "LastStatus:</B>\r\n\t\tDone 0x0\r\n", "LastStatus"), "Done 0x0");
+}
+
+TEST(CertsrvPages, EmptyCapturesDoNotHideALaterOne) {
+  EXPECT_EQ(disposition_message(R"(The disposition message is "". The disposition message is "Denied 0x1".)"),
+            "Denied 0x1");
+  EXPECT_EQ(labelled_value("LastStatus:x\t\t\r\nLastStatus:y\t\tSecond\r\n", "LastStatus"), "Second");
+  EXPECT_EQ(read_submit_page("certnew.cer?ReqID=&x certnew.cer?ReqID=42&").req_id, "42");
+}
+
 }  // namespace
 }  // namespace capf::ca_online::adcs
