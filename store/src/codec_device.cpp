@@ -68,8 +68,29 @@ class Writer {
   std::string& out_;
 };
 
-// Reads the fields in order into a default Device and keeps the first problem, naming the
-// field. A field past the counted ones is left at its default.
+/// Every field of `d` at its default, its strings emptied but keeping their buffers, so a scan
+/// that decodes into one Device allocates only for values longer than any before.
+void reset_keeping_capacity(Device& d) {
+  for (std::string* s : {&d.name, &d.description, &d.device_type, &d.device_pool, &d.security_profile, &d.auth_string,
+                         &d.ipv4, &d.ipv6, &d.status_reason, &d.lsc_serial, &d.lsc_issuer, &d.fetched_cert_pem, &d.job_id})
+    s->clear();
+  const Device defaults;
+  d.operation = defaults.operation;
+  d.auth_mode = defaults.auth_mode;
+  d.rsa_key_bits = defaults.rsa_key_bits;
+  d.key_order = defaults.key_order;
+  d.ec_key_bits = defaults.ec_key_bits;
+  d.completes_by = defaults.completes_by;
+  d.status = defaults.status;
+  d.auth_failures = defaults.auth_failures;
+  d.keygen_failures = defaults.keygen_failures;
+  d.last_seen = defaults.last_seen;
+  d.lsc_not_after = defaults.lsc_not_after;
+  d.updated_at = defaults.updated_at;
+}
+
+// Reads the fields in order into a Device reset to its defaults and keeps the first problem,
+// naming the field. A field past the counted ones is left at its default.
 class Reader {
  public:
   explicit Reader(std::string_view bytes) : rest_(bytes) { fields_ = varint("field count"); }
@@ -112,22 +133,24 @@ class Reader {
 
   template <class E>
   void enumeration(const char* key, std::optional<E> (*parse)(std::string_view), E& out) {
-    std::string t;
-    if (fields_ == 0) return;
-    text(key, t);
+    if (!next()) return;
+    const std::uint64_t n = varint(key);
     if (error_) return;
+    if (n > rest_.size()) return fail(key, "is truncated");
+    const std::string_view t = rest_.substr(0, n);
+    rest_.remove_prefix(n);
     auto e = parse(t);
-    if (!e) return fail(key, "has unknown value \"" + t + "\"");
+    if (!e) return fail(key, "has unknown value \"" + std::string(t) + "\"");
     out = *e;
   }
 
-  Result<Device> finish(Device d) {
+  Result<void> finish() {
     // Fields past the ones this build knows are a later build's; bytes past the counted
     // fields are damage.
     if (!error_ && fields_ == 0 && !rest_.empty())
       error_ = "device value has " + std::to_string(rest_.size()) + " bytes after its last field";
     if (error_) return make_error(Errc::io, *error_);
-    return d;
+    return ok();
   }
 
  private:
@@ -236,14 +259,25 @@ void encode_device(const Device& d, std::string& out) {
 }
 
 Result<Device> decode_device(std::string_view bytes) {
+  Device d;
+  if (auto r = decode_device(bytes, d); !r) return r.error();
+  return d;
+}
+
+Result<void> decode_device(std::string_view bytes, Device& d) {
   if (bytes.empty()) return make_error(Errc::io, "device value is empty");
   const auto version = static_cast<std::uint8_t>(bytes.front());
-  if (version == kJsonDevice) return decode_json_device(bytes);
+  if (version == kJsonDevice) {
+    auto j = decode_json_device(bytes);
+    if (!j) return j.error();
+    d = std::move(*j);
+    return ok();
+  }
   if (version != kBinaryDevice)
     return make_error(Errc::io, "device value has schema version " + std::to_string(version) +
                                     "; this build understands up to " + std::to_string(kSchemaVersion));
   Reader r(bytes.substr(1));
-  Device d;
+  reset_keeping_capacity(d);
   r.text("name", d.name);
   r.text("description", d.description);
   r.text("device_type", d.device_type);
@@ -269,7 +303,7 @@ Result<Device> decode_device(std::string_view bytes) {
   r.integer("updated_at", d.updated_at);
   r.text("job_id", d.job_id);
   r.small_integer("keygen_failures", d.keygen_failures);
-  return r.finish(std::move(d));
+  return r.finish();
 }
 
 }  // namespace capf::store

@@ -1,7 +1,9 @@
 #include <rocksdb/snapshot.h>
 
 #include <algorithm>
+#include <span>
 
+#include "capf/util/text.hpp"
 #include "store_impl.hpp"
 
 namespace capf::store {
@@ -23,10 +25,17 @@ Result<std::optional<T>> get_value(const Store::Impl& impl, const rocksdb::ReadO
   return std::optional<T>{std::move(*value)};
 }
 
+/// Calls `fn` for the records of `c` whose key starts with `prefix` and sorts after
+/// prefix + `after` ("" = every one), in key order.
 template <class T>
-Result<void> scan(const Store::Impl& impl, Cf c, Decoder<T> decode, const std::function<bool(const T&)>& fn) {
+Result<void> scan(const Store::Impl& impl, Cf c, Decoder<T> decode, const std::function<bool(const T&)>& fn,
+                  std::string_view prefix = {}, std::string_view after = {}) {
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(c)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  std::string start(prefix);
+  start.append(after);
+  it->Seek(start);
+  if (!after.empty() && it->Valid() && it->key().ToStringView() == start) it->Next();
+  for (; it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())); it->Next()) {
     auto value = decode(it->value().ToStringView());
     if (!value) return decode_error(impl.path, c, it->key().ToStringView(), value.error());
     if (!fn(*value)) break;
@@ -68,7 +77,24 @@ Result<std::vector<std::pair<std::size_t, Device>>> Store::find_devices(
 }
 
 Result<void> Store::for_each_device(const std::function<bool(const Device&)>& fn) const {
-  return scan<Device>(*impl_, Cf::devices, &decode_device, fn);
+  return for_each_device_after({}, fn);
+}
+
+Result<void> Store::for_each_device_after(std::string_view after, const std::function<bool(const Device&)>& fn) const {
+  // One Device for the whole scan (decode_device reuses its buffers): fn sees each in turn.
+  const Impl& impl = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::devices)));
+  if (after.empty()) it->SeekToFirst();
+  else it->Seek(rocksdb::Slice(after.data(), after.size()));
+  if (!after.empty() && it->Valid() && it->key().ToStringView() == after) it->Next();
+  Device d;
+  for (; it->Valid(); it->Next()) {
+    if (auto r = decode_device(it->value().ToStringView(), d); !r)
+      return decode_error(impl.path, Cf::devices, it->key().ToStringView(), r.error());
+    if (!fn(d)) break;
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning devices", it->status());
+  return ok();
 }
 
 Result<std::size_t> Store::count_devices() const {
@@ -138,8 +164,64 @@ Result<std::vector<AuditEntry>> Store::list_audit(std::size_t limit) const {
   return out;
 }
 
+namespace {
+
+/// An audit position as callers see it: the 16-byte key in hex.
+std::string audit_position(std::string_view key) {
+  return util::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
+}
+
+}  // namespace
+
+Result<void> Store::for_each_audit_before(const std::string& before, util::UnixTime since,
+                                          const std::function<bool(const AuditEntry&, const std::string&)>& fn) const {
+  const Impl& impl = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::audit)));
+  if (before.empty()) {
+    it->SeekToLast();
+  } else {
+    auto bytes = before.size() == 32 ? util::from_hex(before) : std::nullopt;
+    if (!bytes)
+      return make_error(Errc::invalid_argument, "not an audit position: \"" + printable_key(std::string_view(before).substr(0, 40)) + "\"");
+    const std::string key(bytes->begin(), bytes->end());
+    it->SeekForPrev(key);
+    if (it->Valid() && it->key().ToStringView() == key) it->Prev();
+  }
+  const std::string floor = audit_key(since, 0);
+  for (; it->Valid() && it->key().compare(floor) >= 0; it->Prev()) {
+    auto entry = decode_audit(it->value().ToStringView());
+    if (!entry) return decode_error(impl.path, Cf::audit, it->key().ToStringView(), entry.error());
+    if (!fn(*entry, audit_position(it->key().ToStringView()))) break;
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning audit", it->status());
+  return ok();
+}
+
+Result<std::size_t> Store::count_audit(util::UnixTime since) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(Cf::audit)));
+  std::size_t n = 0;
+  for (it->Seek(audit_key(since, 0)); it->Valid(); it->Next()) ++n;
+  if (!it->status().ok()) return status_error(impl_->path, "counting audit", it->status());
+  return n;
+}
+
 Result<std::optional<std::string>> Store::get_meta(const std::string& key) const {
   return get_value<std::string>(*impl_, rocksdb::ReadOptions(), Cf::meta, key, &decode_meta);
+}
+
+Result<void> Store::for_each_meta(std::string_view prefix,
+                                  const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handle(Cf::meta)));
+  const rocksdb::Slice start(prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    auto value = decode_meta(it->value().ToStringView());
+    if (!value) return decode_error(impl_->path, Cf::meta, it->key().ToStringView(), value.error());
+    if (!fn(it->key().ToString(), *value)) break;
+  }
+  if (!it->status().ok()) return status_error(impl_->path, "scanning meta", it->status());
+  return ok();
 }
 
 Result<std::optional<Job>> Store::get_job(const std::string& id) const {
@@ -156,16 +238,12 @@ Result<std::optional<JobDevice>> Store::get_job_device(const std::string& job, c
 }
 
 Result<void> Store::for_each_job_device(const std::string& job, const std::function<bool(const JobDevice&)>& fn) const {
-  const Impl& impl = *impl_;
-  const std::string prefix = job_device_key(job, "");
-  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::job_devices)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto value = decode_job_device(it->value().ToStringView());
-    if (!value) return decode_error(impl.path, Cf::job_devices, it->key().ToStringView(), value.error());
-    if (!fn(*value)) break;
-  }
-  if (!it->status().ok()) return status_error(impl.path, "scanning the devices of job " + job, it->status());
-  return ok();
+  return for_each_job_device_after(job, {}, fn);
+}
+
+Result<void> Store::for_each_job_device_after(const std::string& job, std::string_view after,
+                                              const std::function<bool(const JobDevice&)>& fn) const {
+  return scan<JobDevice>(*impl_, Cf::job_devices, &decode_job_device, fn, job_device_key(job, ""), after);
 }
 
 std::string_view family_name(Family f) {

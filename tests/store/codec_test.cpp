@@ -41,6 +41,24 @@ TEST(StoreCodec, DefaultDeviceRoundTrips) {
   expect_same(*back, Device{});
 }
 
+TEST(StoreCodec, DecodingIntoAUsedDeviceLeavesNothingOfItBehind) {
+  Device reused = full_device("SEP001122334455");
+  Device minimal;
+  minimal.name = "SEP0A";
+  ASSERT_TRUE(decode_device(encode_device(minimal), reused).ok());
+  expect_same(reused, minimal);
+  const Device full = full_device("SEPFFFFFFFFFFFF");
+  ASSERT_TRUE(decode_device(encode_device(full), reused).ok());
+  expect_same(reused, full);
+  // A record of a build that knew only the first two fields: the rest are defaults, not leftovers.
+  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) + "\x02\x03SEP\x01" "d";
+  ASSERT_TRUE(decode_device(old, reused).ok());
+  Device expected;
+  expected.name = "SEP";
+  expected.description = "d";
+  expect_same(reused, expected);
+}
+
 TEST(StoreCodec, EveryEnumValueRoundTripsThroughItsText) {
   for (auto op : {CertificateOperation::none, CertificateOperation::install_upgrade, CertificateOperation::delete_lsc,
                   CertificateOperation::troubleshoot})

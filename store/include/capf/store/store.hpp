@@ -126,10 +126,15 @@ class Store {
   /// The devices among `names` that exist, each with its index in `names`, in index order: one
   /// batched read for an import that looks up every row (and usually finds few).
   Result<std::vector<std::pair<std::size_t, Device>>> find_devices(const std::vector<std::string_view>& names) const;
-  /// Calls `fn` for every device in name order; stop early by returning false.
+  /// Calls `fn` for every device in name order; stop early by returning false. The Device is
+  /// decoded into one object for the whole scan: copy it to keep it past the call.
   Result<void> for_each_device(const std::function<bool(const Device&)>& fn) const;
   /// Number of devices (a full key scan; not for hot paths).
   Result<std::size_t> count_devices() const;
+  /// A cursor over the devices: calls `fn` for every device whose name sorts after `after`
+  /// (byte order; "" = from the first) in name order, so a listing's next page costs its own
+  /// records only. Stop early by returning false.
+  Result<void> for_each_device_after(std::string_view after, const std::function<bool(const Device&)>& fn) const;
 
   /// The certificate with this serial, or nullopt when there is none.
   Result<std::optional<CertificateRecord>> get_certificate(const std::string& serial) const;
@@ -142,6 +147,14 @@ class Store {
   /// Audit entries, oldest first; with `limit` > 0, only the newest `limit` of them (still
   /// oldest first, like `tail`); 0 means all.
   Result<std::vector<AuditEntry>> list_audit(std::size_t limit = 0) const;
+  /// A cursor over the audit trail, newest first: calls `fn(entry, position)` for every entry
+  /// older than `before` (a position an earlier call handed out, "" = from the newest) and not
+  /// older than `since`. A position is printable text; one the store never handed out is
+  /// refused with Errc::invalid_argument. Stop early by returning false.
+  Result<void> for_each_audit_before(const std::string& before, util::UnixTime since,
+                                     const std::function<bool(const AuditEntry&, const std::string&)>& fn) const;
+  /// Entries not older than `since` (0 = all), counted from their keys alone.
+  Result<std::size_t> count_audit(util::UnixTime since = 0) const;
 
   /// A metadata value, or nullopt when the key was never set.
   Result<std::optional<Job>> get_job(const std::string& id) const;
@@ -149,9 +162,15 @@ class Store {
   Result<void> for_each_job(const std::function<bool(const Job&)>& fn) const;
   /// Every device of a job, in device-name order.
   Result<void> for_each_job_device(const std::string& job, const std::function<bool(const JobDevice&)>& fn) const;
+  /// A cursor over a job's devices: those whose name sorts after `after` ("" = from the first).
+  Result<void> for_each_job_device_after(const std::string& job, std::string_view after,
+                                         const std::function<bool(const JobDevice&)>& fn) const;
   Result<std::optional<JobDevice>> get_job_device(const std::string& job, const std::string& device) const;
 
   Result<std::optional<std::string>> get_meta(const std::string& key) const;
+  /// Calls `fn(key, value)` for every metadata key starting with `prefix`, in key order.
+  Result<void> for_each_meta(std::string_view prefix,
+                             const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
   /// A document's JSON text, or nullopt when there is none.
   Result<std::optional<std::string>> get_doc(Family family, const std::string& key) const;
@@ -183,6 +202,8 @@ std::string encode_device(const Device& d);
 /// The same, written into `out` (its previous content replaced) so a caller can reuse one buffer.
 void encode_device(const Device& d, std::string& out);
 Result<Device> decode_device(std::string_view bytes);
+/// The same into `out` (every field replaced), reusing its string buffers: a scan decodes into one Device.
+Result<void> decode_device(std::string_view bytes, Device& out);
 std::string encode_certificate(const CertificateRecord& c);
 Result<CertificateRecord> decode_certificate(std::string_view bytes);
 std::string encode_job(const Job& j);
