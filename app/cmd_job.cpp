@@ -34,6 +34,22 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+/// The measured rate: "301/min" over the last minute, or "measuring rate (14 in 12 s)" while the
+/// job has dispatched for less than a minute (a minute's count would still be climbing).
+std::string rate_text(const nlohmann::json& job) {
+  const auto& measured = job["rate_per_minute_measured"];
+  const std::string state = job.value("state", "");
+  if (state == "completed" || state == "cancelled") return "-";  // nothing dispatches any more
+  char buf[96];
+  if (measured.is_number()) {
+    std::snprintf(buf, sizeof buf, "%.0f/min", measured.get<double>());
+  } else {
+    const int window = job.value("rate_window_seconds", 0);
+    std::snprintf(buf, sizeof buf, "measuring rate (%zu in %d s)", job.value("dispatched_last_minute", std::size_t{0}), window);
+  }
+  return buf;
+}
+
 /// "[#########-----------]  312/500  62%  301/min  ETA 12:04:10Z  in flight 12  failed 3".
 std::string progress_line(const nlohmann::json& job) {
   const std::size_t total = job.value("devices", std::size_t{0});
@@ -41,9 +57,9 @@ std::string progress_line(const nlohmann::json& job) {
   const int width = 30;
   const int filled = total ? static_cast<int>(width * done / total) : width;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "[%s%s] %zu/%zu %3zu%%  %.0f/min  in flight %zu  ok %zu  failed %zu  expired %zu  %s",
+  std::snprintf(buf, sizeof buf, "[%s%s] %zu/%zu %3zu%%  %s  in flight %zu  ok %zu  failed %zu  expired %zu  %s",
                 std::string(filled, '#').c_str(), std::string(width - filled, '-').c_str(), done, total,
-                total ? 100 * done / total : 100, job.value("rate_per_minute_measured", 0.0),
+                total ? 100 * done / total : 100, rate_text(job).c_str(),
                 job.value("in_flight", std::size_t{0}), count(job, "succeeded"), count(job, "failed"),
                 count(job, "expired"), shown_state(job).c_str());
   std::string line = buf;

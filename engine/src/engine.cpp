@@ -312,6 +312,7 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
       const std::size_t before = t.put_job_devices.size();
       if (apply_step(rt, i, e, now_ms, t) && t.put_job_devices.size() > before) {
         rt.recent_dispatches.push_back(now_ms);
+        if (rt.first_dispatch_ms == 0) rt.first_dispatch_ms = now_ms;
         ++in_flight;
         auto dev = store_.get_device(d.device);
         if (dev && dev->has_value()) fire.emplace_back(job.id, std::move(**dev));

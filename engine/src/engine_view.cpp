@@ -1,4 +1,6 @@
 // Read-only views of jobs for status, watch and reports; and the thread-pool trigger runner.
+#include <algorithm>
+
 #include "capf/engine/engine.hpp"
 #include "capf/net/asio.hpp"
 #include "runtime.hpp"
@@ -17,7 +19,10 @@ JobView Engine::make_view(const Runtime& rt, std::int64_t now_ms) const {
   const std::int64_t window_start = now_ms - 60'000;
   std::size_t recent = 0;
   for (auto t : rt.recent_dispatches) recent += t >= window_start;
-  v.rate_per_minute = static_cast<double>(recent);
+  v.dispatched_last_minute = recent;
+  if (rt.first_dispatch_ms > 0)
+    v.rate_window_s = static_cast<int>(std::clamp<std::int64_t>((now_ms - rt.first_dispatch_ms) / 1000, 0, 60));
+  if (v.rate_window_s >= 60) v.rate_per_minute = static_cast<double>(recent);
   const util::UnixTime now = now_ms / 1000;
   if (rt.schedule.always_open()) {
     v.schedule_note = "no maintenance window: dispatching whenever the job is active";
@@ -29,7 +34,10 @@ JobView Engine::make_view(const Runtime& rt, std::int64_t now_ms) const {
   }
   if (now < rt.job.start_at) v.schedule_note += "; starts at " + util::format_iso8601(rt.job.start_at);
   if (v.counts[JobDeviceState::queued] > 0) v.waiting = waiting_for(rt);
-  const double rate = rt.job.rate_per_minute > 0 ? rt.job.rate_per_minute : v.rate_per_minute;
+  // Without a set rate the ETA extrapolates what was measured, over less than a minute if need be.
+  double measured = v.rate_per_minute.value_or(0);
+  if (!v.rate_per_minute && v.rate_window_s >= 5) measured = 60.0 * static_cast<double>(recent) / v.rate_window_s;
+  const double rate = rt.job.rate_per_minute > 0 ? rt.job.rate_per_minute : measured;
   if (remaining == 0) {
     v.eta = now;
   } else if (rate > 0) {

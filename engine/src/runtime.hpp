@@ -16,6 +16,7 @@ struct Engine::Runtime {
   std::vector<JobDevice> devices;                    ///< in dispatch order
   std::unordered_map<std::string, std::size_t> index;  ///< device name → position
   std::deque<std::int64_t> recent_dispatches;        ///< ms of the last minute's dispatches
+  std::int64_t first_dispatch_ms = 0;                ///< first dispatch since the job was loaded, 0 = none yet
   std::size_t first_open = 0;                        ///< no queued device before this position
 
   Runtime(Job j, Schedule s, std::int64_t now_ms)

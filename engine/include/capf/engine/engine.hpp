@@ -94,7 +94,11 @@ struct JobView {
   Job job;
   std::map<JobDeviceState, std::size_t> counts;
   std::size_t in_flight = 0;
-  double rate_per_minute = 0;           ///< dispatches over the last minute
+  /// Dispatches over the last minute, once the job has dispatched for a minute (since its
+  /// first dispatch in this daemon); before that nullopt, as a minute's count would still climb.
+  std::optional<double> rate_per_minute;
+  std::size_t dispatched_last_minute = 0;  ///< dispatches in the last 60 s
+  int rate_window_s = 0;                   ///< seconds of dispatching the figures cover, 0–60
   std::optional<util::UnixTime> eta;    ///< when the last device should be dispatched
   std::string schedule_note;            ///< "window open until …", "next window opens …"
   /// Set while the job has devices to dispatch and a shared dependency they need is down:
