@@ -14,7 +14,7 @@ namespace capf::cli {
 namespace {
 
 constexpr const char* kBenchUsage =
-    "usage: capf bench crypto|enroll|night|csv|store|rate|idle|offline-import|restart|all [options]\n"
+    "usage: capf bench crypto|enroll|night|csv|store|rate|idle|offline-import|restart|paging|all [options]\n"
     "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
     "         [--workers W]                      (the daemon's --workers)\n"
@@ -28,6 +28,9 @@ constexpr const char* kBenchUsage =
     "  idle [--sessions N] [--hold S]            idle phone sessions held open: daemon memory\n"
     "  offline-import [--certs N]                offline import certificates/s vs openssl verify\n"
     "  restart [--devices N] [--kills K]         SIGKILL during a job: exec to first dispatch\n"
+    "  paging [--devices N] [--runs R] [--data-dir DIR]\n"
+    "                                            first page of device queries over N planted phones\n"
+    "                                            (default 40000; with --data-dir the fleet stays there)\n"
     "  all                                       everything with small defaults, then a summary\n";
 
 struct Row {
@@ -204,6 +207,29 @@ Row run_restart(std::size_t devices, std::size_t kills) {
           met ? "yes" : "no"};
 }
 
+std::string fmt_timing(const bench::Timing& t) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f ms (cpu %.1f ms)", t.wall_ms, t.cpu_ms);
+  return buf;
+}
+
+Row run_paging(std::size_t devices, std::size_t runs, const std::string& data_dir) {
+  auto r = bench::bench_paging(devices, runs, data_dir);
+  std::printf("paging: %zu phones planted in %.1f s%s; pages of %zu through the admin API in-process (as the dashboard "
+              "asks it), JSON written out; medians of %zu runs, wall and the request thread's CPU time\n",
+              r.fleet.devices, r.fleet.seconds, data_dir.empty() ? "" : (" into " + data_dir).c_str(), r.page_size, r.runs);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& l : r.lines)
+    rows.push_back({l.what, std::to_string(l.matched), fmt_timing(l.first), l.next.wall_ms > 0 ? fmt_timing(l.next) : "-"});
+  print_table({"device query", "matched", "first page (counted)", "next page (cursor)"}, rows);
+  std::printf("reference: a bare scan of every device record %s; the former dashboard request (limit=500) %s\n",
+              fmt_timing(r.scan).c_str(), fmt_timing(r.unpaged).c_str());
+  const bool met = r.worst_first.wall_ms < 100;
+  std::printf("slowest first page: %s (target < 100 ms: %s)\n", fmt_timing(r.worst_first).c_str(), met ? "met" : "NOT met");
+  return {"paging " + std::to_string(r.fleet.devices), fmt(r.worst_first.wall_ms, "ms first page"), fmt(r.scan.wall_ms, "ms scan"),
+          fmt_ratio(r.scan.wall_ms > 0 ? r.worst_first.wall_ms / r.scan.wall_ms : 0), "< 100 ms", met ? "yes" : "no"};
+}
+
 bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::string& key, std::size_t phones,
                                    std::size_t rounds) {
   bench::EnrollOptions o;
@@ -241,7 +267,8 @@ int cmd_bench(const Args& args) {
       "hold", po::value<double>()->default_value(10), "idle: seconds they are held")(
       "certs", po::value<std::size_t>()->default_value(100000), "offline-import: certificates")(
       "devices", po::value<std::size_t>()->default_value(100000), "restart: devices in the job")(
-      "kills", po::value<std::size_t>()->default_value(3), "restart: SIGKILLs");
+      "kills", po::value<std::size_t>()->default_value(3), "restart: SIGKILLs")(
+      "runs", po::value<std::size_t>()->default_value(15), "paging: runs of each request (medians)");
   desc.add(common_options());
   po::positional_options_description pos;
   pos.add("name", 1);
@@ -261,6 +288,7 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
     summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
     summary.push_back(run_restart(vm["devices"].as<std::size_t>(), vm["kills"].as<std::size_t>()));
+    summary.push_back(run_paging(40000, vm["runs"].as<std::size_t>(), ""));
     std::printf("\nsummary\n");
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : summary) rows.push_back({r.bench, r.figure, r.reference, r.ratio, r.target, r.met});
@@ -280,7 +308,10 @@ int cmd_bench(const Args& args) {
     o.rate_per_minute = vm["rate"].as<double>();
     o.canary = vm["canary"].as<int>();
     summary.push_back(run_night(o));
-  } else if (name == "enroll")
+  } else if (name == "paging")
+    summary.push_back(run_paging(vm["devices"].defaulted() ? 40000 : vm["devices"].as<std::size_t>(),
+                                 vm["runs"].as<std::size_t>(), vm.count("data-dir") ? data_dir(vm) : ""));
+  else if (name == "enroll")
     summary.push_back(run_enroll(
         enroll_options(vm, vm["key"].as<std::string>(), vm["phones"].as<std::size_t>(), vm["rounds"].as<std::size_t>())));
   else throw UsageError("unknown benchmark \"" + name + "\"\n" + kBenchUsage);

@@ -6,6 +6,7 @@
 //   GET  /v1/stale-lscs, POST /v1/stale-lscs/delete {all:true}
 #include <mutex>
 
+#include "capf/admin/paging.hpp"
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/trust/trust.hpp"
@@ -39,6 +40,9 @@ nlohmann::json csr_json(const CsrRecord& c) {
           {"error", c.error},
           {"serial", c.serial}};
 }
+
+/// Columns the CSR listing sorts by; newest first by default.
+const std::vector<std::string_view> kCsrColumns{"created_at", "updated_at", "device", "state"};
 
 nlohmann::json lsc_json(const CertificateRecord& c) {
   return {{"serial", c.serial}, {"device", c.device}, {"issued_at", iso(c.issued_at)},
@@ -140,10 +144,30 @@ class OfflineRoutes : public admin::RouteModule {
         return admin::error_response(400, "unknown CSR state \"" + s +
                                               "\" (pending, submitting, submitted, issued, delivered, rejected, stale, all)");
     }
+    auto paged = admin::page_request(query, kCsrColumns, true);
+    if (!paged) return admin::error_response(400, paged.error().message);
     auto list = offline::list_csrs(ctx_.store, state);
     if (!list) return admin::error_response(500, list.error().message);
+    if (*paged) return page_of_csrs(*list, **paged);
     nlohmann::json j{{"csrs", nlohmann::json::array()}};
     for (const auto& c : *list) j["csrs"].push_back(csr_json(c));
+    return {200, j};
+  }
+
+  static admin::Response page_of_csrs(const std::vector<CsrRecord>& all, const admin::PageRequest& request) {
+    admin::PageCollector<const CsrRecord*> page(request);
+    for (const auto& c : all) {
+      std::string key = request.sort == "device"  ? admin::sort_key(c.device, c.id)
+                        : request.sort == "state" ? admin::sort_key(to_string(c.state), c.id)
+                        : request.sort == "updated_at" ? admin::sort_key(c.updated_at, c.id)
+                                                       : admin::sort_key(c.created_at, c.id);
+      if (page.offer(key)) page.add(std::move(key), &c);
+    }
+    std::string next;
+    nlohmann::json j{{"csrs", nlohmann::json::array()}, {"matched", page.matched()}, {"sort", request.sort},
+                     {"order", request.descending ? "desc" : "asc"}};
+    for (const auto* c : page.take(next)) j["csrs"].push_back(csr_json(*c));
+    j["next"] = next.empty() ? nlohmann::json() : nlohmann::json(next);
     return {200, j};
   }
 

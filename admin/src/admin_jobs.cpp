@@ -1,5 +1,11 @@
 // Job routes of the admin API: submit (from a CSV or a query), list, show, devices, control.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+
 #include "capf/admin/admin_service.hpp"
+#include "capf/admin/paging.hpp"
 #include "capf/jobs/query.hpp"
 #include "capf/util/text.hpp"
 
@@ -95,6 +101,47 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
   r.skip_invalid = j.value("skip_invalid", false);
   r.force = j.value("force", false);
   return r;
+}
+
+/// Columns a job's device listing sorts by; the first is the default, in the store's order.
+const std::vector<std::string_view> kJobDeviceColumns{"device", "state", "attempts", "reason", "finished_at", "dispatched"};
+
+std::string job_device_sort_key(const JobDevice& d, const std::string& column) {
+  if (column == "state") return sort_key(to_string(d.state), d.device);
+  if (column == "attempts") return sort_key(d.attempts, d.device);
+  if (column == "reason") return sort_key(d.reason, d.device);
+  if (column == "finished_at") return sort_key(d.finished_at, d.device);
+  if (column == "dispatched") return sort_key(d.dispatch_order == 0 ? INT64_MAX : d.dispatch_order, d.device);
+  return d.device;
+}
+
+/// Failed and expired devices: the job's failures.
+bool failure(JobDeviceState s) { return s == JobDeviceState::failed || s == JobDeviceState::expired; }
+
+/// Dispatches, successes and failures per minute, from the devices' last dispatch and their
+/// final outcome; only minutes with something in them, as [minute, dispatched, succeeded, failed].
+nlohmann::json job_chart_json(const std::vector<JobDevice>& devices) {
+  std::map<util::UnixTime, std::array<std::size_t, 3>> minutes;
+  for (const auto& d : devices) {
+    if (d.triggered_at > 0) ++minutes[d.triggered_at / 60 * 60][0];
+    if (d.finished_at > 0 && d.state == JobDeviceState::succeeded) ++minutes[d.finished_at / 60 * 60][1];
+    if (d.finished_at > 0 && failure(d.state)) ++minutes[d.finished_at / 60 * 60][2];
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [m, c] : minutes) rows.push_back({util::format_iso8601(m), c[0], c[1], c[2]});
+  return {{"per", "minute"}, {"columns", {"minute", "dispatched", "succeeded", "failed"}}, {"rows", rows}};
+}
+
+/// The reasons of the job's failures, most frequent first.
+nlohmann::json failure_reasons_json(const std::vector<JobDevice>& devices) {
+  std::map<std::string, std::size_t> count;
+  for (const auto& d : devices)
+    if (failure(d.state)) ++count[d.reason.empty() ? std::string(to_string(d.state)) : d.reason];
+  std::vector<std::pair<std::string, std::size_t>> sorted(count.begin(), count.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [reason, n] : sorted) out.push_back({{"reason", reason}, {"count", n}});
+  return out;
 }
 
 }  // namespace
@@ -206,9 +253,11 @@ Response AdminService::submit_job(const Request& r) {
   } else {
     auto q = jobs::Query::parse(*where);
     if (!q) return error(400, q.error().message);
-    const auto now = clock_.now();
+    std::unordered_set<std::string> revoked;
+    auto context = query_context(store_, *q, clock_.now(), revoked);
+    if (!context) return error(500, context.error().message);
     auto scan = store_.for_each_device([&](const Device& d) {
-      if (q->matches(d, now)) request.devices.push_back(d.name);
+      if (q->matches(d, *context)) request.devices.push_back(d.name);
       return true;
     });
     if (!scan) return error(500, scan.error().message);
@@ -254,7 +303,7 @@ Response AdminService::list_jobs() {
   return {200, {{"jobs", list}}};
 }
 
-Response AdminService::show_job(const std::string& id) {
+Response AdminService::show_job(const std::string& id, const std::string& query) {
   auto v = engine_->view(id);
   if (!v) return error(v.error().code == Errc::not_found ? 404 : 500, v.error().message);
   auto j = job_json(*v);
@@ -264,16 +313,58 @@ Response AdminService::show_job(const std::string& id) {
     for (const auto& d : *devices)
       if (!is_final(d.state) && (d.attempts > 0 || !d.reason.empty()) && stuck.size() < 50) stuck.push_back(job_device_json(d));
     j["attention"] = stuck;
+    if (query_param(query, "chart") == "1") {
+      j["chart"] = job_chart_json(*devices);
+      j["failure_reasons"] = failure_reasons_json(*devices);
+    }
   }
   return {200, j};
 }
 
-Response AdminService::job_devices(const std::string& id) {
+Response AdminService::job_devices(const std::string& id, const std::string& query) {
+  auto paged = page_request(query, kJobDeviceColumns);
+  if (!paged) return error(400, paged.error().message);
+  if (*paged) return page_of_job_devices(id, query, **paged);
   auto devices = engine_->devices(id);
   if (!devices) return error(devices.error().code == Errc::not_found ? 404 : 500, devices.error().message);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : *devices) list.push_back(job_device_json(d));
   return {200, {{"job", id}, {"devices", list}}};
+}
+
+Response AdminService::page_of_job_devices(const std::string& id, const std::string& query, const PageRequest& request) {
+  auto job = store_.get_job(id);
+  if (!job) return error(500, job.error().message);
+  if (!job->has_value()) return error(404, "no job " + id);
+  const std::string state = query_param(query, "state");
+  const std::string reason = query_param(query, "reason");
+  const std::string name = util::to_lower(query_param(query, "name"));
+  std::optional<JobDeviceState> wanted;
+  if (!state.empty() && !(wanted = parse_job_device_state(state)))
+    return error(400, "unknown device state \"" + state.substr(0, 40) +
+                          "\" (queued, triggered, in-session, pending-ca, succeeded, failed, expired, cancelled)");
+  PageCollector<JobDevice> page(request);
+  const bool seek = request.sort == "device" && !request.descending && !request.count;
+  auto take = [&](const JobDevice& d) {
+    if (wanted && d.state != *wanted) return true;
+    if (!reason.empty() && d.reason != reason) return true;
+    if (!name.empty() && util::to_lower(d.device).find(name) == std::string::npos) return true;
+    std::string key = job_device_sort_key(d, request.sort);
+    if (page.offer(key)) page.add(std::move(key), d);
+    return !(seek && page.full());
+  };
+  auto r = seek ? store_.for_each_job_device_after(id, request.after, take) : store_.for_each_job_device(id, take);
+  if (!r) return error(500, r.error().message);
+  std::string next;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : page.take(next)) list.push_back(job_device_json(d));
+  return {200,
+          {{"job", id},
+           {"devices", std::move(list)},
+           {"matched", request.count ? nlohmann::json(page.matched()) : nlohmann::json()},
+           {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},
+           {"sort", request.sort},
+           {"order", request.descending ? "desc" : "asc"}}};
 }
 
 Response AdminService::control_job(const Request& r, const std::string& id, const std::string& action) {

@@ -1,8 +1,10 @@
 // Phone inventory operations: CSV import, listing, one phone's CAPF settings.
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "capf/admin/admin_service.hpp"
+#include "capf/admin/paging.hpp"
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/jobs/query.hpp"
 #include "capf/util/text.hpp"
@@ -186,22 +188,74 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
            {"issues", imported->issues}}};
 }
 
+namespace {
+
+/// Columns a device listing sorts by; the first is the default, in the store's own order.
+const std::vector<std::string_view> kDeviceColumns{"name",   "device_pool", "device_type", "operation", "status",
+                                                   "lsc_issuer", "lsc_expires", "last_seen"};
+
+std::string device_sort_key(const Device& d, const std::string& column) {
+  if (column == "device_pool") return sort_key(d.device_pool, d.name);
+  if (column == "device_type") return sort_key(d.device_type, d.name);
+  if (column == "operation") return sort_key(to_string(d.operation), d.name);
+  if (column == "status") return sort_key(to_string(d.status), d.name);
+  if (column == "lsc_issuer") return sort_key(d.lsc_issuer, d.name);
+  // No LSC sorts as the earliest date, never seen as the oldest.
+  if (column == "lsc_expires") return sort_key(d.lsc_serial.empty() ? INT64_MIN : d.lsc_not_after, d.name);
+  if (column == "last_seen") return sort_key(d.last_seen, d.name);
+  return d.name;  // the store's key order, so a page can start where the last one ended
+}
+
+}  // namespace
+
 Response AdminService::list_phones(const std::string& query) {
   const std::string where = query_param(query, "where");
   auto q = jobs::Query::parse(where);
   if (!q) return error(400, q.error().message);
+  auto paged = page_request(query, kDeviceColumns);
+  if (!paged) return error(400, paged.error().message);
+  if (*paged) return page_of_phones(*q, **paged);
   const auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
-  const auto now = clock_.now();
+  std::unordered_set<std::string> revoked;
+  auto context = query_context(store_, *q, clock_.now(), revoked);
+  if (!context) return error(500, context.error().message);
   nlohmann::json list = nlohmann::json::array();
   std::size_t matched = 0;
   auto r = store_.for_each_device([&](const Device& d) {
-    if (!q->matches(d, now)) return true;
+    if (!q->matches(d, *context)) return true;
     ++matched;
     if (limit <= 0 || static_cast<std::int64_t>(list.size()) < limit) list.push_back(device_json(d));
     return true;
   });
   if (!r) return error(500, r.error().message);
   return {200, {{"phones", list}, {"matched", matched}}};
+}
+
+Response AdminService::page_of_phones(const jobs::Query& q, const PageRequest& request) {
+  std::unordered_set<std::string> revoked;
+  auto context = query_context(store_, q, clock_.now(), revoked);
+  if (!context) return error(500, context.error().message);
+  PageCollector<Device> page(request);
+  // In name order without a count, the page is read from the store cursor on: the cost of a
+  // page is its own devices, however large the inventory.
+  const bool seek = request.sort == "name" && !request.descending && !request.count;
+  auto take = [&](const Device& d) {
+    if (!q.matches(d, *context)) return true;
+    std::string key = device_sort_key(d, request.sort);
+    if (page.offer(key)) page.add(std::move(key), d);
+    return !(seek && page.full());
+  };
+  auto r = seek ? store_.for_each_device_after(request.after, take) : store_.for_each_device(take);
+  if (!r) return error(500, r.error().message);
+  std::string next;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : page.take(next)) list.push_back(device_json(d));
+  return {200,
+          {{"phones", std::move(list)},
+           {"matched", request.count ? nlohmann::json(page.matched()) : nlohmann::json()},
+           {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},
+           {"sort", request.sort},
+           {"order", request.descending ? "desc" : "asc"}}};
 }
 
 Response AdminService::show_phone(const std::string& name) {

@@ -1,5 +1,7 @@
 #include "capf/admin/admin_service.hpp"
 
+#include "capf/admin/paging.hpp"
+
 #include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"
 
@@ -67,6 +69,11 @@ nlohmann::json device_json(const Device& d) {
   return j;
 }
 
+nlohmann::json audit_json(const AuditEntry& a) {
+  return {{"time", util::format_iso8601(a.time)}, {"actor", a.actor}, {"action", a.action}, {"subject", a.subject},
+          {"detail", a.detail}};
+}
+
 nlohmann::json certificate_json(const CertificateRecord& c) {
   return {{"serial", c.serial},
           {"device", c.device},
@@ -79,6 +86,21 @@ nlohmann::json certificate_json(const CertificateRecord& c) {
 }
 
 Response error_response(int status, const std::string& message) { return {status, {{"error", message}}}; }
+
+Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<std::string>& out) {
+  return store.for_each_meta(kRevocationMetaPrefix, [&](const std::string& key, const std::string&) {
+    out.insert(key.substr(kRevocationMetaPrefix.size()));
+    return true;
+  });
+}
+
+Result<jobs::EvalContext> query_context(const store::Store& store, const jobs::Query& q, util::UnixTime now,
+                                        std::unordered_set<std::string>& revoked) {
+  if (q.uses_revocation()) {
+    if (auto r = read_revoked_serials(store, revoked); !r) return r.error();
+  }
+  return jobs::EvalContext{now, &revoked};
+}
 
 AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine)
     : store_(store), ca_(std::move(ca)), clock_(clock), engine_(engine) {}
@@ -121,8 +143,8 @@ Response AdminService::handle(const Request& r) {
       if (path == jobs && r.method == "POST") return submit_job(r);
       if (path == jobs && r.method == "GET") return list_jobs();
       auto rest = util::split(path.substr(jobs.size() + 1), '/');
-      if (rest.size() == 1 && r.method == "GET") return show_job(rest[0]);
-      if (rest.size() == 2 && rest[1] == "devices" && r.method == "GET") return job_devices(rest[0]);
+      if (rest.size() == 1 && r.method == "GET") return show_job(rest[0], query);
+      if (rest.size() == 2 && rest[1] == "devices" && r.method == "GET") return job_devices(rest[0], query);
       if (rest.size() == 2 && r.method == "POST") return control_job(r, rest[0], rest[1]);
     }
     for (const auto& m : modules_)
@@ -172,27 +194,61 @@ Response AdminService::list_audit(const std::string& query) {
       since = clock_.now() - *n * per;
     }
   }
-  const bool filtered = !actor.empty() || !action.empty() || since > 0;
+  const std::string subject = query_param(query, "subject");
+  auto paged = page_request(query, {"time"}, true);
+  if (!paged) return error(400, paged.error().message);
+  if (*paged) return page_of_audit(**paged, actor, action, subject, since);
+  const bool filtered = !actor.empty() || !action.empty() || !subject.empty() || since > 0;
   auto entries = store_.list_audit(filtered ? 0 : static_cast<std::size_t>(limit));
   if (!entries) return error(500, entries.error().message);
   std::vector<const AuditEntry*> kept;
   for (const auto& a : *entries) {
     if (!actor.empty() && a.actor != actor) continue;
     if (!action.empty() && a.action.rfind(action, 0) != 0) continue;
+    if (!subject.empty() && a.subject != subject) continue;
     if (a.time < since) continue;
     kept.push_back(&a);
   }
   const std::size_t from = limit > 0 && kept.size() > static_cast<std::size_t>(limit) ? kept.size() - limit : 0;
   nlohmann::json list = nlohmann::json::array();
-  for (std::size_t i = from; i < kept.size(); ++i) {
-    const auto& a = *kept[i];
-    list.push_back({{"time", util::format_iso8601(a.time)},
-                    {"actor", a.actor},
-                    {"action", a.action},
-                    {"subject", a.subject},
-                    {"detail", a.detail}});
-  }
+  for (std::size_t i = from; i < kept.size(); ++i) list.push_back(audit_json(*kept[i]));
   return {200, {{"audit", list}}};
+}
+
+Response AdminService::page_of_audit(const PageRequest& request, const std::string& actor, const std::string& action,
+                                     const std::string& subject, util::UnixTime since) {
+  if (!request.descending) return error(400, "the audit trail pages newest first (order=desc)");
+  const bool filtered = !actor.empty() || !action.empty() || !subject.empty();
+  nlohmann::json list = nlohmann::json::array();
+  std::size_t matched = 0;
+  std::string last, next;
+  // After a full page the scan goes on only to count what a filter selects.
+  auto take = [&](const AuditEntry& a, const std::string& position) {
+    if (!actor.empty() && a.actor != actor) return true;
+    if (!action.empty() && a.action.rfind(action, 0) != 0) return true;
+    if (!subject.empty() && a.subject != subject) return true;
+    ++matched;
+    if (list.size() < request.size) {
+      list.push_back(audit_json(a));
+      last = position;
+      return true;
+    }
+    if (next.empty()) next = page_cursor(request, last);
+    return request.count && filtered;
+  };
+  // The cursor's key is the store's own audit position.
+  const std::string& after = request.after;
+  auto r = store_.for_each_audit_before(after, since, take);
+  if (!r) return error(r.error().code == Errc::invalid_argument ? 400 : 500, r.error().message);
+  nlohmann::json count;
+  if (request.count && filtered) count = matched;
+  if (request.count && !filtered) {
+    auto n = store_.count_audit(since);
+    if (!n) return error(500, n.error().message);
+    count = *n;
+  }
+  return {200, {{"audit", std::move(list)}, {"matched", count}, {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},
+                {"sort", "time"}, {"order", "desc"}}};
 }
 
 }  // namespace capf::admin

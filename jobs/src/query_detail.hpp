@@ -16,6 +16,10 @@
 #include "capf/util/text.hpp"
 #include "capf/util/time.hpp"
 
+namespace capf::jobs {
+struct EvalContext;
+}
+
 namespace capf::jobs::query_detail {
 
 // ---- fields
@@ -74,7 +78,7 @@ inline const FieldInfo& info_of(Field field) { return kFields[static_cast<std::s
 /// the same operators with more than one value.
 enum class Op : std::uint8_t { eq, ne, glob, nglob, lt, le, gt, ge };
 
-enum class LscStatus : std::uint8_t { none, valid, expired };
+enum class LscStatus : std::uint8_t { none, valid, expired, revoked };
 
 /// A date operand: absolute [offset, offset + span), relative to `now`, or "unset".
 struct DateValue {
@@ -121,7 +125,7 @@ struct Tree {
   std::uint32_t root = 0;
 
   /// Defined in query_eval.cpp.
-  bool eval(std::uint32_t index, const Device& d, util::UnixTime now) const;
+  bool eval(std::uint32_t index, const Device& d, const EvalContext& c) const;
 };
 
 // ---- lexer and token helpers (query_lex.cpp)

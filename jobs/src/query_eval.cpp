@@ -53,7 +53,7 @@ std::string_view text_of(const Device& d, Field f) {
   }
 }
 
-std::uint8_t enum_of(const Device& d, Field f, util::UnixTime now) {
+std::uint8_t enum_of(const Device& d, Field f, const EvalContext& c) {
   switch (f) {
     case Field::operation: return static_cast<std::uint8_t>(d.operation);
     case Field::auth_mode: return static_cast<std::uint8_t>(d.auth_mode);
@@ -61,7 +61,8 @@ std::uint8_t enum_of(const Device& d, Field f, util::UnixTime now) {
     case Field::lsc_status: {
       LscStatus s = LscStatus::valid;
       if (d.lsc_serial.empty()) s = LscStatus::none;
-      else if (d.lsc_not_after <= now) s = LscStatus::expired;
+      else if (c.revoked != nullptr && c.revoked->count(d.lsc_serial) != 0) s = LscStatus::revoked;
+      else if (d.lsc_not_after <= c.now) s = LscStatus::expired;
       return static_cast<std::uint8_t>(s);
     }
     default: return 0xff;
@@ -82,7 +83,8 @@ std::optional<util::UnixTime> date_of(const Device& d, Field f) {
   }
 }
 
-bool eval_pred(const Pred& p, const Device& d, util::UnixTime now) {
+bool eval_pred(const Pred& p, const Device& d, const EvalContext& c) {
+  const util::UnixTime now = c.now;
   switch (p.kind) {
     case Kind::text: {
       const std::string_view v = text_of(d, p.field);
@@ -97,7 +99,7 @@ bool eval_pred(const Pred& p, const Device& d, util::UnixTime now) {
       return p.op == Op::eq ? any : !any;
     }
     case Kind::enumeration: {
-      const std::uint8_t v = enum_of(d, p.field, now);
+      const std::uint8_t v = enum_of(d, p.field, c);
       bool any = false;
       for (std::uint8_t e : p.enums) any = any || e == v;
       return p.op == Op::eq ? any : !any;
@@ -128,19 +130,19 @@ bool eval_pred(const Pred& p, const Device& d, util::UnixTime now) {
 
 }  // namespace
 
-bool Tree::eval(std::uint32_t index, const Device& d, util::UnixTime now) const {
+bool Tree::eval(std::uint32_t index, const Device& d, const EvalContext& c) const {
   const Node& n = nodes[index];
   switch (n.kind) {
     case NodeKind::all: return true;
-    case NodeKind::pred: return eval_pred(preds[n.first], d, now);
-    case NodeKind::negate: return !eval(n.first, d, now);
+    case NodeKind::pred: return eval_pred(preds[n.first], d, c);
+    case NodeKind::negate: return !eval(n.first, d, c);
     case NodeKind::conj:
       for (std::uint32_t k = 0; k < n.count; ++k)
-        if (!eval(kids[n.first + k], d, now)) return false;
+        if (!eval(kids[n.first + k], d, c)) return false;
       return true;
     case NodeKind::disj:
       for (std::uint32_t k = 0; k < n.count; ++k)
-        if (eval(kids[n.first + k], d, now)) return true;
+        if (eval(kids[n.first + k], d, c)) return true;
       return false;
   }
   return false;
@@ -172,7 +174,14 @@ Result<Query> Query::parse(std::string_view text) {
   return Query(std::move(impl));
 }
 
-bool Query::matches(const Device& d, util::UnixTime now) const { return impl_->tree.eval(impl_->tree.root, d, now);
+bool Query::matches(const Device& d, util::UnixTime now) const { return matches(d, EvalContext{now, nullptr}); }
+
+bool Query::matches(const Device& d, const EvalContext& c) const { return impl_->tree.eval(impl_->tree.root, d, c); }
+
+bool Query::uses_revocation() const {
+  for (const auto& p : impl_->tree.preds)
+    if (p.field == query_detail::Field::lsc_status) return true;
+  return false;
 }
 
 const std::string& Query::text() const { return impl_->text; }

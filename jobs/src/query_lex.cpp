@@ -201,6 +201,7 @@ std::optional<std::uint8_t> parse_enum(Field field, std::string_view text) {
       if (util::iequals(t, "none")) return static_cast<std::uint8_t>(LscStatus::none);
       if (util::iequals(t, "valid")) return static_cast<std::uint8_t>(LscStatus::valid);
       if (util::iequals(t, "expired")) return static_cast<std::uint8_t>(LscStatus::expired);
+      if (util::iequals(t, "revoked")) return static_cast<std::uint8_t>(LscStatus::revoked);
       return std::nullopt;
     }
     default: return std::nullopt;
@@ -217,7 +218,7 @@ std::string_view accepted_values(Field field) {
              "\"By Existing Certificate (Precedence to MIC)\"";
     case Field::operation_status:
       return "none, pending, in-progress, success, failed, locked, expired";
-    case Field::lsc_status: return "none, valid, expired";
+    case Field::lsc_status: return "none, valid, expired, revoked";
     default: return "";
   }
 }

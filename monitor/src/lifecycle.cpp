@@ -64,7 +64,7 @@ Result<CrlState> next_crl(const store::Store& store, const crypto::CertificateAu
   auto scan = store.for_each_certificate([&](const CertificateRecord& c) {
     if (c.state != CertificateState::revoked || c.issuer != issuer) return true;
     crypto::RevokedEntry e{c.serial, now, crypto::RevocationReason::unspecified};
-    if (auto meta = store.get_meta("revocation/" + c.serial); meta && meta->has_value()) {
+    if (auto meta = store.get_meta(std::string(kRevocationMetaPrefix) + c.serial); meta && meta->has_value()) {
       auto j = nlohmann::json::parse(**meta, nullptr, false);
       if (j.is_object()) {
         e.revoked_at = j.value("time", now);
@@ -207,7 +207,7 @@ Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, cons
   store::Transition t;
   t.put_certificates.push_back(rec);
   nlohmann::json meta{{"reason", std::string(crypto::to_string(reason))}, {"time", now}, {"actor", actor}, {"was", before}};
-  t.put_meta.emplace_back("revocation/" + serial, meta.dump());
+  t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + serial, meta.dump());
   auto crl = next_crl(store, *ca, {{rec, crypto::RevokedEntry{serial, now, reason}}}, now, t);
   if (!crl) return crl.error();
   t.audit.push_back(AuditEntry{now, actor, "lsc.revoked", serial,

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/admin/admin_service.hpp"
 #include "capf/core/service_params.hpp"
 #include "capf/util/text.hpp"
 
@@ -120,8 +121,11 @@ Result<CaFacts> load_ca_facts(const store::Store& store, std::string current_sub
 Result<Snapshot> load_snapshot(const store::Store& store, const jobs::Query& query, util::UnixTime now, CaFacts ca) {
   Snapshot snap;
   snap.ca = std::move(ca);
+  std::unordered_set<std::string> revoked;
+  auto context = admin::query_context(store, query, now, revoked);
+  if (!context) return context.error();
   auto r = store.for_each_device([&](const Device& d) {
-    if (query.matches(d, now)) snap.devices.push_back(DeviceFacts{d, std::nullopt});
+    if (query.matches(d, *context)) snap.devices.push_back(DeviceFacts{d, std::nullopt});
     return true;
   });
   if (!r) return r.error();

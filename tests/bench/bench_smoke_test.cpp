@@ -100,3 +100,19 @@ TEST(BenchSmoke, NightCompletesAJobOverTriggeredPhones) {
   EXPECT_GT(r.peak_rss_mib, 0);
   EXPECT_GT(r.daemon_cpu_seconds, 0);
 }
+
+TEST(BenchSmoke, PagingPlantsTheFleetAndPagesEveryQuery) {
+  auto r = bench_paging(1200, 2);
+  EXPECT_EQ(r.fleet.devices, 1200u);
+  EXPECT_FALSE(r.fleet.ca_subject.empty());
+  ASSERT_EQ(r.lines.size(), 4u);
+  EXPECT_EQ(r.lines[0].matched, 1200u) << "every device";
+  EXPECT_EQ(r.lines[1].matched, 60u) << "one pool of 20";
+  EXPECT_GT(r.lines[2].matched, 0u);
+  for (const auto& l : r.lines) {
+    EXPECT_GT(l.first.wall_ms, 0) << l.what;
+    EXPECT_GT(l.next.wall_ms, 0) << l.what << ": a second page from the cursor";
+  }
+  EXPECT_GT(r.scan.wall_ms, 0);
+  EXPECT_GT(r.unpaged.wall_ms, 0);
+}

@@ -79,12 +79,12 @@ const ErrorCase kErrorCases[] = {
     {"operation_status = busy",
      "query:20: unknown value 'busy' for operation_status (accepted: none, pending, in-progress, "
      "success, failed, locked, expired)"},
-    {"lsc_status = revoked", "query:14: unknown value 'revoked' for lsc_status (accepted: none, valid, expired)"},
+    {"lsc_status = stale", "query:14: unknown value 'stale' for lsc_status (accepted: none, valid, expired, revoked)"},
     {"auth_mode in (string, pin)",
      "query:23: unknown value 'pin' for auth_mode (accepted: string, null, lsc, mic, \"By Authentication "
      "String\", \"By Null String\", \"By Existing Certificate (Precedence to LSC)\", \"By Existing "
      "Certificate (Precedence to MIC)\")"},
-    {"lsc_status = \"\"", "query:14: unknown value '' for lsc_status (accepted: none, valid, expired)"},
+    {"lsc_status = \"\"", "query:14: unknown value '' for lsc_status (accepted: none, valid, expired, revoked)"},
     // operators a field's kind does not take
     {"device_pool < 2027-01-01",
      "query:13: '<' compares dates, but 'device_pool' is a text field (use =, !=, ~, !~, in, not in)"},

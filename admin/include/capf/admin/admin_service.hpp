@@ -8,17 +8,21 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "capf/core/device.hpp"
 #include "capf/engine/engine.hpp"
+#include "capf/jobs/query.hpp"
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
 namespace capf::admin {
+
+struct PageRequest;
 
 /// An HTTP-like answer: status code and JSON body ({"error": "..."} when not 2xx). A route
 /// that answers something other than JSON (the Prometheus text of /metrics) sets
@@ -80,14 +84,22 @@ class AdminService {
  private:
   Response import_phones(const Request& r, const std::string& query);
   Response list_phones(const std::string& query);
+  /// One page of the devices matching `q` (paging.hpp).
+  Response page_of_phones(const jobs::Query& q, const PageRequest& request);
   Response show_phone(const std::string& name);
   Response set_phone(const Request& r, const std::string& name);
   Response list_certificates(const std::string& query);
   Response list_audit(const std::string& query);
+  /// One page of the audit trail, newest first, through the store's audit cursor.
+  Response page_of_audit(const PageRequest& request, const std::string& actor, const std::string& action,
+                         const std::string& subject, util::UnixTime since);
   Response submit_job(const Request& r);
   Response list_jobs();
-  Response show_job(const std::string& id);
-  Response job_devices(const std::string& id);
+  /// With chart=1: the per-minute chart and the failure reasons too.
+  Response show_job(const std::string& id, const std::string& query);
+  Response job_devices(const std::string& id, const std::string& query);
+  /// One page of a job's devices, filtered by state, reason and a part of the name (paging.hpp).
+  Response page_of_job_devices(const std::string& id, const std::string& query, const PageRequest& request);
   Response control_job(const Request& r, const std::string& id, const std::string& action);
   /// What one CSV import did.
   struct CsvImport {
@@ -120,6 +132,8 @@ Response error_response(int status, const std::string& message);
 
 /// JSON view of a device for listings (the authentication string is never included).
 nlohmann::json device_json(const Device& d);
+/// JSON view of an audit entry.
+nlohmann::json audit_json(const AuditEntry& a);
 /// JSON view of a certificate record (without the DER).
 nlohmann::json certificate_json(const CertificateRecord& c);
 
@@ -129,6 +143,14 @@ std::string query_param(const std::string& query, const std::string& key);
 nlohmann::json job_json(const engine::JobView& v);
 /// JSON view of one device of a job.
 nlohmann::json job_device_json(const JobDevice& d);
+
+/// Adds the serial of every revoked LSC (store meta kRevocationMetaPrefix) to `out`, for queries
+/// that use lsc_status (jobs::Query::uses_revocation).
+Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<std::string>& out);
+/// The context to evaluate `q` in at `now`; the revocations are read into `revoked` (which must
+/// outlive the context) only when `q` uses them.
+Result<jobs::EvalContext> query_context(const store::Store& store, const jobs::Query& q, util::UnixTime now,
+                                        std::unordered_set<std::string>& revoked);
 
 /// Percent-encodes a query value.
 std::string url_encode(const std::string& s);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,52 @@ struct RateResult {
 /// `dispatches` each (ticks of 100 ms, the daemon's default, and 103 ms), and a windowed job
 /// of `window_devices` phones over 7 simulated days in 5 s ticks.
 RateResult bench_rate(std::size_t dispatches = 300, std::size_t window_devices = 3000);
+
+/// A fleet planted straight into a store, for the paging benchmark and the dashboard's browser
+/// test: every figure of the overview is known from the device records.
+struct PlantedFleet {
+  std::size_t devices = 0;
+  std::string ca_subject;                   ///< the CAPF CA (created in DATA/ca when missing)
+  std::string retired_subject, online_subject, offline_subject;
+  double seconds = 0;                       ///< time to plant
+};
+
+/// Creates (or loads) the CAPF CA in `data_dir`/ca and writes `devices` phones SEP000000000000…
+/// into `data_dir`/store, in 20 device pools DP-00…DP-19. By index i: i % 50 == 0 no LSC;
+/// i % 50 == 1 an LSC expired 1–90 days before `now`; otherwise one expiring spread over the
+/// 5 years and 3 weeks after `now`. Issuers: i % 10 == 2 a retired CAPF CA (store meta
+/// retired_ca_subjects), 3 an Online CA and 4 an Offline CA (each with its CSR record), the
+/// rest the CAPF CA. Every 500th (i % 500 == 5) is revoked; every 1000th (i % 1000 == 7) also
+/// holds a stale LSC. Each LSC has its certificate record (no DER). Throws on errors.
+PlantedFleet plant_fleet(const std::string& data_dir, std::size_t devices, std::int64_t now);
+
+/// Medians of one request: wall time, and CPU time of the thread that ran it (which a machine
+/// shared with other work does not inflate).
+struct Timing {
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
+/// First pages of device queries over a planted fleet.
+struct PagingLine {
+  std::string what;         ///< the query and sort, in words
+  std::size_t matched = 0;  ///< devices the query selects (the count the page carries)
+  Timing first;             ///< first page, counted (what the dashboard asks first)
+  Timing next;              ///< the page after it from the cursor, not counted; 0 = not timed
+};
+struct PagingResult {
+  PlantedFleet fleet;
+  std::size_t page_size = 50;
+  std::size_t runs = 0;
+  std::vector<PagingLine> lines;
+  Timing scan;             ///< reference: a bare Store::for_each_device over every device
+  Timing unpaged;          ///< reference: the former dashboard request (limit=500, no cursor)
+  Timing worst_first;      ///< the slowest first page among the lines (by wall time)
+};
+
+/// Plants `devices` phones (into `data_dir`, or a temporary directory when empty) and times
+/// admin::AdminService's device listing in-process, `runs` times each; the median counts.
+PagingResult bench_paging(std::size_t devices = 40000, std::size_t runs = 15, const std::string& data_dir = "");
 
 /// Idle phone sessions held open against a real daemon.
 struct IdleResult {

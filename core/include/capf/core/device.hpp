@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capf/core/vocabulary.hpp"
@@ -62,6 +63,10 @@ enum class CertificateState : std::uint8_t {
 };
 std::string_view to_string(CertificateState s);
 std::optional<CertificateState> parse_certificate_state(std::string_view s);
+
+/// Store meta key prefix of a revocation: "revocation/<serial>" holds its reason and time, and
+/// its presence is what makes an LSC revoked for queries (lsc_status = revoked).
+inline constexpr std::string_view kRevocationMetaPrefix = "revocation/";
 
 /// One certificate CAPF issued (keyed by serial).
 struct CertificateRecord {

@@ -21,8 +21,10 @@
 //         = != (case-insensitive equality), ~ !~ (case-insensitive whole-string glob with * and
 //         ?), in, not in.
 //   enum  operation (parse_operation), auth_mode (parse_auth_mode), operation_status
-//         (parse_status), lsc_status (none | valid | expired, derived at evaluation time):
-//         = != in, not in; the value must be one of the accepted words (a parse error lists them).
+//         (parse_status), lsc_status (derived at evaluation time, the first that holds: none = no
+//         LSC, revoked = its serial was revoked (EvalContext::revoked), expired = notAfter passed,
+//         else valid): = != in, not in; the value must be one of the accepted words (a parse
+//         error lists them).
 //   date  lsc_expires (lsc_not_after), last_seen, completes_by:
 //         = != < <= > >= before (= <) after (= >). A value is an ISO 8601 date or time
 //         (util::parse_iso8601), `now`, or `now±N{s,m,h,d,w}` resolved against the evaluation
@@ -39,6 +41,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "capf/core/device.hpp"
@@ -52,14 +55,27 @@ inline constexpr std::size_t kMaxQueryLength = 4096;
 /// Deepest parenthesis nesting accepted.
 inline constexpr int kMaxQueryDepth = 32;
 
+/// What a query is evaluated against besides the device record.
+struct EvalContext {
+  util::UnixTime now = 0;
+  /// Serials of revoked LSCs (lsc_status = revoked); null = none known, so a revoked LSC
+  /// counts as valid or expired by its date.
+  const std::unordered_set<std::string>* revoked = nullptr;
+};
+
 /// A parsed device filter. Cheap to copy; thread-safe to evaluate.
 class Query {
  public:
   /// Parses the filter text; errors name the 1-based character position and what was expected,
   /// e.g. "query:18: expected a value after 'device_pool ='" or "query:1: unknown field 'pool' (fields: device_pool, ...)".
   static Result<Query> parse(std::string_view text);
-  /// True when the device matches at time `now` (needed for lsc_status=expired etc.).
+  /// True when the device matches at time `now` (needed for lsc_status=expired etc.), with no
+  /// revocations known.
   bool matches(const Device& d, util::UnixTime now) const;
+  /// True when the device matches in context `c`.
+  bool matches(const Device& d, const EvalContext& c) const;
+  /// True when the answer depends on revocations (lsc_status): callers then pass them.
+  bool uses_revocation() const;
   /// The text it was parsed from.
   const std::string& text() const;
   /// Field names understood, for help texts.
