@@ -3,6 +3,7 @@
 #include "capf/config/admin_routes.hpp"
 #include "capf/policy/routes.hpp"
 #include "capf/monitor/routes.hpp"
+#include "capf/overview/routes.hpp"
 #include "cli.hpp"
 
 namespace capf::cli {
@@ -15,6 +16,7 @@ void install_admin_modules(admin::AdminService& service, const ModuleContext& ct
   service.set_new_device_defaults(policy::new_device_defaults(ctx.store, ctx.clock));
   service.add_module(std::make_shared<monitor::AdminRoutes>(ctx.store, ctx.clock, ca_dir(ctx.data_dir), ctx.monitor,
                                                             ctx.engine != nullptr));
+  service.add_module(std::make_shared<overview::AdminRoutes>(ctx.store, ctx.clock, ca_dir(ctx.data_dir), ctx.engine));
 }
 
 }  // namespace capf::cli
