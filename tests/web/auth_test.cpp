@@ -157,8 +157,9 @@ TEST(WebAssets, EveryPageIsBuiltInAndLoadsNothingFromElsewhere) {
       EXPECT_EQ(a.data.find(" style=\""), std::string_view::npos) << a.path << ": inline style breaks the CSP";
     }
   }
-  for (const char* p : {"/index.html", "/login.html", "/job.html", "/submit.html", "/devices.html", "/trust.html",
-                        "/csrs.html", "/policies.html", "/app.js", "/app.css"})
+  for (const char* p : {"/index.html", "/login.html", "/job.html", "/jobs.html", "/submit.html", "/devices.html", "/trust.html",
+                        "/csrs.html", "/policies.html", "/stale-lscs.html", "/audit.html", "/app.js", "/app.css", "/charts.js",
+                        "/overview.js"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), p), paths.end()) << p;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -153,6 +154,75 @@ TEST_F(WebDashboard, ApiAnswersWhatTheCliGetsAndAuditsTheWebUser) {
   // After logout the cookie is worthless.
   EXPECT_EQ(call("POST", "/logout", "{}", {{"Cookie", cookie}, {"Origin", base}, {"X-CSRF-Token", csrf}}).status, 200);
   EXPECT_EQ(call("GET", "/api/session", "", {{"Cookie", cookie}}).status, 401);
+}
+
+// Issue 19 item 9: what the CLI does for one phone, the trust stores and stale LSCs, the
+// dashboard does through the same admin routes, each write refused without the CSRF token and
+// audited as web:USER.
+TEST_F(WebDashboard, PhoneTrustAndStaleLscEditsAreProtectedAndAuditedAsTheWebUser) {
+  // Two stale LSCs (phones 7 and 1007 of a planted fleet), planted while the daemon is down.
+  ASSERT_EQ(daemon->stop(), 0);
+  auto planted = cli({"bench", "paging", "--devices", "1100", "--runs", "1", "--data-dir", data});
+  ASSERT_EQ(planted.exit_code, 0) << planted.err;
+  daemon->restart();
+  base = nlohmann::json::parse(slurp(data + "/daemon.json"))["web"].get<std::string>();
+  base.pop_back();
+  auto set = shell("printf 'long-enough-pw\\n' | '" + std::string(CAPF_BINARY) + "' web passwd bob --data-dir '" + data + "'");
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  auto res = call("POST", "/login", R"({"user":"bob","password":"long-enough-pw"})", {{"Origin", base}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  const auto cookie = res.header("Set-Cookie").substr(0, res.header("Set-Cookie").find(';'));
+  const auto csrf = nlohmann::json::parse(res.body)["csrf"].get<std::string>();
+  const std::vector<std::pair<std::string, std::string>> with_token{{"Cookie", cookie}, {"Origin", base}, {"X-CSRF-Token", csrf}};
+  const std::vector<std::pair<std::string, std::string>> without_token{{"Cookie", cookie}, {"Origin", base}};
+
+  // One phone's CAPF settings.
+  const std::string phone = "/api/v1/phones/SEP000000000001";
+  const std::string edit = R"({"operation":"Install/Upgrade","auth_mode":"By Authentication String","auth_string":"482913"})";
+  EXPECT_EQ(call("POST", phone, edit, without_token).status, 403);
+  auto edited = call("POST", phone, edit, with_token);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  auto shown = nlohmann::json::parse(cli({"phone", "show", "SEP000000000001", "--json", "--data-dir", data}).out);
+  EXPECT_EQ(shown["operation"], "Install/Upgrade");
+  EXPECT_EQ(shown["auth_mode"], "By Authentication String");
+  EXPECT_EQ(edited.body.find("482913"), std::string::npos) << "the string is never answered";
+
+  // A CallManager-trust entry uploaded, then deleted: a root CA made here for the test.
+  const std::string root = dir / "root.pem";
+  auto made = shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '" + dir / "root.key" +
+                    "' -out '" + root + "' -subj '/CN=Dashboard Test Root' -days 30 -addext basicConstraints=critical,CA:TRUE "
+                    "-addext keyUsage=critical,keyCertSign,cRLSign 2>&1");
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  const auto encoded = shell("base64 -w0 '" + root + "'");
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.err;
+  const std::string base64 = encoded.out;
+  const std::string upload = nlohmann::json{{"store", "callmanager-trust"}, {"file", "root.pem"}, {"description", "from the web"},
+                                            {"data", base64}}.dump();
+  EXPECT_EQ(call("POST", "/api/v1/trust", upload, without_token).status, 403);
+  auto uploaded = call("POST", "/api/v1/trust", upload, with_token);
+  ASSERT_EQ(uploaded.status, 200) << uploaded.body;
+  const auto added = nlohmann::json::parse(uploaded.body)["added"];
+  ASSERT_EQ(added.size(), 1u) << uploaded.body;
+  const std::string id = added[0]["id"];
+  EXPECT_NE(cli({"trust", "list", "--store", "callmanager-trust", "--data-dir", data}).out.find(id), std::string::npos);
+  const std::string remove = "/api/v1/trust/" + id + "/delete?store=callmanager-trust";
+  EXPECT_EQ(call("POST", remove, "{}", without_token).status, 403);
+  ASSERT_EQ(call("POST", remove, "{}", with_token).status, 200);
+  EXPECT_EQ(cli({"trust", "list", "--store", "callmanager-trust", "--data-dir", data}).out.find(id), std::string::npos);
+
+  // The stale LSCs, deleted all at once.
+  EXPECT_EQ(call("POST", "/api/v1/stale-lscs/delete", R"({"all":true})", without_token).status, 403);
+  auto stale = call("POST", "/api/v1/stale-lscs/delete", R"({"all":true})", with_token);
+  ASSERT_EQ(stale.status, 200) << stale.body;
+  EXPECT_EQ(nlohmann::json::parse(stale.body)["deleted"], 2);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/stale-lscs", "", {{"Cookie", cookie}}).body)["lscs"].size(), 0u);
+
+  auto audit = nlohmann::json::parse(call("GET", "/api/v1/audit?limit=20", "", {{"Cookie", cookie}}).body)["audit"];
+  std::multiset<std::string> by_bob;
+  for (const auto& a : audit)
+    if (a["actor"] == "web:bob") by_bob.insert(a["action"].get<std::string>());
+  EXPECT_EQ(by_bob, (std::multiset<std::string>{"phone.set", "trust.upload", "trust.delete", "stale-lsc.delete", "stale-lsc.delete"}))
+      << audit.dump();
 }
 
 TEST(WebDashboardStart, NonLoopbackAddressNeedsTheExplicitFlag) {

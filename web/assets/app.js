@@ -46,9 +46,9 @@ const capf = (() => {
   const admin = (method, path, body) => api(method, '/api' + path, body);
 
   const pages = [
-    ['jobs', '/', 'Jobs'], ['submit', '/submit', 'Submit a job'], ['devices', '/devices', 'Devices'],
-    ['trust', '/trust', 'Trust stores'], ['csrs', '/csrs', 'CSRs & rounds'], ['policies', '/policies', 'Policies'],
-    ['audit', '/audit', 'Audit'],
+    ['overview', '/', 'Overview'], ['jobs', '/jobs', 'Jobs'], ['submit', '/submit', 'Submit a job'], ['devices', '/devices', 'Devices'],
+    ['trust', '/trust', 'Trust stores'], ['csrs', '/csrs', 'CSRs & rounds'], ['stale-lscs', '/stale-lscs', 'Stale LSCs'],
+    ['policies', '/policies', 'Policies'], ['audit', '/audit', 'Audit'],
   ];
 
   /** Loads the session (user and CSRF token) and draws the header. */
@@ -113,6 +113,67 @@ const capf = (() => {
 
   function param(name) { return new URLSearchParams(location.search).get(name); }
 
-  return { el, clear, api, admin, init, badge, when, notice, unavailable, progress, table, param, deviceStates, finalStates,
+  /**
+   * A job's measured dispatch rate: "12 /min" over the last minute once it has dispatched for a
+   * minute; before that what it did so far ("measuring: 14 in 12 s"), as a minute's count would
+   * still be climbing.
+   */
+  function rate(j) {
+    if (j.state === 'completed' || j.state === 'cancelled') return '—';
+    return typeof j.rate_per_minute_measured === 'number' ? j.rate_per_minute_measured.toFixed(0) + ' /min'
+      : 'measuring: ' + (j.dispatched_last_minute || 0) + ' in ' + (j.rate_window_seconds || 0) + ' s';
+  }
+
+  /**
+   * A list paged and sorted on the server (page_size, sort, order, after, count; see
+   * admin/paging.hpp). opt: {box, id, path(params) → API path, list(body) → rows, columns:
+   * [{title, sort, cell(row) → node|text, cls}], rowAttrs(row), sort, order, size, onError}.
+   * The count comes with the first page; later pages follow the server's cursor.
+   */
+  function pagedList(opt) {
+    const state = { sort: opt.sort, order: opt.order || 'asc', size: opt.size || 50, cursors: [''], index: 0, matched: null };
+    const info = el('span', { class: 'muted', id: opt.id + '-info' });
+    const prev = el('button', { type: 'button', id: opt.id + '-prev', onclick: () => { state.index--; load(); } }, '← Previous');
+    const next = el('button', { type: 'button', id: opt.id + '-next', onclick: () => { state.index++; load(); } }, 'Next →');
+    const size = el('select', { id: opt.id + '-size', onchange: () => { state.size = Number(size.value); reset(); } },
+      [25, 50, 100, 200].map((n) => el('option', { value: n, selected: n === state.size }, n + ' per page')));
+    const table = el('div', { id: opt.id + '-table-box' });
+    clear(opt.box).append(el('div', { class: 'pager' }, prev, next, size, info), table);
+
+    function reset() { state.cursors = ['']; state.index = 0; state.matched = null; return load(); }
+
+    async function load() {
+      const params = new URLSearchParams({ page_size: state.size, sort: state.sort, order: state.order });
+      if (state.index > 0) { params.set('after', state.cursors[state.index]); params.set('count', '0'); }
+      const r = await admin('GET', opt.path(params));
+      if (r.status !== 200) { (opt.onError || ((m) => notice(table, 'error', m)))(r.body.error); return null; }
+      if (state.index === 0) state.matched = r.body.matched;
+      state.cursors[state.index + 1] = r.body.next || null;
+      const rows = opt.list(r.body);
+      const first = rows.length ? state.index * state.size + 1 : 0;
+      info.textContent = (rows.length ? first.toLocaleString('en') + '–' + (first + rows.length - 1).toLocaleString('en') : 'none') +
+        (state.matched === null || state.matched === undefined ? '' : ' of ' + state.matched.toLocaleString('en'));
+      info.dataset.matched = state.matched;
+      info.dataset.page = state.index + 1;
+      prev.disabled = state.index === 0;
+      next.disabled = !r.body.next;
+      const head = opt.columns.map((c) => {
+        const sorted = c.sort && c.sort === state.sort;
+        return el('th', { class: (c.cls || '') + (c.sort ? ' sortable' : '') + (sorted ? ' sorted-' + state.order : ''), 'data-sort': c.sort || null,
+          onclick: c.sort ? () => {
+            state.order = sorted && state.order === 'asc' ? 'desc' : sorted ? 'asc' : (c.order || 'asc');
+            state.sort = c.sort;
+            reset();
+          } : null }, c.title);
+      });
+      clear(table).append(el('table', { id: opt.id + '-table' }, el('thead', {}, el('tr', {}, head)),
+        el('tbody', {}, rows.map((row) => el('tr', opt.rowAttrs ? opt.rowAttrs(row) : {},
+          opt.columns.map((c) => el('td', { class: c.cls || null }, c.cell(row))))))));
+      return r.body;
+    }
+    return { load, reset, state };
+  }
+
+  return { el, clear, api, admin, init, badge, when, notice, unavailable, progress, table, param, pagedList, rate, deviceStates, finalStates,
            get user() { return user; } };
 })();

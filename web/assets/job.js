@@ -16,7 +16,6 @@
   if (wanted) stateFilter.value = wanted;
 
   let job = null;
-  let devices = [];
   let devicesKey = '';
 
   const actions = [
@@ -65,7 +64,7 @@
     const facts = [
       ['Description', j.description], ['Certificate Operation', j.operation], ['Selection', j.selection],
       ['Devices', j.devices], ['In flight', j.in_flight],
-      ['Rate', (j.rate_per_minute_measured || 0).toFixed(1) + ' /min measured' + (j.rate_per_minute ? ', limit ' + j.rate_per_minute + ' /min' : '')],
+      ['Rate', capf.rate(j) + (typeof j.rate_per_minute_measured === 'number' ? ' over the last minute' : '') + (j.rate_per_minute ? ', limit ' + j.rate_per_minute + ' /min' : '')],
       ['ETA', j.state === 'active' ? when(j.eta) : '—'], ['Schedule', j.schedule],
       ['Windows', (j.windows || []).join('; ') || 'always open'], ['Blackouts', (j.blackouts || []).join('; ')],
       ['Canary', j.canary ? j.canary + ' devices' + (j.canary_passed ? ' (passed)' : '') : 'none'],
@@ -80,38 +79,92 @@
     const chips = document.getElementById('state-counts');
     clear(chips).append(...capf.deviceStates.map((s) => el('span', {
       class: 'chip' + (stateFilter.value === s ? ' selected' : ''), 'data-state': s,
-      onclick: () => { stateFilter.value = stateFilter.value === s ? '' : s; renderDevices(); showJob(job); } },
+      onclick: () => { stateFilter.value = stateFilter.value === s ? '' : s; list.reset(); showJob(job); } },
       badge(s), el('b', { 'data-count': s }, counts[s] || 0))));
+    if (j.chart) showChart(j.chart);
+    if (j.failure_reasons) showReasons(j.failure_reasons);
     // Devices are fetched again only when their figures moved.
     const key = JSON.stringify([counts, j.in_flight, j.state]);
-    if (key !== devicesKey) { devicesKey = key; loadDevices(); }
+    if (key !== devicesKey) { devicesKey = key; list.load(); }
   }
 
-  async function loadDevices() {
-    const r = await capf.admin('GET', '/v1/jobs/' + encodeURIComponent(id) + '/devices');
-    if (r.status !== 200) { notice(document.getElementById('devices'), 'error', r.body.error); return; }
-    devices = r.body.devices;
-    renderDevices();
+  /** Per-minute lines from the sparse rows [minute, dispatched, succeeded, failed]; minutes in between are zeros. */
+  function showChart(chart) {
+    const box = document.getElementById('job-chart');
+    const rows = chart.rows || [];
+    if (!rows.length) { clear(box).append(el('p', { class: 'muted', id: 'chart-empty' }, 'Nothing dispatched yet.')); return; }
+    const t0 = Date.parse(rows[0][0]), t1 = Date.parse(rows[rows.length - 1][0]);
+    const minutes = Math.round((t1 - t0) / 60000) + 1;
+    const per = Math.max(1, Math.ceil(minutes / 720));  // a long job's minutes are summed into bins
+    const bins = Math.ceil(minutes / per);
+    const series = [[], [], []];
+    for (let k = 0; k < 3; k++) series[k] = new Array(bins).fill(0);
+    for (const [m, d, ok, bad] of rows) {
+      const b = Math.floor(Math.round((Date.parse(m) - t0) / 60000) / per);
+      series[0][b] += d; series[1][b] += ok; series[2][b] += bad;
+    }
+    const labels = Array.from({ length: bins }, (_, b) => new Date(t0 + b * per * 60000).toISOString().slice(11, 16));
+    const svg = charts.lines({ id: 'job-chart-svg', yLabel: per === 1 ? 'per minute (UTC)' : 'per ' + per + ' minutes (UTC)', labels,
+      series: [{ name: 'dispatched', cls: 'dispatched', values: series[0] }, { name: 'succeeded', cls: 'succeeded', values: series[1] },
+        { name: 'failed', cls: 'failed', values: series[2] }] });
+    const sum = (v) => v.reduce((a, b) => a + b, 0);
+    svg.dataset.dispatched = sum(series[0]);
+    svg.dataset.succeeded = sum(series[1]);
+    svg.dataset.failed = sum(series[2]);
+    svg.dataset.minutes = bins;
+    clear(box).append(svg);
   }
 
-  function renderDevices() {
-    const s = stateFilter.value;
-    const n = nameFilter.value.trim().toLowerCase();
-    const shown = devices.filter((d) => (!s || d.state === s) && (!n || d.device.toLowerCase().includes(n)));
-    document.getElementById('device-count').textContent = shown.length + ' of ' + devices.length + ' devices';
-    clear(document.getElementById('devices')).append(el('table', { id: 'devices-table' },
-      el('thead', {}, el('tr', {}, ['Device', 'State', 'Attempts', 'Reason', 'Next attempt', 'LSC serial', 'Wave', 'Finished']
-        .map((h) => el('th', {}, h)))),
-      el('tbody', {}, shown.map((d) => el('tr', { 'data-device': d.device, 'data-state': d.state },
-        el('td', {}, el('a', { href: '/devices?name=' + encodeURIComponent(d.device) }, d.device)),
-        el('td', {}, badge(d.state)), el('td', { class: 'num' }, d.attempts),
-        el('td', {}, d.reason || ''), el('td', {}, d.next_attempt ? when(d.next_attempt) : '—'),
-        el('td', { class: 'mono' }, d.serial || ''), el('td', {}, d.wave || ''), el('td', {}, when(d.finished_at)))))));
+  /** The failure reasons, most frequent first, each a link to its devices. */
+  function showReasons(reasons) {
+    const box = document.getElementById('failure-reasons');
+    if (!reasons.length) { clear(box).append(el('p', { class: 'muted', id: 'no-failures' }, 'No device has failed.')); return; }
+    const max = Math.max(...reasons.map((r) => r.count));
+    clear(box).append(el('div', { class: 'reasons', id: 'reasons-list' }, reasons.flatMap((r) => {
+      const bar = el('span', { class: 'reason-bar' });
+      bar.style.width = (100 * r.count / max).toFixed(1) + '%';  // CSSOM, allowed by the CSP
+      const href = '/job?id=' + encodeURIComponent(id) + '&reason=' + encodeURIComponent(r.reason);
+      return [el('a', { href, 'data-reason': r.reason, onclick: (e) => { e.preventDefault(); filterReason(r.reason); } }, r.reason),
+        el('div', {}, bar), el('b', { class: 'num', 'data-count': r.count }, r.count)];
+    })));
   }
-  stateFilter.addEventListener('change', () => { renderDevices(); if (job) showJob(job); });
-  nameFilter.addEventListener('input', renderDevices);
 
-  const first = await capf.admin('GET', '/v1/jobs/' + encodeURIComponent(id));
+  let reason = capf.param('reason') || '';
+  function filterReason(r) {
+    reason = r;
+    const box = document.getElementById('reason-filter');
+    clear(box).append(r ? el('span', { class: 'chip selected', id: 'reason-chip' }, 'reason: ' + r + ' ',
+      el('button', { type: 'button', onclick: () => filterReason('') }, '×')) : '');
+    list.reset();
+  }
+
+  const list = capf.pagedList({
+    box: document.getElementById('devices'), id: 'devices', sort: 'device', order: 'asc',
+    path: (params) => {
+      if (stateFilter.value) params.set('state', stateFilter.value);
+      if (nameFilter.value.trim()) params.set('name', nameFilter.value.trim());
+      if (reason) params.set('reason', reason);
+      return '/v1/jobs/' + encodeURIComponent(id) + '/devices?' + params.toString();
+    },
+    list: (body) => body.devices,
+    rowAttrs: (d) => ({ 'data-device': d.device, 'data-state': d.state }),
+    columns: [
+      { title: 'Device', sort: 'device', cell: (d) => el('a', { href: '/devices?name=' + encodeURIComponent(d.device) }, d.device) },
+      { title: 'State', sort: 'state', cell: (d) => badge(d.state) },
+      { title: 'Attempts', sort: 'attempts', cls: 'num', cell: (d) => d.attempts },
+      { title: 'Reason', sort: 'reason', cell: (d) => d.reason || '' },
+      { title: 'Next attempt', cell: (d) => (d.next_attempt ? when(d.next_attempt) : '—') },
+      { title: 'LSC serial', cls: 'mono', cell: (d) => d.serial || '' },
+      { title: 'Wave', cell: (d) => d.wave || '' },
+      { title: 'Finished', sort: 'finished_at', cell: (d) => when(d.finished_at) },
+    ],
+  });
+  stateFilter.addEventListener('change', () => { list.reset(); if (job) showJob(job); });
+  let typing = null;
+  nameFilter.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(() => list.reset(), 250); });
+  if (reason) filterReason(reason);
+
+  const first = await capf.admin('GET', '/v1/jobs/' + encodeURIComponent(id) + '?chart=1');
   if (first.status !== 200) { notice(actionMessage, 'error', first.body.error); return; }
   showJob(first.body);
 

@@ -333,7 +333,8 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
         auto jobs = service.handle(admin::Request{"GET", "/v1/jobs", "", actor});
         p["jobs"] = jobs.status == 200 ? jobs.body["jobs"] : nlohmann::json::array();
         if (!job.empty()) {
-          auto one = service.handle(admin::Request{"GET", "/v1/jobs/" + admin::url_encode(job), "", actor});
+          // With its per-minute chart and failure reasons, so the job page's chart grows live.
+          auto one = service.handle(admin::Request{"GET", "/v1/jobs/" + admin::url_encode(job) + "?chart=1", "", actor});
           p["job"] = one.status == 200 ? one.body : nlohmann::json();
         }
         return p;

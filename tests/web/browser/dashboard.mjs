@@ -1,7 +1,10 @@
 // The web dashboard in a real browser: a daemon and a simulated phone fleet on loopback, Debian's
-// chromium headless through puppeteer-core. Logs in, uploads a CSV with one bad row and sees its
-// error, submits the job, watches the fleet complete it live, pauses and resumes it, and saves
-// screenshots. Also refuses unauthenticated and cross-site requests over plain HTTPS.
+// chromium headless through puppeteer-core. Over 40,000 planted phones whose LSCs expire at
+// known dates (`capf bench paging`, which also prints the paging figure) it checks the overview's
+// counts, histogram and nights ahead against the data, follows count links to the matching
+// devices and pages through the whole list. Then it uploads a CSV with one bad row and sees its
+// error, submits the job, watches its chart grow while the fleet completes it live, pauses and
+// resumes it, and saves screenshots. Also refuses unauthenticated and cross-site requests.
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
@@ -54,7 +57,10 @@ function freePort() {
   });
 }
 
-function run(args, input) { return execFileSync(capf, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }); }
+// The 40,000-phone listing is some 20 MB of JSON: well above execFileSync's 1 MB default.
+function run(args, input) {
+  return execFileSync(capf, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+}
 
 function start(args, name) {
   const out = fs.openSync(path.join(tmp, name + '.log'), 'w');
@@ -105,6 +111,204 @@ const names = Array.from({ length: 12 }, (_, i) => 'SEP0000000B0' + String(i + 1
 const header = 'Device Name,Description,Device Pool,Certificate Operation,Authentication Mode,Authentication String,Key Size (Bits),Key Order\n';
 const rows = names.map((n, i) => `${n},Web test phone ${i + 1},DP-WEB,Install/Upgrade,By Null String,,2048,RSA Only\n`);
 const badRow = 'SEP0000000B0FF0,Bad key size,DP-WEB,Install/Upgrade,By Null String,,2000,RSA Only\n';
+// In the job but not in the simulated fleet: its Apply Config gets 404, a failure with a reason.
+const ghost = 'SEP0000000B0F0E';
+const ghostRow = `${ghost},Unplugged phone,DP-WEB,Install/Upgrade,By Null String,,2048,RSA Only\n`;
+const planted = 40000;
+const day = 86400e3;
+
+/** The planted phone SEP…i's index (capf bench paging names them by index in hex). */
+const indexOf = (name) => parseInt(name.slice(3), 16);
+
+/** What the overview must show, computed here from the device records themselves. */
+function expectedFleet(phones, generatedAt, noticeDays, buckets) {
+  const now = Date.parse(generatedAt), notice = now + noticeDays * day;
+  const status = { none: 0, revoked: 0, expired: 0, expiring: 0, valid: 0 };
+  const counts = buckets.map(() => 0);
+  for (const p of phones) {
+    if (!p.lsc) { status.none++; continue; }
+    const t = Date.parse(p.lsc.not_after);
+    // capf bench paging revokes every 500th phone (i % 500 == 5).
+    if (indexOf(p.name) % 500 === 5) status.revoked++;
+    else if (t <= now) status.expired++;
+    else if (t < notice) status.expiring++;
+    else status.valid++;
+    if (t <= now) continue;
+    const k = buckets.findIndex((b) => t >= Date.parse(b.from) && t < Date.parse(b.to));
+    if (k >= 0) counts[k]++;
+  }
+  return { status, counts };
+}
+
+/** The overview over the planted fleet: every figure against the device records and the CLI's forecast. */
+async function checkOverview(page, base, data) {
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.body.dataset.overview === 'loaded', { timeout: 60000 });
+  const shown = await page.evaluate(() => ({
+    generatedAt: document.body.dataset.generatedAt,
+    buckets: [...document.querySelectorAll('#expiry-histogram rect.bar')].map((r) => ({ ...r.dataset })),
+    status: Object.fromEntries([...document.querySelectorAll('#fleet-status [data-status]')]
+      .map((t) => [t.dataset.status, Number(t.querySelector('b').textContent.replace(/,/g, ''))])),
+    issuers: Object.fromEntries([...document.querySelectorAll('#fleet-issuers [data-issuer]')]
+      .map((t) => [t.dataset.issuer, Number(t.querySelector('b').textContent.replace(/,/g, ''))])),
+    marker: document.querySelector('#expiry-histogram line.marker')?.dataset.marker,
+    nights: [...document.querySelectorAll('#nights-chart-svg rect.bar')].map((r) => ({ ...r.dataset, over: r.classList.contains('over') })),
+    nearest: [...document.querySelectorAll('#expiry-dates-table tr.nearest')].map((r) => r.dataset.what),
+  }));
+  await shot(page, '11-overview.png', `overview over ${planted} planted phones: LSC status and issuer counts, the expiry histogram ` +
+    '(26 weeks, then months to 5 years, notice threshold marked), the nights ahead of policy pool3 with over-capacity nights in red, ' +
+    'CAPF CA and trust store expiry with the nearest highlighted');
+  const phones = JSON.parse(run(['phones', 'list', '--json', '--data-dir', data])).phones;
+  must('the planted fleet is in the inventory', phones.length === planted, String(phones.length));
+  const want = expectedFleet(phones, shown.generatedAt, 30, shown.buckets);
+  check('the histogram has 26 weekly bars, then months up to 5 years',
+    shown.buckets.filter((b) => b.unit === 'week').length === 26 && shown.buckets.length >= 26 + 53 &&
+    Date.parse(shown.buckets.at(-1).to) - Date.parse(shown.generatedAt) > 5 * 365 * day, String(shown.buckets.length));
+  const wrong = shown.buckets.map((b, k) => [b.from, Number(b.count), want.counts[k]]).filter(([, got, exp]) => got !== exp);
+  check('every histogram bar counts exactly the LSCs expiring in it', wrong.length === 0 && want.counts.some((c) => c > 0),
+    JSON.stringify(wrong.slice(0, 5)));
+  check('the notice threshold is marked on the histogram', shown.marker === 'notice: 30 days', String(shown.marker));
+  check('the fleet by LSC status matches the device records', JSON.stringify(shown.status) ===
+    JSON.stringify({ ...want.status, stale: 40 }), `${JSON.stringify(shown.status)} vs ${JSON.stringify(want.status)}`);
+  const withLsc = phones.filter((p) => p.lsc).length;
+  check('the fleet by issuer covers every LSC, each kind present',
+    Object.values(shown.issuers).reduce((a, b) => a + b, 0) === withLsc &&
+    ['capf-ca', 'retired-capf-ca', 'online-ca', 'offline-ca'].every((k) => shown.issuers[k] > 0), JSON.stringify(shown.issuers));
+  // The nights: the CLI's forecast (the same planning function), added up per date.
+  const forecast = JSON.parse(run(['policy', 'forecast', 'pool3', '--days', '30', '--json', '--data-dir', data]));
+  const perDate = {};
+  for (const n of forecast.nights) {
+    const d = n.start.slice(0, 10);
+    perDate[d] = perDate[d] || { devices: 0, over: false };
+    perDate[d].devices += n.devices;
+    perDate[d].over = perDate[d].over || n.over;
+  }
+  const nightsWrong = shown.nights.filter((n) => !perDate[n.date] || perDate[n.date].devices !== Number(n.devices) ||
+    perDate[n.date].over !== n.over);
+  check('the nights ahead are the forecast of capf policy forecast, night by night',
+    shown.nights.length === Object.keys(perDate).length && shown.nights.length >= 29 && nightsWrong.length === 0,
+    JSON.stringify(nightsWrong.slice(0, 3)));
+  check('over-capacity nights are marked, the others not', shown.nights.some((n) => n.over) && shown.nights.some((n) => !n.over),
+    JSON.stringify(shown.nights.map((n) => [n.date, n.devices, n.capacity, n.over])));
+  check('the nearest CA or trust store expiry is highlighted', shown.nearest.length === 1, JSON.stringify(shown.nearest));
+
+  // A count links to exactly its devices: the "expiring" tile, then one month's bar.
+  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#fleet-status a[data-status="expiring"]')]);
+  await page.waitForFunction(() => document.getElementById('devices-info')?.dataset.matched);
+  const expiring = Number(await page.$eval('#devices-info', (e) => e.dataset.matched));
+  check('the expiring count links to the devices it counts', expiring === want.status.expiring && expiring > 0,
+    `${expiring} vs ${want.status.expiring}`);
+  await shot(page, '12-devices-expiring.png', `the devices behind the overview's "expiring" count: ${expiring} phones, query in the box`);
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.body.dataset.overview === 'loaded', { timeout: 60000 });
+  const bars = await page.$$('#expiry-histogram a.bar-link');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), bars[30].click()]);
+  await page.waitForFunction(() => document.getElementById('devices-info')?.dataset.matched);
+  const month = Number(await page.$eval('#devices-info', (e) => e.dataset.matched));
+  check('a histogram bar links to the devices it counts', month === Number(shown.buckets[30].count) && month > 0,
+    `${month} vs ${shown.buckets[30].count}`);
+}
+
+/** The whole 40,000-device inventory, paged on the server: forward, a larger page, back, sorted. */
+async function pageThroughDevices(page, base) {
+  await page.goto(base + '/devices', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.getElementById('devices-info')?.dataset.page === '1');
+  const state = () => page.evaluate(() => ({
+    page: Number(document.getElementById('devices-info').dataset.page),
+    matched: Number(document.getElementById('devices-info').dataset.matched),
+    names: [...document.querySelectorAll('#devices-table tbody tr')].map((r) => r.dataset.device),
+  }));
+  const first = await state();
+  check('the device list counts every planted phone and shows one page', first.matched === planted && first.names.length === 50,
+    JSON.stringify([first.matched, first.names.length]));
+  const seen = [...first.names];
+  for (let p = 2; p <= 4; p++) {
+    await page.click('#devices-next');
+    await page.waitForFunction((n) => document.getElementById('devices-info').dataset.page === String(n), {}, p);
+    seen.push(...(await state()).names);
+  }
+  const sorted = [...seen].sort();
+  check('four pages follow each other in name order without gaps or repeats',
+    seen.length === 200 && new Set(seen).size === 200 && JSON.stringify(seen) === JSON.stringify(sorted) &&
+    seen[199] === 'SEP' + (199).toString(16).toUpperCase().padStart(12, '0'), seen.slice(-2).join(','));
+  await shot(page, '14-devices-page-4.png', `the ${planted}-phone inventory on page 4 (151–200 of ${planted}), paged on the server`);
+  await page.click('#devices-prev');
+  await page.waitForFunction(() => document.getElementById('devices-info').dataset.page === '3');
+  check('Previous goes back to the page before', JSON.stringify((await state()).names) === JSON.stringify(seen.slice(100, 150)));
+  await page.select('#devices-size', '200');
+  await page.waitForFunction(() => document.querySelectorAll('#devices-table tbody tr').length === 200);
+  await page.click('th[data-sort="lsc_expires"]');
+  await page.waitForFunction(() => document.querySelector('th[data-sort="lsc_expires"]').classList.contains('sorted-asc'));
+  await page.click('th[data-sort="lsc_expires"]');
+  await page.waitForFunction(() => document.querySelector('th[data-sort="lsc_expires"]').classList.contains('sorted-desc') &&
+    document.getElementById('devices-info').dataset.page === '1');
+  await page.click('#devices-next');
+  await page.waitForFunction(() => document.getElementById('devices-info').dataset.page === '2');
+  const expiries = await page.$$eval('#devices-table tbody tr td:nth-child(9)', (t) => t.map((x) => x.textContent));
+  const times = expiries.map((x) => Date.parse(x.replace(' ', 'T')));
+  check('sorted by LSC expiry, newest first, on the second page too',
+    times.length === 200 && times.every((t, i) => i === 0 || t <= times[i - 1]), expiries.slice(0, 3).join(','));
+}
+
+/**
+ * Issue 19 item 9, from the pages: one phone's CAPF settings, a trust entry uploaded and deleted,
+ * the stale LSCs deleted; each checked through the CLI and audited as web:operator.
+ */
+async function editsFromTheDashboard(page, base, data, ca, cookie) {
+  page.on('dialog', (d) => d.accept());  // the pages ask before deleting
+  const phone = 'SEP000000000001';
+  await page.goto(base + '/devices?name=' + phone, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#device-facts dd');
+  await page.click('#edit-box summary');
+  await page.select('#edit-operation', 'Install/Upgrade');
+  await page.select('#edit-auth-mode', 'By Authentication String');
+  await page.type('#edit-auth-string', '482913');
+  await page.click('#edit-save');
+  await page.waitForSelector('#edit-message .notice');
+  const saved = await page.$eval('#edit-message .notice', (e) => e.className + ': ' + e.textContent);
+  const shown = JSON.parse(run(['phone', 'show', phone, '--json', '--data-dir', data]));
+  check('a phone\'s CAPF settings are edited on its page', saved.startsWith('notice ok') && shown.operation === 'Install/Upgrade' &&
+    shown.auth_mode === 'By Authentication String' && !saved.includes('482913'), `${saved} / ${shown.operation} / ${shown.auth_mode}`);
+  await shot(page, '08-device-edit.png', `device ${phone}: CAPF settings edited on the dashboard (Install/Upgrade, By Authentication String)`);
+
+  // A root CA made for the test (a "CAPF-" common name is refused: it is reserved for CAPF).
+  const caPem = path.join(path.dirname(data), 'dashboard-root.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout',
+    path.join(path.dirname(data), 'dashboard-root.key'), '-out', caPem, '-subj', '/CN=Dashboard Test Root', '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'pipe' });
+  await page.goto(base + '/trust', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => !document.getElementById('content').textContent.includes('Loading'));
+  await page.select('#upload-store', 'callmanager-trust');
+  await (await page.$('#upload-file')).uploadFile(caPem);
+  await page.type('#upload-description', 'uploaded from the dashboard');
+  await page.click('#upload-button');
+  await page.waitForSelector('#upload-result');
+  const listed = JSON.parse(run(['trust', 'list', '--store', 'callmanager-trust', '--json', '--data-dir', data])).entries;
+  const entry = listed.find((e) => e.description === 'uploaded from the dashboard');
+  must('a certificate uploaded on the trust page is in CallManager-trust', !!entry, JSON.stringify(listed.map((e) => e.subject)));
+  await page.waitForSelector(`#trust-table tr[data-entry="${entry.id}"]`);
+  await shot(page, '09-trust.png', 'trust stores: a root CA just uploaded into CallManager-trust, with its expiry and a Delete button');
+  await page.click(`button[data-delete="${entry.id}"]`);
+  await page.waitForFunction((id) => !document.querySelector(`#trust-table tr[data-entry="${id}"]`) &&
+    document.querySelector('#message .notice.ok'), {}, entry.id);
+  const after = JSON.parse(run(['trust', 'list', '--store', 'callmanager-trust', '--json', '--data-dir', data])).entries;
+  check('Delete on the trust page removes the entry', !after.some((e) => e.id === entry.id), JSON.stringify(after.map((e) => e.id)));
+
+  await page.goto(base + '/stale-lscs', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#stale-count');
+  const before = Number(await page.$eval('#stale-count b', (e) => e.textContent));
+  check('the stale-LSC page lists the planted stale LSCs', before === planted / 1000, String(before));
+  await shot(page, '10-stale-lscs.png', `stale LSCs: the ${before} planted ones, with the Delete button`);
+  await page.click('#delete-stale');
+  await page.waitForFunction(() => document.querySelector('#message .notice.ok') && document.querySelector('#stale-count b')?.textContent === '0');
+  const stale = JSON.parse(run(['stale-lsc', 'list', '--json', '--data-dir', data]));
+  check('Delete on the stale-LSC page deletes them all', (stale.lscs || []).length === 0, JSON.stringify(stale).slice(0, 200));
+
+  const audit = JSON.parse((await request(base, ca, 'GET', '/api/v1/audit?page_size=200', { headers: { Cookie: cookie } })).text).audit;
+  const mine = (action) => audit.filter((a) => a.actor === 'web:operator' && a.action === action).length;
+  check('every edit is audited as web:operator', mine('phone.set') === 1 && mine('trust.upload') === 1 && mine('trust.delete') === 1 &&
+    mine('stale-lsc.delete') === before, JSON.stringify(['phone.set', 'trust.upload', 'trust.delete', 'stale-lsc.delete'].map(mine)));
+}
 
 async function main() {
   // The daemon and the simulated fleet, loopback only.
@@ -112,6 +316,10 @@ async function main() {
   const control = await freePort();
   const daemonArgs = ['serve', '--data-dir', data, '--listen', '127.0.0.1:0', '--mic-root', path.join(simState, 'manufacturer/capf-ca.pem'),
     '--trigger-url', `http://127.0.0.1:${control}/trigger/{name}`, '--session-wait', '30', '--web', '127.0.0.1:0', '--log-level', 'info'];
+  // 40,000 phones with LSCs at known dates, planted before the daemon opens the store; the
+  // benchmark's figure (first page of a device query) goes into the log.
+  const benchOut = run(['bench', 'paging', '--devices', String(planted), '--runs', '3', '--data-dir', data]);
+  log('capf bench paging --devices ' + planted + ' --runs 3:\n' + benchOut);
   const daemon = start(daemonArgs, 'daemon');
   const info = await until('daemon.json', () => {
     if (daemon.exitCode !== null) throw new Error('capf serve exited: ' + fs.readFileSync(path.join(tmp, 'daemon.log'), 'utf8'));
@@ -126,11 +334,18 @@ async function main() {
   const fleetCsv = path.join(tmp, 'fleet.csv');
   fs.writeFileSync(fleetCsv, header + rows.join(''));
   const uploadCsv = path.join(tmp, 'maintenance-night.csv');
-  fs.writeFileSync(uploadCsv, header + rows.slice(0, 6).join('') + badRow + rows.slice(6).join(''));
+  fs.writeFileSync(uploadCsv, header + rows.slice(0, 6).join('') + badRow + rows.slice(6).join('') + ghostRow);
   const controlFile = path.join(tmp, 'control.json');
   start(['sim', '--server', `127.0.0.1:${info.capf[0].port}`, '--ca', caFile, '--csv', fleetCsv, '--state', simState,
     '--control', `127.0.0.1:${control}`, '--control-port-file', controlFile], 'sim');
   await until('the simulator control port', () => fs.existsSync(controlFile) && fs.statSync(controlFile).size > 0, 60000);
+  // A renewal policy over one pool of the planted fleet, its window 6 hours from now (so it
+  // creates no job during the test), with little capacity so that some nights are over it.
+  const opens = new Date(Date.now() + 6 * 3600e3);
+  run(['template', 'create', 'pool3', '--where', 'device_pool = DP-03', '--key-size', '2048', '--data-dir', data]);
+  run(['policy', 'create', 'pool3', '--where', 'device_pool = DP-03', '--template', 'pool3', '--window',
+    `${opens.getUTCMinutes()} ${opens.getUTCHours()} * * * 2h UTC`, '--rate', '0.05/min', '--renew-days-before', '30',
+    '--jitter-nights', '3', '--data-dir', data]);
   const password = 'night-shift-' + crypto.randomBytes(6).toString('hex');
   run(['web', 'passwd', 'operator', '--data-dir', data], password + '\n');
 
@@ -181,6 +396,9 @@ async function main() {
   await page.waitForSelector('#user');
   must('logged in as operator', (await page.$eval('#user', (e) => e.textContent)) === 'operator');
 
+  await checkOverview(page, base, data);
+  await pageThroughDevices(page, base);
+
   // Upload the CSV with one bad row: the dry run shows the row's error before anything is submitted.
   await page.goto(base + '/submit', { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#csv-file');
@@ -208,7 +426,17 @@ async function main() {
     const e = document.querySelector(`#state-counts [data-count="${st}"]`);
     return e ? Number(e.textContent) : -1;
   }, s);
+  const dispatched = () => page.evaluate(() => {
+    const svg = document.getElementById('job-chart-svg');
+    return svg ? Number(svg.dataset.dispatched) : 0;
+  });
+  await until('the chart to show a dispatch', async () => (await dispatched()) >= 1, 120000, 200);
+  const early = await dispatched();
   await until('two devices to succeed', async () => (await count('succeeded')) >= 2, 120000, 200);
+  await until('the chart to grow', async () => (await dispatched()) > early, 120000, 200);
+  check('the job chart grows while the job runs (live, same page)', await page.evaluate(() => window.__sameDocument === true),
+    `from ${early} dispatched`);
+  await shot(page, '13-job-chart-growing.png', `job ${jobId} while it runs: the per-minute chart of dispatches, successes and failures growing live`);
   check('the job page shows progress without a reload', await page.evaluate(() => window.__sameDocument === true));
 
   await page.click('#action-pause');
@@ -230,12 +458,26 @@ async function main() {
   const succeeded = await count('succeeded');
   check('every valid device succeeded', succeeded === names.length, String(succeeded));
   const rowsShown = await page.$$eval('#devices-table tbody tr', (r) => r.length);
-  check('the device table lists every device of the job', rowsShown === names.length, String(rowsShown));
-  await shot(page, '04-job-completed.png', `job ${jobId} completed: progress bar full, ${succeeded} succeeded, serials per device`);
+  check('the device table lists every device of the job', rowsShown === names.length + 1, String(rowsShown));
+  await page.waitForFunction(() => {
+    const svg = document.getElementById('job-chart-svg');
+    return svg && Number(svg.dataset.succeeded) === 12 && Number(svg.dataset.failed) === 1;
+  });
+  const chart = await page.$eval('#job-chart-svg', (e) => ({ ...e.dataset }));
+  check('the chart ends with every dispatch, success and failure of the job',
+    chart.dispatched === String(names.length + 1) && chart.succeeded === String(names.length) && chart.failed === '1', JSON.stringify(chart));
+  const reasons = await page.$$eval('#reasons-list a', (a) => a.map((x) => x.dataset.reason));
+  check('the failure reasons list the ghost phone\'s 404', reasons.length === 1 && /404/.test(reasons[0]), JSON.stringify(reasons));
+  await shot(page, '04-job-completed.png', `job ${jobId} completed: progress bar full, ${succeeded} succeeded and 1 failed, the per-minute chart, the failure reason`);
+  await page.click('#reasons-list a');
+  await page.waitForFunction(() => document.querySelectorAll('#devices-table tbody tr').length === 1);
+  const ghostRowShown = await page.$eval('#devices-table tbody tr', (r) => r.dataset.device);
+  check('a failure reason links to its devices', ghostRowShown === ghost, ghostRowShown);
 
   // Outcomes, not pixels: the daemon's view and every LSC verified by openssl against the CAPF CA.
   const job = JSON.parse(run(['job', 'show', jobId, '--json', '--data-dir', data]));
-  check('the CLI sees the same completed job', job.state === 'completed' && job.counts.succeeded === names.length, JSON.stringify(job.counts));
+  check('the CLI sees the same completed job', job.state === 'completed' && job.counts.succeeded === names.length && job.counts.failed === 1,
+    JSON.stringify(job.counts));
   let verified = 0;
   for (const n of names) {
     try { execFileSync('openssl', ['verify', '-CAfile', caFile, path.join(simState, 'phones', n + '.lsc.pem')], { stdio: 'pipe' }); verified++; } catch { /* counted */ }
@@ -243,13 +485,13 @@ async function main() {
   check('every phone holds an LSC that openssl verifies against the CAPF CA', verified === names.length, `${verified}/${names.length}`);
 
   // Jobs list, devices with their LSC, one device's history.
-  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.goto(base + '/jobs', { waitUntil: 'domcontentloaded' });
   await page.waitForSelector(`#jobs-table tr[data-job="${jobId}"]`);
   await shot(page, '05-jobs.png', 'jobs list: state, progress bar, counts per device state, rate, ETA');
   await page.goto(base + '/devices?where=' + encodeURIComponent('device_pool = DP-WEB'), { waitUntil: 'domcontentloaded' });
-  await page.waitForSelector('#devices-table tbody tr');
+  await page.waitForFunction(() => document.querySelectorAll('#devices-table tbody tr').length === 13);
   const serials = await page.$$eval('#devices-table tbody tr td.mono', (t) => t.map((x) => x.textContent));
-  check('the devices page shows each LSC serial', serials.length === names.length && serials.every((s) => /^[0-9a-f]+$/.test(s)), serials.join(','));
+  check('the devices page shows each LSC serial', serials.filter((s) => /^[0-9a-f]+$/.test(s)).length === names.length, serials.join(','));
   await shot(page, '06-devices.png', 'devices of DP-WEB with LSC serial, issuer and expiry');
   await page.goto(base + '/devices?name=' + names[0], { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#lsc');
@@ -264,8 +506,10 @@ async function main() {
     ['job.submit', 'job.pause', 'job.resume'].every((a) => jobsAudit.some((x) => x.action === a && x.actor === 'web:operator')),
     JSON.stringify(jobsAudit.map((x) => [x.actor, x.action])));
 
+  await editsFromTheDashboard(page, base, data, ca, cookie);
+
   // Pages over routes other parts of capf add: a table when present, "not available" when not.
-  for (const [p, file] of [['/trust', '08-trust.png'], ['/csrs', '09-csrs.png'], ['/policies', '10-policies.png']]) {
+  for (const [p, file] of [['/policies', '15-policies.png']]) {
     await page.goto(base + p, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => !document.getElementById('content').textContent.includes('Loading'));
     const text = await page.$eval('#content', (e) => e.textContent);
