@@ -116,6 +116,9 @@ TEST_F(WebDashboard, CrossSiteAndTokenlessStateChangesAreRefused) {
   EXPECT_EQ(call("POST", target, csv, {{"Cookie", cookie}, {"Origin", base}, {"X-CSRF-Token", csrf}}, "text/plain").status, 415);
   // A Host this server is not (DNS rebinding).
   EXPECT_EQ(call("GET", "/api/v1/phones", "", {{"Cookie", cookie}, {"Host", "rebind.example:" + host.substr(host.find(':') + 1)}}).status, 421);
+  // A Host that is not UTF-8 is answered with the same refusal; the dashboard stays up.
+  EXPECT_EQ(call("GET", "/api/v1/phones", "", {{"Cookie", cookie}, {"Host", "\xff\xfe.example"}}).status, 421);
+  EXPECT_EQ(call("GET", "/login").status, 200);
   EXPECT_EQ(cli({"phones", "list", "--json", "--data-dir", data}).out.find("SEP00000000A001"), std::string::npos)
       << "a refused request changed the inventory";
   // Same-origin by Referer, with the token: accepted, and the device is in the inventory.

@@ -46,7 +46,12 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-Reply json_reply(int status, const nlohmann::json& body) { return {status, "application/json", body.dump(), {}}; }
+// Peer text (a Host header, a path) may be any bytes: invalid UTF-8 is replaced, never thrown
+// out of the connection's coroutine.
+std::string dump_peer_safe(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+Reply json_reply(int status, const nlohmann::json& body) { return {status, "application/json", dump_peer_safe(body), {}}; }
 Reply error_reply(int status, const std::string& message) { return json_reply(status, {{"error", message}}); }
 
 const Asset* find_asset(std::string_view path) {
@@ -340,7 +345,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
         return p;
       };
       nlohmann::json payload = co_await net::run_blocking(workers.get_executor(), std::move(snapshot));
-      std::string text = payload.dump();
+      std::string text = dump_peer_safe(payload);
       std::string frame;
       if (text != last) {
         frame = "event: jobs\ndata: " + text + "\n\n";
