@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ci_required.hpp"
 #include "emu_process.hpp"
 #include "job_fleet.hpp"
 
@@ -136,7 +137,7 @@ std::string submit_all(const JobFleet& f, const std::vector<std::string>& extra 
 }  // namespace
 
 TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
-  if (!have_cfssl()) GTEST_SKIP() << "cfssl is not installed (scripts/deps.sh installs golang-cfssl)";
+  if (!have_cfssl()) CAPF_SKIP_UNLESS_CI("cfssl is not installed (scripts/deps.sh installs golang-cfssl)");
   CfsslServer cfssl;
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 12);
@@ -167,7 +168,7 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
 // The same cfssl, but its CA is not in CAPF-trust: whoever answers on the CA's address could
 // issue LSCs, so every certificate it returns is refused, with the reason, and none is delivered.
 TEST(OnlineCa, CfsslCertificatesThatDoNotChainToCapfTrustAreRefused) {
-  if (!have_cfssl()) GTEST_SKIP() << "cfssl is not installed (scripts/deps.sh installs golang-cfssl)";
+  if (!have_cfssl()) CAPF_SKIP_UNLESS_CI("cfssl is not installed (scripts/deps.sh installs golang-cfssl)");
   CfsslServer cfssl;
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 3);

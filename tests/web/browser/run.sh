@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser test of the web dashboard: Debian's chromium, headless, driven by puppeteer-core from
 # the npm registry (installed once into $CAPF_WEB_TEST_DIR). Exit 77 (skipped) when chromium,
-# node or npm is missing, so a machine without them still runs the rest of the suite.
+# node or npm is missing, so a machine without them still runs the rest of the suite; where CI
+# runs (CAPF_CI=1, set by .ci/run) a missing tool is a failure (exit 1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${CAPF_BINARY:?CAPF_BINARY is the capf executable}"
@@ -11,6 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 puppeteer_version=24.43.1
 for tool in chromium node npm; do
   if ! command -v "$tool" >/dev/null; then
+    if [ "${CAPF_CI:-}" = 1 ]; then
+      echo "web_browser: $tool is not installed (scripts/deps.sh installs it); CAPF_CI=1: failed, not skipped" >&2
+      exit 1
+    fi
     echo "web_browser: $tool is not installed (scripts/deps.sh installs it); skipped" >&2
     exit 77
   fi
