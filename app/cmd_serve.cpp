@@ -175,7 +175,9 @@ int cmd_serve(const Args& cli_args) {
 
   if (auto note = raise_open_file_limit(config.max_sessions); !note.empty()) log->info("{}", note);
   const std::string dir = data_dir(vm);
-  if (auto r = util::make_dirs(dir, 0700); !r) throw Failure(r.error().message);
+  // Keys, tokens and the store live here: only the daemon's user may enter, also when the
+  // directory was made by hand or an older version (0755).
+  if (auto r = util::make_private_dir(dir); !r) throw Failure("data directory: " + r.error().message);
   auto ca = crypto::CertificateAuthority::load_or_create(ca_dir(dir), ca_key);
   if (!ca) throw Failure("CAPF CA: " + ca.error().message);
   auto store = store::Store::open(store_dir(dir));

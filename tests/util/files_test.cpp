@@ -7,6 +7,7 @@
 
 #include "capf/util/files.hpp"
 #include "capf/util/open_files.hpp"
+#include "fsync_probe.hpp"
 
 using namespace capf::util;
 
@@ -36,6 +37,71 @@ TEST(Files, PageCacheWriteReplacesTheFileWholeAndLeavesNoTemporary) {
   std::size_t entries = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) entries += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(entries, 1u);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+struct stat stat_of(const std::string& path) {
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  return st;
+}
+
+}  // namespace
+
+TEST(Files, SyncedWriteFsyncsTheDirectoryAfterTheRename) {
+  char tmpl[] = "/tmp/capf-files-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/capf-ca.key";
+  ASSERT_TRUE(write_file_atomic(path, "old key", 0600).ok());
+  // What the key file holds when its directory is synced: the rename must have happened.
+  capf::test::on_directory_fsync([&]() -> std::string {
+    auto text = read_file(path);
+    return text ? *text : "(none)";
+  });
+  capf::test::clear_fsync_calls();
+  ASSERT_TRUE(write_file_atomic(path, "new key", 0600).ok());
+  const auto calls = capf::test::fsync_calls();
+  capf::test::on_directory_fsync(nullptr);
+  const auto d = stat_of(dir);
+  int dir_syncs = 0, file_syncs = 0;
+  for (const auto& c : calls) {
+    if (c.directory && c.device == d.st_dev && c.inode == d.st_ino) {
+      ++dir_syncs;
+      EXPECT_EQ(c.note, "new key") << "the directory was synced before the rename";
+    } else if (!c.directory) {
+      ++file_syncs;
+    }
+  }
+  EXPECT_EQ(dir_syncs, 1);
+  EXPECT_EQ(file_syncs, 1);
+  // The simulator's flash (page_cache) syncs neither.
+  capf::test::clear_fsync_calls();
+  ASSERT_TRUE(write_file_atomic(dir + "/phone.json", "{}", 0600, Durability::page_cache).ok());
+  EXPECT_TRUE(capf::test::fsync_calls().empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Files, PrivateDirIsCreatedOrTightenedTo0700) {
+  char tmpl[] = "/tmp/capf-files-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_TRUE(make_private_dir(dir + "/new/data").ok());
+  EXPECT_EQ(stat_of(dir + "/new/data").st_mode & 07777, 0700u);
+  ASSERT_EQ(::mkdir((dir + "/old").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir + "/old").c_str(), 0755), 0);
+  ASSERT_TRUE(make_private_dir(dir + "/old").ok());
+  EXPECT_EQ(stat_of(dir + "/old").st_mode & 07777, 0700u);
+  ASSERT_TRUE(write_file_atomic(dir + "/file", "x", 0600).ok());
+  auto file = make_private_dir(dir + "/file");
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.error().message.find("is not a directory"), std::string::npos) << file.error().message;
+  // A directory whose mode nobody may change (procfs refuses even root).
+  auto proc = make_private_dir("/proc/1/fdinfo");
+  ASSERT_FALSE(proc.ok());
+  EXPECT_NE(proc.error().message.find("/proc/1/fdinfo has mode 0555 and cannot be made 0700"), std::string::npos)
+      << proc.error().message;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,7 @@
 #include "capf/util/files.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -48,6 +49,35 @@ Result<void> write_file_atomic(const std::string& path, const std::string& conte
     int e = errno;
     ::unlink(tmp.c_str());
     return make_error(Errc::io, path + ": rename failed: " + std::strerror(e));
+  }
+  if (durability == Durability::synced) {
+    const auto slash = path.rfind('/');
+    return sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
+  }
+  return ok();
+}
+
+Result<void> sync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::io, dir + ": cannot open the directory to sync it: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int e = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(Errc::io, dir + ": directory fsync failed: " + std::strerror(e));
+  return ok();
+}
+
+Result<void> make_private_dir(const std::string& path) {
+  if (auto r = make_dirs(path, 0700); !r) return r;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return make_error(Errc::io, path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, path + " is not a directory");
+  if ((st.st_mode & 07777) == 0700) return ok();
+  if (::chmod(path.c_str(), 0700) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(Errc::io, path + " has mode " + mode + " and cannot be made 0700 (only its owner may use it): " +
+                                    std::strerror(errno));
   }
   return ok();
 }
