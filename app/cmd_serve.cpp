@@ -191,6 +191,7 @@ int cmd_serve(const Args& cli_args) {
     c.validity_days = p.validity_days;
     c.keygen_timeout = std::chrono::seconds(p.keygen_timeout_min * 60);
     c.keep_alive = std::chrono::seconds(test_keep_alive_s > 0 ? test_keep_alive_s : p.keep_alive_min * 60);
+    c.max_sessions_per_address = static_cast<std::size_t>(p.max_sessions_per_address);
     // A session must outlive the longest key generation it allows.
     c.session_limit = std::max(std::chrono::seconds(900), std::chrono::seconds(p.keygen_timeout_min * 60 + 300));
   };
@@ -328,6 +329,7 @@ int cmd_serve(const Args& cli_args) {
     capf_server.set_keygen_timeout(next.keygen_timeout);
     capf_server.set_keep_alive(next.keep_alive);
     capf_server.set_session_limit(next.session_limit);
+    capf_server.set_max_sessions_per_address(next.max_sessions_per_address);
     apply_issuer(p);
     log->info("service parameters applied: validity {} days, keygen timeout {} min, keygen attempts {}, keep-alive {} s",
               p.validity_days, p.keygen_timeout_min, p.keygen_attempts, next.keep_alive.get().count());

@@ -73,6 +73,7 @@ int cmd_sim(const Args& args) {
     ("ip-mode", po::value<std::string>(), "every phone's IP stacks: dual (IPv6 first, then IPv4), ipv4 or ipv6 "
      "(default: from the CSV's IPv4/IPv6 Address columns, else dual)")
     ("ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")
+    ("source-address", po::value<std::string>(), "local address every phone connects from (e.g. 127.0.0.2: phones at another address)")
     ("lsc-ca", po::value<std::string>(), "CA modes: PEM chain of the external CA whose LSCs the phones accept")
     ("phones", po::value<std::size_t>(), "simulate N phones named SEP...")
     ("first-mac", po::value<std::string>()->default_value("0A0000000001"), "MAC of the first generated phone (12 hex)")
@@ -116,6 +117,7 @@ int cmd_sim(const Args& args) {
   const auto servers = vm["server"].as<std::vector<std::string>>();
   const auto server = servers.front();
   options.more_servers.assign(servers.begin() + 1, servers.end());
+  if (vm.count("source-address")) options.source_address = vm["source-address"].as<std::string>();
   const auto colon = server.rfind(':');
   if (colon == std::string::npos) throw UsageError("--server must be HOST:PORT, got \"" + server + "\"");
   options.server_host = server.substr(0, colon);

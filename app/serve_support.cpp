@@ -67,7 +67,7 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
   out.push_back(r.collect(
       "capf_session_failures_total",
       "CAPF sessions that ended without success, by reason (malformed, timeout, keep_alive, connection, refused, "
-      "unknown_device, keygen, issue, internal, capacity)",
+      "unknown_device, keygen, issue, internal, capacity, address_cap)",
       "counter", [&stats] {
         auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load()); };
         return std::vector<Sample>{
@@ -81,6 +81,7 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
             {{{"reason", "issue"}}, v(stats.fail_issue)},
             {{{"reason", "internal"}}, v(stats.fail_internal)},
             {{{"reason", "capacity"}}, v(stats.sessions_rejected)},
+            {{{"reason", "address_cap"}}, v(stats.sessions_rejected_per_address)},
         };
       }));
   // Jobs: only unfinished ones, so the label set stays bounded by what is running.

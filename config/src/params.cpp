@@ -98,6 +98,12 @@ const std::vector<Entry>& entries() {
             "keeps the connection; a phone silent for longer is disconnected",
             [](const ServiceParams& p) { return std::to_string(p.keep_alive_min); },
             [](ServiceParams& p, const std::string& v) { p.keep_alive_min = to_int(v); });
+    integer("max-sessions-per-address", "Maximum CAPF Sessions Per Address", 1, 20000, "sessions",
+            "at once (next connection)",
+            "CAPF sessions open at once from one client address; more connections from it are closed, so one "
+            "address cannot hold every session slot (raise it for phones that reach CAPF through one NAT address)",
+            [](const ServiceParams& p) { return std::to_string(p.max_sessions_per_address); },
+            [](ServiceParams& p, const std::string& v) { p.max_sessions_per_address = to_int(v); });
     t.push_back(Entry{
         ParamInfo{"enable-ipv6", "Enable IPv6", ValueKind::boolean, 0, 0, {"true", "false"}, "", false, "at restart",
                   "true: the default listener is [::]:3804, dual stack; false: 0.0.0.0:3804, IPv6 phones cannot connect"},

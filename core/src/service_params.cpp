@@ -13,6 +13,7 @@ std::string encode_params(const ServiceParams& p) {
       {"keygen_timeout_min", p.keygen_timeout_min},
       {"keygen_attempts", p.keygen_attempts},
       {"keep_alive_min", p.keep_alive_min},
+      {"max_sessions_per_address", p.max_sessions_per_address},
       {"enable_ipv6", p.enable_ipv6},
       {"expiry_notice_days", p.expiry_notice_days},
       {"notify_email", p.notify_email},
@@ -51,6 +52,7 @@ Result<ServiceParams> decode_params(std::string_view text) {
     p.keygen_timeout_min = j.value("keygen_timeout_min", p.keygen_timeout_min);
     p.keygen_attempts = j.value("keygen_attempts", p.keygen_attempts);
     p.keep_alive_min = j.value("keep_alive_min", p.keep_alive_min);
+    p.max_sessions_per_address = j.value("max_sessions_per_address", p.max_sessions_per_address);
     p.enable_ipv6 = j.value("enable_ipv6", p.enable_ipv6);
     p.expiry_notice_days = j.value("expiry_notice_days", p.expiry_notice_days);
     p.notify_email = j.value("notify_email", p.notify_email);

@@ -61,7 +61,12 @@ void CapfServer::set_keep_alive_probes(net::tcp::socket& socket) {
 
 CapfServer::CapfServer(asio::io_context& io, asio::thread_pool& workers, EnrollmentService& service,
                        const ServerConfig& config, const std::string& cert_pem, const std::string& key_pem)
-    : io_(io), workers_(workers), service_(service), config_(config), tls_(asio::ssl::context::tls_server) {
+    : io_(io),
+      workers_(workers),
+      service_(service),
+      config_(config),
+      tls_(asio::ssl::context::tls_server),
+      per_address_(0, config.max_sessions_per_address) {
   if (auto r = crypto::configure_server_tls(tls_.native_handle(), cert_pem, key_pem, config.tls_legacy); !r)
     throw std::runtime_error("TLS setup failed: " + r.error().message);
 }
@@ -126,10 +131,23 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
       socket.close(ec);
       continue;
     }
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string address = ec ? "?" : remote.address().to_string();
+    auto slot = per_address_.admit(address);
+    if (!slot) {
+      // Logged at the 1st, 2nd, 4th, 8th, … refusal, so a flood does not flood the log too.
+      const auto n = ++stats_.sessions_rejected_per_address;
+      if ((n & (n - 1)) == 0)
+        log()->warn("CAPF connection from {} closed: it has its maximum of sessions open (max-sessions-per-address); "
+                    "{} refused so far", address, n);
+      socket.close(ec);
+      continue;
+    }
     socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
     set_keep_alive_probes(socket);
     const auto sid = next_session_id_++;
     auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
+    session->hold(std::move(slot));
     auto ex = session->executor();
     asio::co_spawn(ex, Session::run(std::move(session)), asio::detached);
   }

@@ -86,6 +86,7 @@ net::awaitable<void> Session::run_body() {
   watchdog_.stop();
   boost::system::error_code ignored;
   stream_.lowest_layer().close(ignored);
+  address_slot_ = {};
   --stats_.sessions_open;
 }
 

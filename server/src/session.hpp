@@ -23,6 +23,9 @@ class Session : public std::enable_shared_from_this<Session> {
   static net::awaitable<void> run(std::shared_ptr<Session> self);
   /// The strand the session runs on.
   auto executor() { return stream_.get_executor(); }
+  /// Keeps its client address's slot (max-sessions-per-address) until the session ends; given
+  /// back before the session stops counting as open.
+  void hold(net::ConnectionCaps::Slot slot) { address_slot_ = std::move(slot); }
 
  private:
   net::awaitable<void> run_body();
@@ -57,6 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string device_;     ///< set once authenticated and claimed
   bool failure_recorded_ = false;
   bool ended_ = false;
+  net::ConnectionCaps::Slot address_slot_;
 };
 
 }  // namespace capf::server

@@ -88,7 +88,7 @@ class ControlServer {
     auto setup = prepare_fleet(options_, io_);
     if (!setup) return setup.error();
     setup_ = std::move(*setup);
-    ctx_ = std::make_unique<FleetContext>(FleetContext{options_, *setup_.tls, key_pool_, setup_.trust, setup_.server});
+    ctx_ = std::make_unique<FleetContext>(FleetContext{options_, *setup_.tls, key_pool_, setup_.trust, setup_.server, setup_.source});
     boot_outcomes_.resize(phones_.size());
     flashes_ = boot(options_, phones_, boot_outcomes_);
 

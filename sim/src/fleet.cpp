@@ -83,6 +83,11 @@ Result<FleetSetup> prepare_fleet(const SimOptions& options, asio::io_context& io
     if (!hp) return hp.error();
     if (auto r = resolve_server(io, hp->first, hp->second, setup.server); !r) return r.error();
   }
+  if (!options.source_address.empty()) {
+    boost::system::error_code ec;
+    setup.source = asio::ip::make_address(options.source_address, ec);
+    if (ec) return make_error(Errc::invalid_argument, "--source-address \"" + options.source_address + "\" is not an IP address");
+  }
   return setup;
 }
 
@@ -109,7 +114,7 @@ Result<Summary> run_fleet(const SimOptions& options, const std::vector<PhoneProf
   auto setup = prepare_fleet(options, io);
   if (!setup) return setup.error();
   asio::thread_pool key_pool(options.key_threads ? options.key_threads : 1);
-  FleetContext ctx{options, *setup->tls, key_pool, setup->trust, setup->server};
+  FleetContext ctx{options, *setup->tls, key_pool, setup->trust, setup->server, setup->source};
   std::vector<Outcome> outcomes(phones.size());
   auto flashes = boot(options, phones, outcomes);
   std::atomic<std::size_t> next{0};

@@ -54,7 +54,7 @@ std::vector<net::tcp::endpoint> endpoints_for(IpMode mode, const std::vector<net
 }
 
 net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const std::vector<net::tcp::endpoint>& server,
-                                               IpMode mode) {
+                                               IpMode mode, const std::optional<asio::ip::address>& source) {
   const std::string who = mode == IpMode::ipv4 ? "IPv4-only phone" : mode == IpMode::ipv6 ? "IPv6-only phone" : "dual-stack phone";
   const auto targets = endpoints_for(mode, server);
   if (targets.empty()) {
@@ -67,6 +67,15 @@ net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const s
   for (const auto& ep : targets) {
     boost::system::error_code ec;
     if (socket.is_open()) socket.close(ec);
+    if (source) {
+      if (source->is_v6() != ep.address().is_v6()) continue;
+      socket.open(ep.protocol(), ec);
+      if (!ec) socket.bind({*source, 0}, ec);
+      if (ec) {
+        tried += (tried.empty() ? "" : "; ") + describe(ep) + ": cannot connect from " + source->to_string() + ": " + ec.message();
+        continue;
+      }
+    }
     co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) co_return describe(ep) + (tried.empty() ? "" : " (after " + tried + ")");
     tried += (tried.empty() ? "" : "; ") + describe(ep) + ": " + ec.message();

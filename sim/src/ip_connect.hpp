@@ -3,6 +3,7 @@
 // IPv6 first, then IPv4.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -22,11 +23,12 @@ struct NoConnection : std::runtime_error {
 /// The addresses a phone in `mode` tries, in its order.
 std::vector<net::tcp::endpoint> endpoints_for(IpMode mode, const std::vector<net::tcp::endpoint>& server);
 
-/// Connects `socket` to the first address that accepts; returns "IPv6 [::1]:P" or "IPv4 A:P",
-/// followed by "(after …)" naming the addresses that failed first.
+/// Connects `socket` to the first address that accepts, from `source` when it is set (then
+/// only to addresses of its family); returns "IPv6 [::1]:P" or "IPv4 A:P", followed by
+/// "(after …)" naming the addresses that failed first.
 /// Throws NoConnection.
 net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const std::vector<net::tcp::endpoint>& server,
-                                               IpMode mode);
+                                               IpMode mode, const std::optional<net::asio::ip::address>& source = {});
 
 /// "HOST:PORT" or "[V6]:PORT" → host and port.
 Result<std::pair<std::string, unsigned short>> split_host_port(const std::string& text);

@@ -87,7 +87,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
   std::optional<crypto::PrivateKey> pending_key;
   bool stored = false, deleted = false, fetched = false, sent_csr = false;
   try {
-    out.connected_via = co_await connect_by_ip_mode(stream.next_layer(), ctx.server, phone.ip_mode);
+    out.connected_via = co_await connect_by_ip_mode(stream.next_layer(), ctx.server, phone.ip_mode, ctx.source);
     stream.lowest_layer().set_option(net::tcp::no_delay(true));
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     auto first = co_await net::read_message(stream);

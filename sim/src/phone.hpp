@@ -13,6 +13,7 @@ struct FleetContext {
   net::asio::thread_pool& key_pool;
   const crypto::TrustStore& capf_trust;
   std::vector<net::tcp::endpoint> server;
+  std::optional<net::asio::ip::address> source;  ///< SimOptions::source_address, parsed
 };
 
 /// Runs one session; updates `flash` when the phone stores or deletes an LSC.
@@ -24,6 +25,7 @@ struct FleetSetup {
   crypto::TrustStore trust;
   std::unique_ptr<net::asio::ssl::context> tls;
   std::vector<net::tcp::endpoint> server;
+  std::optional<net::asio::ip::address> source;
 };
 
 /// Checks the options, creates the manufacturer CA when missing, resolves the server.

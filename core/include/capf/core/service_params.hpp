@@ -36,6 +36,7 @@ struct ServiceParams {
   int keygen_timeout_min = 10;               ///< "Maximum Allowable Time For Key Generation", 1–120 min
   int keygen_attempts = 3;                   ///< "Maximum Allowable Attempts for Key Generation", 1–100
   int keep_alive_min = 15;                   ///< CAPF session keep-alive, 5–60 min
+  int max_sessions_per_address = 100;        ///< CAPF sessions open at once from one client address, 1–20000
   bool enable_ipv6 = true;                   ///< "Enable IPv6": listen dual stack
   int expiry_notice_days = 30;               ///< certificate monitor: notice this many days before expiry
   std::string notify_email;                  ///< certificate monitor: recipients, comma-separated

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capf/net/asio.hpp"
+#include "capf/net/connection_caps.hpp"
 #include "capf/server/config.hpp"
 #include "capf/server/enrollment.hpp"
 
@@ -18,6 +19,7 @@ struct ServerStats {
   std::atomic<std::uint64_t> sessions_started{0};
   std::atomic<std::uint64_t> sessions_open{0};
   std::atomic<std::uint64_t> sessions_rejected{0};
+  std::atomic<std::uint64_t> sessions_rejected_per_address{0};  ///< closed: their address had its cap of sessions open
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> lscs_issued{0};
   std::atomic<std::uint64_t> enrollments{0};       ///< LSCs the phone confirmed storing
@@ -53,6 +55,7 @@ class CapfServer {
   void set_keep_alive(std::chrono::seconds v) { config_.keep_alive = v; }
   void set_keygen_timeout(std::chrono::seconds v) { config_.keygen_timeout = v; }
   void set_session_limit(std::chrono::seconds v) { config_.session_limit = v; }
+  void set_max_sessions_per_address(std::size_t n) { per_address_.set_per_address(n); }
 
  private:
   net::awaitable<void> accept_loop(net::tcp::acceptor& acceptor);
@@ -65,6 +68,7 @@ class CapfServer {
   net::asio::ssl::context tls_;
   std::vector<std::unique_ptr<net::tcp::acceptor>> acceptors_;
   ServerStats stats_;
+  net::ConnectionCaps per_address_;  ///< sessions open by client address
   std::atomic<std::uint32_t> next_session_id_{1};
 };
 

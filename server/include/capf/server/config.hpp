@@ -51,6 +51,8 @@ struct ServerConfig {
   LiveSeconds session_limit{std::chrono::seconds(900)};
   /// Connections beyond this are closed at once.
   std::size_t max_sessions = 20000;
+  /// Of those, from one client address ("Maximum CAPF Sessions Per Address", live).
+  std::size_t max_sessions_per_address = 100;
   /// I/O threads (0 = one per core).
   unsigned io_threads = 0;
   /// Threads for blocking work: signing, key checks, synced writes.

@@ -93,6 +93,9 @@ struct SimOptions {
   /// Further CAPF addresses ("HOST:PORT", "[V6]:PORT"), e.g. its IPv6 address beside an IPv4
   /// server_host; a host name resolves to all its addresses.
   std::vector<std::string> more_servers;
+  /// The local address every phone connects from ("" = the system's choice): on loopback,
+  /// 127.0.0.2 etc. make a fleet look like phones at another address.
+  std::string source_address;
   std::string ca_pem;        ///< the CAPF CA the phones trust (their ITL's CAPF entry)
   std::string lsc_ca_pem;    ///< CA modes: the external CA chain an LSC may also chain to (the phones' CTL)
   std::string state_dir;     ///< manufacturer CA and per-phone flash
