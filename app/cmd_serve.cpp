@@ -84,6 +84,8 @@ po::options_description serve_options() {
     ("web-cert", po::value<std::string>(), "PEM certificate (+ chain) of the dashboard (default: one issued by the CAPF CA at start)")
     ("web-key", po::value<std::string>(), "PEM private key of --web-cert")
     ("web-name", po::value<std::vector<std::string>>()->composing(), "a further host name or address the dashboard answers for, repeatable")
+    ("web-max-connections", po::value<std::size_t>()->default_value(256), "dashboard connections open at once; more are closed (0 = no cap)")
+    ("web-max-connections-per-address", po::value<std::size_t>()->default_value(32), "of those, from one client address (0 = no cap)")
     ("monitor-first-check", po::value<int>()->default_value(60), "seconds after start of the certificate monitor's first check");
   return d;
 }

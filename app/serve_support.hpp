@@ -34,8 +34,8 @@ ServiceParams startup_params(store::Store& store, const util::Clock& clock,
 /// keep the result while `stats` and `engine` live.
 std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats& stats, const engine::Engine& engine);
 
-/// The web dashboard's settings from --web, --web-allow-remote, --web-name, --web-cert and
-/// --web-key (app/serve_web.cpp); nullopt without --web. A non-loopback address without
+/// The web dashboard's settings from --web, --web-allow-remote, --web-name, --web-cert,
+/// --web-key and the --web-max-connections caps (app/serve_web.cpp); nullopt without --web. A non-loopback address without
 /// --web-allow-remote, or a certificate without its key, is a UsageError; without --web-cert
 /// a certificate for the loopback names (and the names given) is issued by the CAPF CA.
 std::optional<web::WebConfig> dashboard_config(const po::variables_map& vm, const crypto::CertificateAuthority& ca,

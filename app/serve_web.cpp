@@ -19,6 +19,8 @@ std::optional<web::WebConfig> dashboard_settings(const po::variables_map& vm, bo
   if (!ep.address().is_loopback() && !vm["web-allow-remote"].as<bool>())
     throw UsageError("--web " + wc.listen + " is not a loopback address; add --web-allow-remote to serve the dashboard beyond this host");
   if (vm.count("web-name")) wc.host_names = vm["web-name"].as<std::vector<std::string>>();
+  wc.max_connections = vm["web-max-connections"].as<std::size_t>();
+  wc.max_connections_per_address = vm["web-max-connections-per-address"].as<std::size_t>();
   if (vm.count("web-cert") != vm.count("web-key")) throw UsageError("--web-cert and --web-key go together");
   if (vm.count("web-cert") && read_files) {
     auto cert = util::read_file(vm["web-cert"].as<std::string>());

@@ -28,7 +28,7 @@ foreach(f ${files})
   math(EXPR i "${i} + 1")
 endforeach()
 set(content "// Generated from web/assets/ by web/embed_assets.cmake; do not edit.
-#include \"capf/web/web_server.hpp\"
+#include \"capf/web/assets.hpp\"
 
 namespace capf::web {
 namespace {

@@ -1,5 +1,7 @@
 #include "capf/web/auth.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -91,8 +93,33 @@ Result<void> remove_user(const std::string& path, const std::string& user) {
   return util::write_file_atomic(path, j->dump(2) + "\n", 0600);
 }
 
-std::string SessionTable::create(const std::string& user, std::int64_t now_ms) {
-  WebSession s{user, util::to_hex(crypto::random_bytes(32)), now_ms + idle_.count() * 1000};
+std::string password_version(const PasswordRecord& record) { return record.salt_hex; }
+
+Result<std::optional<PasswordRecord>> UserDirectory::find(const std::string& user) {
+  struct stat st {};
+  std::string stamp;
+  if (::stat(path_.c_str(), &st) == 0)
+    stamp = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+            std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+            std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+  std::lock_guard lock(mutex_);
+  if (!loaded_ || stamp != stamp_) {
+    auto users = load_users(path_);
+    if (!users) {
+      loaded_ = false;  // read again next time; meanwhile nobody's password is known
+      return users.error();
+    }
+    users_ = std::move(*users);
+    stamp_ = std::move(stamp);
+    loaded_ = true;
+  }
+  auto it = users_.find(user);
+  if (it == users_.end()) return std::optional<PasswordRecord>();
+  return std::optional<PasswordRecord>(it->second);
+}
+
+std::string SessionTable::create(const std::string& user, const std::string& password_version, std::int64_t now_ms) {
+  WebSession s{user, util::to_hex(crypto::random_bytes(32)), now_ms + idle_.count() * 1000, password_version};
   std::string id = util::to_hex(crypto::random_bytes(32));
   std::lock_guard lock(mutex_);
   // Drop expired sessions now and then so the table cannot grow without bound.
@@ -115,10 +142,11 @@ std::optional<WebSession> SessionTable::find(const std::string& id, std::int64_t
   return it->second;
 }
 
-bool SessionTable::valid(const std::string& id, std::int64_t now_ms) {
+std::optional<WebSession> SessionTable::peek(const std::string& id, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
-  return it != sessions_.end() && it->second.expires_ms > now_ms;
+  if (it == sessions_.end() || it->second.expires_ms <= now_ms) return std::nullopt;
+  return it->second;
 }
 
 void SessionTable::remove(const std::string& id) {
@@ -159,25 +187,47 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& names, 
   return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return util::iequals(n, name); });
 }
 
-bool LoginThrottle::allowed(const std::string& client, std::int64_t now_ms) {
-  std::lock_guard lock(mutex_);
-  auto it = failures_.find(client);
-  if (it == failures_.end()) return true;
-  auto& times = it->second;
-  const std::int64_t since = now_ms - window_.count() * 1000;
-  times.erase(std::remove_if(times.begin(), times.end(), [&](std::int64_t t) { return t < since; }), times.end());
-  return static_cast<int>(times.size()) < limit_;
+namespace {
+
+bool hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+int hex_value(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+// RFC 3986 characters of a path, query and fragment: unreserved, sub-delims, ':', '@', '/',
+// '?', '#' (and '%' for an escape, checked apart).
+bool uri_char(char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~!$&'()*+,;=:@/?#").find(c) != std::string_view::npos;
 }
 
-void LoginThrottle::failed(const std::string& client, std::int64_t now_ms) {
-  std::lock_guard lock(mutex_);
-  if (failures_.size() > 10000) failures_.clear();  // bounded memory under a flood of addresses
-  failures_[client].push_back(now_ms);
+// A path-absolute reference: "/" not followed by "/" or "\\" (a browser reads both as the start
+// of another host), no backslash or control character anywhere.
+bool path_absolute(std::string_view p) {
+  if (p.empty() || p[0] != '/') return false;
+  if (p.size() > 1 && (p[1] == '/' || p[1] == '\\')) return false;
+  return std::none_of(p.begin(), p.end(), [](unsigned char c) { return c == '\\' || c < 0x20 || c == 0x7f; });
 }
 
-void LoginThrottle::succeeded(const std::string& client) {
-  std::lock_guard lock(mutex_);
-  failures_.erase(client);
+}  // namespace
+
+std::optional<std::string> same_origin_path(std::string_view next) {
+  if (next.size() > 2048) return std::nullopt;
+  std::string decoded;
+  decoded.reserve(next.size());
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    const char c = next[i];
+    if (c == '%') {
+      if (i + 2 >= next.size() || !hex_digit(next[i + 1]) || !hex_digit(next[i + 2])) return std::nullopt;
+      decoded += static_cast<char>(hex_value(next[i + 1]) * 16 + hex_value(next[i + 2]));
+      i += 2;
+    } else if (uri_char(c)) {
+      decoded += c;
+    } else {
+      return std::nullopt;  // space, control, backslash, quote, non-ASCII, ...
+    }
+  }
+  if (!path_absolute(next) || !path_absolute(decoded)) return std::nullopt;
+  return std::string(next);
 }
 
 }  // namespace capf::web

@@ -310,6 +310,55 @@ async function editsFromTheDashboard(page, base, data, ca, cookie) {
     mine('stale-lsc.delete') === before, JSON.stringify(['phone.set', 'trust.upload', 'trust.delete', 'stale-lsc.delete'].map(mine)));
 }
 
+/**
+ * `next` after a login leads only to a path on the dashboard. The real login with next=/devices
+ * lands there; for hostile values the login answer is replaced (request interception) so that
+ * login.js's own check is what stands between the page and another site, with the same value in
+ * the login page's query as well: the page must go to "/" and never ask another host for anything.
+ */
+async function nextStaysOnThisOrigin(base, token) {
+  const context = await browser.createBrowserContext();
+  try {
+    const page = await context.newPage();
+    currentPage = page;
+    await page.goto(base + '/login?next=' + encodeURIComponent('/devices'), { waitUntil: 'domcontentloaded' });
+    await page.type('#token', token);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#token-button')]);
+    check('login with next=/devices lands on /devices', new URL(page.url()).pathname === '/devices', page.url());
+    const hostile = ['/\\evil.example', '//evil.example', 'https://evil.example', '/%5Cevil.example', '/%5cevil.example',
+      '/\t/evil.example', '/\n/evil.example', '/%2F/evil.example', 'javascript:alert(1)'];
+    const guarded = await context.newPage();
+    currentPage = guarded;
+    await guarded.setRequestInterception(true);
+    let answer = '';
+    const foreign = [];
+    let landed = null;
+    guarded.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.origin !== base) { foreign.push(r.url()); r.abort(); return; }
+      if (u.pathname === '/login' && r.method() === 'POST') {
+        r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ user: 'x', csrf: '', next: answer }) });
+        return;
+      }
+      if (r.isNavigationRequest() && u.pathname !== '/login') landed = u.pathname + u.search;
+      r.continue();
+    });
+    for (const bad of hostile) {
+      answer = bad;
+      landed = null;
+      foreign.length = 0;
+      await guarded.goto(base + '/login?next=' + encodeURIComponent(bad), { waitUntil: 'domcontentloaded' });
+      await guarded.type('#token', 'not-checked');
+      await guarded.click('#token-button');
+      await until(`the page to leave the login after next=${JSON.stringify(bad)}`, () => landed !== null || foreign.length > 0, 30000);
+      check(`next=${JSON.stringify(bad)} goes to "/" and nowhere else`, landed === '/' && foreign.length === 0,
+        `landed ${landed}, foreign requests: ${foreign.join(' ')}`);
+    }
+  } finally {
+    await context.close();
+  }
+}
+
 async function main() {
   // The daemon and the simulated fleet, loopback only.
   run(['sim', 'init', '--state', simState]);
@@ -378,6 +427,7 @@ async function main() {
   if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
   browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args, defaultViewport: { width: 1400, height: 900 },
     protocolTimeout: 60000 });
+  await nextStaysOnThisOrigin(base, token);
   const page = await browser.newPage();
   currentPage = page;
   page.setDefaultTimeout(30000);

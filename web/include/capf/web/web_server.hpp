@@ -13,6 +13,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/net/asio.hpp"
+#include "capf/web/assets.hpp"
 #include "capf/web/auth.hpp"
 
 namespace capf::web {
@@ -26,12 +27,21 @@ struct WebConfig {
   std::vector<std::string> host_names;    ///< names the Host header may carry besides the listen address and localhost
   std::chrono::seconds session_idle{std::chrono::hours(8)};
   std::chrono::milliseconds event_period{1000};  ///< how often live updates are checked
+  std::size_t max_connections = 256;             ///< open dashboard connections at once (0 = no cap)
+  std::size_t max_connections_per_address = 32;  ///< of those, from one client address (0 = no cap)
+  /// Threads of the dashboard's own password pool: PBKDF2 checks never run on the workers that
+  /// sign LSCs, so a login flood cannot starve enrollments.
+  unsigned password_threads = 1;
+  /// Password logins waiting for or in a check at once; more are answered 503.
+  int max_pending_logins = 32;
 };
 
 /// Parses "HOST:PORT" / "[V6]:PORT"; throws std::invalid_argument naming the problem.
 net::tcp::endpoint parse_listen(const std::string& listen);
 
 /// Serves the dashboard. start() binds or throws; stop() closes the listener and open streams.
+/// Connections beyond the caps are closed at once; request bodies are limited before they are
+/// read (request_gate.hpp).
 class WebServer {
  public:
   WebServer(net::asio::io_context& io, net::asio::thread_pool& workers, admin::AdminService& service, WebConfig config);
@@ -48,14 +58,5 @@ class WebServer {
  private:
   std::shared_ptr<Impl> impl_;
 };
-
-/// A page or file built into the binary.
-struct Asset {
-  std::string_view path;          ///< "/index.html"
-  std::string_view content_type;  ///< "text/html; charset=utf-8"
-  std::string_view data;
-};
-/// Every asset (generated from web/assets/ at build time).
-const std::vector<Asset>& assets();
 
 }  // namespace capf::web
