@@ -118,6 +118,17 @@ TEST_F(GateWithUsers, ASessionEndsWhenItsUserIsRemovedAndOthersStay) {
   EXPECT_EQ(status(alice), 401);
 }
 
+TEST_F(GateWithUsers, AHostThatIsNotUtf8IsAnsweredNotThrown) {
+  // Found by fuzz/web_fuzzer.cpp: the 421 names the Host, and json::dump() threw on its 0xFF.
+  auto req = request(http::verb::get, "/api/session");
+  req.set(http::field::host, "evil\xff.example:8443");
+  Route route;
+  ASSERT_NO_THROW(route = gate.route(req, "192.0.2.1", now));
+  const auto& reply = std::get<Reply>(route);
+  EXPECT_EQ(reply.status, 421);
+  EXPECT_TRUE(nlohmann::json::accept(reply.body)) << reply.body;
+}
+
 TEST_F(GateWithUsers, TokenSessionsDoNotDependOnTheUsersFile) {
   auto route = gate.route(request(http::verb::post, "/login", R"({"token":"the-admin-token"})"), "192.0.2.1", now);
   auto& reply = std::get<Reply>(route);

@@ -51,7 +51,11 @@ std::string printable_user(const std::string& user) { return valid_user_name(use
 
 }  // namespace
 
-Reply json_reply(int status, const nlohmann::json& body) { return {status, "application/json", body.dump(), {}, false}; }
+// Invalid UTF-8 (a Host header, a path, a device name) is replaced, not thrown: dump() would
+// otherwise throw out of the request's handler.
+Reply json_reply(int status, const nlohmann::json& body) {
+  return {status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}, false};
+}
 
 Reply error_reply(int status, const std::string& message) { return json_reply(status, {{"error", message}}); }
 
