@@ -16,6 +16,12 @@ std::string with_unit(const nlohmann::json& p, const std::string& v) {
   return v.empty() || unit.empty() || p.value("secret", false) ? v : v + " " + unit;
 }
 
+void print_warnings(const nlohmann::json& answer) {
+  if (!answer.contains("warnings") || !answer["warnings"].is_array()) return;
+  for (const auto& w : answer["warnings"])
+    if (w.is_string()) std::cout << "warning: " << w.get<std::string>() << "\n";
+}
+
 }  // namespace
 
 int cmd_config(const Args& args) {
@@ -44,6 +50,7 @@ int cmd_config(const Args& args) {
       rows.push_back({text(p, "name"), with_unit(p, text(p, "value")), with_unit(p, text(p, "default")), text(p, "range"),
                       text(p, "display")});
     print_table({"NAME", "VALUE", "DEFAULT", "RANGE", "SEED NAME"}, rows);
+    print_warnings(r);
     return 0;
   }
   if (!vm.count("name")) throw UsageError("config " + (action.empty() ? std::string("") : action + " ") +
@@ -78,6 +85,7 @@ int cmd_config(const Args& args) {
     if (p.contains("error")) throw UsageError(text(p, "error"));  // out of range, unknown name: exit 2
     if (json) std::cout << p.dump(2) << "\n";
     else std::cout << name << " = " << with_unit(p, text(p, "value")) << "; takes effect " << text(p, "applies") << "\n";
+    if (!json) print_warnings(p);
     return 0;
   }
   if (action == "reset") {

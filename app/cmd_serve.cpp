@@ -18,7 +18,9 @@
 #include "capf/engine/loop.hpp"
 #include "capf/policy/evaluator.hpp"
 #include "capf/server/ca_worker.hpp"
+#include "capf/net/spawn.hpp"
 #include "capf/server/capf_server.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/store/store.hpp"
 #include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
@@ -275,6 +277,7 @@ int cmd_serve(const Args& cli_args) {
     return p ? *p : params;
   };
   auto apply_issuer = [&](const ServiceParams& p) {
+    for (const auto& w : config::warnings(p)) log->warn("service parameters: {}", w);
     std::shared_ptr<OnlineCa> online;
     if (p.issuer == IssuerKind::online_ca || !p.online_ca.host.empty()) {
       std::string chain;
@@ -365,22 +368,22 @@ int cmd_serve(const Args& cli_args) {
     admin_server.stop();
     if (web_server) web_server->stop();
     // Let running sessions finish their durable writes before the loop stops.
-    net::asio::co_spawn(io, [&]() -> net::awaitable<void> {
+    net::spawn(io.get_executor(), [&]() -> net::awaitable<void> {
       net::asio::steady_timer t(io);
       for (int i = 0; i < 100 && capf_server.stats().sessions_open.load() > 0; ++i) {
         t.expires_after(std::chrono::milliseconds(100));
         co_await t.async_wait(net::asio::use_awaitable);
       }
       io.stop();
-    }, net::asio::detached);
+    }, "io", "the shutdown wait");
   });
   // The engine's scheduling loop; the renewal policies run in the same rounds.
   engine::SchedulingLoop engine_loop(job_engine, std::chrono::milliseconds(vm["tick-ms"].as<int>()),
                                      [&] { policies.tick(clock.now()); });
   engine_loop.start();
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { net::run_io(io); });
+  net::run_io(io);
   for (auto& t : threads) t.join();
   engine_loop.stop();
   cert_monitor.stop();

@@ -43,7 +43,11 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
     r.shared_string = *v;
     if (!j.contains("string_policy")) job.string_policy = StringPolicy::shared;
   }
-  if (auto v = text(j, "string_length")) r.string_length = static_cast<int>(util::parse_int(*v).value_or(0));
+  if (auto v = text(j, "string_length")) {
+    // Narrowed only when it fits: 4294967300 must not become 4. The engine names the range.
+    const auto n = util::parse_int(*v);
+    r.string_length = n && *n >= 0 && *n <= 1000 ? static_cast<int>(*n) : 0;
+  }
   if (auto v = text(j, "key_size")) {
     auto bits = util::parse_int(*v);
     if (!bits || !valid_rsa_bits(static_cast<int>(*bits))) return bad("--key-size must be 1024, 2048, 3072 or 4096");

@@ -1,7 +1,7 @@
 #include "capf/admin/admin_service.hpp"
 
 #include "capf/admin/paging.hpp"
-
+#include "capf/util/contain.hpp"
 #include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"
 
@@ -111,6 +111,7 @@ Response AdminService::handle(const Request& r) {
   const std::string query = qpos == std::string::npos ? "" : r.target.substr(qpos + 1);
   const std::string phones = "/v1/phones/";
   try {
+    util::fault_point_for_test("admin", path);
     if (r.method == "GET" && path == "/v1/ca")
       return {200,
               {{"subject", ca_.subject},
@@ -151,6 +152,10 @@ Response AdminService::handle(const Request& r) {
       if (auto answer = m->handle(r, path, query)) return std::move(*answer);
   } catch (const nlohmann::json::exception& e) {
     return error(400, std::string("bad JSON in request: ") + e.what());
+  } catch (...) {
+    // A handler that throws ends this one request (the admin socket and the dashboard both come here).
+    util::report_contained("admin", "admin request " + r.method + " " + path, std::current_exception());
+    return error(500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
   }
   return error(404, "no such admin API route: " + r.method + " " + path);
 }
@@ -191,7 +196,9 @@ Response AdminService::list_audit(const std::string& query) {
       if (!n || *n < 0 || per == 0)
         return error(400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
                               since_text + "\"");
-      since = clock_.now() - *n * per;
+      // Checked before multiplying: a duration reaching back past the epoch means "everything".
+      const util::UnixTime now = clock_.now();
+      since = *n > now / per ? 0 : now - *n * per;
     }
   }
   const std::string subject = query_param(query, "subject");

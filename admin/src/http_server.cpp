@@ -8,6 +8,7 @@
 #include "capf/admin/http.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/net/message_io.hpp"
+#include "capf/net/spawn.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/user.hpp"
 
@@ -54,7 +55,7 @@ void AdminServer::start() {
   if (!ec) ::chmod(path_.c_str(), 0600);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("cannot listen on admin socket " + path_ + ": " + ec.message());
-  asio::co_spawn(io_, accept_loop(), asio::detached);
+  net::spawn(io_.get_executor(), accept_loop(), "admin", "the admin socket's accept loop");
 }
 
 void AdminServer::stop() {
@@ -70,7 +71,8 @@ net::awaitable<void> AdminServer::accept_loop() {
     co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
+    auto ex = socket.get_executor();
+    net::spawn(ex, serve(std::move(socket)), "admin", "an admin socket connection");
   }
 }
 

@@ -51,7 +51,7 @@ admin::Response AdminRoutes::list() {
   if (!p) return admin::error_response(500, p.error().message);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& info : parameters()) list.push_back(param_json(info, *p));
-  return {200, {{"parameters", list}}};
+  return {200, {{"parameters", list}, {"warnings", warnings(*p)}}};
 }
 
 admin::Response AdminRoutes::get(const std::string& name) {
@@ -94,6 +94,7 @@ admin::Response AdminRoutes::set(const admin::Request& r, const std::string& nam
   if (on_change_) on_change_(after);
   auto out = param_json(*info, after);
   out["changed"] = true;
+  out["warnings"] = warnings(after);
   return {200, out};
 }
 

@@ -36,6 +36,15 @@ Result<void> no_space(std::string_view name, const std::string& v, bool secret =
   return ok();
 }
 
+/// A password: any printable bytes, at most 1024 (never repeated in the error).
+Result<void> printable_secret(std::string_view name, const std::string& v) {
+  for (unsigned char c : v)
+    if (c < ' ' || c == 0x7f)
+      return make_error(Errc::invalid_argument, std::string(name) + " must not contain control characters");
+  if (v.size() > 1024) return make_error(Errc::invalid_argument, std::string(name) + " must be at most 1024 characters");
+  return ok();
+}
+
 Result<void> emails(const std::string& v) {
   for (const auto& part : util::split(v, ',')) {
     const auto a = std::string(util::trim(part));
@@ -123,6 +132,11 @@ const std::vector<Entry>& entries() {
          [](const ServiceParams& p) { return p.smtp_url; },
          [](ServiceParams& p, const std::string& v) { p.smtp_url = v; },
          [](const std::string& v) -> Result<void> {
+           // Checked before anything echoes the value: a password in it must not be repeated.
+           if (util::url_has_credentials(v))
+             return make_error(Errc::invalid_argument,
+                               "smtp-url must not hold credentials (user:password@); set smtp-user and smtp-password "
+                               "instead (`capf config set smtp-password --stdin`)");
            if (v.rfind("smtp://", 0) != 0 && v.rfind("smtps://", 0) != 0)
              return make_error(Errc::invalid_argument, "smtp-url must start with smtp:// or smtps://, got \"" + v + "\"");
            return no_space("smtp-url", v);
@@ -135,6 +149,27 @@ const std::vector<Entry>& entries() {
              return make_error(Errc::invalid_argument, "smtp-from must be an address like capf@example.com, got \"" + v + "\"");
            return no_space("smtp-from", v);
          });
+    text("smtp-user", "SMTP User", true, "next monitor check",
+         "user the notices authenticate as at the SMTP server; never printed back, logged or audited",
+         [](const ServiceParams& p) { return p.smtp_user; },
+         [](ServiceParams& p, const std::string& v) { p.smtp_user = v; },
+         [](const std::string& v) { return no_space("smtp-user", v, true); });
+    text("smtp-password", "SMTP Password", true, "next monitor check",
+         "password of the SMTP user; with credentials, mail goes over TLS only (smtps://, or smtp:// with "
+         "STARTTLS required); never printed back, logged or audited",
+         [](const ServiceParams& p) { return p.smtp_password; },
+         [](ServiceParams& p, const std::string& v) { p.smtp_password = v; },
+         [](const std::string& v) { return printable_secret("smtp-password", v); });
+    t.push_back(Entry{
+        ParamInfo{"smtp-allow-plain", "SMTP Credentials Without TLS", ValueKind::boolean, 0, 0, {"true", "false"}, "",
+                  false, "next monitor check",
+                  "true: send the SMTP credentials even where the server offers no TLS (lab servers only; warned "
+                  "about); false: credentials go over TLS only"},
+        [](const ServiceParams& p) { return b(p.smtp_allow_plain); },
+        [](ServiceParams& p, const std::string& v) { p.smtp_allow_plain = v == "true"; },
+        {{"true", "true"}, {"yes", "true"}, {"on", "true"}, {"1", "true"},
+         {"false", "false"}, {"no", "false"}, {"off", "false"}, {"0", "false"}},
+        {}});
     t.push_back(Entry{
         ParamInfo{"online-ca-type", "Online CA Type", ValueKind::choice, 0, 0, {"microsoft", "cfssl"}, "", false,
                   "at once (next request)", "Microsoft CA (AD CS web enrollment, the default) or a CFSSL server"},
@@ -146,10 +181,26 @@ const std::vector<Entry>& entries() {
          "the CA's host name; must equal the CN/SAN of its HTTPS certificate",
          [](const ServiceParams& p) { return p.online_ca.host; },
          [](ServiceParams& p, const std::string& v) { p.online_ca.host = v; },
-         [](const std::string& v) { return no_space("online-ca-host", v); });
+         [](const std::string& v) -> Result<void> {
+           if (v.find('@') != std::string::npos)
+             return make_error(Errc::invalid_argument,
+                               "online-ca-host must be a host name without credentials (user:password@); set "
+                               "online-ca-username and online-ca-password instead");
+           return no_space("online-ca-host", v);
+         });
     integer("online-ca-port", "Online CA Port", 1, 65535, "", "at once (next request)", "HTTPS port of the online CA",
             [](const ServiceParams& p) { return std::to_string(p.online_ca.port); },
             [](ServiceParams& p, const std::string& v) { p.online_ca.port = to_int(v); });
+    t.push_back(Entry{
+        ParamInfo{"online-ca-scheme", "Online CA Scheme", ValueKind::choice, 0, 0, {"https", "http"}, "", false,
+                  "at once (next request)",
+                  "cfssl: https (default; its certificate must chain to CAPF-trust and name the Online CA "
+                  "Hostname) or plain http, only when set explicitly (warned about: whoever is on the path can "
+                  "issue LSCs); AD CS is always https"},
+        [](const ServiceParams& p) { return std::string(p.online_ca.https ? "https" : "http"); },
+        [](ServiceParams& p, const std::string& v) { p.online_ca.https = v != "http"; },
+        {},
+        {}});
     text("online-ca-template", "Online CA Template", false, "at once (next request)",
          "certificate template name (AD CS template cn) or CFSSL profile",
          [](const ServiceParams& p) { return p.online_ca.template_name; },
@@ -163,13 +214,7 @@ const std::vector<Entry>& entries() {
          "password of that user; never printed back, logged or audited",
          [](const ServiceParams& p) { return p.online_ca.password; },
          [](ServiceParams& p, const std::string& v) { p.online_ca.password = v; },
-         [](const std::string& v) -> Result<void> {
-           for (unsigned char c : v)
-             if (c < ' ' || c == 0x7f)
-               return make_error(Errc::invalid_argument, "online-ca-password must not contain control characters");
-           if (v.size() > 1024) return make_error(Errc::invalid_argument, "online-ca-password must be at most 1024 characters");
-           return ok();
-         });
+         [](const std::string& v) { return printable_secret("online-ca-password", v); });
     text("online-ca-auth-key", "Online CA Auth Key", true, "at once (next request)",
          "CFSSL: HMAC key of the profile, hex; never printed back, logged or audited",
          [](const ServiceParams& p) { return p.online_ca.auth_key_hex; },
@@ -333,6 +378,21 @@ Result<void> validate(const ServiceParams& p) {
                                                   " s) must not exceed online-ca-retry-ceiling (" +
                                                   std::to_string(p.online_ca.retry_ceiling_s) + " s)");
   return ok();
+}
+
+std::vector<std::string> warnings(const ServiceParams& p) {
+  std::vector<std::string> out;
+  if (!p.online_ca.https) {
+    if (util::iequals(p.online_ca.type, "cfssl"))
+      out.emplace_back("online-ca-scheme is http: requests to cfssl and the certificates it returns cross the network "
+                       "unencrypted and unauthenticated, so whoever is on the path can issue LSCs; set it to https");
+    else
+      out.emplace_back("online-ca-scheme http applies to cfssl only; AD CS web enrollment is always https");
+  }
+  if (p.smtp_allow_plain && (!p.smtp_user.empty() || !p.smtp_password.empty()))
+    out.emplace_back("smtp-allow-plain is true: the SMTP credentials may cross the network unencrypted when the "
+                     "server offers no TLS; set it to false");
+  return out;
 }
 
 std::string change_detail(const ParamInfo& info, const ServiceParams& before, const ServiceParams& after) {

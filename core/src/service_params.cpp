@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/util/text.hpp"
+
 namespace capf {
 
 std::string encode_params(const ServiceParams& p) {
@@ -19,6 +21,9 @@ std::string encode_params(const ServiceParams& p) {
       {"notify_email", p.notify_email},
       {"smtp_url", p.smtp_url},
       {"smtp_from", p.smtp_from},
+      {"smtp_user", p.smtp_user},
+      {"smtp_password", p.smtp_password},
+      {"smtp_allow_plain", p.smtp_allow_plain},
       {"online_ca",
        {{"type", o.type},
         {"host", o.host},
@@ -28,7 +33,7 @@ std::string encode_params(const ServiceParams& p) {
         {"password", o.password},
         {"auth_key_hex", o.auth_key_hex},
         {"connect_address", o.connect_address},
-        {"https", o.https},
+        {"scheme", o.https ? "https" : "http"},
         {"timeout_s", o.timeout_s},
         {"poll_interval_s", o.poll_interval_s},
         {"retry_base_s", o.retry_base_s},
@@ -58,6 +63,16 @@ Result<ServiceParams> decode_params(std::string_view text) {
     p.notify_email = j.value("notify_email", p.notify_email);
     p.smtp_url = j.value("smtp_url", p.smtp_url);
     p.smtp_from = j.value("smtp_from", p.smtp_from);
+    p.smtp_user = j.value("smtp_user", p.smtp_user);
+    p.smtp_password = j.value("smtp_password", p.smtp_password);
+    p.smtp_allow_plain = j.value("smtp_allow_plain", p.smtp_allow_plain);
+    // Before smtp-user/smtp-password, credentials could only ride in the URL, where `config list`
+    // and the audit trail showed them: they move to the secret parameters.
+    if (auto split = util::split_url_credentials(p.smtp_url)) {
+      p.smtp_url = split->url;
+      if (p.smtp_user.empty()) p.smtp_user = split->user;
+      if (p.smtp_password.empty()) p.smtp_password = split->password;
+    }
     if (j.contains("online_ca")) {
       const auto& c = j["online_ca"];
       auto& o = p.online_ca;
@@ -69,7 +84,9 @@ Result<ServiceParams> decode_params(std::string_view text) {
       o.password = c.value("password", o.password);
       o.auth_key_hex = c.value("auth_key_hex", o.auth_key_hex);
       o.connect_address = c.value("connect_address", o.connect_address);
-      o.https = c.value("https", o.https);
+      // Only an explicit "scheme": "http" means plain http; the older "https" flag defaulted to
+      // false without anyone choosing it, so it is not read.
+      o.https = c.value("scheme", std::string("https")) != "http";
       o.timeout_s = c.value("timeout_s", o.timeout_s);
       o.poll_interval_s = c.value("poll_interval_s", o.poll_interval_s);
       o.retry_base_s = c.value("retry_base_s", o.retry_base_s);

@@ -3,6 +3,8 @@
 
 #include "capf/engine/engine.hpp"
 #include "capf/net/asio.hpp"
+#include "capf/net/spawn.hpp"
+#include "capf/util/contain.hpp"
 #include "runtime.hpp"
 
 namespace capf::engine {
@@ -113,8 +115,19 @@ PoolTriggerRunner::PoolTriggerRunner(TriggerConfig config, unsigned threads)
 PoolTriggerRunner::~PoolTriggerRunner() { join(); }
 
 void PoolTriggerRunner::trigger(const std::string& job, const Device& device, std::function<void(TriggerResult)> done) {
-  net::asio::post(impl_->pool, [this, job, device, done = std::move(done)] {
-    done(run_trigger(impl_->config, device, job));
+  net::post(impl_->pool, "trigger", "Apply Config for device " + device.name, [this, job, device, done = std::move(done)] {
+    // A trigger that throws is a failed attempt like any other, so the device is retried or
+    // failed by the job's rules instead of staying `triggered` until its wait runs out.
+    TriggerResult result;
+    try {
+      util::fault_point_for_test("trigger", device.name);
+      result = run_trigger(impl_->config, device, job);
+    } catch (...) {
+      util::report_contained("trigger", "Apply Config for device " + device.name, std::current_exception());
+      result = {TriggerOutcome::transient, "Apply Config failed inside capf: " + util::describe(std::current_exception()),
+                std::nullopt};
+    }
+    done(std::move(result));
   });
 }
 

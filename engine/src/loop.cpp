@@ -1,9 +1,8 @@
 #include "capf/engine/loop.hpp"
 
 #include <algorithm>
-#include <exception>
 
-#include "capf/util/log.hpp"
+#include "capf/util/contain.hpp"
 
 namespace capf::engine {
 
@@ -44,15 +43,13 @@ void SchedulingLoop::run() {
 }
 
 void SchedulingLoop::round() noexcept {
-  // The thread must outlive one bad round: a throw here would end the daemon.
-  try {
+  // The thread must outlive one bad round: a throw here would end the daemon. The engine's round
+  // and the one run alongside are contained apart, so one that throws does not skip the other.
+  util::contain("engine", "the job engine's round", [&] {
+    util::fault_point_for_test("engine");
     engine_.tick();
-    if (also_) also_();
-  } catch (const std::exception& e) {
-    util::logger("engine")->error("scheduling round failed: {}", e.what());
-  } catch (...) {
-    util::logger("engine")->error("scheduling round failed with an unknown exception");
-  }
+  });
+  if (also_) util::contain("engine", "the round run alongside the engine's", [&] { also_(); });
 }
 
 }  // namespace capf::engine

@@ -2,6 +2,7 @@
 // command runner is in trigger_command.cpp.
 #include "capf/engine/trigger.hpp"
 #include "capf/util/text.hpp"
+#include "capf/util/time.hpp"
 
 #include <array>
 #include <cctype>
@@ -133,6 +134,10 @@ Result<void> validate(const TriggerConfig& c) {
     return check_variables(c.command, "command");
   }
   if (c.url.empty()) return make_error(Errc::invalid_argument, "trigger url is empty");
+  if (util::url_has_credentials(c.url))  // not echoed, even redacted: the refusal is the point
+    return make_error(Errc::invalid_argument,
+                      "trigger url must not hold credentials (user:password@); give them with --trigger-user and "
+                      "--trigger-password-file");
   const std::string scheme = lower(c.url.substr(0, c.url.find("://")));
   if (c.url.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
     return make_error(Errc::invalid_argument,
@@ -144,24 +149,6 @@ Result<void> validate(const TriggerConfig& c) {
   return ok();
 }
 
-std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64_t now_unix) {
-  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.remove_prefix(1);
-  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
-  bool digits = true;
-  for (char ch : value) digits = digits && std::isdigit(static_cast<unsigned char>(ch));
-  if (digits) {
-    if (value.size() > 9) return std::int64_t{999999999};  // absurd, but still "wait"
-    return std::stoll(std::string(value));
-  }
-  std::tm tm{};
-  const std::string text(value);
-  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  const std::int64_t at = ::timegm(&tm);
-  return at > now_unix ? at - now_unix : 0;
-}
-
 TriggerResult classify_http_status(long status, std::string_view retry_after, std::int64_t now_unix) {
   TriggerResult r;
   r.detail = "HTTP " + std::to_string(status);
@@ -169,10 +156,10 @@ TriggerResult classify_http_status(long status, std::string_view retry_after, st
     r.outcome = TriggerOutcome::ok;
   } else if (status == 429) {
     r.outcome = TriggerOutcome::throttled;
-    r.retry_after_s = parse_retry_after(retry_after, now_unix);
+    r.retry_after_s = util::parse_retry_after(retry_after, now_unix);
   } else if (status == 408 || (status >= 500 && status < 600)) {
     r.outcome = TriggerOutcome::transient;
-    r.retry_after_s = parse_retry_after(retry_after, now_unix);  // 503 may say when to come back
+    r.retry_after_s = util::parse_retry_after(retry_after, now_unix);  // 503 may say when to come back
   } else if (status == 401 || status == 403) {
     r.outcome = TriggerOutcome::needs_admin;
     r.detail += " (check the trigger endpoint's credentials)";

@@ -8,6 +8,7 @@
 #include "capf/crypto/lifecycle.hpp"
 #include "capf/monitor/lifecycle.hpp"
 #include "capf/net/http_client.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
 
@@ -55,7 +56,10 @@ std::string advice(const Watched& w) {
   return "Upload a renewed certificate to the trust store (capf trust upload) and delete this one.\n";
 }
 
-Notice make_notice(const Watched& w, int threshold, util::UnixTime now) {
+Notice make_notice(const Watched& watched, int threshold, util::UnixTime now) {
+  // Owners and subjects come from phones and uploaded certificates: escaped before they reach a mail.
+  Watched w = watched;
+  for (std::string* text : {&w.kind, &w.owner, &w.subject, &w.serial}) *text = util::escape_control(*text);
   Notice n{w.kind, w.id, w.owner, w.subject, w.serial, w.not_after, threshold, "", "", false, ""};
   const std::string what = w.kind == "LSC" ? "LSC of " + w.owner : w.kind + " " + (w.owner.empty() ? w.subject : w.owner);
   const auto remaining = w.not_after - now;
@@ -255,6 +259,9 @@ CheckReport CertificateMonitor::check() {
     } else {
       net::MailMessage m;
       m.smtp_url = params.smtp_url;
+      m.user = params.smtp_user;
+      m.password = params.smtp_password;
+      m.allow_plain = params.smtp_allow_plain;
       m.from = params.smtp_from;
       m.to = recipients;
       m.subject = n.mail_subject;
@@ -343,8 +350,12 @@ void CertificateMonitor::loop(int first_delay_s) {
     const auto now = clock_.now();
     if (now >= due) {
       lock.unlock();
-      check();
+      const bool checked = util::contain("monitor", "the certificate monitor's check", [&] {
+        util::fault_point_for_test("monitor");
+        check();
+      });
       lock.lock();
+      if (!checked) due = now + kHour;  // tried again later, not in a tight loop
       continue;
     }
     const auto wait = std::min<util::UnixTime>(due - now, 60);

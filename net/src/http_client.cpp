@@ -234,10 +234,13 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent_header);
     curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent_body);
     const bool sent = sent_header > 0 && static_cast<std::size_t>(sent_body) >= request.body.size();
+    // After the request left, a transport failure of any kind (an unreadable answer such as an
+    // absurd Content-Length included) is a lost answer, never a provable "did not arrive".
+    const Errc errc = classify(code);
     const bool lost_answer = code == CURLE_OPERATION_TIMEDOUT || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING ||
-                             code == CURLE_PARTIAL_FILE;
+                             code == CURLE_PARTIAL_FILE || errc == Errc::unavailable;
     if (sent && lost_answer) return make_error(Errc::no_answer, what + ": " + detail + " (after the request was sent)");
-    return make_error(classify(code), what + ": " + detail);
+    return make_error(errc, what + ": " + detail);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   char* content_type = nullptr;

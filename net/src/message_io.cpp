@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "capf/net/spawn.hpp"
+
 namespace capf::net {
 
 awaitable<protocol::Message> read_message(TlsStream& stream, const protocol::Limits& limits) {
@@ -30,7 +32,7 @@ Watchdog::Watchdog(TlsStream& stream) : stream_(stream), timer_(stream.get_execu
 }
 
 void Watchdog::start(std::shared_ptr<void> owner) {
-  asio::co_spawn(stream_.get_executor(), loop(std::move(owner)), asio::detached);
+  spawn(stream_.get_executor(), loop(std::move(owner)), "session", "a connection watchdog");
 }
 
 void Watchdog::arm(std::chrono::steady_clock::duration timeout, std::string what) {

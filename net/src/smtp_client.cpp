@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "capf/net/http_client.hpp"
+#include "capf/util/text.hpp"
 
 namespace capf::net {
 
@@ -95,6 +96,10 @@ std::vector<std::string> split_addresses(const std::string& list) {
 
 Result<void> send_mail(const MailMessage& m) {
   const std::string where = redact_url(m.smtp_url);
+  if (util::url_has_credentials(m.smtp_url))
+    return make_error(Errc::invalid_argument, "the SMTP URL \"" + where +
+                                                  "\" must not hold credentials; give them as the SMTP user and "
+                                                  "password (service parameters smtp-user and smtp-password)");
   if (m.smtp_url.rfind("smtp://", 0) != 0 && m.smtp_url.rfind("smtps://", 0) != 0)
     return make_error(Errc::invalid_argument, "SMTP URL must start with smtp:// or smtps://, got \"" + where + "\"");
   if (!safe_address(m.from)) return make_error(Errc::invalid_argument, "bad sender address \"" + one_line(m.from) + "\"");
@@ -127,13 +132,28 @@ Result<void> send_mail(const MailMessage& m) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(m.timeout_ms, 10000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_USE_SSL, m.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+  // Credentials never cross a plain connection unless that was allowed explicitly: smtp:// then
+  // insists on STARTTLS (CURLUSESSL_ALL fails when the server does not offer it).
+  const bool credentials = !m.user.empty() || !m.password.empty();
+  long use_ssl = m.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE;
+  if (credentials) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, m.user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, m.password.c_str());
+    use_ssl = m.allow_plain && !m.require_tls ? CURLUSESSL_TRY : CURLUSESSL_ALL;
+  }
+  curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
   const CURLcode code = curl_easy_perform(c);
   if (code == CURLE_OK) return ok();
   long reply = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
   std::string why = error[0] ? error : curl_easy_strerror(code);
+  if (code == CURLE_USE_SSL_FAILED)
+    why += " (the server offers no STARTTLS, and SMTP credentials go over TLS only; use smtps:// or a server with "
+           "STARTTLS, or set smtp-allow-plain for a lab server)";
   if (reply) why += " (last SMTP reply " + std::to_string(reply) + ")";
+  if (m.password.size() >= 2)
+    for (auto pos = why.find(m.password); pos != std::string::npos; pos = why.find(m.password, pos + 3))
+      why.replace(pos, m.password.size(), "***");
   const Errc errc = code == CURLE_OPERATION_TIMEDOUT ? Errc::timeout
                     : code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ? Errc::invalid_argument
                                                                                          : Errc::unavailable;

@@ -1,5 +1,7 @@
 #include "capf/server/ca_worker.hpp"
 
+#include "capf/net/spawn.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 
 namespace capf::server {
@@ -18,7 +20,7 @@ void OnlineCaWorker::start() {
     std::unique_lock lock(mutex_);
     while (!stop_) {
       lock.unlock();
-      round(first);
+      util::contain("ca-worker", "an online CA round", [&] { round(first); });
       first = false;
       lock.lock();
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
@@ -46,13 +48,21 @@ void OnlineCaWorker::round(bool at_start) {
       if (stop_) return;
       if (!in_flight_.insert(csr.id).second) continue;
     }
-    net::asio::post(pool_, [this, id = csr.id, device = csr.device] {
+    net::post(pool_, "ca-worker", "online CA work for device " + csr.device, [this, id = csr.id, device = csr.device] {
+      // Taken off the in-flight set however the work ends, or the CSR would never be tried again.
+      struct Done {
+        OnlineCaWorker& self;
+        const std::string& id;
+        ~Done() {
+          std::lock_guard lock(self.mutex_);
+          self.in_flight_.erase(id);
+        }
+      } done{*this, id};
+      util::fault_point_for_test("ca-worker", device);
       auto step = online_.work(id);
       static auto log = util::logger("capf");
       log->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
                 step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));
-      std::lock_guard lock(mutex_);
-      in_flight_.erase(id);
     });
   }
 }

@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "capf/crypto/tls.hpp"
+#include "capf/net/spawn.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 #include "session.hpp"
 
@@ -93,7 +95,7 @@ void CapfServer::start() {
                                             : text);
     acceptors_.push_back(std::move(acceptor));
   }
-  for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+  for (auto& a : acceptors_) net::spawn(io_.get_executor(), accept_loop(*a), "session", "the CAPF accept loop");
 }
 
 void CapfServer::stop() {
@@ -143,13 +145,17 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
       socket.close(ec);
       continue;
     }
-    socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
-    set_keep_alive_probes(socket);
-    const auto sid = next_session_id_++;
-    auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
-    session->hold(std::move(slot));
-    auto ex = session->executor();
-    asio::co_spawn(ex, Session::run(std::move(session)), asio::detached);
+    // A failure to set up one connection costs that connection, never the accept loop.
+    util::contain("session", "accepting a CAPF connection", [&] {
+      util::fault_point_for_test("accept");
+      socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
+      set_keep_alive_probes(socket);
+      const auto sid = next_session_id_++;
+      auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
+      session->hold(std::move(slot));
+      auto ex = session->executor();
+      net::spawn(ex, Session::run(std::move(session)), "session", "CAPF session " + std::to_string(sid));
+    });
   }
 }
 

@@ -8,6 +8,7 @@
 #include "capf/crypto/codec.hpp"
 #include "capf/crypto/lsc_rule.hpp"
 #include "capf/util/backoff.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"
 #include "records.hpp"
@@ -35,6 +36,26 @@ void count_answer(const std::string& ca, const CaOutcome& answer, double seconds
                                                                         : "rejected";
   util::metrics::ca_request(ca, outcome, seconds);
   if (answer.kind == CaOutcome::Kind::rejected) util::metrics::ca_error(ca, std::string(to_string(answer.error_class)));
+}
+
+/// One call to the Online CA. An adapter that throws (on an answer it could not read) ends this
+/// call with a classified rejection: a poll may simply be asked again, but a submission may have
+/// reached the CA, so it is not sent again.
+CaOutcome ask_ca(OnlineCa& ca, bool polling, const CsrRecord& csr, const std::vector<std::uint8_t>& der) {
+  try {
+    util::fault_point_for_test(polling ? "ca-poll" : "ca-submit", csr.device);
+    return polling ? ca.poll(csr.handle) : ca.submit(der, csr.device);
+  } catch (...) {
+    const std::string why = util::describe(std::current_exception());
+    util::report_contained("ca-worker", "the Online CA call for device " + csr.device, std::current_exception());
+    if (polling)
+      return CaOutcome::rejected(CaErrorClass::retryable,
+                                 "capf could not read the Online CA's answer to a poll (" + why + ")");
+    return CaOutcome::rejected(CaErrorClass::needs_admin,
+                               "capf could not read the Online CA's answer to the submission (" + why +
+                                   "); the CA may hold the request, so capf does not send it again: check the CA "
+                                   "for a request from " + csr.device + ", then retry the device");
+  }
 }
 
 }  // namespace
@@ -119,7 +140,7 @@ OnlineStep OnlineCaCoordinator::work(const std::string& csr_id) {
   }
   const auto der = util::from_hex(csr.csr_der_hex).value_or(std::vector<std::uint8_t>{});
   const auto asked = std::chrono::steady_clock::now();
-  const CaOutcome answer = polling ? ca->poll(csr.handle) : ca->submit(der, csr.device);
+  const CaOutcome answer = ask_ca(*ca, polling, csr, der);
   count_answer(ca->name(), answer, std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
 
   {

@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 
 namespace capf::server {
@@ -50,6 +51,7 @@ net::awaitable<void> Session::run_body() {
   watchdog_.start(self);
   std::string error;
   bool protocol_error = false;
+  bool internal_error = false;
   try {
     co_await flow();
   } catch (const net::ProtocolError& e) {
@@ -59,24 +61,31 @@ net::awaitable<void> Session::run_body() {
     error = watchdog_.fired() ? "timed out waiting for " + watchdog_.step() : "connection lost: " + e.code().message();
     ++(!watchdog_.fired() ? stats_.fail_connection
                           : watchdog_.step().find(kIdleMark) != std::string::npos ? stats_.fail_keep_alive : stats_.fail_timeout);
-  } catch (const std::exception& e) {
-    error = std::string("internal error: ") + e.what();
+  } catch (...) {
+    error = "internal error: " + util::describe(std::current_exception());
+    internal_error = true;
     ++stats_.fail_internal;
   }
   if (!error.empty()) {
     if (protocol_error) ++stats_.protocol_errors;
     log()->warn("session={} peer={} device={} ended: {}", sid_, peer_, device_.empty() ? "-" : device_, error);
-    if (!device_.empty()) co_await record_failure(error);
-    if (protocol_error && !ended_) {
-      try {
+    // Recording the failure may fail too (a store error); the slot and the claim are still given back below.
+    try {
+      if (!device_.empty()) co_await record_failure(error);
+      // The phone still speaks the protocol after a malformed message or a failure on capf's
+      // side (the stream itself is fine): it is told the session ends, refused.
+      if ((protocol_error || internal_error) && !ended_) {
         watchdog_.arm(std::chrono::seconds(5), "END_SESSION write");
         co_await end(Reason::refused);
-      } catch (const std::exception&) {
-        // The peer is gone or broken; nothing more to tell it.
       }
+    } catch (...) {
+      if (!device_.empty())
+        util::report_contained("session", "recording the end of session " + std::to_string(sid_),
+                               std::current_exception());
     }
   }
-  if (!device_.empty()) service_.release(device_);
+  if (!device_.empty())
+    util::contain("session", "releasing device " + device_, [&] { service_.release(device_); });
   if (!watchdog_.fired()) {
     // Best-effort close_notify; a phone that already hung up makes this fail harmlessly.
     watchdog_.arm(std::chrono::seconds(3), "TLS shutdown");
@@ -152,8 +161,11 @@ net::awaitable<void> Session::flow() {
   auto auth = protocol::parse_auth_response(m);
   if (!auth) throw net::ProtocolError(auth.error().message);
 
-  auto decision = co_await net::run_blocking(workers_.get_executor(),
-                                             [&] { return service_.authenticate(*auth, sid_); });
+  util::fault_point_for_test("session", auth->device_name);
+  auto decision = co_await net::run_blocking(workers_.get_executor(), [&] {
+    util::fault_point_for_test("session-worker", auth->device_name);
+    return service_.authenticate(*auth, sid_);
+  });
   log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth->device_name,
               auth->version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/store/store.hpp"
+#include "capf/util/text.hpp"
 #include "codec_fields.hpp"
 
 namespace capf::store {
@@ -44,12 +45,14 @@ Result<CertificateRecord> decode_certificate(std::string_view bytes) {
 }
 
 std::string encode_audit(const AuditEntry& a) {
+  // The one way into the audit trail: its texts carry peer values (device names, CA messages),
+  // so control characters are escaped here, once, for every writer.
   return seal(json{
       {"time", a.time},
-      {"actor", a.actor},
-      {"action", a.action},
-      {"subject", a.subject},
-      {"detail", a.detail},
+      {"actor", util::escape_control(a.actor)},
+      {"action", util::escape_control(a.action)},
+      {"subject", util::escape_control(a.subject)},
+      {"detail", util::escape_control(a.detail)},
   });
 }
 

@@ -63,6 +63,10 @@ TEST(MakeOnlineCa, Cfssl) {
   p.host = "127.0.0.1";
   p.port = 8888;
   p.template_name = "phone";
+  // HTTPS is the default, so the CA chain to trust is needed unless http was chosen explicitly.
+  EXPECT_TRUE(p.https);
+  EXPECT_NE(error_of(p, "").find("no CA chain to trust"), std::string::npos);
+  p.https = false;
   EXPECT_EQ(error_of(p, ""), "the cfssl auth key (hex) is not set");
   p.auth_key_hex = "zz";
   EXPECT_NE(error_of(p, "").find("not hex"), std::string::npos);
@@ -72,8 +76,17 @@ TEST(MakeOnlineCa, Cfssl) {
   EXPECT_EQ((*ca)->name(), "cfssl");
   EXPECT_FALSE((*ca)->can_pend());
   EXPECT_EQ((*ca)->poll("1").error_class, CaErrorClass::internal);
-  p.https = true;
-  EXPECT_NE(error_of(p, "").find("no CA chain to trust"), std::string::npos);
+}
+
+TEST(MakeOnlineCa, CredentialsInTheHostAreRefusedWithoutEchoingThem) {
+  OnlineCaParams p;
+  p.type = "cfssl";
+  p.host = "admin:hunter2@ca.example";
+  p.template_name = "phone";
+  p.auth_key_hex = "00112233445566778899aabbccddeeff";
+  const std::string e = error_of(p, "");
+  EXPECT_NE(e.find("must not hold credentials"), std::string::npos) << e;
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
 }
 
 TEST(CryptoCodec, HmacBase64Pem) {

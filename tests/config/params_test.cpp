@@ -133,6 +133,62 @@ TEST(Params, LoadGivesDefaultsThenWhatWasSaved) {
   EXPECT_FALSE(save(*ts.store, *p, {}).ok()) << "save validates";
 }
 
+TEST(Params, SmtpCredentialsAreSecretsAndNeverRideInTheUrl) {
+  EXPECT_TRUE(find_parameter("smtp-user")->secret);
+  EXPECT_TRUE(find_parameter("smtp-password")->secret);
+  EXPECT_FALSE(find_parameter("smtp-allow-plain")->secret);
+  ServiceParams p;
+  auto r = set_parameter(p, "smtp-url", "smtp://notices:Mail-Pa55@mail.example:587");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("must not hold credentials"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("Mail-Pa55"), std::string::npos) << r.error().message;
+  ASSERT_TRUE(set_parameter(p, "smtp-url", "smtp://mail.example:587"));
+  ASSERT_TRUE(set_parameter(p, "smtp-user", "notices"));
+  ASSERT_TRUE(set_parameter(p, "smtp-password", " Mail Pa55 "));
+  EXPECT_EQ(p.smtp_password, " Mail Pa55 ");
+  EXPECT_EQ(shown_value(p, *find_parameter("smtp-user")), "(set)");
+  EXPECT_EQ(shown_value(p, *find_parameter("smtp-password")), "(set)");
+  auto bad = set_parameter(p, "smtp-user", "no tices");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.find("no tices"), std::string::npos) << bad.error().message;
+  EXPECT_TRUE(warnings(p).empty());
+  ASSERT_TRUE(set_parameter(p, "smtp-allow-plain", "yes"));
+  ASSERT_EQ(warnings(p).size(), 1u);
+  EXPECT_NE(warnings(p)[0].find("smtp-allow-plain"), std::string::npos);
+  // The Online CA host refuses credentials the same way.
+  r = set_parameter(p, "online-ca-host", "admin:Ca-Pa55@ca.example");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find("Ca-Pa55"), std::string::npos) << r.error().message;
+}
+
+TEST(Params, CredentialsStoredInAnOldSmtpUrlMoveToTheSecrets) {
+  ServiceParams old;
+  old.smtp_url = "smtp://notices:Mail%3APa55@mail.example:587";  // what an older capf accepted and stored
+  auto back = decode_params(encode_params(old));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->smtp_url, "smtp://mail.example:587");
+  EXPECT_EQ(back->smtp_user, "notices");
+  EXPECT_EQ(back->smtp_password, "Mail:Pa55");
+  EXPECT_EQ(shown_value(*back, *find_parameter("smtp-url")), "smtp://mail.example:587");
+}
+
+TEST(Params, OnlineCaSchemeIsHttpsUnlessHttpIsChosen) {
+  ServiceParams p;
+  EXPECT_TRUE(p.online_ca.https);
+  EXPECT_EQ(shown_value(p, *find_parameter("online-ca-scheme")), "https");
+  // Stored parameters of an older capf carried "https": false without anyone choosing it.
+  auto old = decode_params(R"({"online_ca":{"type":"cfssl","https":false}})");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->online_ca.https);
+  ASSERT_TRUE(set_parameter(p, "online-ca-type", "cfssl"));
+  ASSERT_TRUE(set_parameter(p, "online-ca-scheme", "HTTP"));
+  EXPECT_FALSE(p.online_ca.https);
+  EXPECT_FALSE(decode_params(encode_params(p))->online_ca.https);
+  ASSERT_EQ(warnings(p).size(), 1u);
+  EXPECT_NE(warnings(p)[0].find("whoever is on the path can issue LSCs"), std::string::npos) << warnings(p)[0];
+  EXPECT_FALSE(set_parameter(p, "online-ca-scheme", "ftp"));
+}
+
 TEST(Routes, SetStoresAuditsWithoutSecretsAndCallsBack) {
   TempStore ts;
   FixedClock clock;

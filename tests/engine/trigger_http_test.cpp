@@ -182,14 +182,14 @@ TEST(TriggerHttp, TransportFailures) {
 }
 
 TEST(TriggerHttp, RetryAfterForms) {
-  EXPECT_EQ(parse_retry_after("120", 0), 120);
-  EXPECT_EQ(parse_retry_after(" 0 ", 0), 0);
+  EXPECT_EQ(util::parse_retry_after("120", 0), 120);
+  EXPECT_EQ(util::parse_retry_after(" 0 ", 0), 0);
   // Sun, 06 Nov 1994 08:49:37 GMT is 784111777.
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30), 30);
-  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30), 0);
-  EXPECT_FALSE(parse_retry_after("soon", 0));
-  EXPECT_FALSE(parse_retry_after("", 0));
-  EXPECT_FALSE(parse_retry_after("-5", 0));
+  EXPECT_EQ(util::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30), 30);
+  EXPECT_EQ(util::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30), 0);
+  EXPECT_FALSE(util::parse_retry_after("soon", 0));
+  EXPECT_FALSE(util::parse_retry_after("", 0));
+  EXPECT_FALSE(util::parse_retry_after("-5", 0));
   auto r = classify_http_status(503, "2", 0);
   EXPECT_EQ(r.outcome, TriggerOutcome::transient);
   EXPECT_EQ(r.retry_after_s, 2);

@@ -80,8 +80,12 @@ TEST(TriggerValidate, NamesTheProblem) {
   EXPECT_NE(r.error().message.find("http://"), std::string::npos);
   EXPECT_FALSE(validate(http("127.0.0.1/{name}")));
   EXPECT_FALSE(validate(http("http:///x")));
+  // Credentials in the URL would show wherever the URL does: refused, and not repeated.
   r = validate(http("https://admin:s3cret@host/{name}"));
-  EXPECT_TRUE(r);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("must not hold credentials"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("s3cret"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(validate(http("https://host/{name}?to=a@b")));
   auto bad_body = http("http://{ipv4}/CGI/Execute");
   EXPECT_TRUE(validate(bad_body));
   bad_body.body = R"({"x":"{secret}"})";

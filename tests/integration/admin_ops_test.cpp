@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "capf/admin/http.hpp"
 #include "capf/crypto/tls.hpp"
 #include "capf/net/asio.hpp"
 #include "capf/protocol/messages.hpp"
@@ -174,6 +175,14 @@ TEST(AdminOps, AuditRecordsWhoWhenWhatAndFilters) {
   EXPECT_EQ(recent.size(), all.size());
   auto bad = cli({"audit", "list", "--since", "yesterday", "--data-dir", f.data});
   EXPECT_EQ(bad.exit_code, 2);
+  // Durations are checked before any arithmetic: one reaching back past 1970 means everything,
+  // one past int64 is refused, and neither wraps around to an empty list.
+  for (const std::string huge : {"9223372036854775807s", "9223372036854775807d", "106751991167301d"}) {
+    auto all_back = cli({"audit", "list", "--since", huge, "--json", "--data-dir", f.data});
+    ASSERT_EQ(all_back.exit_code, 0) << huge << ": " << all_back.err;
+    EXPECT_EQ(nlohmann::json::parse(all_back.out).size(), all.size()) << huge;
+  }
+  EXPECT_EQ(cli({"audit", "list", "--since", "99999999999999999999d", "--data-dir", f.data}).exit_code, 2);
   auto text = cli({"audit", "list", "--data-dir", f.data});
   EXPECT_NE(text.out.find("TIME"), std::string::npos);
   EXPECT_NE(text.out.find("config.set"), std::string::npos);
@@ -238,4 +247,22 @@ TEST(AdminOps, ServeReadsAConfigFileAndTheCommandLineWins) {
   }
   const auto file_log = read_text(d / "capf.log");
   EXPECT_NE(file_log.find("capf ready"), std::string::npos) << "the rotating log file gets the lines";
+}
+
+TEST(AdminOps, NumbersFromTheApiAreCheckedBeforeTheyAreNarrowed) {
+  // The dashboard sends JSON numbers of any size: 2^32 + 5 must not become a 5-digit string length.
+  Fleet f;
+  ASSERT_EQ(f.import(f.write_csv("one.csv", std::string(kCsvHeader) +
+                                                "SEP0000000E0009,DP-HQ,No Pending Operation,By Null String,,2048,RSA Only,\n"))
+                .exit_code,
+            0);
+  const std::string token = shell("cat '" + f.data + "/admin.token'").out;
+  for (const std::string length : {"4294967301", "-4294967291", "99999999999999999999"}) {
+    const std::string body =
+        R"({"operation":"install","where":"all","string_policy":"unique","string_length":)" + length + "}";
+    auto r = capf::admin::call_daemon(f.data + "/admin.sock", token, {"POST", "/v1/jobs", body, "test"});
+    ASSERT_TRUE(r.ok() && r->has_value()) << length;
+    EXPECT_EQ((*r)->status, 400) << length << ": " << (*r)->body.dump();
+    EXPECT_NE((*r)->body.dump().find("string-length must be 4"), std::string::npos) << (*r)->body.dump();
+  }
 }

@@ -1,5 +1,5 @@
-// Jobs through external CAs end to end (capf-protocol.md §11): a real `cfssl serve` signs every
-// phone's CSR inside the session; an AD CS emulator holds requests for manager approval across a
+// Jobs through external CAs end to end (capf-protocol.md §11): a real `cfssl serve`, over HTTPS,
+// signs every phone's CSR inside the session; an AD CS emulator holds requests for manager approval across a
 // daemon SIGKILL and the phones collect their certificates later; and 30 % injected faults end
 // with every device in a classified state and no CSR processed twice.
 #include <signal.h>
@@ -20,12 +20,17 @@ using namespace capf::it;
 
 namespace {
 
-/// `cfssl serve` on 127.0.0.1 with a CA made the way another team would, with openssl.
+/// `cfssl serve` on 127.0.0.1 over HTTPS with a CA made the way another team would, with
+/// openssl; its TLS certificate names kHost, which capf reaches through
+/// online-ca-connect-address, and is issued by a CA of its own (tls_ca_pem), so a test can trust
+/// the HTTPS server without trusting the CA that signs the phones' certificates.
 struct CfsslServer {
+  static constexpr const char* kHost = "cfssl.test";
   TempDir dir;
   int port = free_port();
   int pid = -1;
   std::string ca_pem = dir / "ca.pem";
+  std::string tls_ca_pem = dir / "tls-ca.pem";
   static constexpr const char* kKey = "00112233445566778899aabbccddeeff";
 
   CfsslServer() {
@@ -34,17 +39,27 @@ struct CfsslServer {
                     "-subj '/CN=Test Online CA' -addext basicConstraints=critical,CA:TRUE "
                     "-addext keyUsage=critical,keyCertSign,cRLSign 2>&1");
     if (ca.exit_code != 0) throw std::runtime_error("openssl req: " + ca.out);
+    std::ofstream(dir / "tls.ext") << "subjectAltName=DNS:" << kHost << "\nextendedKeyUsage=serverAuth\n";
+    auto tls = shell("cd '" + dir.path() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                     "-keyout tls-ca.key -out tls-ca.pem -days 365 -subj '/CN=Test HTTPS CA' "
+                     "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>&1 && "
+                     "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                     "-keyout tls.key -out tls.csr -subj '/CN=" + kHost + "' 2>&1 && openssl x509 -req -in tls.csr "
+                     "-CA tls-ca.pem -CAkey tls-ca.key -CAcreateserial -days 30 -extfile tls.ext -out tls.pem 2>&1");
+    if (tls.exit_code != 0) throw std::runtime_error("openssl (TLS certificate): " + tls.out);
     std::ofstream(dir / "config.json") << R"({"signing": {
       "default": {"expiry": "8760h", "usages": ["digital signature", "key encipherment", "server auth", "client auth"]},
       "profiles": {"phone": {"expiry": "8760h", "auth_key": "k1",
                    "usages": ["digital signature", "key encipherment", "server auth", "client auth"]}}},
       "auth_keys": {"k1": {"type": "standard", "key": ")" << kKey << R"("}}})";
     auto started = shell("cd '" + dir.path() + "' && (cfssl serve -address 127.0.0.1 -port " + std::to_string(port) +
-                         " -ca ca.pem -ca-key ca.key -config config.json > cfssl.log 2>&1 & echo $!)");
+                         " -ca ca.pem -ca-key ca.key -config config.json -tls-cert tls.pem -tls-key tls.key"
+                         " > cfssl.log 2>&1 & echo $!)");
     pid = std::atoi(started.out.c_str());
+    const std::string where = std::string(kHost) + ":" + std::to_string(port);
     for (int i = 0; i < 300; ++i) {
-      if (shell("curl -s -o /dev/null -w '%{http_code}' -d '{\"profile\":\"phone\"}' http://127.0.0.1:" +
-                std::to_string(port) + "/api/v1/cfssl/info").out == "200")
+      if (shell("curl -s -o /dev/null -w '%{http_code}' --cacert '" + tls_ca_pem + "' --resolve " + where +
+                ":127.0.0.1 -d '{\"profile\":\"phone\"}' https://" + where + "/api/v1/cfssl/info").out == "200")
         return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -98,9 +113,15 @@ void use_adcs(const JobFleet& f, const certsrv::EmuProcess& emu,
 }
 
 /// Makes `cfssl` the Online CA (its CA is not put in CAPF-trust here).
+/// Makes `cfssl` the Online CA, over HTTPS (the default scheme): the issuer of its TLS
+/// certificate goes into CAPF-trust, the CA that signs the phones' certificates does not.
 void use_cfssl(const JobFleet& f, const CfsslServer& cfssl) {
+  auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.tls_ca_pem, "--description",
+                 "issuer of cfssl's HTTPS certificate", "--data-dir", f.data});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   config(f, "online-ca-type", "cfssl");
-  config(f, "online-ca-host", "127.0.0.1");
+  config(f, "online-ca-host", CfsslServer::kHost);
+  config(f, "online-ca-connect-address", "127.0.0.1");
   config(f, "online-ca-port", std::to_string(cfssl.port));
   config(f, "online-ca-template", "phone");
   config(f, "online-ca-auth-key", CfsslServer::kKey);
@@ -142,7 +163,7 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 12);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  use_cfssl(f, cfssl);
+  ASSERT_NO_FATAL_FAILURE(use_cfssl(f, cfssl));
   // Every certificate an Online CA returns must chain to CAPF-trust, like the Offline CA's.
   auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.ca_pem, "--data-dir", f.data});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
@@ -165,15 +186,16 @@ TEST(OnlineCa, CfsslSignsEveryPhoneInItsSession) {
   for (const auto& c : list) EXPECT_EQ(c["state"], "delivered") << c.dump();
 }
 
-// The same cfssl, but its CA is not in CAPF-trust: whoever answers on the CA's address could
-// issue LSCs, so every certificate it returns is refused, with the reason, and none is delivered.
+// The same cfssl, its HTTPS server trusted, but the CA that signs is not in CAPF-trust: whoever
+// answers on the CA's address could issue LSCs, so every certificate it returns is refused, with
+// the reason, and none is delivered.
 TEST(OnlineCa, CfsslCertificatesThatDoNotChainToCapfTrustAreRefused) {
   if (!have_cfssl()) CAPF_SKIP_UNLESS_CI("cfssl is not installed (scripts/deps.sh installs golang-cfssl)");
   CfsslServer cfssl;
   JobFleet f;
   const auto csv = rsa_fleet_csv(f, 3);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  use_cfssl(f, cfssl);
+  ASSERT_NO_FATAL_FAILURE(use_cfssl(f, cfssl));
   f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
 
   const auto id = submit_all(f);

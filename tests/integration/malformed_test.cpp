@@ -1,6 +1,7 @@
 // Untrusted input from phones: a malformed, truncated, oversized or silent session ends only
 // itself while other phones keep enrolling.
 #include <array>
+#include <sstream>
 #include <future>
 #include <thread>
 
@@ -71,4 +72,35 @@ TEST(Malformed, BadSessionsEndAloneWhileOtherPhonesEnroll) {
   const auto log = f.daemon->log();
   EXPECT_NE(log.find("exceeds"), std::string::npos) << "the oversized body's reason is not logged";
   EXPECT_NE(log.find("timed out"), std::string::npos);
+}
+
+TEST(Malformed, ADeviceNameWithANewlineForgesNoLogLine) {
+  // Before authentication a phone chooses its DEVICE_NAME freely: unknown device, but logged.
+  Fleet f;
+  const std::string forged = "2026-01-01T00:00:00.000 info [capf] web login: admin from 10.0.0.1";
+  capf::protocol::AuthResponse auth;
+  auth.version = 3;
+  auth.device_name = "SEPF0F0F0F0F0F0\n" + forged + "\r\x1b[2K";
+  {
+    RawPhone p(f.daemon->port(), slurp(f.ca_file));
+    auto first = p.read();
+    ASSERT_EQ(first.command, 1);
+    const capf::protocol::Message m = capf::protocol::build(auth, first.session_id);
+    send_message(p, m);
+    auto end = p.read();
+    EXPECT_EQ(end.command, 15);
+    EXPECT_EQ(end.u8(capf::protocol::Tag::reason).value_or(255), 9) << "an unknown device";
+  }
+  // The daemon wrote what it does of such a session by now (the END came after the log line).
+  const auto log = f.daemon->log();
+  EXPECT_NE(log.find("SEPF0F0F0F0F0F0\\n" + forged + "\\r\\x1b[2K"), std::string::npos) << log;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_NE(line.rfind(forged, 0), 0u) << "a forged line: " << line;
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  }
+  // The audit trail keeps it escaped as well.
+  auto audit = cli({"audit", "list", "--limit", "100", "--data-dir", f.data}).out;
+  EXPECT_EQ(audit.find(forged + "\n"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find('\x1b'), std::string::npos) << audit;
 }

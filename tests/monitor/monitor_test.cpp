@@ -138,6 +138,31 @@ TEST(Monitor, WithoutRecipientsNothingIsSentOrRememberedAndTheReportSaysWhy) {
   EXPECT_EQ(box.sent.size(), 1u);
 }
 
+TEST(Monitor, PeerTextIsEscapedInTheMailAndTheSmtpCredentialsGoAlong) {
+  Fixture f;
+  ServiceParams p;
+  p.notify_email = "pki@example.com";
+  p.smtp_url = "smtp://127.0.0.1:1";
+  p.smtp_user = "notices";
+  p.smtp_password = "Sm7p-Pa55";
+  store::Transition t;
+  t.put_docs.push_back({store::Family::params, "service", encode_params(p)});
+  // A device name as a phone could send it: the newline must not start a line of the mail.
+  t.put_certificates = {f.lsc("cc01", "SEPC0FFEE\nBcc: victim@example.com", f.clock.now() + 3 * kDay)};
+  ASSERT_TRUE(f.store->apply(t).ok());
+  Outbox box;
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+  m.check();
+  ASSERT_EQ(box.sent.size(), 1u);
+  const auto& mail = box.sent[0];
+  EXPECT_EQ(mail.body.find("\nBcc:"), std::string::npos) << mail.body;
+  EXPECT_NE(mail.body.find("SEPC0FFEE\\nBcc: victim@example.com"), std::string::npos) << mail.body;
+  EXPECT_EQ(mail.subject.find('\n'), std::string::npos) << mail.subject;
+  EXPECT_EQ(mail.user, "notices");
+  EXPECT_EQ(mail.password, "Sm7p-Pa55");
+  EXPECT_FALSE(mail.allow_plain);
+}
+
 TEST(Monitor, LoopRunsTheFirstCheckAndStops) {
   Fixture f;
   Outbox box;

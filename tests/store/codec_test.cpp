@@ -113,6 +113,16 @@ TEST(StoreCodec, AuditRoundTripsEveryField) {
   expect_same(*back, a);
 }
 
+TEST(StoreCodec, AuditTextsKeepNoControlCharacters) {
+  AuditEntry a = full_audit(1'700'000'124, "session.refused");
+  a.subject = "SEPFORGED\n2026-01-01T00:00:00Z admin config.set x";
+  a.detail = "the CA said \"denied\r\n\x1b[2J\"";
+  auto back = decode_audit(encode_audit(a));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->subject, "SEPFORGED\\n2026-01-01T00:00:00Z admin config.set x");
+  EXPECT_EQ(back->detail, "the CA said \"denied\\r\\n\\x1b[2J\"");
+}
+
 TEST(StoreCodec, NegativeAndLargeTimesRoundTrip) {
   const AuditEntry a = full_audit(-5, "x");
   EXPECT_EQ(decode_audit(encode_audit(a))->time, -5);

@@ -25,3 +25,30 @@ TEST(Text, SplitKeepsEmptyFields) {
   EXPECT_EQ(parts[1], "");
   EXPECT_EQ(parts[3], "");
 }
+
+namespace capf::util {
+namespace {
+
+TEST(Text, EscapeControlLeavesNoLineBreakOrEscapeSequence) {
+  EXPECT_EQ(escape_control("SEP0011\n2026-01-01 INFO forged"), "SEP0011\\n2026-01-01 INFO forged");
+  EXPECT_EQ(escape_control("a\r\tb\x1b[2J\x7f\x01"), "a\\r\\tb\\x1b[2J\\x7f\\x01");
+  EXPECT_EQ(escape_control(std::string("nul\0byte", 8)), "nul\\x00byte");
+  EXPECT_EQ(escape_control("plain text, UTF-8 é and \\n as typed"), "plain text, UTF-8 é and \\n as typed");
+}
+
+TEST(Text, UrlCredentialsAreFoundAndSplitOff) {
+  EXPECT_TRUE(url_has_credentials("smtp://user:pass@mail.example:587"));
+  EXPECT_TRUE(url_has_credentials("https://token@host/x"));
+  EXPECT_FALSE(url_has_credentials("smtps://mail.example:465"));
+  EXPECT_FALSE(url_has_credentials("https://host/a@b?to=c@d#e@f"));
+  EXPECT_FALSE(url_has_credentials("not a url @ all"));
+  auto split = split_url_credentials("smtp://ops%40example.com:p%3Ass@mail.example:587/x");
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->url, "smtp://mail.example:587/x");
+  EXPECT_EQ(split->user, "ops@example.com");
+  EXPECT_EQ(split->password, "p:ss");
+  EXPECT_FALSE(split_url_credentials("smtp://mail.example"));
+}
+
+}  // namespace
+}  // namespace capf::util

@@ -21,3 +21,17 @@ TEST(Time, ManualClockMovesOnlyWhenTold) {
   c.advance(5);
   EXPECT_EQ(c.now(), 105);
 }
+
+TEST(Time, RetryAfterIsBoundedBeforeAnyArithmetic) {
+  EXPECT_EQ(parse_retry_after("120", 0), 120);
+  EXPECT_EQ(parse_retry_after("86400", 0), kMaxRetryAfterS);
+  // Values that overflowed int64 (or the clock they were added to) end at the bound.
+  EXPECT_EQ(parse_retry_after("9223372036854775807", 1'700'000'000), kMaxRetryAfterS);
+  EXPECT_EQ(parse_retry_after("99999999999999999999999999999999", 0), kMaxRetryAfterS);
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 1'700'000'000), kMaxRetryAfterS);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 1'700'000'000), 0);
+  EXPECT_FALSE(parse_retry_after("-1", 0));
+  EXPECT_FALSE(parse_retry_after("1e9", 0));
+  EXPECT_FALSE(parse_retry_after(std::string(100, '1'), 0));  // longer than any real value
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT trailing", 0));
+}

@@ -1,5 +1,6 @@
 #include "capf/util/text.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace capf::util {
@@ -93,6 +94,84 @@ std::vector<std::string> split(std::string_view s, char sep) {
       start = i + 1;
     }
   }
+  return out;
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+  static const char* const kHex = "0123456789abcdef";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      out.push_back(ch);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+}
+
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_escaped(out, s);
+  return out;
+}
+
+namespace {
+
+/// The [start, end) of a URL's authority (after "scheme://", up to the path, query or fragment).
+std::pair<std::size_t, std::size_t> authority_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {0, 0};
+  const std::size_t start = scheme + 3;
+  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  return {start, end};
+}
+
+std::string percent_decode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool url_has_credentials(std::string_view url) {
+  const auto [start, end] = authority_of(url);
+  return url.substr(start, end - start).find('@') != std::string_view::npos;
+}
+
+std::optional<UrlCredentials> split_url_credentials(std::string_view url) {
+  const auto [start, end] = authority_of(url);
+  const auto authority = url.substr(start, end - start);
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto userinfo = authority.substr(0, at);
+  const auto colon = userinfo.find(':');
+  UrlCredentials out;
+  out.user = percent_decode(userinfo.substr(0, colon));
+  if (colon != std::string_view::npos) out.password = percent_decode(userinfo.substr(colon + 1));
+  out.url = std::string(url.substr(0, start)) + std::string(authority.substr(at + 1)) + std::string(url.substr(end));
   return out;
 }
 

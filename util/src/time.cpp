@@ -1,6 +1,8 @@
 #include "capf/util/time.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <sstream>
 
 #include <date/date.h>
@@ -44,6 +46,32 @@ std::optional<UnixTime> parse_iso8601(std::string_view text) {
   if (!in.fail() && in.peek() == std::char_traits<char>::eof())
     return date::sys_seconds(day).time_since_epoch().count();
   return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_retry_after(std::string_view value, UnixTime now) {
+  auto space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!value.empty() && space(value.front())) value.remove_prefix(1);
+  while (!value.empty() && space(value.back())) value.remove_suffix(1);
+  if (value.empty() || value.size() > 64) return std::nullopt;
+  bool digits = true;
+  for (char c : value) digits = digits && c >= '0' && c <= '9';
+  if (digits) {
+    // Accumulated against the bound: any number of digits is read without overflow.
+    std::int64_t v = 0;
+    for (char c : value) {
+      v = v * 10 + (c - '0');
+      if (v > kMaxRetryAfterS) return kMaxRetryAfterS;
+    }
+    return v;
+  }
+  std::tm tm{};
+  const std::string text(value);
+  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const std::int64_t at = ::timegm(&tm);
+  if (at <= now) return 0;
+  // Both are real times here, so the difference cannot overflow; only its size is bounded.
+  return std::min<std::int64_t>(at - now, kMaxRetryAfterS);
 }
 
 }  // namespace capf::util

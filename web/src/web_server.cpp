@@ -15,6 +15,8 @@
 #include "capf/crypto/tls.hpp"
 #include "capf/net/connection_caps.hpp"
 #include "capf/net/message_io.hpp"
+#include "capf/net/spawn.hpp"
+#include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/text.hpp"
 #include "capf/web/request_gate.hpp"
@@ -101,7 +103,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     gc.port = bound.port();
     gc.admin_token = config.admin_token;
     gate = std::make_unique<RequestGate>(std::move(gc), sessions, users, throttle);
-    asio::co_spawn(io, accept_loop(shared_from_this()), asio::detached);
+    net::spawn(io.get_executor(), accept_loop(shared_from_this()), "web", "the dashboard's accept loop");
   }
 
   void stop() {
@@ -128,7 +130,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, serve(self, std::move(socket), client, std::move(slot)), asio::detached);
+      net::spawn(executor, serve(self, std::move(socket), client, std::move(slot)), "web", "a dashboard connection");
     }
   }
 
@@ -181,7 +183,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
         co_await stream_events(stream, req.target(), *events);
         co_return;  // the stream ends with the connection
       }
-      Reply reply = co_await resolve(route);
+      Reply reply = co_await resolve_contained(route, req);
       if (!co_await answer(stream, req, std::move(reply))) break;
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
@@ -253,6 +255,22 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     res.set("Referrer-Policy", "same-origin");
     res.set("Cross-Origin-Opener-Policy", "same-origin");
     res.set("Cross-Origin-Resource-Policy", "same-origin");
+  }
+
+  /// resolve(), but a request whose handling throws is answered 500 and logged; the connection
+  /// and the dashboard go on.
+  net::awaitable<Reply> resolve_contained(Route& route, const HttpRequest& req) {
+    const std::string target(req.target().data(), req.target().size());
+    const std::string path = target.substr(0, target.find('?'));
+    std::exception_ptr failure;
+    try {
+      util::fault_point_for_test("web", path);
+      co_return co_await resolve(route);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    util::report_contained("web", "dashboard request " + std::string(req.method_string().data(), req.method_string().size()) + " " + path, failure);
+    co_return error_reply(500, "internal error while answering " + path + " (the daemon log has the detail)");
   }
 
   /// Server-sent events: the job list (and one job when ?job=ID), sent when it changed, checked

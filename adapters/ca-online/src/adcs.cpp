@@ -179,7 +179,7 @@ CaOutcome AdcsCa::submit(const std::vector<std::uint8_t>& csr_der, const std::st
     }
     const auto& r = *reply.result;
     if (r.status == 401) return unauthorized(r, params_.host, params_.username);
-    if (r.status < 200 || r.status >= 300) return detail::status_failure(r, who, "POST certfnsh.asp");
+    if (r.status < 200 || r.status >= 300) return detail::status_failure(r, who, "POST certfnsh.asp", false);
     const std::string type = detail::media_type(r.content_type);
     if (type == "application/pkix-cert") {  // some front ends answer with the certificate itself
       auto cert = parse_cert_body(r.body);

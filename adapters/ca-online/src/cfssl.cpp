@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/ca_online/cfssl_answer.hpp"
 #include "capf/ca_online/online_ca.hpp"
 #include "capf/crypto/codec.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -25,32 +26,6 @@ namespace {
 
 crypto::ByteView bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// cfssl's answer: {"success":bool,"result":…,"errors":[{"code":N,"message":"…"}],"messages":[]}.
-struct Answer {
-  bool success = false;
-  nlohmann::json result;
-  std::string errors;  // "message (code N); …"
-  int code = 0;        // the first error's code
-};
-
-std::optional<Answer> read_answer(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  Answer a;
-  a.success = j.value("success", false);
-  if (j.contains("result")) a.result = j["result"];
-  if (j.contains("errors") && j["errors"].is_array()) {
-    for (const auto& e : j["errors"]) {
-      if (!e.is_object()) continue;
-      const int code = e.value("code", 0);
-      if (a.code == 0) a.code = code;
-      a.errors += (a.errors.empty() ? "" : "; ") + e.value("message", std::string("?")) + " (code " +
-                  std::to_string(code) + ")";
-    }
-  }
-  return a;
 }
 
 }  // namespace
@@ -83,9 +58,9 @@ std::vector<std::string> CfsslCa::ca_chain() {
   const std::string body = nlohmann::json{{"profile", params_.template_name}}.dump();
   auto reply = post("info", body);
   if (!reply.result || reply.result->status != 200) return {};
-  auto answer = read_answer(reply.result->body);
-  if (!answer || !answer->success || !answer->result.is_object()) return {};
-  auto cert = crypto::Certificate::from_pem(answer->result.value("certificate", std::string()));
+  auto answer = read_cfssl_answer(reply.result->body);
+  if (!answer || !answer->success) return {};
+  auto cert = crypto::Certificate::from_pem(answer->certificate);
   if (!cert) return {};
   cache_->chain = {cert->to_pem()};
   return cache_->chain;
@@ -105,13 +80,15 @@ CaOutcome CfsslCa::submit(const std::vector<std::uint8_t>& csr_der, const std::s
     auto reply = post("authsign", body);
     if (!reply.result) return detail::transport_failure(reply.result.error(), who, false);
     const auto& r = *reply.result;
-    auto answer = read_answer(r.body);
-    if (r.status >= 500 || r.status == 408 || r.status == 429 || (!answer && r.status != 200))
-      return detail::status_failure(r, who, "POST authsign");
+    auto answer = read_cfssl_answer(r.body);
+    // cfssl's own error answer says it signed nothing (it holds no requests), whatever the status;
+    // without one, a 5xx may come from a proxy after cfssl signed, so the request is not sent again.
+    const bool cfssl_error = answer && !answer->success && !answer->errors.empty();
+    if (!cfssl_error && (r.status >= 500 || r.status == 408 || r.status == 429 || (!answer && r.status != 200)))
+      return detail::status_failure(r, who, "POST authsign", false);
     if (!answer) return CaOutcome::rejected(CaErrorClass::internal, who + " answered authsign with something that is not JSON");
     if (answer->success) {
-      auto cert = crypto::Certificate::from_pem(
-          answer->result.is_object() ? answer->result.value("certificate", std::string()) : std::string());
+      auto cert = crypto::Certificate::from_pem(answer->certificate);
       if (!cert)
         return CaOutcome::rejected(CaErrorClass::internal, who + " reported success without a readable certificate");
       return CaOutcome::issued(cert->to_pem(), ca_chain());
@@ -127,6 +104,12 @@ CaOutcome CfsslCa::submit(const std::vector<std::uint8_t>& csr_der, const std::s
     const int category = answer->code / 1000;
     if (category == 1 || category == 2 || category == 9)
       return CaOutcome::rejected(CaErrorClass::permanent, "cfssl refused the request: " + errors);
+    if (r.status >= 500 || r.status == 408 || r.status == 429) {
+      auto o = CaOutcome::rejected(CaErrorClass::retryable, who + " failed to sign (HTTP " + std::to_string(r.status) +
+                                                                "; it signed nothing and holds no request): " + errors);
+      o.retry_after_s = detail::retry_after(r);
+      return o;
+    }
     return CaOutcome::rejected(CaErrorClass::needs_admin, who + " refused the request: " + errors);
   }();
   auto log = util::logger("ca-online");

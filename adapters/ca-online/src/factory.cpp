@@ -26,6 +26,9 @@ Result<std::unique_ptr<OnlineCa>> make_online_ca(const OnlineCaParams& p, std::s
   const bool cfssl = type == "cfssl";
   if (!adcs && !cfssl) return bad("unknown Online CA Type \"" + p.type + "\" (use microsoft or cfssl)");
   if (p.host.empty()) return bad("the Online CA Hostname is not set");
+  if (p.host.find('@') != std::string::npos)  // not echoed: it may hold a password
+    return bad("the Online CA Hostname must not hold credentials (user:password@); set the Online CA Username "
+               "and Password instead");
   if (!host_name_ok(p.host))
     return bad("the Online CA Hostname \"" + p.host + "\" is not a host name (give the name only, no scheme or path)");
   if (p.port < 1 || p.port > 65535) return bad("the Online CA Port must be 1–65535, got " + std::to_string(p.port));

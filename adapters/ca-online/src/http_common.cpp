@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "capf/util/text.hpp"
+#include "capf/util/time.hpp"
 
 namespace capf::ca_online::detail {
 
@@ -49,13 +50,27 @@ std::string snippet(const std::string& body) {
   return std::string(util::trim(out));
 }
 
-CaOutcome status_failure(const net::HttpResponse& r, const std::string& who, const std::string& what) {
+std::optional<long> retry_after(const net::HttpResponse& r) {
+  if (auto s = util::parse_retry_after(r.header("Retry-After"), util::now())) return static_cast<long>(*s);
+  return std::nullopt;
+}
+
+bool proves_not_processed(const net::HttpResponse& r) {
+  if (r.status == 408 || r.status == 429) return true;
+  return r.status == 503 && util::to_lower(util::trim(r.header("Server"))).rfind("microsoft-httpapi/", 0) == 0;
+}
+
+CaOutcome status_failure(const net::HttpResponse& r, const std::string& who, const std::string& what, bool repeatable) {
   const std::string status = "HTTP " + std::to_string(r.status);
   const std::string head = snippet(r.body);
   const std::string text = who + " answered " + what + " with " + status + (head.empty() ? "" : ": " + head);
   if (r.status == 408 || r.status == 429 || r.status >= 500) {
+    if (!repeatable && !proves_not_processed(r))
+      return CaOutcome::rejected(CaErrorClass::needs_admin,
+                                 text + "; the CA may have processed the request before failing, so capf does not "
+                                        "send it again: check the CA, then retry the device");
     auto out = CaOutcome::rejected(CaErrorClass::retryable, text);
-    if (auto s = util::parse_int(util::trim(r.header("Retry-After"))); s && *s >= 0) out.retry_after_s = *s;
+    out.retry_after_s = retry_after(r);
     return out;
   }
   return CaOutcome::rejected(CaErrorClass::needs_admin, text);

@@ -55,6 +55,11 @@ Result<void> reset_parameter(ServiceParams& p, std::string_view name);
 /// Checks every parameter's range and the cross-parameter rules (retry base ≤ ceiling).
 Result<void> validate(const ServiceParams& p);
 
+/// What an administrator must know about the parameters as set, one sentence each (plain HTTP
+/// to the Online CA, SMTP credentials allowed without TLS); `config list` shows them and the
+/// daemon logs them when it applies the parameters.
+std::vector<std::string> warnings(const ServiceParams& p);
+
 /// Store key of the parameters document.
 inline constexpr std::string_view kParamsKey = "service";
 

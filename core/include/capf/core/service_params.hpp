@@ -21,7 +21,9 @@ struct OnlineCaParams {
   std::string password;            ///< "Online CA Password"; never printed, logged or returned by the API
   std::string auth_key_hex;        ///< cfssl: HMAC key of the profile (hex); secret like the password
   std::string connect_address;     ///< tests/lab: connect here instead of resolving host (curl --resolve)
-  bool https = false;              ///< cfssl: talk https to `cfssl serve -tls-cert …` (AD CS is always https)
+  /// "Online CA Scheme" (online-ca-scheme): https (the default; the server certificate must chain to
+  /// CAPF-trust and name `host`) or, only when set explicitly, plain http for cfssl. AD CS is always https.
+  bool https = true;
   int timeout_s = 30;              ///< one HTTP request
   int poll_interval_s = 300;       ///< re-check a pending request this often
   int retry_base_s = 5;            ///< first backoff ceiling for transient errors
@@ -42,6 +44,11 @@ struct ServiceParams {
   std::string notify_email;                  ///< certificate monitor: recipients, comma-separated
   std::string smtp_url;                      ///< e.g. smtp://127.0.0.1:2525
   std::string smtp_from = "capf@localhost";
+  std::string smtp_user;                     ///< SMTP AUTH user; secret like the password
+  std::string smtp_password;                 ///< SMTP AUTH password; never printed, logged or returned by the API
+  /// With SMTP credentials, mail goes over TLS only (smtps://, or smtp:// with STARTTLS required);
+  /// true allows credentials over a plain connection (lab servers).
+  bool smtp_allow_plain = false;
   OnlineCaParams online_ca;
 };
 

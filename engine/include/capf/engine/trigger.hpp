@@ -101,11 +101,7 @@ TriggerResult run_command_trigger(const TriggerConfig& c, const Device& d, const
 TriggerResult run_http_trigger(const TriggerConfig& c, const Device& d, const std::string& job);
 
 /// Classifies an HTTP answer by status, with its Retry-After header value ("" when absent);
-/// `now_unix` resolves a Retry-After given as an HTTP date.
+/// `now_unix` resolves a Retry-After given as an HTTP date (util::parse_retry_after, bounded).
 TriggerResult classify_http_status(long status, std::string_view retry_after, std::int64_t now_unix);
-
-/// Parses Retry-After: delay seconds or an IMF-fixdate (RFC 9110 §10.2.3), as seconds from
-/// `now_unix`, never negative; nullopt when it is neither.
-std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64_t now_unix);
 
 }  // namespace capf::engine

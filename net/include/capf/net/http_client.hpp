@@ -42,8 +42,8 @@ struct HttpResponse {
 
 /// Performs one request (blocking; safe to call from many threads at once). Transport failures
 /// are Errors: Errc::timeout (timed out before the request was sent), Errc::unavailable (refused,
-/// DNS, reset, TLS handshake), Errc::no_answer (the whole request was sent, then a timeout or a
-/// dropped connection: the peer may have acted on it), Errc::crypto (the server's certificate is
+/// DNS, reset, TLS handshake), Errc::no_answer (the whole request was sent, then a timeout, a
+/// dropped connection or an unreadable answer: the peer may have acted on it), Errc::crypto (the server's certificate is
 /// not trusted or does not match the host name),
 /// Errc::invalid_argument (bad URL or scheme), Errc::protocol (response too large), each with a
 /// message that names the method and the URL with any user:password@ part redacted.

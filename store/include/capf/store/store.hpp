@@ -210,6 +210,7 @@ std::string encode_job(const Job& j);
 Result<Job> decode_job(std::string_view bytes);
 std::string encode_job_device(const JobDevice& d);
 Result<JobDevice> decode_job_device(std::string_view bytes);
+/// An audit entry; its texts are stored with control characters escaped (util::escape_control).
 std::string encode_audit(const AuditEntry& a);
 Result<AuditEntry> decode_audit(std::string_view bytes);
 /// A metadata value (a string) in the same envelope.

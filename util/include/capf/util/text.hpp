@@ -34,4 +34,23 @@ std::string percent_encode(std::string_view s, std::string_view also_keep = "");
 /// Splits on a single character, keeping empty fields.
 std::vector<std::string> split(std::string_view s, char sep);
 
+/// `s` with every ASCII control character (below 0x20, and 0x7f) written as an escape: \n, \r,
+/// \t, else \xNN. For peer-supplied text on its way into a log line, the audit trail or an
+/// e-mail, where a raw newline would forge a line of its own.
+std::string escape_control(std::string_view s);
+/// Appends escape_control(s) to `out`.
+void append_escaped(std::string& out, std::string_view s);
+
+/// Whether a URL holds credentials: a userinfo part ("user:password@" or "user@") before its host.
+bool url_has_credentials(std::string_view url);
+
+/// A URL with its userinfo taken out, and the user and password it held (percent-decoded).
+struct UrlCredentials {
+  std::string url;
+  std::string user;
+  std::string password;
+};
+/// nullopt when the URL holds no credentials.
+std::optional<UrlCredentials> split_url_credentials(std::string_view url);
+
 }  // namespace capf::util

@@ -52,4 +52,12 @@ std::string format_iso8601(UnixTime t);
 /// numeric offset "+01:00"; nullopt when the text is none of these.
 std::optional<UnixTime> parse_iso8601(std::string_view text);
 
+/// The longest wait a peer's Retry-After may ask for; a longer one is cut to this.
+inline constexpr std::int64_t kMaxRetryAfterS = 86400;
+
+/// An HTTP Retry-After value (RFC 9110 §10.2.3) as seconds from `now`: delay-seconds, or an
+/// HTTP-date (a past date is 0). Bounded to 0–kMaxRetryAfterS before any arithmetic, whatever
+/// the peer wrote; nullopt when it is neither form.
+std::optional<std::int64_t> parse_retry_after(std::string_view value, UnixTime now);
+
 }  // namespace capf::util
