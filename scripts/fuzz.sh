@@ -43,13 +43,15 @@ echo "fuzz.sh: configuring $tree ($opt, -fsanitize=fuzzer,$sanitizers)"
 export CCACHE_BASEDIR="$root"
 cmake -S "$root" -B "$tree" -G Ninja -DCMAKE_CXX_COMPILER="${CXX_FUZZ:-clang++-14}" -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_CXX_FLAGS="$opt -g" -DCAPF_FUZZ=ON -DCAPF_FUZZ_SANITIZERS="$sanitizers" >/dev/null
-if ! ninja -C "$tree" -t targets all | grep -q "^${target}_fuzzer:"; then
-  echo "fuzz.sh: no fuzz target '$target' (fuzz/CMakeLists.txt has: $(ninja -C "$tree" -t targets all |
-    sed -n 's/^\([a-z0-9_]*\)_fuzzer: phony$/\1/p' | grep -v '^cmake_' | sort | tr '\n' ' '))" >&2
+# The list is read whole first: `ninja ... | grep -q` under pipefail fails when grep stops early.
+targets="$(ninja -C "$tree" -t targets all)"
+if ! grep -q "^${target}_fuzzer:" <<<"$targets"; then
+  echo "fuzz.sh: no fuzz target '$target' (fuzz/CMakeLists.txt has: $(
+    sed -n 's/^\([a-z0-9_]*\)_fuzzer: phony$/\1/p' <<<"$targets" | grep -v '^cmake_' | sort | tr '\n' ' '))" >&2
   exit 2
 fi
 with_seeds=0
-if ninja -C "$tree" -t targets all | grep -q "^${target}_seeds:"; then with_seeds=1; fi
+if grep -q "^${target}_seeds:" <<<"$targets"; then with_seeds=1; fi
 echo "fuzz.sh: building ${target}_fuzzer"
 ninja -C "$tree" -j "${CAPF_JOBS:-2}" "${target}_fuzzer" $([[ $with_seeds -eq 1 ]] && echo "${target}_seeds")
 
