@@ -13,7 +13,7 @@ int cmd_lsc(const Args& args) {
   auto desc = common_options();
   desc.add_options()
     ("action", po::value<std::string>(), "revoke")
-    ("serial", po::value<std::string>(), "the LSC's serial (hex, as `capf phone show` prints it)")
+    ("serial", po::value<std::string>(), "the LSC's serial: hex in either case, with or without leading zeros or colons (as `capf phone show`, `openssl x509 -serial` or `-text` print it)")
     ("reason", po::value<std::string>()->default_value("unspecified"),
      "unspecified, keyCompromise, CACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, "
      "privilegeWithdrawn (kebab-case accepted)");

@@ -15,24 +15,7 @@ std::string query_param(const std::string& query, const std::string& key) {
   for (const auto& pair : util::split(query, '&')) {
     auto eq = pair.find('=');
     if (pair.substr(0, eq) != key) continue;
-    std::string raw = eq == std::string::npos ? "" : pair.substr(eq + 1);
-    std::string out;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '+') {
-        out.push_back(' ');
-      } else if (raw[i] == '%' && i + 2 < raw.size()) {
-        auto byte = util::from_hex(raw.substr(i + 1, 2));
-        if (byte) {
-          out.push_back(static_cast<char>((*byte)[0]));
-          i += 2;
-        } else {
-          out.push_back('%');
-        }
-      } else {
-        out.push_back(raw[i]);
-      }
-    }
-    return out;
+    return util::percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1), true);
   }
   return "";
 }

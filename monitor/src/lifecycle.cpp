@@ -225,6 +225,8 @@ Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const st
     auto current = crypto::load_ca(ca_dir);
     if (!current) return current.error();
     ca = std::move(*current);
+  } else if (auto current = crypto::load_ca(ca_dir); current && current->certificate().serial_hex() == lower(ca_serial)) {
+    ca = std::move(*current);  // the current CA named by its serial
   } else {
     auto retired = crypto::retired_cas(ca_dir);
     if (!retired) return retired.error();

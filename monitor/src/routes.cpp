@@ -19,6 +19,15 @@ int status_of(Errc e) {
   }
 }
 
+/// A serial as the administrator typed it, in capf's form; an error naming the accepted forms
+/// when it is not a serial.
+Result<std::string> serial_of(const std::string& typed, const char* what) {
+  if (auto s = util::normalize_serial(typed)) return *s;
+  return make_error(Errc::invalid_argument,
+                    std::string(what) + " \"" + typed + "\" is not a serial: give hex digits, in either case, with or "
+                    "without leading zeros or colons (as `capf phone show`, `openssl x509 -serial` or `-text` print it)");
+}
+
 nlohmann::json body_of(const admin::Request& r) {
   if (r.body.empty()) return nlohmann::json::object();
   return nlohmann::json::parse(r.body);  // a parse error is answered 400 by AdminService
@@ -47,13 +56,21 @@ std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::
   const std::string retired_prefix = "/v1/ca/retired/";
   if (r.method == "POST" && path.rfind(retired_prefix, 0) == 0) {
     auto rest = util::split(path.substr(retired_prefix.size()), '/');
-    if (rest.size() == 2 && rest[1] == "delete") return delete_retired(r, rest[0]);
+    if (rest.size() == 2 && rest[1] == "delete") {
+      auto serial = serial_of(util::percent_decode(rest[0]), "CA serial");
+      if (!serial) return error_response(400, serial.error().message);
+      return delete_retired(r, *serial);
+    }
   }
   if (r.method == "GET" && path == "/v1/ca/phones-on-old") return phones_on_old();
   const std::string lsc = "/v1/lsc/";
   if (r.method == "POST" && path.rfind(lsc, 0) == 0) {
     auto rest = util::split(path.substr(lsc.size()), '/');
-    if (rest.size() == 2 && rest[1] == "revoke") return revoke(r, rest[0]);
+    if (rest.size() == 2 && rest[1] == "revoke") {
+      auto serial = serial_of(util::percent_decode(rest[0]), "LSC serial");
+      if (!serial) return error_response(400, serial.error().message);
+      return revoke(r, *serial);
+    }
   }
   if (r.method == "GET" && path == "/v1/crl") return crl(query);
   if (r.method == "POST" && path == "/v1/monitor/run") return run_now();
@@ -146,7 +163,13 @@ Response AdminRoutes::revoke(const admin::Request& r, const std::string& serial)
 }
 
 Response AdminRoutes::crl(const std::string& query) {
-  auto c = crl_of(store_, ca_dir_, admin::query_param(query, "ca"), false, clock_);
+  std::string ca = admin::query_param(query, "ca");
+  if (!ca.empty()) {
+    auto serial = serial_of(ca, "CA serial");
+    if (!serial) return error_response(400, serial.error().message);
+    ca = *serial;
+  }
+  auto c = crl_of(store_, ca_dir_, ca, false, clock_);
   if (!c) return error_response(status_of(c.error().code), c.error().message);
   return Response{200, crl_json(*c)};
 }

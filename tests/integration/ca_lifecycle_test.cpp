@@ -75,6 +75,62 @@ TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthe
   EXPECT_NE(f.daemon->log().find("presented LSC " + serial + " was revoked"), std::string::npos) << f.daemon->log();
 }
 
+// Issue 19 item 12: a serial is taken as administrators copy it — openssl's `-serial` (upper
+// case, padded to whole bytes, "serial=" in front), the colon form of `-text`, leading zeros.
+TEST(Revocation, SerialsAreAcceptedInEveryFormOpensslPrintsThem) {
+  Fleet f;
+  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
+      "SEP0000000004C1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+      "SEP0000000004C2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+      "SEP0000000004C3,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  ASSERT_EQ(f.sim_csv(csv)["enrollments"], 3);
+  auto state_of = [&](const std::string& device) {
+    return f.phone(device)["certificates"][0]["state"].get<std::string>();
+  };
+
+  // 1. Exactly what `openssl x509 -serial -noout` prints, "serial=" and all.
+  auto printed = shell("openssl x509 -serial -noout -in '" + f.lsc_file("SEP0000000004C1") + "'");
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::string openssl_serial = printed.out.substr(0, printed.out.find('\n'));
+  ASSERT_EQ(openssl_serial.rfind("serial=", 0), 0u) << openssl_serial;
+  auto r = cli({"lsc", "revoke", openssl_serial, "--data-dir", f.data});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(state_of("SEP0000000004C1"), "revoked");
+
+  // 2. The colon form of `openssl x509 -text` (the line after "Serial Number:").
+  auto text = shell("openssl x509 -text -noout -in '" + f.lsc_file("SEP0000000004C2") +
+                    "' | sed -n '/Serial Number:/{n;p}' | tr -d ' '");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const std::string colons = text.out.substr(0, text.out.find('\n'));
+  ASSERT_NE(colons.find(':'), std::string::npos) << colons;
+  r = cli({"lsc", "revoke", colons, "--reason", "superseded", "--data-dir", f.data});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(state_of("SEP0000000004C2"), "revoked");
+
+  // 3. Leading zeros and upper case on capf's own form.
+  const std::string serial3 = f.phone("SEP0000000004C3")["lsc"]["serial"];
+  r = cli({"lsc", "revoke", "000" + upper(serial3), "--data-dir", f.data});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(state_of("SEP0000000004C3"), "revoked");
+
+  // The CRL lists all three; a malformed serial is named as typed, not URL-encoded.
+  ASSERT_EQ(cli({"crl", "export", "--out", f.dir / "crl.pem", "--data-dir", f.data}).exit_code, 0);
+  auto crl = shell("openssl crl -in '" + f.dir / "crl.pem" + "' -noout -text").out;
+  for (const char* d : {"SEP0000000004C1", "SEP0000000004C2", "SEP0000000004C3"})
+    EXPECT_NE(crl.find(upper(f.phone(d)["lsc"]["serial"].get<std::string>())), std::string::npos) << d << crl;
+  r = cli({"lsc", "revoke", "34:57:zz", "--data-dir", f.data});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("\"34:57:zz\" is not a serial"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("%3a"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("%3A"), std::string::npos) << r.err;
+  // The CA serial of `crl export --ca` takes the same forms.
+  const std::string ca_serial = nlohmann::json::parse(cli({"ca", "show", "--json", "--data-dir", f.data}).out)["serial"];
+  r = cli({"crl", "export", "--ca", "00:" + upper(ca_serial), "--json", "--data-dir", f.data});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["revoked"], 3) << r.out;
+}
+
 TEST(CaLifecycle, RegenerateRetiresTheOldCaAndAJobReEnrollsThePhonesOnIt) {
   Fleet f;
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +

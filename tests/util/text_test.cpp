@@ -26,6 +26,21 @@ TEST(Text, SplitKeepsEmptyFields) {
   EXPECT_EQ(parts[3], "");
 }
 
+TEST(Text, SerialsInEveryFormOpensslPrintsThem) {
+  // capf's form is lower-case hex without leading zeros.
+  EXPECT_EQ(normalize_serial("2d9f1ae0"), "2d9f1ae0");
+  EXPECT_EQ(normalize_serial("02D9F1AE0"), "2d9f1ae0");               // openssl x509 -serial pads to whole bytes
+  EXPECT_EQ(normalize_serial("serial=02D9F1AE0"), "2d9f1ae0");        // … and says so
+  EXPECT_EQ(normalize_serial("02:d9:f1:ae:00"), "2d9f1ae00");         // openssl x509 -text
+  EXPECT_EQ(normalize_serial("  34:57:AB  "), "3457ab");
+  EXPECT_EQ(normalize_serial("0x00ff"), "ff");
+  EXPECT_EQ(normalize_serial("00"), "0");
+  EXPECT_FALSE(normalize_serial(""));
+  EXPECT_FALSE(normalize_serial(":"));
+  EXPECT_FALSE(normalize_serial("12g4"));
+  EXPECT_FALSE(normalize_serial("12/../4"));
+}
+
 namespace capf::util {
 namespace {
 

@@ -135,26 +135,27 @@ std::pair<std::size_t, std::size_t> authority_of(std::string_view url) {
   return {start, end};
 }
 
-std::string percent_decode(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
+}  // namespace
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
+    if (s[i] == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      if (auto byte = from_hex(s.substr(i + 1, 2))) {
+        out.push_back(static_cast<char>((*byte)[0]));
+        i += 2;
+      } else {
+        out.push_back('%');
+      }
     } else {
       out.push_back(s[i]);
     }
   }
   return out;
 }
-
-}  // namespace
 
 bool url_has_credentials(std::string_view url) {
   const auto [start, end] = authority_of(url);
@@ -173,6 +174,26 @@ std::optional<UrlCredentials> split_url_credentials(std::string_view url) {
   if (colon != std::string_view::npos) out.password = percent_decode(userinfo.substr(colon + 1));
   out.url = std::string(url.substr(0, start)) + std::string(authority.substr(at + 1)) + std::string(url.substr(end));
   return out;
+}
+
+std::optional<std::string> normalize_serial(std::string_view text) {
+  std::string_view s = trim(text);
+  if (s.size() > 7 && iequals(s.substr(0, 7), "serial=")) s = trim(s.substr(7));
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  std::string digits;
+  digits.reserve(s.size());
+  for (char c : s) {
+    if (c == ':' || c == ' ') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+    if (digits.empty() && c == '0') continue;
+    digits.push_back(c);
+  }
+  if (digits.empty()) {
+    if (s.find('0') == std::string_view::npos) return std::nullopt;
+    return std::string("0");
+  }
+  return digits;
 }
 
 }  // namespace capf::util

@@ -31,6 +31,16 @@ std::optional<std::int64_t> parse_int(std::string_view s);
 /// Percent-encodes everything but A-Z a-z 0-9 - . _ ~ and the characters in `also_keep`.
 std::string percent_encode(std::string_view s, std::string_view also_keep = "");
 
+/// A certificate serial as an administrator copies it, in capf's form (lower-case hex without
+/// leading zeros, "0" for zero): accepts either case, leading zeros, colons or spaces between
+/// the bytes (`openssl x509 -text`), a "0x" prefix and openssl's "serial=" prefix
+/// (`openssl x509 -serial`). Nullopt when anything else is in it or no digit is.
+std::optional<std::string> normalize_serial(std::string_view text);
+
+/// Decodes %XX escapes (either case); a '%' not followed by two hex digits stays as it is.
+/// With `plus_is_space` a '+' becomes a space (query strings).
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+
 /// Splits on a single character, keeping empty fields.
 std::vector<std::string> split(std::string_view s, char sep);
 
