@@ -35,11 +35,17 @@ const std::string kSmtpBreakerKey = "breaker:smtp";
 
 std::string sent_key(const Watched& w, int threshold) { return "notice/" + w.kind + "/" + w.id + "/" + std::to_string(threshold); }
 
+// Whole days and hours rounded up, the way the thresholds count (a certificate is due for its
+// 7-day notice once at most 7 days are left, and that notice says "7 days"): an LSC valid 9
+// days reads "expires in 9 days" at every second of its first day, not 9 in the second it was
+// issued and 8 from the next one on.
 std::string when_text(util::UnixTime remaining) {
   if (remaining <= 0) return "expired";
-  const auto days = remaining / kDay;
-  if (days >= 1) return "expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
-  const auto hours = std::max<util::UnixTime>(1, remaining / kHour);
+  if (remaining >= kDay) {
+    const auto days = (remaining + kDay - 1) / kDay;
+    return "expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  }
+  const auto hours = (remaining + kHour - 1) / kHour;
   return "expires in " + std::to_string(hours) + (hours == 1 ? " hour" : " hours");
 }
 

@@ -3,6 +3,7 @@
 // not again after a restart.
 #include <gtest/gtest.h>
 
+#include "capf/util/time.hpp"
 #include "lifecycle_support.hpp"
 
 using namespace capf::it;
@@ -18,7 +19,10 @@ std::size_t count_with(const std::vector<std::string>& messages, const std::stri
 }  // namespace
 
 TEST(MonitorMail, NoticesArriveAtTheSmtpServerOncePerCertificate) {
-  // LSCs valid 9 days, notices 30 days ahead: both phones' LSCs are due at once.
+  // LSCs valid 9 days, notices 30 days ahead: both phones' LSCs are due at once. Days are
+  // counted up to whole days, as the thresholds count them: "9 days" at every second of the
+  // first day, however soon after the issue the check runs (it used to read "8 days" unless the
+  // check fell in the very second the LSC was issued, which a fast machine manages).
   Fleet f({"--validity-days", "9", "--monitor-first-check", "3600"});
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
       "SEP0000000003A1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
@@ -46,8 +50,15 @@ TEST(MonitorMail, NoticesArriveAtTheSmtpServerOncePerCertificate) {
 
   auto mail = smtp.messages();
   ASSERT_EQ(mail.size(), 2u) << "messages at the SMTP server";
-  EXPECT_EQ(count_with(mail, "Subject: [capf] LSC of SEP0000000003A1 expires in 8 days"), 1u) << mail[0];
-  EXPECT_EQ(count_with(mail, "Subject: [capf] LSC of SEP0000000003A2 expires in 8 days"), 1u) << mail[1];
+  EXPECT_EQ(count_with(mail, "Subject: [capf] LSC of SEP0000000003A1 expires in 9 days"), 1u) << mail[0];
+  EXPECT_EQ(count_with(mail, "Subject: [capf] LSC of SEP0000000003A2 expires in 9 days"), 1u) << mail[1];
+  // The count agrees with the report's own times: at most 9 days were left at the check.
+  for (const auto& n : report["notices"]) {
+    const auto left = *capf::util::parse_iso8601(n["not_after"].get<std::string>()) -
+                      *capf::util::parse_iso8601(report["at"].get<std::string>());
+    EXPECT_GT(left, 8 * 86400) << n.dump();
+    EXPECT_LE(left, 9 * 86400) << n.dump();
+  }
   EXPECT_EQ(count_with(mail, "serial:     " + serial), 1u);
   EXPECT_EQ(count_with(mail, "30-day notice"), 2u);
   EXPECT_EQ(count_with(mail, "To: pki-team@example.com"), 2u);
@@ -95,6 +106,6 @@ TEST(MonitorMail, AnUnreachableSmtpServerFailsRunNowAndTheNoticeIsSentLater) {
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   auto mail = smtp.messages();
   ASSERT_EQ(mail.size(), 1u);
-  EXPECT_NE(mail[0].find("Subject: [capf] LSC of SEP0000000003B1 expires in 1 day"), std::string::npos) << mail[0];
+  EXPECT_NE(mail[0].find("Subject: [capf] LSC of SEP0000000003B1 expires in 2 days"), std::string::npos) << mail[0];
   EXPECT_NE(mail[0].find("7-day notice"), std::string::npos) << mail[0];
 }

@@ -1,5 +1,7 @@
 // The certificate monitor: thresholds, one notice per certificate per threshold (also across
 // restarts), a failed send retried, hourly checks within a day of expiry, trust documents.
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "capf/core/service_params.hpp"
@@ -161,6 +163,31 @@ TEST(Monitor, PeerTextIsEscapedInTheMailAndTheSmtpCredentialsGoAlong) {
   EXPECT_EQ(mail.user, "notices");
   EXPECT_EQ(mail.password, "Sm7p-Pa55");
   EXPECT_FALSE(mail.allow_plain);
+}
+
+TEST(Monitor, DaysAreCountedUpToWholeDaysTheWayTheThresholdsCount) {
+  // Issue 19 item 11: the same words at every second of a day, whatever second the LSC was
+  // issued in.
+  Fixture f;
+  set_params(*f.store, 30);
+  const auto now = f.clock.now();
+  store::Transition t;
+  t.put_certificates = {f.lsc("dc01", "SEP0000000000D1", now + 9 * kDay), f.lsc("dc02", "SEP0000000000D2", now + 9 * kDay - 1),
+                        f.lsc("dc03", "SEP0000000000D3", now + 8 * kDay + 1), f.lsc("dc04", "SEP0000000000D4", now + 8 * kDay),
+                        f.lsc("dc05", "SEP0000000000D5", now + 3600 + 1), f.lsc("dc06", "SEP0000000000D6", now + 60)};
+  ASSERT_TRUE(f.store->apply(t).ok());
+  Outbox box;
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());
+  m.check();
+  std::map<std::string, std::string> said;
+  for (const auto& mail : box.sent) said[mail.subject.substr(0, mail.subject.find(" ("))] = mail.subject;
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D1 expires in 9 days"));
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D2 expires in 9 days"));
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D3 expires in 9 days"));
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D4 expires in 8 days"));
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D5 expires in 2 hours"));
+  EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D6 expires in 1 hour"));
+  EXPECT_EQ(box.sent.size(), 6u);
 }
 
 TEST(Monitor, LoopRunsTheFirstCheckAndStops) {
