@@ -69,10 +69,15 @@ int cmd_trust(const Args& args) {
       return 0;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& e : r["entries"])
+    std::vector<std::string> advice;
+    for (const auto& e : r["entries"]) {
+      const std::string mic = text(e, "seed_mic_root");
       rows.push_back({text(e, "id"), text(e, "store"), text(e, "subject"), text(e, "not_after"), text(e, "origin"),
-                      text(e, "description")});
-    print_table({"ID", "STORE", "SUBJECT", "NOT AFTER", "ORIGIN", "DESCRIPTION"}, rows);
+                      mic.empty() ? "" : "MIC root " + mic, text(e, "description")});
+      if (!mic.empty()) advice.push_back(text(e, "id") + " (" + mic + ", " + text(e, "store") + "): " + text(e, "advice"));
+    }
+    print_table({"ID", "STORE", "SUBJECT", "NOT AFTER", "ORIGIN", "SEED", "DESCRIPTION"}, rows);
+    for (const auto& a : advice) std::cout << "note: " << a << "\n";
     return 0;
   }
   if (action == "delete") {

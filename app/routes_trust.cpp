@@ -33,6 +33,10 @@ nlohmann::json entry_json(const trust::Entry& e, bool with_pem) {
                    {"added_at", util::format_iso8601(e.added_at)},
                    {"added_by", e.added_by},
                    {"origin", std::string(trust::to_string(e.origin))}};
+  if (auto mic = trust::seed_mic_root(e)) {
+    j["seed_mic_root"] = mic->name;
+    j["advice"] = mic->advice;
+  }
   if (with_pem) j["pem"] = e.pem;
   return j;
 }

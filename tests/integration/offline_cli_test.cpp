@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "capf/core/csr.hpp"
 #include "capf/crypto/bundle.hpp"
@@ -117,6 +118,53 @@ TEST(TrustCli, UploadListDeleteAndMicRootsAgainstTheDaemon) {
   bool mic_back = false;
   for (const auto& e : list["entries"]) mic_back |= e["id"] == mic_id && e["origin"] == "mic-root";
   EXPECT_TRUE(mic_back) << list.dump(2);
+}
+
+// Issue 19 item 7: the MIC roots the seed names are recognised by their subject in either store,
+// with what the seed advises for them there.
+TEST(TrustCli, TheSeedsMicRootsAreRecognisedBySubjectWithTheSeedsAdvice) {
+  Fleet f;
+  const std::string& d = f.data;
+  auto make_root = [&](const std::string& file, const std::string& subject) {
+    auto r = shell("cd '" + f.dir.path() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+                   " -keyout '" + file + ".key' -out '" + file + "' -days 30 -subj '" + subject + "'"
+                   " -addext 'basicConstraints=critical,CA:TRUE' 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return f.dir / file;
+  };
+  const std::vector<std::pair<std::string, std::string>> roots{
+      {"CAP-RTP-001", "/O=Cisco Systems/CN=CAP-RTP-001"},
+      {"CAP-RTP-002", "/O=Cisco Systems/CN=cap-rtp-002"},
+      {"Cisco_Manufacturing_CA", "/O=Cisco Systems/CN=Cisco Manufacturing CA"},
+      {"Cisco_Root_CA_2048", "/O=Cisco Systems/CN=Cisco_Root_CA_2048"}};
+  for (const auto& [name, subject] : roots)
+    ASSERT_EQ(cli({"trust", "upload", "--store", "callmanager-trust", make_root(name + ".pem", subject), "--description",
+                   name, "--data-dir", d}).exit_code, 0) << name;
+  ASSERT_EQ(cli({"trust", "upload", "--store", "capf-trust", f.dir / "CAP-RTP-001.pem", "--data-dir", d}).exit_code, 0);
+  ASSERT_EQ(cli({"trust", "upload", "--store", "callmanager-trust", make_root("other.pem", "/CN=Cisco Root CA 2099"),
+                 "--data-dir", d}).exit_code, 0);
+
+  auto list = json_of(cli({"trust", "list", "--json", "--data-dir", d}));
+  std::map<std::string, std::string> seen;  // "store/name" → advice
+  for (const auto& e : list["entries"]) {
+    if (!e.contains("seed_mic_root")) {
+      EXPECT_FALSE(e.contains("advice")) << e.dump();
+      continue;
+    }
+    seen[e["store"].get<std::string>() + "/" + e["seed_mic_root"].get<std::string>()] = e["advice"];
+  }
+  ASSERT_EQ(seen.size(), 5u) << list.dump(2);  // four in CallManager-trust, one in CAPF-trust; not the 2099 one
+  for (const auto& [name, subject] : roots)
+    EXPECT_NE(seen["CallManager-trust/" + name].find("remove this MIC root from CallManager-trust"), std::string::npos)
+        << name;
+  EXPECT_NE(seen["CAPF-trust/CAP-RTP-001"].find("use MICs for LSC installation only"), std::string::npos);
+
+  // The table marks them and prints the advice under it.
+  auto table = cli({"trust", "list", "--data-dir", d});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("MIC root Cisco_Manufacturing_CA"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("(Cisco_Root_CA_2048, CallManager-trust): the seed: remove this MIC root"), std::string::npos)
+      << table.out;
 }
 
 TEST(OfflineCli, ExportSignImportAndListsAgainstTheDaemon) {

@@ -153,6 +153,30 @@ Result<UploadResult> upload(store::Store& store, Kind kind, crypto::ByteView fil
   return result;
 }
 
+std::optional<SeedMicRoot> seed_mic_root(const Entry& e) {
+  static constexpr std::string_view kNames[] = {"CAP-RTP-001", "CAP-RTP-002", "Cisco_Manufacturing_CA", "Cisco_Root_CA_2048"};
+  auto cert = crypto::Certificate::from_pem(e.pem);
+  if (!cert) return std::nullopt;
+  auto folded = [](std::string_view v) {
+    std::string out = util::to_lower(util::trim(v));
+    std::replace(out.begin(), out.end(), '_', ' ');
+    return out;
+  };
+  const std::string cn = folded(cert->subject_cn());
+  for (auto name : kNames) {
+    if (folded(name) != cn) continue;
+    SeedMicRoot r{std::string(name), ""};
+    if (e.store == Kind::callmanager_trust)
+      r.advice = "the seed: remove this MIC root from CallManager-trust (phones should use LSCs for TLS to Unified "
+                 "CM; MIC roots can be compromised, and phones that use MICs for TLS do so at their own risk)";
+    else
+      r.advice = "the seed: use MICs for LSC installation only; keep this MIC root in CAPF-trust only while phones "
+                 "still authenticate By Existing Certificate (Precedence to MIC), then delete it";
+    return r;
+  }
+  return std::nullopt;
+}
+
 Result<std::vector<Entry>> list(const store::Store& store, std::optional<Kind> kind) {
   std::vector<Entry> out;
   Error failure;

@@ -87,6 +87,16 @@ Result<Entry> remove(store::Store& store, const std::string& id, std::optional<K
 Result<std::size_t> add_mic_roots(store::Store& store, const std::vector<crypto::Certificate>& roots,
                                   util::UnixTime now);
 
+/// One of the MIC roots the seed names, found in a trust store, with the seed's advice for it.
+struct SeedMicRoot {
+  std::string name;    ///< as the seed names it: "CAP-RTP-001", "CAP-RTP-002", "Cisco_Manufacturing_CA", "Cisco_Root_CA_2048"
+  std::string advice;  ///< what the seed says to do with it in this store
+};
+
+/// The seed's MIC root an entry is, recognised by the Common Name of its subject (any case, '_'
+/// and ' ' alike: "Cisco Manufacturing CA" is Cisco_Manufacturing_CA), or nullopt.
+std::optional<SeedMicRoot> seed_mic_root(const Entry& e);
+
 /// The certificates of one store.
 Result<std::vector<crypto::Certificate>> certificates(const store::Store& store, Kind kind);
 
