@@ -17,6 +17,9 @@ void print_report(const nlohmann::json& r) {
                     text(n, "not_after"), text(n, "threshold_days"), n.value("sent", false) ? "sent" : "NOT SENT: " + text(n, "error")});
   if (!rows.empty()) print_table({"KIND", "CERTIFICATE", "SERIAL", "NOT AFTER", "NOTICE (DAYS)", "E-MAIL"}, rows);
   if (r.contains("waiting") && r["waiting"].is_string()) std::cout << r["waiting"].get<std::string>() << "\n";
+  for (const auto& x : r.value("revoked_expired", nlohmann::json::array()))
+    std::cout << "revoked expired LSC " << text(x, "serial") << " of " << text(x, "device")
+              << " (revoke-expired-lscs; on the CRL as cessationOfOperation)\n";
   for (const auto& e : r["errors"]) std::cout << "error: " << e.get<std::string>() << "\n";
 }
 

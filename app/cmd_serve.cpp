@@ -101,24 +101,37 @@ po::options_description file_options() {
   return d;
 }
 
-/// Takes the test-only `--test-keep-alive-seconds N` out of the arguments (not in --help):
-/// integration tests use it to see a keep-alive close without waiting 5 minutes.
-int take_test_keep_alive(Args& args) {
+/// Takes a test-only `FLAG SECONDS` out of the arguments (not in --help), 0 when absent:
+/// `--test-keep-alive-seconds N` shows a keep-alive close without waiting 5 minutes;
+/// `--test-monitor-clock-offset N` runs the certificate monitor N seconds in the future, so a
+/// test sees LSCs expire without waiting a day.
+int take_test_seconds(Args& args, const std::string& flag) {
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] != "--test-keep-alive-seconds") continue;
+    if (args[i] != flag) continue;
     const auto n = util::parse_int(args[i + 1]);
-    if (!n || *n < 1) throw UsageError("--test-keep-alive-seconds must be at least 1");
+    if (!n || *n < 1 || *n > 100LL * 365 * 86400) throw UsageError(flag + " must be a number of seconds, at least 1");
     args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
     return static_cast<int>(*n);
   }
   return 0;
 }
 
+/// The wall clock moved by a fixed offset (the monitor's clock under --test-monitor-clock-offset).
+class OffsetClock final : public util::Clock {
+ public:
+  explicit OffsetClock(util::UnixTime offset) : offset_(offset) {}
+  util::UnixTime now() const override { return util::now() + offset_; }
+
+ private:
+  util::UnixTime offset_;
+};
+
 }  // namespace
 
 int cmd_serve(const Args& cli_args) {
   Args args = cli_args;
-  const int test_keep_alive_s = take_test_keep_alive(args);
+  const int test_keep_alive_s = take_test_seconds(args, "--test-keep-alive-seconds");
+  const OffsetClock monitor_clock(take_test_seconds(args, "--test-monitor-clock-offset"));
   auto desc = common_options();
   desc.add(serve_options());
   desc.add(param_options());
@@ -310,7 +323,7 @@ int cmd_serve(const Args& cli_args) {
                                                   to_string(cert.key_spec()), cert.sha256_fingerprint(),
                                                   cert.not_before(), cert.not_after()},
                                     clock, &job_engine);
-  monitor::CertificateMonitor cert_monitor(**store, ca_dir(dir), clock);
+  monitor::CertificateMonitor cert_monitor(**store, ca_dir(dir), monitor_clock);
   cert_monitor.set_breakers(engine_config.breakers, engine_config.breaker);
   cert_monitor.start(std::max(0, vm["monitor-first-check"].as<int>()));
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);

@@ -25,6 +25,27 @@ struct Entry {
 };
 
 int to_int(const std::string& s) { return static_cast<int>(std::stol(s)); }
+
+/// Notification Frequency in hours: hourly, daily, weekly, Nh or Nd, 1 hour to 30 days.
+std::optional<int> parse_frequency(const std::string& text) {
+  const std::string v = util::to_lower(util::trim(text));
+  if (v == "hourly") return 1;
+  if (v == "daily") return 24;
+  if (v == "weekly") return 168;
+  if (v.size() < 2 || (v.back() != 'h' && v.back() != 'd')) return std::nullopt;
+  auto n = util::parse_int(std::string_view(v).substr(0, v.size() - 1));
+  if (!n || *n < 1 || *n > 720) return std::nullopt;
+  const std::int64_t hours = v.back() == 'd' ? *n * 24 : *n;
+  if (hours > 720) return std::nullopt;
+  return static_cast<int>(hours);
+}
+
+std::string frequency_text(int hours) {
+  if (hours == 1) return "hourly";
+  if (hours == 24) return "daily";
+  if (hours == 168) return "weekly";
+  return hours % 24 == 0 ? std::to_string(hours / 24) + "d" : std::to_string(hours) + "h";
+}
 std::string b(bool v) { return v ? "true" : "false"; }
 
 Result<void> no_space(std::string_view name, const std::string& v, bool secret = false) {
@@ -167,6 +188,28 @@ const std::vector<Entry>& entries() {
                   "about); false: credentials go over TLS only"},
         [](const ServiceParams& p) { return b(p.smtp_allow_plain); },
         [](ServiceParams& p, const std::string& v) { p.smtp_allow_plain = v == "true"; },
+        {{"true", "true"}, {"yes", "true"}, {"on", "true"}, {"1", "true"},
+         {"false", "false"}, {"no", "false"}, {"off", "false"}, {"0", "false"}},
+        {}});
+    text("monitor-frequency", "Notification Frequency", false, "after the next monitor check",
+         "how often the certificate monitor checks: hourly, daily (default), weekly, or Nh / Nd (1 hour to 30 days); "
+         "within a day of an expiry it checks at least hourly. Each certificate still gets one e-mail per notice "
+         "threshold (expiry-notice-days, 7, 1, expired)",
+         [](const ServiceParams& p) { return frequency_text(p.monitor_frequency_h); },
+         [](ServiceParams& p, const std::string& v) { p.monitor_frequency_h = parse_frequency(v).value_or(24); },
+         [](const std::string& v) -> Result<void> {
+           if (!parse_frequency(v))
+             return make_error(Errc::invalid_argument, "monitor-frequency must be hourly, daily, weekly or Nh / Nd "
+                                                       "between 1h and 30d, got \"" + v + "\"");
+           return ok();
+         });
+    t.push_back(Entry{
+        ParamInfo{"revoke-expired-lscs", "Revoke Expired Certificates", ValueKind::boolean, 0, 0, {"true", "false"}, "",
+                  false, "next monitor check",
+                  "certificate monitoring: put every delivered LSC past its notAfter on the CAPF CA's CRL (reason "
+                  "cessationOfOperation, audited as monitor); off by default"},
+        [](const ServiceParams& p) { return b(p.revoke_expired_lscs); },
+        [](ServiceParams& p, const std::string& v) { p.revoke_expired_lscs = v == "true"; },
         {{"true", "true"}, {"yes", "true"}, {"on", "true"}, {"1", "true"},
          {"false", "false"}, {"no", "false"}, {"off", "false"}, {"0", "false"}},
         {}});

@@ -24,6 +24,8 @@ std::string encode_params(const ServiceParams& p) {
       {"smtp_user", p.smtp_user},
       {"smtp_password", p.smtp_password},
       {"smtp_allow_plain", p.smtp_allow_plain},
+      {"monitor_frequency_h", p.monitor_frequency_h},
+      {"revoke_expired_lscs", p.revoke_expired_lscs},
       {"online_ca",
        {{"type", o.type},
         {"host", o.host},
@@ -73,6 +75,8 @@ Result<ServiceParams> decode_params(std::string_view text) {
       if (p.smtp_user.empty()) p.smtp_user = split->user;
       if (p.smtp_password.empty()) p.smtp_password = split->password;
     }
+    p.monitor_frequency_h = j.value("monitor_frequency_h", p.monitor_frequency_h);
+    p.revoke_expired_lscs = j.value("revoke_expired_lscs", p.revoke_expired_lscs);
     if (j.contains("online_ca")) {
       const auto& c = j["online_ca"];
       auto& o = p.online_ca;

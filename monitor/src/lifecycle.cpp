@@ -1,6 +1,7 @@
 // CAPF CA regeneration, phones on a retired CA, revocation and CRLs.
 #include "capf/monitor/lifecycle.hpp"
 
+#include <map>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -184,6 +185,37 @@ Result<crypto::CertificateAuthority> signer_for(const std::string& ca_dir, const
   return make_error(Errc::not_found, "no CAPF CA, current or retired, has the subject " + issuer_subject);
 }
 
+namespace {
+
+/// Revokes `records` (all issued by `ca`) in one transition with the CA's next CRL: each record
+/// goes `revoked`, its reason and time to meta, an `lsc.revoked` audit entry. The caller holds
+/// crl_mutex().
+Result<CrlState> revoke_records(store::Store& store, const crypto::CertificateAuthority& ca,
+                                std::vector<CertificateRecord>& records, crypto::RevocationReason reason,
+                                const std::string& actor, util::UnixTime now, const std::string& why) {
+  store::Transition t;
+  std::vector<std::pair<CertificateRecord, crypto::RevokedEntry>> extra;
+  std::vector<std::string> was;
+  for (auto& rec : records) {
+    was.emplace_back(to_string(rec.state));
+    rec.state = CertificateState::revoked;
+    t.put_certificates.push_back(rec);
+    nlohmann::json meta{{"reason", std::string(crypto::to_string(reason))}, {"time", now}, {"actor", actor}, {"was", was.back()}};
+    t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + rec.serial, meta.dump());
+    extra.emplace_back(rec, crypto::RevokedEntry{rec.serial, now, reason});
+  }
+  auto crl = next_crl(store, ca, extra, now, t);
+  if (!crl) return crl.error();
+  for (std::size_t i = 0; i < records.size(); ++i)
+    t.audit.push_back(AuditEntry{now, actor, "lsc.revoked", records[i].serial,
+                                 "device " + records[i].device + ", reason " + std::string(crypto::to_string(reason)) +
+                                     ", was " + was[i] + ", CRL " + std::to_string(crl->number) + why});
+  if (auto w = store.apply(t); !w) return w.error();
+  return crl;
+}
+
+}  // namespace
+
 Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, const std::string& serial_in,
                             crypto::RevocationReason reason, const std::string& actor, const util::Clock& clock) {
   const std::string serial = lower(serial_in);
@@ -197,24 +229,55 @@ Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, cons
   found = store.get_certificate(serial);
   if (!found) return found.error();
   if (!found->has_value()) return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
-  CertificateRecord rec = **found;
-  if (rec.state == CertificateState::revoked) return make_error(Errc::already_exists, "LSC " + serial + " is already revoked");
-  auto ca = signer_for(ca_dir, rec.issuer);
+  std::vector<CertificateRecord> records{**found};
+  if (records[0].state == CertificateState::revoked)
+    return make_error(Errc::already_exists, "LSC " + serial + " is already revoked");
+  auto ca = signer_for(ca_dir, records[0].issuer);
   if (!ca) return make_error(ca.error().code, "cannot sign a CRL for LSC " + serial + ": " + ca.error().message);
-  const auto now = clock.now();
-  const std::string before = std::string(to_string(rec.state));
-  rec.state = CertificateState::revoked;
-  store::Transition t;
-  t.put_certificates.push_back(rec);
-  nlohmann::json meta{{"reason", std::string(crypto::to_string(reason))}, {"time", now}, {"actor", actor}, {"was", before}};
-  t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + serial, meta.dump());
-  auto crl = next_crl(store, *ca, {{rec, crypto::RevokedEntry{serial, now, reason}}}, now, t);
+  auto crl = revoke_records(store, *ca, records, reason, actor, clock.now(), "");
   if (!crl) return crl.error();
-  t.audit.push_back(AuditEntry{now, actor, "lsc.revoked", serial,
-                               "device " + rec.device + ", reason " + std::string(crypto::to_string(reason)) + ", was " +
-                                   before + ", CRL " + std::to_string(crl->number)});
-  if (auto w = store.apply(t); !w) return w.error();
-  return RevokeResult{rec, std::move(*crl)};
+  return RevokeResult{records[0], std::move(*crl)};
+}
+
+Result<ExpiredRevocations> revoke_expired(store::Store& store, const std::string& ca_dir, const std::string& actor,
+                                          util::UnixTime now) {
+  std::lock_guard lock(crl_mutex());
+  std::map<std::string, std::vector<CertificateRecord>> by_issuer;
+  auto scan = store.for_each_certificate([&](const CertificateRecord& c) {
+    if (c.state == CertificateState::delivered && c.not_after <= now) by_issuer[c.issuer].push_back(c);
+    return true;
+  });
+  if (!scan) return scan.error();
+  ExpiredRevocations out;
+  for (auto& [issuer, found] : by_issuer) {
+    // Each record belongs to its device: claim them all (in one order), then revoke what is
+    // still delivered and expired as read now.
+    std::vector<std::string> devices;
+    for (const auto& c : found) devices.push_back(c.device);
+    auto claims = store.claims().claim_all(std::move(devices));
+    std::vector<CertificateRecord> records;
+    for (const auto& c : found) {
+      auto current = store.get_certificate(c.serial);
+      if (!current) return current.error();
+      if (current->has_value() && (*current)->state == CertificateState::delivered && (*current)->not_after <= now)
+        records.push_back(**current);
+    }
+    if (records.empty()) continue;
+    auto ca = signer_for(ca_dir, issuer);
+    if (!ca) {
+      out.errors.push_back("cannot revoke " + std::to_string(records.size()) + " expired LSCs of " + issuer + ": " +
+                           ca.error().message);
+      continue;
+    }
+    auto crl = revoke_records(store, *ca, records, crypto::RevocationReason::cessation_of_operation, actor, now,
+                              ", expired (revoke-expired-lscs)");
+    if (!crl) {
+      out.errors.push_back("revoking the expired LSCs of " + issuer + ": " + crl.error().message);
+      continue;
+    }
+    out.revoked.insert(out.revoked.end(), records.begin(), records.end());
+  }
+  return out;
 }
 
 Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const std::string& ca_serial, bool refresh,

@@ -172,12 +172,15 @@ nlohmann::json CheckReport::to_json() const {
                     {"sent", n.sent},
                     {"error", n.error}});
   }
+  nlohmann::json revoked = nlohmann::json::array();
+  for (const auto& [serial, device] : revoked_expired) revoked.push_back({{"serial", serial}, {"device", device}});
   return {{"at", util::format_iso8601(at)},
           {"certificates_checked", certificates_checked},
           {"notices", list},
           {"notices_sent", sent},
           {"already_notified", already_notified},
           {"crls_refreshed", crls_refreshed},
+          {"revoked_expired", revoked},
           {"errors", errors},
           {"waiting", waiting.empty() ? nlohmann::json() : nlohmann::json(waiting)},
           {"next_check", util::format_iso8601(next_check)}};
@@ -304,7 +307,20 @@ CheckReport CertificateMonitor::check() {
     for (const auto& r : *retired)
       if (auto s = store_.get_meta(kCrlKeyPrefix + r.certificate.serial_hex()); s && s->has_value())
         refresh(r.certificate.serial_hex());
-  report.next_check = now + (within_a_day ? kHour : kDay);
+  if (params.revoke_expired_lscs) {
+    // The seed's monitor "revokes the certificates after expiration".
+    if (auto done = revoke_expired(store_, ca_dir_, "monitor", now); !done) {
+      report.errors.push_back("revoking expired LSCs: " + done.error().message);
+    } else {
+      for (const auto& r : done->revoked) {
+        report.revoked_expired.emplace_back(r.serial, r.device);
+        log()->info("expired LSC {} of {} revoked (revoke-expired-lscs)", r.serial, r.device);
+      }
+      report.errors.insert(report.errors.end(), done->errors.begin(), done->errors.end());
+    }
+  }
+  const util::UnixTime every = std::max<util::UnixTime>(1, params.monitor_frequency_h) * kHour;
+  report.next_check = now + (within_a_day ? std::min(every, kHour) : every);
   const bool unsent = std::any_of(report.notices.begin(), report.notices.end(), [](const Notice& n) { return !n.sent; });
   if (const auto smtp = breakers_->status(Dependency::smtp); !smtp.closed() && unsent) {
     // Notices wait for the SMTP server: the next check is its probe.

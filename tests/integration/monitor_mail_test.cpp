@@ -3,6 +3,8 @@
 // not again after a restart.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "capf/util/time.hpp"
 #include "lifecycle_support.hpp"
 
@@ -108,4 +110,57 @@ TEST(MonitorMail, AnUnreachableSmtpServerFailsRunNowAndTheNoticeIsSentLater) {
   ASSERT_EQ(mail.size(), 1u);
   EXPECT_NE(mail[0].find("Subject: [capf] LSC of SEP0000000003B1 expires in 2 days"), std::string::npos) << mail[0];
   EXPECT_NE(mail[0].find("7-day notice"), std::string::npos) << mail[0];
+}
+
+// Issue 19 item 7: the seed's monitor "revokes the certificates after expiration" — capf does it
+// only when `revoke-expired-lscs` is on (off by default); the Notification Frequency sets when
+// the next check runs. The daemon's monitor runs two days ahead here, so 1-day LSCs are expired.
+TEST(MonitorRevocation, ExpiredLscsGoOnTheCrlOnlyWhenTheParameterIsOn) {
+  Fleet f({"--validity-days", "1", "--monitor-first-check", "3600", "--test-monitor-clock-offset", "172800"});
+  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
+      "SEP0000000003C1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+      "SEP0000000003C2,DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n");
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  ASSERT_EQ(f.sim_csv(csv)["enrollments"], 2);
+  const std::string s1 = f.phone("SEP0000000003C1")["lsc"]["serial"];
+  const std::string s2 = f.phone("SEP0000000003C2")["lsc"]["serial"];
+
+  // Off by default: the expired LSCs are reported (their notices cannot be sent: no SMTP
+  // server here) and stay as they are.
+  auto run = cli({"monitor", "run-now", "--json", "--data-dir", f.data});
+  auto report = nlohmann::json::parse(run.out);
+  EXPECT_TRUE(report["revoked_expired"].empty()) << run.out;
+  EXPECT_EQ(f.phone("SEP0000000003C1")["certificates"][0]["state"], "delivered");
+  EXPECT_EQ(*capf::util::parse_iso8601(report["next_check"].get<std::string>()) -
+                *capf::util::parse_iso8601(report["at"].get<std::string>()),
+            86400) << "daily by default";
+
+  ASSERT_EQ(cli({"config", "set", "revoke-expired-lscs", "true", "--data-dir", f.data}).exit_code, 0);
+  ASSERT_EQ(cli({"config", "set", "monitor-frequency", "6h", "--data-dir", f.data}).exit_code, 0);
+  EXPECT_EQ(cli({"config", "set", "monitor-frequency", "fortnightly", "--data-dir", f.data}).exit_code, 2);
+  run = cli({"monitor", "run-now", "--data-dir", f.data});
+  EXPECT_NE(run.out.find("revoked expired LSC " + s1 + " of SEP0000000003C1"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("revoked expired LSC " + s2 + " of SEP0000000003C2"), std::string::npos) << run.out;
+  report = nlohmann::json::parse(cli({"monitor", "status", "--json", "--data-dir", f.data}).out);
+  EXPECT_EQ(*capf::util::parse_iso8601(report["next_check"].get<std::string>()) -
+                *capf::util::parse_iso8601(report["at"].get<std::string>()),
+            6 * 3600) << report.dump();
+  for (const char* d : {"SEP0000000003C1", "SEP0000000003C2"})
+    EXPECT_EQ(f.phone(d)["certificates"][0]["state"], "revoked") << d;
+
+  // On the signed CRL with the reason, audited as the monitor's doing; never twice.
+  ASSERT_EQ(cli({"crl", "export", "--out", f.dir / "crl.pem", "--data-dir", f.data}).exit_code, 0);
+  auto crl = shell("openssl crl -in '" + f.dir / "crl.pem" + "' -CAfile '" + f.ca_file + "' -noout -text 2>&1").out;
+  for (const auto& s : {s1, s2}) {
+    std::string upper = s;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_NE(crl.find(upper), std::string::npos) << crl;
+  }
+  EXPECT_NE(crl.find("Cessation Of Operation"), std::string::npos) << crl;
+  auto audit = nlohmann::json::parse(
+      cli({"audit", "list", "--action", "lsc.revoked", "--json", "--data-dir", f.data}).out);
+  ASSERT_EQ(audit.size(), 2u) << audit.dump();
+  for (const auto& a : audit) EXPECT_EQ(a["actor"], "monitor") << a.dump();
+  report = nlohmann::json::parse(cli({"monitor", "run-now", "--json", "--data-dir", f.data}).out);
+  EXPECT_TRUE(report["revoked_expired"].empty()) << report.dump();
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capf/core/service_params.hpp"
+#include "capf/monitor/lifecycle.hpp"
 #include "capf/monitor/monitor.hpp"
 #include "support.hpp"
 
@@ -188,6 +189,60 @@ TEST(Monitor, DaysAreCountedUpToWholeDaysTheWayTheThresholdsCount) {
   EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D5 expires in 2 hours"));
   EXPECT_TRUE(said.count("[capf] LSC of SEP0000000000D6 expires in 1 hour"));
   EXPECT_EQ(box.sent.size(), 6u);
+}
+
+TEST(Monitor, NotificationFrequencySetsTheNextCheckAndAnExpiryWithinADayMakesItHourly) {
+  Fixture f;
+  ServiceParams p;
+  p.monitor_frequency_h = 168;
+  store::Transition t;
+  t.put_docs.push_back({store::Family::params, "service", encode_params(p)});
+  ASSERT_TRUE(f.store->apply(t).ok());
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock);
+  auto r = m.check();
+  EXPECT_EQ(r.next_check, f.clock.now() + 7 * kDay);
+  p.monitor_frequency_h = 6;
+  t = {};
+  t.put_docs.push_back({store::Family::params, "service", encode_params(p)});
+  t.put_certificates = {f.lsc("fe01", "SEP0000000000F1", f.clock.now() + 12 * 3600)};
+  ASSERT_TRUE(f.store->apply(t).ok());
+  r = m.check();
+  EXPECT_EQ(r.next_check, f.clock.now() + 3600);
+}
+
+TEST(Monitor, ExpiredLscsAreRevokedOntoTheCrlOnlyWhenAskedTo) {
+  Fixture f;
+  const auto now = f.clock.now();
+  store::Transition t;
+  t.put_certificates = {f.lsc("e001", "SEP0000000000E1", now - 10),                                 // expired
+                        f.lsc("e002", "SEP0000000000E2", now + kDay),                               // valid
+                        f.lsc("e003", "SEP0000000000E3", now - kDay, CertificateState::replaced)};  // not on a phone
+  ASSERT_TRUE(f.store->apply(t).ok());
+  CertificateMonitor m(*f.store, f.ca_dir, f.clock);
+  auto r = m.check();
+  EXPECT_TRUE(r.revoked_expired.empty());  // off by default
+  EXPECT_EQ(f.store->get_certificate("e001").value()->state, CertificateState::delivered);
+
+  ServiceParams p;
+  p.revoke_expired_lscs = true;
+  t = {};
+  t.put_docs.push_back({store::Family::params, "service", encode_params(p)});
+  ASSERT_TRUE(f.store->apply(t).ok());
+  r = m.check();
+  ASSERT_EQ(r.revoked_expired.size(), 1u);
+  EXPECT_EQ(r.revoked_expired[0], (std::pair<std::string, std::string>{"e001", "SEP0000000000E1"}));
+  EXPECT_EQ(f.store->get_certificate("e001").value()->state, CertificateState::revoked);
+  EXPECT_EQ(f.store->get_certificate("e002").value()->state, CertificateState::delivered);
+  EXPECT_EQ(f.store->get_certificate("e003").value()->state, CertificateState::replaced);
+  auto crl = crl_of(*f.store, f.ca_dir, "", false, f.clock);
+  ASSERT_TRUE(crl.ok()) << crl.error().message;
+  EXPECT_EQ(crl->revoked, 1u);
+  auto meta = f.store->get_meta("revocation/e001").value();
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_NE(meta->find("cessationOfOperation"), std::string::npos) << *meta;
+  EXPECT_NE(meta->find("\"actor\":\"monitor\""), std::string::npos) << *meta;
+  r = m.check();
+  EXPECT_TRUE(r.revoked_expired.empty());  // once
 }
 
 TEST(Monitor, LoopRunsTheFirstCheckAndStops) {

@@ -49,6 +49,8 @@ struct ServiceParams {
   /// With SMTP credentials, mail goes over TLS only (smtps://, or smtp:// with STARTTLS required);
   /// true allows credentials over a plain connection (lab servers).
   bool smtp_allow_plain = false;
+  int monitor_frequency_h = 24;              ///< certificate monitor: "Notification Frequency", 1–720 hours between checks
+  bool revoke_expired_lscs = false;          ///< certificate monitor: put delivered LSCs past notAfter on the CRL
   OnlineCaParams online_ca;
 };
 

@@ -73,6 +73,18 @@ struct RevokeResult {
 Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, const std::string& serial,
                             crypto::RevocationReason reason, const std::string& actor, const util::Clock& clock);
 
+/// What revoke_expired() did.
+struct ExpiredRevocations {
+  std::vector<CertificateRecord> revoked;  ///< as they are now (state revoked)
+  std::vector<std::string> errors;         ///< per issuing CA that could not sign (its key is gone, …)
+};
+
+/// The seed's "revoke the certificates after expiration": every delivered LSC past its notAfter
+/// is revoked (reason cessationOfOperation, actor `actor`), one transition and one new CRL per
+/// issuing CA. Used by the certificate monitor when `revoke-expired-lscs` is on.
+Result<ExpiredRevocations> revoke_expired(store::Store& store, const std::string& ca_dir, const std::string& actor,
+                                          util::UnixTime now);
+
 /// The CRL of CA `ca_serial` ("" = the current CAPF CA); signed afresh (and stored) when there
 /// is none yet or, with `refresh`, when less than half its validity is left.
 Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const std::string& ca_serial, bool refresh,

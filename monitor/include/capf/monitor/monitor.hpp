@@ -1,6 +1,7 @@
-// The certificate monitor: a daily check (hourly once anything is within a day of expiry) of
-// the delivered LSCs, the CAPF CA (current and retired) and the trust stores' certificates;
-// e-mail notices before expiry, one per certificate per threshold, remembered in the store.
+// The certificate monitor: a check at the Notification Frequency (daily by default; hourly once
+// anything is within a day of expiry) of the delivered LSCs, the CAPF CA (current and retired)
+// and the trust stores' certificates; e-mail notices before expiry, one per certificate per
+// threshold, remembered in the store; optionally expired LSCs revoked onto the CRL.
 #pragma once
 
 #include <condition_variable>
@@ -43,6 +44,8 @@ struct CheckReport {
   std::vector<Notice> notices;        ///< due this check (sent or not)
   std::size_t already_notified = 0;   ///< due, but sent by an earlier check
   std::size_t crls_refreshed = 0;
+  /// Expired LSCs this check put on the CRL (`revoke-expired-lscs`): serial and device.
+  std::vector<std::pair<std::string, std::string>> revoked_expired;
   std::vector<std::string> errors;
   /// "waiting: SMTP server … unreachable since …, next probe at …" while its breaker is open;
   /// the next check is then at the probe time.
