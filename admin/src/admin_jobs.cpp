@@ -6,6 +6,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
+#include "capf/jobs/completes_by.hpp"
 #include "capf/jobs/query.hpp"
 #include "capf/util/text.hpp"
 
@@ -21,7 +22,7 @@ std::optional<std::string> text(const nlohmann::json& j, const char* key) {
 }
 
 /// Reads the job spec fields of a submission; errors name the field.
-Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
+Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std::string& time_zone) {
   engine::SubmitRequest r;
   Job& job = r.job;
   auto bad = [](std::string m) { return make_error(Errc::invalid_argument, std::move(m)); };
@@ -64,8 +65,8 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j) {
     job.key_order = *k;
   }
   if (auto v = text(j, "completes_by")) {
-    auto t = util::parse_iso8601(*v);
-    if (!t) return bad("--completes-by \"" + *v + "\" is not a date/time (YYYY-MM-DD[THH:MM[:SS]][Z])");
+    auto t = jobs::parse_completes_by(*v, time_zone);
+    if (!t) return bad("--completes-by: " + t.error().message);
     job.completes_by = *t;
   }
   if (auto v = text(j, "start_at")) {
@@ -242,7 +243,9 @@ Response AdminService::submit_job(const Request& r) {
     };
     std::vector<std::string> issues;
     if (request.dry_run) {
-      auto parsed = jobs::parse_phones_csv(*csv, file, jobs::CsvOptions{strict});
+      jobs::CsvOptions options{strict};
+      options.time_zone = time_zone();
+      auto parsed = jobs::parse_phones_csv(*csv, file, options);
       if (!parsed) return error(400, parsed.error().message);
       for (const auto& row : parsed->rows) take_string(row);
       for (const auto& i : parsed->issues) issues.push_back(i.to_string());

@@ -5,6 +5,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
+#include "capf/jobs/completes_by.hpp"
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/jobs/query.hpp"
 #include "capf/util/text.hpp"
@@ -29,7 +30,7 @@ std::size_t rejected_rows(const std::vector<std::string>& issues) {
 Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
 
 /// Reads the settable fields of `phone set` from JSON into a row, validating like the CSV does.
-Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j) {
+Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j, const std::string& time_zone) {
   jobs::PhoneRow row;
   row.name = name;
   auto text = [&](const char* key) -> std::optional<std::string> {
@@ -75,8 +76,8 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
     if (v->empty()) {
       row.completes_by = std::optional<util::UnixTime>{};
     } else {
-      auto t = util::parse_iso8601(*v);
-      if (!t) return make_error(Errc::invalid_argument, "Operation Completes By \"" + *v + "\" is not a date/time (use YYYY-MM-DD[THH:MM[:SS]][Z])");
+      auto t = jobs::parse_completes_by(*v, time_zone);
+      if (!t) return t.error();
       row.completes_by = std::optional<util::UnixTime>{*t};
     }
   }
@@ -98,6 +99,8 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
   const auto now = clock_.now();
   CsvImport out;
   std::function<void(Device&, const jobs::PhoneRow&)> defaults;
+  jobs::CsvOptions options{strict};
+  options.time_zone = time_zone();
   if (new_device_defaults_) {
     auto made = new_device_defaults_();
     if (!made) return made.error();
@@ -141,7 +144,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
       names.push_back(std::move(d.name));
     }
   };
-  auto parsed = jobs::parse_phones_csv_alongside(content, file, jobs::CsvOptions{strict}, kImportChunkRows, apply_chunk);
+  auto parsed = jobs::parse_phones_csv_alongside(content, file, options, kImportChunkRows, apply_chunk);
   if (!parsed || store_failure) {
     names.resize(names_before);
     return parsed ? *store_failure : parsed.error();
@@ -273,7 +276,7 @@ Response AdminService::show_phone(const std::string& name) {
 
 Response AdminService::set_phone(const Request& r, const std::string& name) {
   nlohmann::json body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
-  auto row = row_from_json(name, body);
+  auto row = row_from_json(name, body, time_zone());
   if (!row) return error(400, row.error().message);
   std::lock_guard lock(write_mutex_);
   // The device's claim: a session deciding on this device meanwhile writes before this read or

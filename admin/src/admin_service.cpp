@@ -1,6 +1,7 @@
 #include "capf/admin/admin_service.hpp"
 
 #include "capf/admin/paging.hpp"
+#include "capf/config/params.hpp"
 #include "capf/util/contain.hpp"
 #include "capf/util/metrics.hpp"
 #include "capf/util/text.hpp"

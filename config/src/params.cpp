@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 
+#include "capf/jobs/completes_by.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::config {
@@ -213,6 +214,15 @@ const std::vector<Entry>& entries() {
         {{"true", "true"}, {"yes", "true"}, {"on", "true"}, {"1", "true"},
          {"false", "false"}, {"no", "false"}, {"off", "false"}, {"0", "false"}},
         {}});
+    text("time-zone", "Time Zone", false, "at once (next date read)",
+         "the cluster's time zone (IANA name): Operation Completes By in Unified CM's YYYY:MM:DD:HH form is that hour "
+         "in this zone (CSV imports, phone set, job submit)",
+         [](const ServiceParams& p) { return p.time_zone; },
+         [](ServiceParams& p, const std::string& v) { p.time_zone = v.empty() ? "UTC" : v; },
+         [](const std::string& v) -> Result<void> {
+           if (auto z = jobs::find_time_zone(v); !z) return make_error(Errc::invalid_argument, "time-zone: " + z.error().message);
+           return ok();
+         });
     t.push_back(Entry{
         ParamInfo{"online-ca-type", "Online CA Type", ValueKind::choice, 0, 0, {"microsoft", "cfssl"}, "", false,
                   "at once (next request)", "Microsoft CA (AD CS web enrollment, the default) or a CFSSL server"},

@@ -26,6 +26,7 @@ std::string encode_params(const ServiceParams& p) {
       {"smtp_allow_plain", p.smtp_allow_plain},
       {"monitor_frequency_h", p.monitor_frequency_h},
       {"revoke_expired_lscs", p.revoke_expired_lscs},
+      {"time_zone", p.time_zone},
       {"online_ca",
        {{"type", o.type},
         {"host", o.host},
@@ -77,6 +78,7 @@ Result<ServiceParams> decode_params(std::string_view text) {
     }
     p.monitor_frequency_h = j.value("monitor_frequency_h", p.monitor_frequency_h);
     p.revoke_expired_lscs = j.value("revoke_expired_lscs", p.revoke_expired_lscs);
+    p.time_zone = j.value("time_zone", p.time_zone);
     if (j.contains("online_ca")) {
       const auto& c = j["online_ca"];
       auto& o = p.online_ca;

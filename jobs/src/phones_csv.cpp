@@ -45,6 +45,8 @@ class Importer {
     if (content.size() >= 2 && ((content[0] == '\xFF' && content[1] == '\xFE') || (content[0] == '\xFE' && content[1] == '\xFF')))
       return make_error(Errc::invalid_argument, file_ + ": the file is UTF-16; save it as UTF-8 (CSV UTF-8)");
     if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
+    if (auto zone = checker_.set_time_zone(options_.time_zone); !zone)
+      return make_error(Errc::invalid_argument, file_ + ": Operation Completes By: " + zone.error().message);
     // Records ≤ lines: one memchr sweep sizes the row vector and the name index exactly.
     std::size_t lines = 1;
     const char* const stop = content.data() + content.size();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "capf/core/vocabulary.hpp"
+#include "capf/jobs/completes_by.hpp"
 #include "capf/util/text.hpp"
 #include "capf/util/time.hpp"
 #include "phones_csv_rows.hpp"
@@ -197,11 +198,10 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
       case Column::completes_by:
         if (util::iequals(v, "none")) {
           row.completes_by.emplace(std::nullopt);  // explicit "None" clears the deadline
-        } else if (auto t = parse_deadline(v)) {
+        } else if (auto t = v.size() == 13 && v[4] == ':' ? parse_ucm_completes_by(v, zone()) : parse_deadline(v)) {
           row.completes_by.emplace(*t);
         } else {
-          issue(col, "Operation Completes By " + show(v) +
-                         " is not a date (use YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], ISO 8601 with Z or an offset, or None)");
+          issue(col, "Operation Completes By " + show(v) + " is not a date (use " + kCompletesByForms + ", or None)");
         }
         break;
       case Column::ipv4:
@@ -218,6 +218,18 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
 }
 
 void RowChecker::reserve(std::size_t rows) { first_line_.reserve(rows); }
+
+Result<void> RowChecker::set_time_zone(std::string_view name) {
+  auto zone = find_time_zone(name);
+  if (!zone) return zone.error();
+  zone_ = *zone;
+  return ok();
+}
+
+const date::time_zone& RowChecker::zone() {
+  if (zone_ == nullptr) zone_ = *find_time_zone("UTC");
+  return *zone_;
+}
 
 }  // namespace detail
 

@@ -16,6 +16,10 @@
 #include "capf/util/huge_pages.hpp"
 #include "capf/util/time.hpp"
 
+namespace date {
+class time_zone;
+}
+
 namespace capf::jobs::detail {
 
 /// The columns of known_columns(), in that order.
@@ -74,6 +78,9 @@ std::optional<util::UnixTime> parse_deadline(std::string_view v);
 /// Turns records into PhoneRows: owns the header map and the duplicate-name index.
 class RowChecker {
  public:
+  /// The zone of Operation Completes By in Unified CM's "YYYY:MM:DD:HH" form (default UTC).
+  Result<void> set_time_zone(std::string_view name);
+
   /// Reads the header record (found at `line`); a problem is an Error naming file:line[:column].
   Result<void> read_header(std::span<const std::string_view> fields, std::size_t line, const std::string& file);
 
@@ -86,9 +93,11 @@ class RowChecker {
   void reserve(std::size_t rows);
 
  private:
+  const date::time_zone& zone();
   std::vector<Column> columns_;            ///< csv column → meaning
   std::array<int, kColumnCount> index_{};  ///< meaning → csv column, -1 when absent
   NameIndex first_line_;
+  const date::time_zone* zone_ = nullptr;  ///< null until set: UTC
 };
 
 }  // namespace capf::jobs::detail

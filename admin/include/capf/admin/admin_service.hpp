@@ -118,6 +118,10 @@ class AdminService {
                                const std::string& actor, std::vector<std::string>& names,
                                const std::function<void(const jobs::PhoneRow&)>& on_row = {});
 
+  /// The cluster's time zone (service parameter `time-zone`) for Operation Completes By in
+  /// Unified CM's YYYY:MM:DD:HH form; read fresh, so `capf config set` applies at once.
+  std::string time_zone() const;
+
   store::Store& store_;
   CaInfo ca_;
   const util::Clock& clock_;

@@ -51,6 +51,7 @@ struct ServiceParams {
   bool smtp_allow_plain = false;
   int monitor_frequency_h = 24;              ///< certificate monitor: "Notification Frequency", 1–720 hours between checks
   bool revoke_expired_lscs = false;          ///< certificate monitor: put delivered LSCs past notAfter on the CRL
+  std::string time_zone = "UTC";             ///< the cluster's time zone (IANA): Operation Completes By "YYYY:MM:DD:HH"
   OnlineCaParams online_ca;
 };
 

@@ -46,6 +46,9 @@ struct PhoneRow {
 /// Parse options.
 struct CsvOptions {
   bool strict = false;  ///< any issue rejects the whole file (no rows returned)
+  /// IANA zone of Operation Completes By in Unified CM's "YYYY:MM:DD:HH" form (the `time-zone`
+  /// service parameter); an unknown zone is a file-level error.
+  std::string time_zone = "UTC";
 };
 
 /// Parse outcome: good rows and issues. A file-level problem (no header, unknown or missing
