@@ -103,6 +103,22 @@ nlohmann::json admin_call(const std::string& dir, const std::string& method, con
   return response->body;
 }
 
+std::string save_generated_strings(nlohmann::json& r, const std::string& path, const std::string& default_path) {
+  if (!r.contains("generated_strings") || r["generated_strings"].empty()) {
+    r.erase("generated_strings");
+    return "";
+  }
+  const std::string file = path.empty() ? default_path : path;
+  std::string content = "Device Name,Authentication String\n";
+  for (const auto& g : r["generated_strings"]) content += text(g, "device") + "," + text(g, "auth_string") + "\n";
+  r.erase("generated_strings");
+  if (auto w = util::write_file_atomic(file, content, 0600); !w)
+    throw Failure("the generated Authentication Strings could not be written (their devices have them; set new ones "
+                  "with `capf phone set NAME --generate-string`): " + w.error().message);
+  r["strings_file"] = file;
+  return file;
+}
+
 namespace {
 /// Display width of UTF-8 text: one column per character (continuation bytes do not count).
 std::size_t columns(const std::string& s) {

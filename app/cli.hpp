@@ -47,6 +47,11 @@ std::string admin_raw_call(const std::string& data_dir, const std::string& metho
 /// "" when absent or null.
 std::string text(const nlohmann::json& j, const char* key);
 
+/// Writes the Authentication Strings an answer hands out once (`generated_strings`: device and
+/// string) to a new 0600 CSV file, `path` or else `default_path`, and replaces them in `r` by
+/// `strings_file`. Returns the file ("" when there were none); the strings are never printed.
+std::string save_generated_strings(nlohmann::json& r, const std::string& path, const std::string& default_path);
+
 /// Prints rows as an aligned table with a header.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 

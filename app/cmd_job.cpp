@@ -9,6 +9,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/time.hpp"
 #include "cli.hpp"
 
 namespace capf::cli {
@@ -137,18 +138,19 @@ nlohmann::json submit_body(const po::variables_map& vm) {
 int submit(const std::string& dir, const po::variables_map& vm) {
   if (vm.count("csv") == vm.count("where")) throw UsageError("job submit needs exactly one of --csv FILE or --where QUERY");
   if (!vm.count("operation")) throw UsageError("job submit needs --operation install|delete|troubleshoot");
-  auto r = admin_call(dir, "POST", "/v1/jobs", submit_body(vm).dump(), {422});
+  // 400 and 500 too: a CSV's devices may be written, with strings from their templates, before
+  // the job is refused.
+  auto r = admin_call(dir, "POST", "/v1/jobs", submit_body(vm).dump(), {422, 400, 500});
   const bool dry = vm.count("dry-run") > 0;
   // Generated strings go to a 0600 file, once; they are never printed.
-  std::string strings_file;
-  if (!r["generated_strings"].empty()) {
-    strings_file = vm.count("strings-out") ? vm["strings-out"].as<std::string>() : r["job_id"].get<std::string>() + "-auth-strings.csv";
-    std::string content = "Device Name,Authentication String\n";
-    for (const auto& g : r["generated_strings"]) content += text(g, "device") + "," + text(g, "auth_string") + "\n";
-    if (auto w = util::write_file_atomic(strings_file, content, 0600); !w)
-      throw Failure("the job was submitted but its authentication strings could not be written: " + w.error().message);
-    r.erase("generated_strings");
-    r["strings_file"] = strings_file;
+  const std::string job_id = text(r, "job_id");
+  const std::string strings_file = save_generated_strings(
+      r, vm.count("strings-out") ? vm["strings-out"].as<std::string>() : "",
+      (job_id.empty() ? "unsubmitted-" + std::to_string(util::now()) : job_id) + "-auth-strings.csv");
+  if (!r.contains("matched")) {
+    if (!strings_file.empty())
+      std::cerr << "authentication strings of the CSV's new devices (shown nowhere else): " << strings_file << " (mode 0600)\n";
+    throw Failure(text(r, "error"));
   }
   if (vm.count("json")) {
     std::cout << r.dump(2) << "\n";
@@ -174,8 +176,8 @@ int submit(const std::string& dir, const po::variables_map& vm) {
       std::cout << "dry run: nothing submitted\n";
     } else if (r.value("submitted", false)) {
       std::cout << "submitted job " << text(r, "job_id") << "\n";
-      if (!strings_file.empty()) std::cout << "authentication strings (shown nowhere else): " << strings_file << " (mode 0600)\n";
     }
+    if (!strings_file.empty()) std::cout << "authentication strings (shown nowhere else): " << strings_file << " (mode 0600)\n";
   }
   if (!dry && !r.value("submitted", false)) throw Failure(text(r, "error"));
   if (!dry && !vm.count("json")) std::cout << text(r, "job_id") << "\n";

@@ -9,8 +9,8 @@ namespace capf::cli {
 namespace {
 
 void print_template(const nlohmann::json& t) {
-  for (const char* k : {"name", "where", "priority", "operation", "auth_mode", "string_policy", "key_size", "key_order",
-                        "ec_key_size", "issuer", "created_at", "created_by"}) {
+  for (const char* k : {"name", "where", "priority", "operation", "auth_mode", "string_policy", "auth_string_set", "key_size",
+                        "key_order", "ec_key_size", "issuer", "created_at", "created_by"}) {
     const auto v = text(t, k);
     if (!v.empty()) std::cout << k << ": " << v << "\n";
   }
@@ -27,7 +27,11 @@ int cmd_template(const Args& args) {
     ("priority", po::value<int>(), "when several templates match a device, the highest priority wins (default 0; ties: name order)")
     ("operation", po::value<std::string>(), "Certificate Operation: install | delete | troubleshoot | none")
     ("auth-mode", po::value<std::string>(), "Authentication Mode: string | null | lsc | mic")
-    ("string-policy", po::value<std::string>(), "keep | unique | shared | csv (policies accept keep only)")
+    ("string-policy", po::value<std::string>(), "where By Authentication String phones get their string: unique (Generate "
+                                                 "String per phone, written to a 0600 file at import) | shared (the template's "
+                                                 "own) | csv (each row's); policies refuse unique")
+    ("auth-string", po::value<std::string>(), "the template's own Authentication String (4–10 digits) for all its phones")
+    ("generate-string", "Generate String: the template gets a random string of its own, printed once and never again")
     ("key-size", po::value<std::string>(), "RSA Key Size (Bits): 1024 | 2048 | 3072 | 4096")
     ("key-order", po::value<std::string>(), "Key Order: rsa | ec | ec-rsa | rsa-ec")
     ("ec-key-size", po::value<std::string>(), "EC Key Size (Bits): 256 | 384 | 521")
@@ -35,7 +39,8 @@ int cmd_template(const Args& args) {
   po::positional_options_description pos;
   pos.add("action", 1).add("name", 1);
   const std::string usage =
-      "capf template create NAME --where QUERY [--operation OP] [--auth-mode M] [--string-policy P] [--key-size N] "
+      "capf template create NAME --where QUERY [--operation OP] [--auth-mode M] [--string-policy P] [--auth-string S | "
+      "--generate-string] [--key-size N] "
       "[--key-order K] [--ec-key-size N] [--issuer I] [--priority N] | template list | template show|delete NAME";
   auto vm = parse(args, desc, pos, usage);
   const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
@@ -64,13 +69,20 @@ int cmd_template(const Args& args) {
     const std::pair<const char*, const char*> texts[] = {
         {"where", "where"},         {"operation", "operation"}, {"auth-mode", "auth_mode"},
         {"string-policy", "string_policy"}, {"key-size", "key_size"}, {"key-order", "key_order"},
-        {"ec-key-size", "ec_key_size"}, {"issuer", "issuer"}};
+        {"ec-key-size", "ec_key_size"}, {"issuer", "issuer"}, {"auth-string", "auth_string"}};
     for (const auto& [opt, key] : texts)
       if (vm.count(opt)) body[key] = vm[opt].as<std::string>();
     if (vm.count("priority")) body["priority"] = vm["priority"].as<int>();
+    if (vm.count("generate-string")) body["generate_string"] = true;
     auto r = admin_call(dir, "POST", "/v1/templates", body.dump());
-    if (json) std::cout << r.dump(2) << "\n";
-    else std::cout << "created template " << name << "\n";
+    if (json) {
+      std::cout << r.dump(2) << "\n";
+    } else {
+      std::cout << "created template " << name << "\n";
+      if (r.contains("generated_auth_string"))
+        std::cout << "generated Authentication String of the template (shown this once, never again; configure it on "
+                     "its phones): " << text(r, "generated_auth_string") << "\n";
+    }
     return 0;
   }
   if (action == "show") {

@@ -151,6 +151,12 @@ nlohmann::json failure_reasons_json(const std::vector<JobDevice>& devices) {
 
 }  // namespace
 
+nlohmann::json generated_strings_json(const std::vector<std::pair<std::string, std::string>>& strings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [device, s] : strings) out.push_back({{"device", device}, {"auth_string", s}});
+  return out;
+}
+
 nlohmann::json job_device_json(const JobDevice& d) {
   return {{"device", d.device},
           {"state", to_string(d.state)},
@@ -227,11 +233,12 @@ nlohmann::json job_json(const engine::JobView& v) {
 
 Response AdminService::submit_job(const Request& r) {
   const nlohmann::json body = nlohmann::json::parse(r.body);
-  auto spec = spec_from_json(body);
+  auto spec = spec_from_json(body, time_zone());
   if (!spec) return error(400, spec.error().message);
   engine::SubmitRequest request = std::move(*spec);
   request.actor = r.actor;
   nlohmann::json out = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::string>> template_strings;  // Generate String of templates
   const auto where = text(body, "where");
   const auto csv = text(body, "csv");
   if (where.has_value() == csv.has_value()) return error(400, "a job needs exactly one of --csv FILE or --where QUERY");
@@ -254,6 +261,7 @@ Response AdminService::submit_job(const Request& r) {
       auto imported = import_csv(*csv, file, strict, r.actor, request.devices, take_string);
       if (!imported) return error(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
       issues = std::move(imported->issues);
+      template_strings = std::move(imported->generated_strings);
     }
     out["csv_issues"] = issues;
     request.job.selection = "csv:" + file;
@@ -279,7 +287,12 @@ Response AdminService::submit_job(const Request& r) {
   }
   out["preview"] = preview;
   auto result = engine_->submit(request);
-  if (!result) return error(result.error().code == Errc::invalid_argument ? 400 : 500, result.error().message);
+  if (!result) {
+    // The CSV's devices are written even so: their templates' strings must still reach the caller.
+    out["generated_strings"] = generated_strings_json(template_strings);
+    out["error"] = result.error().message;
+    return {result.error().code == Errc::invalid_argument ? 400 : 500, out};
+  }
   out["job_id"] = result->job_id;
   out["submitted"] = result->submitted;
   out["accepted"] = result->accepted;
@@ -290,9 +303,10 @@ Response AdminService::submit_job(const Request& r) {
   out["safety"] = result->safety;
   out["refused"] = nlohmann::json::array();
   for (const auto& [device, why] : result->refused) out["refused"].push_back({{"device", device}, {"reason", why}});
-  out["generated_strings"] = nlohmann::json::array();
-  for (const auto& [device, s] : result->generated_strings)
-    out["generated_strings"].push_back({{"device", device}, {"auth_string", s}});
+  // A device the job gave a string of its own takes that one; the others keep their template's.
+  std::map<std::string, std::string> strings(template_strings.begin(), template_strings.end());
+  for (const auto& [device, s] : result->generated_strings) strings[device] = s;
+  out["generated_strings"] = generated_strings_json({strings.begin(), strings.end()});
   if (!result->submitted && !request.dry_run) {
     std::string why = !result->refused.empty()
                           ? std::to_string(result->refused.size()) + " devices cannot work (see refused; --skip-invalid submits the rest)"

@@ -5,6 +5,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
+#include "capf/crypto/crypto.hpp"
 #include "capf/jobs/completes_by.hpp"
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/jobs/query.hpp"
@@ -98,7 +99,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
   std::lock_guard lock(write_mutex_);
   const auto now = clock_.now();
   CsvImport out;
-  std::function<void(Device&, const jobs::PhoneRow&)> defaults;
+  std::function<NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)> defaults;
   jobs::CsvOptions options{strict};
   options.time_zone = time_zone();
   if (new_device_defaults_) {
@@ -131,8 +132,10 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
       const bool is_new = next_existing == existing->end() || next_existing->first != i;
       Device d = is_new ? Device{} : std::move((next_existing++)->second);
       jobs::apply_row(d, row, now);
-      if (is_new && defaults) defaults(d, row);  // a device template fills what the row leaves empty
+      NewDeviceDefaultsApplied applied;
+      if (is_new && defaults) applied = defaults(d, row);  // a device template fills what the row leaves empty
       auto why = jobs::check_capf_settings(d);
+      if (why && !applied.template_name.empty()) *why += " (settings of template " + applied.template_name + ")";
       if (!why) {
         if (auto put = devices.add(d); !put) why = put.error().message;
       }
@@ -140,6 +143,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
         check_issues.push_back(file + ":" + std::to_string(row.line) + ":0: " + *why);
         continue;
       }
+      if (applied.generated_string) out.generated_strings.emplace_back(d.name, d.auth_string);
       is_new ? ++out.added : ++out.updated;
       names.push_back(std::move(d.name));
     }
@@ -159,6 +163,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
     names.resize(names_before);
     out.added = out.updated = 0;
     out.rejected_file = true;
+    out.generated_strings.clear();  // nothing was written: these strings belong to no device
     return out;
   }
   if (!devices.empty()) {
@@ -188,7 +193,8 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
            {"updated", imported->updated},
            {"rejected_file", imported->rejected_file},
            {"rejected_rows", rejected_rows(imported->issues)},
-           {"issues", imported->issues}}};
+           {"issues", imported->issues},
+           {"generated_strings", generated_strings_json(imported->generated_strings)}}};
 }
 
 namespace {
@@ -278,6 +284,10 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
   nlohmann::json body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
   auto row = row_from_json(name, body, time_zone());
   if (!row) return error(400, row.error().message);
+  // Generate String: a new random string for this phone, answered once and never again.
+  const bool generate = body.value("generate_string", false);
+  if (generate && row->auth_string) return error(400, "give --auth-string or --generate-string, not both");
+  if (generate) row->auth_string = crypto::random_digits(kGeneratedStringDigits);
   std::lock_guard lock(write_mutex_);
   // The device's claim: a session deciding on this device meanwhile writes before this read or
   // after this write, never over it.
@@ -295,6 +305,8 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
     d.auth_failures = 0;
     d.keygen_failures = 0;
   }
+  if (generate && d.auth_mode != AuthMode::auth_string)
+    return error(400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
   if (auto why = jobs::check_capf_settings(d)) return error(400, name + ": " + *why);
   store::Transition t;
   t.put_devices.push_back(d);
@@ -302,7 +314,9 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
   for (const auto& [k, v] : body.items()) what += (what.empty() ? "" : " ") + k + (k == "auth_string" ? "=(set)" : "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
   t.audit.push_back(AuditEntry{now, r.actor, "phone.set", name, what});
   if (auto w = store_.apply(t, store::Sync::yes); !w) return error(500, w.error().message);
-  return {200, device_json(d)};
+  auto out = device_json(d);
+  if (generate) out["generated_auth_string"] = d.auth_string;
+  return {200, out};
 }
 
 }  // namespace capf::admin

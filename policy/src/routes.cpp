@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "capf/crypto/crypto.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::policy {
@@ -57,6 +58,13 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
     t.issuer = parse_issuer(*v);
     if (!t.issuer) return make_error(Errc::invalid_argument, "unknown Certificate Issuer to Endpoint \"" + *v + "\" (capf, online, offline)");
   }
+  if (auto v = text(j, "auth_string")) t.auth_string = *v;
+  if (j.value("generate_string", false)) {
+    // The seed's Generate String on a template: one string for all its phones, made here.
+    if (t.auth_string) return make_error(Errc::invalid_argument, "give --auth-string or --generate-string, not both");
+    t.auth_string = crypto::random_digits(admin::kGeneratedStringDigits);
+  }
+  if (t.auth_string && !t.string_policy) t.string_policy = StringPolicy::shared;
   if (auto v = validate(t); !v) return v.error();
   return t;
 }
@@ -98,6 +106,7 @@ nlohmann::json template_json(const DeviceTemplate& t) {
   if (t.key_order) j["key_order"] = to_string(*t.key_order);
   if (t.ec_key_bits) j["ec_key_size"] = *t.ec_key_bits;
   if (t.issuer) j["issuer"] = to_string(*t.issuer);
+  j["auth_string_set"] = t.auth_string.has_value();  // the string itself is never shown
   return j;
 }
 
@@ -242,7 +251,9 @@ Response AdminRoutes::create_template(const admin::Request& r) {
   w.put_docs.push_back({store::Family::templates, t->name, encode_template(*t)});
   w.audit.push_back(AuditEntry{t->created_at, r.actor, "template.create", t->name, "where: " + t->where});
   if (auto a = store_.apply(w, store::Sync::yes); !a) return store_failure(a.error());
-  return Response{200, template_json(*t)};
+  auto out = template_json(*t);
+  if (body.value("generate_string", false)) out["generated_auth_string"] = *t->auth_string;  // this once
+  return Response{200, out};
 }
 
 Response AdminRoutes::delete_template(const admin::Request& r, const std::string& name) {
@@ -271,9 +282,12 @@ Response AdminRoutes::create_policy(const admin::Request& r) {
   if (!t) return store_failure(t.error());
   if (!t->has_value()) return error_response(400, "no template named " + p->template_name + " (capf template create …)");
   const DeviceTemplate& tmpl = **t;
-  if (tmpl.auth_mode == AuthMode::auth_string && tmpl.string_policy && *tmpl.string_policy != StringPolicy::keep)
+  // A policy's jobs keep each phone's string (the one its import gave it, the template's own
+  // included); strings made per phone at job time would have nobody to hand them to.
+  if (tmpl.auth_mode == AuthMode::auth_string && tmpl.string_policy == StringPolicy::unique)
     return error_response(400, "template " + tmpl.name + ": a policy runs unattended, so nobody could hand out " +
-                                   "generated Authentication Strings; use string policy keep, or Authentication Mode lsc, mic or null");
+                                   "generated Authentication Strings; use a template with its own string (--auth-string or "
+                                   "--generate-string), or Authentication Mode lsc, mic or null");
   auto existing = load_policy(store_, p->name);
   if (!existing) return store_failure(existing.error());
   if (existing->has_value()) return error_response(409, "policy " + p->name + " already exists (delete it first)");

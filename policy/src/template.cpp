@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/crypto/crypto.hpp"
+
 namespace capf::policy {
 
 bool valid_name(std::string_view name) {
@@ -22,6 +24,20 @@ Result<void> validate(const DeviceTemplate& t) {
     return make_error(Errc::invalid_argument, "--key-size must be 1024, 2048, 3072 or 4096, got " + std::to_string(*t.rsa_key_bits));
   if (t.ec_key_bits && !curve_from_bits(*t.ec_key_bits))
     return make_error(Errc::invalid_argument, "--ec-key-size must be 256, 384 or 521, got " + std::to_string(*t.ec_key_bits));
+  if (t.auth_string && !valid_auth_string(*t.auth_string))
+    return make_error(Errc::invalid_argument, "--auth-string must be 4–10 digits (got " +
+                                                  std::to_string(t.auth_string->size()) + " characters)");
+  if (t.auth_string && t.auth_mode != AuthMode::auth_string)
+    return make_error(Errc::invalid_argument, "--auth-string needs --auth-mode string (By Authentication String)");
+  if (t.auth_string && t.string_policy && *t.string_policy != StringPolicy::shared)
+    return make_error(Errc::invalid_argument, "--auth-string is one string for all the template's phones: it goes with "
+                                              "string policy shared, not " + std::string(to_string(*t.string_policy)));
+  if (t.auth_mode == AuthMode::auth_string && !t.auth_string &&
+      (!t.string_policy || *t.string_policy == StringPolicy::keep || *t.string_policy == StringPolicy::shared))
+    return make_error(Errc::invalid_argument,
+                      "template " + t.name + ": By Authentication String needs a string for every phone it adds: "
+                      "--auth-string DIGITS or --generate-string (one string for all its phones), "
+                      "--string-policy unique (Generate String per phone), or --string-policy csv (each row's)");
   return ok();
 }
 
@@ -54,6 +70,7 @@ std::string encode_template(const DeviceTemplate& t) {
   put_opt(j, "key_order", t.key_order, sv);
   put_opt(j, "ec_key_size", t.ec_key_bits, [](int v) { return v; });
   put_opt(j, "issuer", t.issuer, sv);
+  put_opt(j, "auth_string", t.auth_string, [](const std::string& v) { return v; });
   return j.dump();
 }
 
@@ -69,6 +86,7 @@ Result<DeviceTemplate> decode_template(std::string_view text) {
     t.created_by = j.value("created_by", "");
     if (j.contains("key_size")) t.rsa_key_bits = j["key_size"].get<int>();
     if (j.contains("ec_key_size")) t.ec_key_bits = j["ec_key_size"].get<int>();
+    if (j.contains("auth_string")) t.auth_string = j["auth_string"].get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     return make_error(Errc::io, std::string("template record: ") + e.what());
   }
@@ -141,9 +159,11 @@ const DeviceTemplate* TemplateSet::match(const Device& d, util::UnixTime now) co
   return nullptr;
 }
 
-std::string TemplateSet::apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const {
+admin::NewDeviceDefaultsApplied TemplateSet::apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const {
+  admin::NewDeviceDefaultsApplied applied;
   const DeviceTemplate* t = match(d, now);
-  if (!t) return "";
+  if (!t) return applied;
+  applied.template_name = t->name;
   if (!row.operation && t->operation) {
     d.operation = *t->operation;
     d.status = d.armed() ? OperationStatus::pending : OperationStatus::none;
@@ -152,17 +172,25 @@ std::string TemplateSet::apply_to_new(Device& d, const jobs::PhoneRow& row, util
   if (!row.rsa_key_bits && t->rsa_key_bits) d.rsa_key_bits = *t->rsa_key_bits;
   if (!row.key_order && t->key_order) d.key_order = *t->key_order;
   if (!row.ec_key_bits && t->ec_key_bits) d.ec_key_bits = *t->ec_key_bits;
-  return t->name;
+  // The Authentication String: the row's wins; else the template's own, or a new one per phone.
+  if (!row.auth_string && d.auth_mode == AuthMode::auth_string) {
+    if (t->auth_string) {
+      d.auth_string = *t->auth_string;
+    } else if (t->string_policy == StringPolicy::unique) {
+      d.auth_string = crypto::random_digits(admin::kGeneratedStringDigits);
+      applied.generated_string = true;
+    }
+  }
+  return applied;
 }
 
-std::function<Result<std::function<void(Device&, const jobs::PhoneRow&)>>()> new_device_defaults(
-    const store::Store& store, const util::Clock& clock) {
-  return [&store, &clock]() -> Result<std::function<void(Device&, const jobs::PhoneRow&)>> {
+admin::AdminService::NewDeviceDefaults new_device_defaults(const store::Store& store, const util::Clock& clock) {
+  using Apply = std::function<admin::NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)>;
+  return [&store, &clock]() -> Result<Apply> {
     auto set = TemplateSet::load(store);
     if (!set) return make_error(set.error().code, "device templates: " + set.error().message);
     const auto now = clock.now();
-    return std::function<void(Device&, const jobs::PhoneRow&)>(
-        [set = std::move(*set), now](Device& d, const jobs::PhoneRow& row) { set.apply_to_new(d, row, now); });
+    return Apply([set = std::move(*set), now](Device& d, const jobs::PhoneRow& row) { return set.apply_to_new(d, row, now); });
   };
 }
 

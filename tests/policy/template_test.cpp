@@ -1,5 +1,7 @@
 // Device templates: a phone a CSV import adds takes its template's settings unless its row sets
 // them; the highest priority wins when several match; existing phones are left alone.
+#include <map>
+
 #include "capf/admin/admin_service.hpp"
 #include "capf/policy/template.hpp"
 #include "policy_fixture.hpp"
@@ -88,6 +90,51 @@ TEST_F(TemplateTest, HighestPriorityThenNameWins) {
   ASSERT_EQ(r.status, 200) << r.body.dump();
   EXPECT_EQ(device("SEP0B0000000001").rsa_key_bits, 4096);  // priority 10 beats 0
   EXPECT_EQ(device("SEP0C0000000001").rsa_key_bits, 1024);  // equal priority: a-pool before b-pool
+}
+
+TEST_F(TemplateTest, GenerateStringPerPhoneOrTheTemplatesOwnAndTheRowWins) {
+  create_template({{"name", "per-phone"}, {"where", "device_pool = DP-HQ"}, {"auth_mode", "string"},
+                   {"string_policy", "unique"}, {"operation", "install"}});
+  auto held = call("POST", "/v1/templates",
+                   {{"name", "held"}, {"where", "device_pool = DP-LAB"}, {"auth_mode", "string"}, {"generate_string", true}});
+  ASSERT_EQ(held.status, 200) << held.body.dump();
+  const std::string lab = held.body["generated_auth_string"];
+  EXPECT_EQ(lab.size(), 8u);
+  EXPECT_FALSE(call("GET", "/v1/templates/held").body.contains("generated_auth_string"));  // once
+  EXPECT_EQ(call("GET", "/v1/templates/held").body["auth_string_set"], true);
+
+  auto r = import("Device Name,Device Pool,Authentication String\n"
+                  "SEP0D0000000001,DP-HQ,\n"
+                  "SEP0D0000000002,DP-HQ,\n"
+                  "SEP0D0000000003,DP-HQ,13579\n"  // the row's string wins
+                  "SEP0D0000000004,DP-LAB,\n");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  ASSERT_EQ(r.body["generated_strings"].size(), 2u) << r.body.dump();
+  std::map<std::string, std::string> generated;
+  for (const auto& g : r.body["generated_strings"]) generated[g["device"]] = g["auth_string"];
+  EXPECT_EQ(device("SEP0D0000000001").auth_string, generated["SEP0D0000000001"]);
+  EXPECT_EQ(device("SEP0D0000000002").auth_string, generated["SEP0D0000000002"]);
+  EXPECT_NE(generated["SEP0D0000000001"], generated["SEP0D0000000002"]);
+  EXPECT_EQ(device("SEP0D0000000003").auth_string, "13579");
+  EXPECT_EQ(device("SEP0D0000000004").auth_string, lab);
+  EXPECT_EQ(device("SEP0D0000000001").status, OperationStatus::pending);
+
+  // A re-import updates existing phones: nothing is generated again.
+  r = import("Device Name,Device Pool\nSEP0D0000000001,DP-HQ\n");
+  EXPECT_TRUE(r.body["generated_strings"].empty()) << r.body.dump();
+  // A strict import that is refused hands out no strings: no device got them.
+  r = service->handle(admin::Request{"POST", "/v1/phones/import?file=s.csv&strict=1",
+                                     "Device Name,Device Pool\nSEP0D0000000009,DP-HQ\nbad name,DP-HQ\n", "admin"});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_TRUE(r.body["generated_strings"].empty()) << r.body.dump();
+  EXPECT_FALSE(store->get_device("SEP0D0000000009").value().has_value());
+  // Policies run unattended: a per-phone template is refused, one with its own string is fine.
+  EXPECT_EQ(call("POST", "/v1/policies", {{"name", "p1"}, {"where", "all"}, {"template", "per-phone"}}).status, 400);
+  EXPECT_EQ(call("POST", "/v1/policies", {{"name", "p2"}, {"where", "device_pool = DP-LAB"}, {"template", "held"}}).status, 200);
+  // Where the strings come from is checked when the template is made.
+  EXPECT_EQ(call("POST", "/v1/templates", {{"name", "none"}, {"where", "all"}, {"auth_mode", "string"}}).status, 400);
+  EXPECT_EQ(call("POST", "/v1/templates", {{"name", "short"}, {"where", "all"}, {"auth_mode", "string"}, {"auth_string", "12"}}).status, 400);
+  EXPECT_EQ(call("POST", "/v1/templates", {{"name", "nomode"}, {"where", "all"}, {"auth_string", "1234"}}).status, 400);
 }
 
 TEST_F(TemplateTest, RoutesValidateListAndGuardDeletion) {

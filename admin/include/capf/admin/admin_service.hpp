@@ -64,6 +64,12 @@ class RouteModule {
   virtual std::optional<Response> handle(const Request& r, const std::string& path, const std::string& query) = 0;
 };
 
+/// What the device templates did to one device a CSV import adds.
+struct NewDeviceDefaultsApplied {
+  std::string template_name;      ///< the template that matched, "" when none did
+  bool generated_string = false;  ///< it made the device a new Authentication String (hand it out once)
+};
+
 /// Routes and runs admin requests against the store. Thread-safe; calls may block.
 class AdminService {
  public:
@@ -72,7 +78,8 @@ class AdminService {
   void add_module(std::shared_ptr<RouteModule> module) { modules_.push_back(std::move(module)); }
   /// Settings for the devices a CSV import adds (device templates): called once per import, it
   /// returns what to apply to each new device after its row. Set before serving.
-  using NewDeviceDefaults = std::function<Result<std::function<void(Device&, const jobs::PhoneRow&)>>()>;
+  using NewDeviceDefaults =
+      std::function<Result<std::function<NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)>>()>;
   void set_new_device_defaults(NewDeviceDefaults f) { new_device_defaults_ = std::move(f); }
 
   /// `engine` is null when no daemon runs (the CLI's in-process mode): job routes then answer 503.
@@ -107,6 +114,9 @@ class AdminService {
     std::size_t added = 0, updated = 0;
     std::vector<std::string> issues;  ///< "file:line:column: reason", in line order
     bool rejected_file = false;       ///< strict mode and an issue: nothing was written
+    /// device → Authentication String a template generated for it (Generate String per phone);
+    /// to be handed to the administrator once, never stored anywhere else.
+    std::vector<std::pair<std::string, std::string>> generated_strings;
   };
   /// Parses CSV text and writes its good rows as one atomic write (nothing when strict and any
   /// row is bad), parsing on a second thread while the rows already parsed are looked up,
@@ -130,6 +140,9 @@ class AdminService {
   std::vector<std::shared_ptr<RouteModule>> modules_;
   NewDeviceDefaults new_device_defaults_;
 };
+
+/// Digits of a string made by Generate String (a phone's, or a template's per phone).
+inline constexpr std::size_t kGeneratedStringDigits = 8;
 
 /// {"error": message} with `status`.
 Response error_response(int status, const std::string& message);
@@ -155,6 +168,9 @@ Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<
 /// outlive the context) only when `q` uses them.
 Result<jobs::EvalContext> query_context(const store::Store& store, const jobs::Query& q, util::UnixTime now,
                                         std::unordered_set<std::string>& revoked);
+/// [{"device", "auth_string"}, …]: strings handed to the administrator once (the CLI writes them
+/// to a 0600 file); never logged or audited.
+nlohmann::json generated_strings_json(const std::vector<std::pair<std::string, std::string>>& strings);
 
 /// Percent-encodes a query value.
 std::string url_encode(const std::string& s);

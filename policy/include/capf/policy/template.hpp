@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capf/admin/admin_service.hpp"
 #include "capf/core/device.hpp"
 #include "capf/core/job.hpp"
 #include "capf/jobs/phones_csv.hpp"
@@ -31,6 +32,9 @@ struct DeviceTemplate {
   std::optional<KeyOrder> key_order;
   std::optional<int> ec_key_bits;
   std::optional<IssuerKind> issuer;  ///< the Certificate Issuer to Endpoint these devices expect
+  /// The template's own Authentication String (entered, or made once by Generate String), for
+  /// every phone it fills with By Authentication String; secret: stored, never shown.
+  std::optional<std::string> auth_string;
   util::UnixTime created_at = 0;
   std::string created_by;
 };
@@ -38,7 +42,8 @@ struct DeviceTemplate {
 /// Template and policy names: 1–64 of [A-Za-z0-9._-].
 bool valid_name(std::string_view name);
 
-/// Checks a template (name, query, key sizes); the error names the field.
+/// Checks a template (name, query, key sizes, where its Authentication Strings come from); the
+/// error names the field.
 Result<void> validate(const DeviceTemplate& t);
 
 /// JSON text for the store's templates family, and back (decoding names a bad field).
@@ -59,9 +64,10 @@ class TemplateSet {
   /// The template that applies to a device: the first in precedence order whose query matches.
   const DeviceTemplate* match(const Device& d, util::UnixTime now) const;
   /// Fills a device a CSV import adds from its matching template, for each setting the row
-  /// leaves empty (the row always wins). Returns the template's name, or "" when none matches.
-  /// Authentication Strings never come from a template.
-  std::string apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const;
+  /// leaves empty (the row always wins). A device that ends up By Authentication String without
+  /// a string in its row gets the template's string, or with string policy unique a new random
+  /// one (Generate String per phone: `generated_string` is then set).
+  admin::NewDeviceDefaultsApplied apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const;
 
  private:
   std::vector<std::pair<DeviceTemplate, jobs::Query>> items_;
@@ -69,7 +75,6 @@ class TemplateSet {
 
 /// The import hook admin::AdminService::set_new_device_defaults takes: loads the templates once
 /// per import and applies them to each new device.
-std::function<Result<std::function<void(Device&, const jobs::PhoneRow&)>>()> new_device_defaults(
-    const store::Store& store, const util::Clock& clock);
+admin::AdminService::NewDeviceDefaults new_device_defaults(const store::Store& store, const util::Clock& clock);
 
 }  // namespace capf::policy
