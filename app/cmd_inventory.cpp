@@ -110,6 +110,7 @@ int cmd_phone(const Args& args) {
       "auth-mode", po::value<std::string>(), "string | null | lsc | mic (or the seed's words)")(
       "auth-string", po::value<std::string>(), "4–10 digits (re-arms a locked device)")(
       "generate-string", "Generate String: a new random Authentication String, printed once and never shown again")(
+      "security-mode", po::value<std::string>(), "Device Security Mode: \"Non Secure\", Authenticated or Encrypted")(
       "key-size", po::value<std::string>(), "RSA key size: 1024, 2048, 3072, 4096")(
       "key-order", po::value<std::string>(), "rsa | ec | ec-rsa | rsa-ec")(
       "ec-key-size", po::value<std::string>(), "256, 384, 521")(
@@ -130,7 +131,8 @@ int cmd_phone(const Args& args) {
     const std::pair<const char*, const char*> fields[] = {{"operation", "operation"},   {"auth-mode", "auth_mode"},
                                                           {"auth-string", "auth_string"}, {"key-size", "key_size"},
                                                           {"key-order", "key_order"},   {"ec-key-size", "ec_key_size"},
-                                                          {"completes-by", "completes_by"}};
+                                                          {"completes-by", "completes_by"},
+                                                          {"security-mode", "security_mode"}};
     for (const auto& [opt, key] : fields)
       if (vm.count(opt)) body[key] = vm[opt].as<std::string>();
     if (vm.count("generate-string")) body["generate_string"] = true;
@@ -150,7 +152,7 @@ int cmd_phone(const Args& args) {
   if (!generated.empty())
     std::cout << "generated Authentication String (shown this once, never again; enter it on the phone): " << generated
               << "\n";
-  for (const char* k : {"name", "description", "device_type", "device_pool", "security_profile", "operation",
+  for (const char* k : {"name", "description", "device_type", "device_pool", "security_profile", "security_mode", "operation",
                         "auth_mode", "auth_string_set", "key_size", "key_order", "ec_key_size", "completes_by", "ipv4",
                         "ipv6", "status", "status_reason", "auth_failures", "last_seen"})
     std::cout << k << ": " << text(p, k) << "\n";

@@ -56,6 +56,12 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
                                                     std::to_string(v->size()) + " characters)");
     row.auth_string = *v;
   }
+  if (auto v = text("security_mode")) {
+    auto m = parse_security_mode(*v);
+    if (!m) return make_error(Errc::invalid_argument, "unknown Device Security Mode \"" + *v +
+                                                          "\" (use \"Non Secure\", Authenticated or Encrypted)");
+    row.security_mode = *m;
+  }
   if (auto v = text("key_size")) {
     auto bits = util::parse_int(*v);
     if (!bits || !valid_rsa_bits(static_cast<int>(*bits)))

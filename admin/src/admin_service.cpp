@@ -30,6 +30,7 @@ nlohmann::json device_json(const Device& d) {
       {"device_type", d.device_type},
       {"device_pool", d.device_pool},
       {"security_profile", d.security_profile},
+      {"security_mode", to_string(d.security_mode)},
       {"operation", to_string(d.operation)},
       {"auth_mode", to_string(d.auth_mode)},
       {"auth_string_set", !d.auth_string.empty()},
@@ -142,6 +143,11 @@ Response AdminService::handle(const Request& r) {
     return error(500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
   }
   return error(404, "no such admin API route: " + r.method + " " + path);
+}
+
+std::string AdminService::time_zone() const {
+  auto params = config::load(store_);
+  return params ? params->time_zone : ServiceParams{}.time_zone;
 }
 
 Response AdminService::list_certificates(const std::string& query) {

@@ -73,6 +73,18 @@ constexpr std::array<std::pair<std::string_view, OperationStatus>, 7> kStatuses{
     {"expired", OperationStatus::expired},
 }};
 
+constexpr std::array<std::pair<std::string_view, SecurityMode>, 9> kSecurityModes{{
+    {"Non Secure", SecurityMode::non_secure},
+    {"Non-Secure", SecurityMode::non_secure},
+    {"Nonsecure", SecurityMode::non_secure},
+    {"none", SecurityMode::non_secure},
+    {"Authenticated", SecurityMode::authenticated},
+    {"auth", SecurityMode::authenticated},
+    {"Encrypted", SecurityMode::encrypted},
+    {"encrypt", SecurityMode::encrypted},
+    {"Non_Secure", SecurityMode::non_secure},
+}};
+
 }  // namespace
 
 std::string_view to_string(CertificateOperation v) {
@@ -131,6 +143,15 @@ std::string_view to_string(OperationStatus v) {
   return "?";
 }
 
+std::string_view to_string(SecurityMode v) {
+  switch (v) {
+    case SecurityMode::non_secure: return "Non Secure";
+    case SecurityMode::authenticated: return "Authenticated";
+    case SecurityMode::encrypted: return "Encrypted";
+  }
+  return "?";
+}
+
 std::string to_string(const KeySpec& v) {
   if (v.algorithm == KeyAlgorithm::rsa) return "RSA-" + std::to_string(v.rsa_bits);
   return "EC-P" + std::to_string(curve_bits(v.curve));
@@ -141,6 +162,24 @@ std::optional<AuthMode> parse_auth_mode(std::string_view t) { return lookup(t, k
 std::optional<KeyOrder> parse_key_order(std::string_view t) { return lookup(t, kKeyOrders); }
 std::optional<IssuerKind> parse_issuer(std::string_view t) { return lookup(t, kIssuers); }
 std::optional<OperationStatus> parse_status(std::string_view t) { return lookup(t, kStatuses); }
+std::optional<SecurityMode> parse_security_mode(std::string_view t) { return lookup(t, kSecurityModes); }
+
+SecurityMode security_mode_from_profile(std::string_view profile) {
+  const std::string p = util::to_lower(profile);
+  auto has = [&](std::string_view w) { return p.find(w) != std::string::npos; };
+  if (has("non-secure") || has("nonsecure") || has("non secure")) return SecurityMode::non_secure;
+  if (has("encrypt")) return SecurityMode::encrypted;
+  if (has("authenticat")) return SecurityMode::authenticated;
+  if (has("secure")) return SecurityMode::encrypted;
+  return SecurityMode::non_secure;
+}
+
+std::optional<std::string> auth_string_refusal(SecurityMode mode) {
+  if (mode == SecurityMode::non_secure) return std::nullopt;
+  return "By Authentication String cannot work with Device Security Mode " + std::string(to_string(mode)) +
+         ": the phone does not register until the CAPF session ends, so nobody can enter the string on it "
+         "(use By Null String or By Existing Certificate, or a Non Secure profile until the LSC is installed)";
+}
 
 std::optional<EcCurve> curve_from_bits(int bits) {
   switch (bits) {

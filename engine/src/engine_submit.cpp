@@ -14,15 +14,6 @@ namespace {
 
 using S = JobDeviceState;
 
-/// Profiles whose phones do not register until the CAPF session ends (seed: "Authenticated/
-/// Encrypted Device Security Mode"), so nobody can type a string on them.
-bool secure_profile(const std::string& profile) {
-  const std::string p = util::to_lower(profile);
-  if (p.find("non-secure") != std::string::npos || p.find("nonsecure") != std::string::npos) return false;
-  return p.find("encrypt") != std::string::npos || p.find("authenticat") != std::string::npos ||
-         p.find("secure") != std::string::npos;
-}
-
 /// Phones (SEP…) leave the factory with a MIC; soft clients such as Jabber (CSF…) have none.
 bool has_mic(const Device& d) { return d.name.size() > 3 && util::iequals(d.name.substr(0, 3), "SEP"); }
 
@@ -76,9 +67,8 @@ Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(c
       refused.emplace_back(name, "By Existing Certificate (Precedence to LSC): no known LSC on this device");
     else if (mode == AuthMode::existing_cert_mic && !has_mic(d))
       refused.emplace_back(name, "By Existing Certificate (Precedence to MIC): no MIC known for this kind of device");
-    else if (mode == AuthMode::auth_string && secure_profile(d.security_profile))
-      refused.emplace_back(name, "By Authentication String cannot work with security profile \"" + d.security_profile +
-                                     "\": the phone does not register until the CAPF session ends");
+    else if (auto why = mode == AuthMode::auth_string ? auth_string_refusal(d.security_mode) : std::nullopt)
+      refused.emplace_back(name, *why);
     else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::keep && d.auth_string.empty())
       refused.emplace_back(name, "By Authentication String: the device has no string (use --string-policy unique|shared|csv)");
     else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::csv && !r.csv_strings.count(name))

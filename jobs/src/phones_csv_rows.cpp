@@ -73,6 +73,7 @@ const char* const kAcceptedOperations = R"x("No Pending Operation", "Install/Upg
 const char* const kAcceptedModes =
     R"x("By Authentication String", "By Null String", "By Existing Certificate (Precedence to LSC)", )x"
     R"x("By Existing Certificate (Precedence to MIC)")x";
+const char* const kAcceptedSecurityModes = R"x("Non Secure", "Authenticated", "Encrypted")x";
 const char* const kAcceptedKeyOrders =
     R"x("RSA Only", "EC Only", "EC Preferred, RSA Backup", "RSA Preferred, EC Backup")x";
 
@@ -212,6 +213,10 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
         if (valid_ip(AF_INET6, v)) row.ipv6.emplace(v);
         else issue(col, "IPv6 Address " + show(v) + " is not a valid IPv6 address");
         break;
+      case Column::security_mode:
+        if (auto m = parse_security_mode(v)) row.security_mode = m;
+        else issue(col, "unknown Device Security Mode " + show(v) + " (accepted: " + kAcceptedSecurityModes + ")");
+        break;
     }
   }
   return issues.size() == before;
@@ -238,7 +243,7 @@ const std::vector<std::string>& known_columns() {
       "Device Name",           "Description",          "Device Type",     "Device Pool",
       "Device Security Profile", "Certificate Operation", "Authentication Mode", "Authentication String",
       "Key Size (Bits)",       "Key Order",            "EC Key Size (Bits)", "Operation Completes By",
-      "IPv4 Address",          "IPv6 Address"};
+      "IPv4 Address",          "IPv6 Address",         "Device Security Mode"};
   return kColumns;
 }
 
@@ -252,6 +257,10 @@ void apply_row(Device& device, const PhoneRow& row, util::UnixTime now) {
   if (row.device_type) device.device_type = *row.device_type;
   if (row.device_pool) device.device_pool = *row.device_pool;
   if (row.security_profile) device.security_profile = *row.security_profile;
+  // The mode a row gives wins; a row that gives none but names a profile takes the mode the
+  // profile's name implies (the rule in security_mode_from_profile).
+  if (row.security_mode) device.security_mode = *row.security_mode;
+  else if (row.security_profile) device.security_mode = security_mode_from_profile(*row.security_profile);
   if (row.auth_mode) device.auth_mode = *row.auth_mode;
   if (row.auth_string) device.auth_string = *row.auth_string;
   if (row.rsa_key_bits) device.rsa_key_bits = *row.rsa_key_bits;
@@ -272,8 +281,11 @@ void apply_row(Device& device, const PhoneRow& row, util::UnixTime now) {
 }
 
 std::optional<std::string> check_capf_settings(const Device& d) {
-  if (d.armed() && d.auth_mode == AuthMode::auth_string && !valid_auth_string(d.auth_string))
-    return std::string("Authentication Mode By Authentication String needs a 4–10 digit Authentication String");
+  if (d.armed() && d.auth_mode == AuthMode::auth_string) {
+    if (auto why = auth_string_refusal(d.security_mode)) return why;
+    if (!valid_auth_string(d.auth_string))
+      return std::string("Authentication Mode By Authentication String needs a 4–10 digit Authentication String");
+  }
   if (!valid_rsa_bits(d.rsa_key_bits))
     return "Key Size (Bits) " + std::to_string(d.rsa_key_bits) + " is not 1024, 2048, 3072 or 4096";
   if (!curve_from_bits(d.ec_key_bits))

@@ -38,8 +38,9 @@ enum class Column : std::uint8_t {
   completes_by,
   ipv4,
   ipv6,
+  security_mode,
 };
-inline constexpr std::size_t kColumnCount = 14;
+inline constexpr std::size_t kColumnCount = 15;
 
 /// Device name → line of its first record, case-insensitive. Names are at most 15 bytes
 /// (valid_device_name), so a key is the lower-cased name zero-padded to 16 bytes in an

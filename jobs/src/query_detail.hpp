@@ -40,6 +40,7 @@ enum class Field : std::uint8_t {
   lsc_issuer,
   last_seen,
   completes_by,
+  security_mode,
 };
 
 struct FieldInfo {
@@ -48,7 +49,7 @@ struct FieldInfo {
   Kind kind;
 };
 
-inline constexpr std::array<FieldInfo, 13> kFields{{
+inline constexpr std::array<FieldInfo, 14> kFields{{
     {"name", Field::name, Kind::text},
     {"description", Field::description, Kind::text},
     {"device_type", Field::device_type, Kind::text},
@@ -62,6 +63,7 @@ inline constexpr std::array<FieldInfo, 13> kFields{{
     {"lsc_issuer", Field::lsc_issuer, Kind::text},
     {"last_seen", Field::last_seen, Kind::date},
     {"completes_by", Field::completes_by, Kind::date},
+    {"security_mode", Field::security_mode, Kind::enumeration},
 }};
 
 inline const FieldInfo* find_field(std::string_view name) {

@@ -58,6 +58,7 @@ std::uint8_t enum_of(const Device& d, Field f, const EvalContext& c) {
     case Field::operation: return static_cast<std::uint8_t>(d.operation);
     case Field::auth_mode: return static_cast<std::uint8_t>(d.auth_mode);
     case Field::operation_status: return static_cast<std::uint8_t>(d.status);
+    case Field::security_mode: return static_cast<std::uint8_t>(d.security_mode);
     case Field::lsc_status: {
       LscStatus s = LscStatus::valid;
       if (d.lsc_serial.empty()) s = LscStatus::none;

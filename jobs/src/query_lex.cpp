@@ -196,6 +196,7 @@ std::optional<std::uint8_t> parse_enum(Field field, std::string_view text) {
     case Field::operation: return as_byte(parse_operation(text));
     case Field::auth_mode: return as_byte(parse_auth_mode(text));
     case Field::operation_status: return as_byte(parse_status_word(text));
+    case Field::security_mode: return as_byte(parse_security_mode(text));
     case Field::lsc_status: {
       const auto t = util::trim(text);
       if (util::iequals(t, "none")) return static_cast<std::uint8_t>(LscStatus::none);
@@ -219,6 +220,7 @@ std::string_view accepted_values(Field field) {
     case Field::operation_status:
       return "none, pending, in-progress, success, failed, locked, expired";
     case Field::lsc_status: return "none, valid, expired, revoked";
+    case Field::security_mode: return "\"Non Secure\" (or nonsecure), authenticated, encrypted";
     default: return "";
   }
 }

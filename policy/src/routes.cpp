@@ -69,6 +69,29 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   return t;
 }
 
+/// Refuses By Authentication String for the devices a query matches whose Device Security Mode
+/// is Authenticated or Encrypted, naming how many and the first few.
+Result<void> check_security_modes(const store::Store& store, const std::string& where, util::UnixTime now,
+                                  const std::string& who) {
+  auto q = jobs::Query::parse(where);
+  if (!q) return q.error();
+  std::size_t secure = 0;
+  std::string first;
+  std::optional<SecurityMode> mode;
+  auto scan = store.for_each_device([&](const Device& d) {
+    if (d.security_mode == SecurityMode::non_secure || !q->matches(d, now)) return true;
+    if (secure++ < 3) first += (first.empty() ? "" : ", ") + d.name;
+    mode = d.security_mode;
+    return true;
+  });
+  if (!scan) return scan.error();
+  if (secure == 0) return ok();
+  return make_error(Errc::invalid_argument,
+                    who + ": " + *auth_string_refusal(*mode) + "; " + std::to_string(secure) +
+                        " devices it matches are Authenticated or Encrypted (" + first + (secure > 3 ? ", …" : "") +
+                        "): narrow --where, e.g. add AND security_mode = \"Non Secure\"");
+}
+
 Result<Policy> policy_from_json(const nlohmann::json& j) {
   Policy p;
   p.name = text(j, "name").value_or("");
@@ -241,6 +264,9 @@ Response AdminRoutes::create_template(const admin::Request& r) {
   const auto body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
   auto t = template_from_json(body);
   if (!t) return error_response(400, t.error().message);
+  if (t->auth_mode == AuthMode::auth_string)
+    if (auto c = check_security_modes(store_, t->where, clock_.now(), "template " + t->name); !c)
+      return error_response(c.error().code == Errc::invalid_argument ? 400 : 500, c.error().message);
   std::lock_guard lock(mutex_);
   auto existing = load_template(store_, t->name);
   if (!existing) return store_failure(existing.error());
@@ -288,6 +314,9 @@ Response AdminRoutes::create_policy(const admin::Request& r) {
     return error_response(400, "template " + tmpl.name + ": a policy runs unattended, so nobody could hand out " +
                                    "generated Authentication Strings; use a template with its own string (--auth-string or "
                                    "--generate-string), or Authentication Mode lsc, mic or null");
+  if (tmpl.auth_mode == AuthMode::auth_string)
+    if (auto c = check_security_modes(store_, p->where, clock_.now(), "policy " + p->name + " (template " + tmpl.name + ")"); !c)
+      return error_response(c.error().code == Errc::invalid_argument ? 400 : 500, c.error().message);
   auto existing = load_policy(store_, p->name);
   if (!existing) return store_failure(existing.error());
   if (existing->has_value()) return error_response(409, "policy " + p->name + " already exists (delete it first)");

@@ -20,7 +20,7 @@ namespace {
 constexpr std::uint8_t kJsonDevice = 1;
 constexpr std::uint8_t kBinaryDevice = 2;
 static_assert(kBinaryDevice == kSchemaVersion, "a new schema version must say how devices are encoded");
-constexpr std::uint64_t kDeviceFields = 25;
+constexpr std::uint64_t kDeviceFields = 26;
 
 class Writer {
  public:
@@ -218,6 +218,7 @@ Result<Device> decode_json_device(std::string_view bytes) {
   d.fetched_cert_pem = f.text("fetched_cert_pem");
   d.updated_at = f.integer("updated_at");
   d.job_id = f.optional_text("job_id");
+  d.security_mode = security_mode_from_profile(d.security_profile);  // schema 1 predates the field
   return f.finish(std::move(d));
 }
 
@@ -256,6 +257,7 @@ void encode_device(const Device& d, std::string& out) {
   w.integer(d.updated_at);
   w.text(d.job_id);
   w.integer(d.keygen_failures);  // 25: appended; records of 24 fields read it as 0
+  w.text(to_string(d.security_mode));  // 26: appended; older records derive it from the profile
 }
 
 Result<Device> decode_device(std::string_view bytes) {
@@ -303,6 +305,8 @@ Result<void> decode_device(std::string_view bytes, Device& d) {
   r.integer("updated_at", d.updated_at);
   r.text("job_id", d.job_id);
   r.small_integer("keygen_failures", d.keygen_failures);
+  d.security_mode = security_mode_from_profile(d.security_profile);  // kept unless the record has the field
+  r.enumeration("security_mode", &parse_security_mode, d.security_mode);
   return r.finish();
 }
 

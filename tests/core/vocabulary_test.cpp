@@ -45,3 +45,25 @@ TEST(Vocabulary, SameKeyKindComparesOnlyTheFieldsOfTheAlgorithm) {
   EXPECT_FALSE(same_key_kind(ec, KeySpec{KeyAlgorithm::ec, 0, EcCurve::p384}));
   EXPECT_FALSE(same_key_kind(ec, rsa));
 }
+
+TEST(Vocabulary, DeviceSecurityModeFromTheColumnOrTheProfileName) {
+  EXPECT_EQ(parse_security_mode("Non Secure"), SecurityMode::non_secure);
+  EXPECT_EQ(parse_security_mode("non-secure"), SecurityMode::non_secure);
+  EXPECT_EQ(parse_security_mode(" ENCRYPTED "), SecurityMode::encrypted);
+  EXPECT_EQ(parse_security_mode("Authenticated"), SecurityMode::authenticated);
+  EXPECT_FALSE(parse_security_mode("secure"));
+  for (auto m : {SecurityMode::non_secure, SecurityMode::authenticated, SecurityMode::encrypted})
+    EXPECT_EQ(parse_security_mode(to_string(m)), m);
+  // The documented rule, used only when a CSV has no Device Security Mode column.
+  EXPECT_EQ(security_mode_from_profile("Cisco 8841 - Standard SIP Non-Secure Profile"), SecurityMode::non_secure);
+  EXPECT_EQ(security_mode_from_profile("Cisco 8841 - Standard SIP Secure Profile"), SecurityMode::encrypted);
+  EXPECT_EQ(security_mode_from_profile("Lab NONSECURE"), SecurityMode::non_secure);
+  EXPECT_EQ(security_mode_from_profile("Branch Encrypted TFTP"), SecurityMode::encrypted);
+  EXPECT_EQ(security_mode_from_profile("Universal - Authenticated"), SecurityMode::authenticated);
+  EXPECT_EQ(security_mode_from_profile("Universal - Authentication only"), SecurityMode::authenticated);
+  EXPECT_EQ(security_mode_from_profile(""), SecurityMode::non_secure);
+  EXPECT_EQ(security_mode_from_profile("Standard SIP Profile"), SecurityMode::non_secure);
+  EXPECT_FALSE(auth_string_refusal(SecurityMode::non_secure));
+  ASSERT_TRUE(auth_string_refusal(SecurityMode::encrypted));
+  EXPECT_NE(auth_string_refusal(SecurityMode::authenticated)->find("Device Security Mode Authenticated"), std::string::npos);
+}

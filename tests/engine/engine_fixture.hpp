@@ -60,6 +60,7 @@ class EngineTest : public ::testing::Test {
       d.name = name;
       d.device_pool = i % 2 ? "DP-HQ" : "DP-BRANCH";
       d.security_profile = profile;
+      d.security_mode = security_mode_from_profile(profile);  // as an import without the column does
       names.push_back(d.name);
       t.put_devices.push_back(d);
     }

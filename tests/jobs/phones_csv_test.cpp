@@ -170,10 +170,11 @@ TEST(PhonesCsvSamples, BrokenNeverShowsAnAuthenticationString) {
 
 TEST(PhonesCsvHeader, KnownColumnsInToolOrder) {
   const auto& k = known_columns();
-  ASSERT_EQ(k.size(), 14u);
+  ASSERT_EQ(k.size(), 15u);
   EXPECT_EQ(k.front(), "Device Name");
   EXPECT_EQ(k[8], "Key Size (Bits)");
-  EXPECT_EQ(k.back(), "IPv6 Address");
+  EXPECT_EQ(k[13], "IPv6 Address");
+  EXPECT_EQ(k.back(), "Device Security Mode");  // capf's: Unified CM keeps it in the profile
 }
 
 TEST(PhonesCsvHeader, MissingDeviceNameIsAFileError) {
@@ -215,3 +216,26 @@ TEST(PhonesCsvHeader, HeaderOnlyIsAnEmptyImport) {
   EXPECT_EQ(r.records, 0u);
 }
 
+// ---- Device Security Mode
+
+TEST(PhonesCsvSecurityMode, TheColumnWinsAndTheProfileNameSpeaksOnlyWithoutAValue) {
+  auto r = parse_phones_csv("Device Name,Device Security Profile,Device Security Mode\n"
+                            "SEP000000000001,Standard SIP Secure Profile,Non Secure\n"
+                            "SEP000000000002,Standard SIP Secure Profile,\n"
+                            "SEP000000000003,x,sort of\n",
+                            "t.csv", CsvOptions{});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->rows.size(), 2u);
+  Device a, b;
+  apply_row(a, r->rows[0], 0);
+  apply_row(b, r->rows[1], 0);
+  EXPECT_EQ(a.security_mode, SecurityMode::non_secure);  // the column wins over the name
+  EXPECT_EQ(b.security_mode, SecurityMode::encrypted);   // no value: the name speaks
+  ASSERT_EQ(r->issues.size(), 1u);
+  EXPECT_NE(r->issues[0].to_string().find("t.csv:4:3: unknown Device Security Mode \"sort of\""), std::string::npos);
+  b.operation = CertificateOperation::install_upgrade;
+  b.auth_mode = AuthMode::auth_string;
+  b.auth_string = "1234";
+  ASSERT_TRUE(check_capf_settings(b));
+  EXPECT_NE(check_capf_settings(b)->find("Device Security Mode Encrypted"), std::string::npos);
+}

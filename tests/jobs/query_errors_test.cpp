@@ -71,7 +71,7 @@ const ErrorCase kErrorCases[] = {
     {"pool = DP-HQ",
      "query:1: unknown field 'pool' (fields: name, description, device_type, device_pool, "
      "security_profile, operation, auth_mode, operation_status, lsc_status, lsc_expires, lsc_issuer, "
-     "last_seen, completes_by; shorthands: lsc_expires_before, lsc_expires_after, last_seen_before, "
+     "last_seen, completes_by, security_mode; shorthands: lsc_expires_before, lsc_expires_after, last_seen_before, "
      "last_seen_after)"},
     {"operation = instal",
      "query:13: unknown value 'instal' for operation (accepted: none, install, delete, troubleshoot, "
@@ -140,7 +140,7 @@ const ErrorCase kErrorCases[] = {
     {"a_very_long_field_name_that_goes_on_and_on_and_on = 1",
      "query:1: unknown field 'a_very_long_field_name_that_goes_on_and_...' (fields: name, description, "
      "device_type, device_pool, security_profile, operation, auth_mode, operation_status, lsc_status, "
-     "lsc_expires, lsc_issuer, last_seen, completes_by; shorthands: lsc_expires_before, lsc_expires_after, "
+     "lsc_expires, lsc_issuer, last_seen, completes_by, security_mode; shorthands: lsc_expires_before, lsc_expires_after, "
      "last_seen_before, last_seen_after)"},
 };
 INSTANTIATE_TEST_SUITE_P(ParseErrors, QueryError, ::testing::ValuesIn(kErrorCases));

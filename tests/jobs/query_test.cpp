@@ -275,13 +275,14 @@ TEST(QueryApi, FieldsListsEveryField) {
   const std::vector<std::string> expected{
       "name",       "description", "device_type",      "device_pool", "security_profile",
       "operation",  "auth_mode",   "operation_status", "lsc_status",  "lsc_expires",
-      "lsc_issuer", "last_seen",   "completes_by"};
+      "lsc_issuer", "last_seen",   "completes_by",     "security_mode"};
   EXPECT_EQ(Query::fields(), expected);
   for (const auto& f : Query::fields()) {
     // Every listed field parses with = (values suited to its kind).
     const std::string value = f == "lsc_expires" || f == "last_seen" || f == "completes_by" ? "never"
                               : f == "lsc_status" || f == "operation_status" || f == "operation" ? "none"
                               : f == "auth_mode"                                                 ? "null"
+                              : f == "security_mode"                                             ? "encrypted"
                                                                                                  : "x";
     EXPECT_TRUE(Query::parse(f + " = " + value).ok()) << f;
   }

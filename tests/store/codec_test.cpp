@@ -247,20 +247,54 @@ TEST(StoreCodec, BinaryDeviceWithFewerFieldsKeepsDefaultsForTheRest) {
   EXPECT_EQ(d->auth_mode, Device{}.auth_mode);
 }
 
+/// The bytes a build that wrote only the first `fields` fields would have written for `d`: the
+/// encoding with its trailing fields cut (the fields after the 24th are a small integer and a
+/// short text, each written in whole bytes).
+std::string written_by_older_build(const Device& d, int fields) {
+  std::string bytes = encode_device(d);
+  EXPECT_EQ(static_cast<int>(bytes[1]), 26);
+  const std::string mode(to_string(d.security_mode));
+  EXPECT_EQ(bytes.substr(bytes.size() - mode.size() - 1), static_cast<char>(mode.size()) + mode);
+  if (fields < 26) bytes.resize(bytes.size() - mode.size() - 1);  // field 26: security_mode
+  if (fields < 25) bytes.pop_back();                                // field 25: keygen_failures (< 64)
+  bytes[1] = static_cast<char>(fields);
+  return bytes;
+}
+
 TEST(StoreCodec, RecordOfTheTwentyFourFieldBuildReadsNoKeyGenerationFailures) {
   // The 2026-11-27 build wrote 24 fields; keygen_failures came 25th.
   Device d = full_device("SEP001122334455");
   d.keygen_failures = 3;
-  std::string bytes = encode_device(d);
-  ASSERT_EQ(static_cast<int>(bytes[1]), 25);
-  ASSERT_EQ(bytes.back(), '\x06');  // zigzag(3)
-  bytes[1] = 24;
-  bytes.pop_back();
-  auto old = decode_device(bytes);
+  auto old = decode_device(written_by_older_build(d, 24));
   ASSERT_TRUE(old.ok()) << old.error().message;
   EXPECT_EQ(old->keygen_failures, 0);
   d.keygen_failures = 0;
+  d.security_mode = SecurityMode::encrypted;  // derived from "… Standard SIP Secure Profile"
   testing::expect_same(*old, d);
+}
+
+TEST(StoreCodec, RecordsWithoutTheDeviceSecurityModeDeriveItFromTheProfileName) {
+  // Builds before issue 19 wrote 25 fields and no Device Security Mode.
+  Device d = full_device("SEP001122334455");
+  for (const auto& [profile, mode] : std::vector<std::pair<std::string, SecurityMode>>{
+           {"Cisco 8841 - Standard SIP Secure Profile", SecurityMode::encrypted},
+           {"Cisco 8841 - Standard SIP Non-Secure Profile", SecurityMode::non_secure},
+           {"Lab - Authenticated", SecurityMode::authenticated},
+           {"", SecurityMode::non_secure}}) {
+    d.security_profile = profile;
+    auto old = decode_device(written_by_older_build(d, 25));
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    EXPECT_EQ(old->security_mode, mode) << profile;
+    EXPECT_EQ(old->keygen_failures, d.keygen_failures);
+  }
+  // A record that has the field keeps it, whatever the profile says.
+  auto now = decode_device(encode_device(d));
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->security_mode, SecurityMode::authenticated);
+  // Schema-1 JSON devices derive it too (kJsonDevice's profile "p" says nothing: Non Secure).
+  auto json = decode_device(sealed(1, kJsonDevice));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->security_mode, SecurityMode::non_secure);
 }
 
 TEST(StoreCodec, InvalidUtf8IsReplacedNotThrown) {

@@ -52,6 +52,7 @@ inline Device full_device(const std::string& name) {
   d.device_type = "Cisco 8841";
   d.device_pool = "DP-HQ";
   d.security_profile = "Cisco 8841 - Standard SIP Secure Profile";
+  d.security_mode = SecurityMode::authenticated;  // not what the profile name implies (Encrypted)
   d.operation = CertificateOperation::install_upgrade;
   d.auth_mode = AuthMode::auth_string;
   d.auth_string = "123456";
@@ -101,6 +102,7 @@ inline void expect_same(const Device& a, const Device& b) {
   EXPECT_EQ(a.device_type, b.device_type);
   EXPECT_EQ(a.device_pool, b.device_pool);
   EXPECT_EQ(a.security_profile, b.security_profile);
+  EXPECT_EQ(a.security_mode, b.security_mode);
   EXPECT_EQ(a.operation, b.operation);
   EXPECT_EQ(a.auth_mode, b.auth_mode);
   EXPECT_EQ(a.auth_string, b.auth_string);

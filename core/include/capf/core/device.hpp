@@ -20,6 +20,9 @@ struct Device {
   std::string device_type;       ///< e.g. "Cisco 8841"
   std::string device_pool;       ///< e.g. "DP-HQ"
   std::string security_profile;  ///< e.g. "Cisco 8841 - Standard SIP Non-Secure Profile"
+  /// "Device Security Mode" of that profile: from the CSV column, `phone set --security-mode`,
+  /// or derived from the profile name (security_mode_from_profile) when neither gives it.
+  SecurityMode security_mode = SecurityMode::non_secure;
 
   CertificateOperation operation = CertificateOperation::none;
   AuthMode auth_mode = AuthMode::null_string;

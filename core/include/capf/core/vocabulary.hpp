@@ -39,6 +39,15 @@ enum class KeyOrder : std::uint8_t {
   rsa_preferred_ec_backup,  ///< "RSA Preferred, EC Backup"
 };
 
+/// Device Security Mode of the phone's security profile. With Authenticated or Encrypted the
+/// phone does not register until its CAPF session ends, so nobody can enter an Authentication
+/// String on it: By Authentication String cannot work (seed, "CAPF Examples with 7942 and 7962").
+enum class SecurityMode : std::uint8_t {
+  non_secure,     ///< "Non Secure"
+  authenticated,  ///< "Authenticated"
+  encrypted,      ///< "Encrypted"
+};
+
 /// Where the LSC comes from ("Certificate Issuer to Endpoint").
 enum class IssuerKind : std::uint8_t { capf, online_ca, offline_ca };
 
@@ -68,6 +77,7 @@ std::string_view to_string(EcCurve v);
 std::string_view to_string(KeyOrder v);
 std::string_view to_string(IssuerKind v);
 std::string_view to_string(OperationStatus v);
+std::string_view to_string(SecurityMode v);
 /// "RSA-2048", "EC-P256".
 std::string to_string(const KeySpec& v);
 /// The same kind of key: algorithm plus RSA size or EC curve (the other algorithm's field is
@@ -82,6 +92,20 @@ std::optional<AuthMode> parse_auth_mode(std::string_view text);
 std::optional<KeyOrder> parse_key_order(std::string_view text);
 std::optional<IssuerKind> parse_issuer(std::string_view text);
 std::optional<OperationStatus> parse_status(std::string_view text);
+/// "Non Secure" (also "Non-Secure", "Nonsecure", "none"), "Authenticated" ("auth"), "Encrypted"
+/// ("encrypt"), case-insensitive.
+std::optional<SecurityMode> parse_security_mode(std::string_view text);
+
+/// The Device Security Mode a Device Security Profile's name implies, used only when a CSV has
+/// no "Device Security Mode" column (and for devices stored before the mode existed). The rule,
+/// on the name in any case: "non-secure", "nonsecure" or "non secure" → Non Secure; else
+/// "encrypt" → Encrypted; else "authenticat" → Authenticated; else "secure" → Encrypted (Unified
+/// CM's "Standard SIP Secure Profile" encrypts); anything else, or no profile → Non Secure.
+SecurityMode security_mode_from_profile(std::string_view profile);
+
+/// Why By Authentication String cannot be used in this Device Security Mode, or nullopt when it
+/// can (Non Secure).
+std::optional<std::string> auth_string_refusal(SecurityMode mode);
 
 /// Curve from its size in bits (256, 384, 521).
 std::optional<EcCurve> curve_from_bits(int bits);

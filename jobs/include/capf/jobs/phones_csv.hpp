@@ -41,6 +41,8 @@ struct PhoneRow {
   std::optional<int> ec_key_bits;
   std::optional<std::optional<util::UnixTime>> completes_by;  ///< set-to-empty clears it
   std::optional<std::string> ipv4, ipv6;
+  /// "Device Security Mode"; when the row has none, a profile it names implies one.
+  std::optional<SecurityMode> security_mode;
 };
 
 /// Parse options.

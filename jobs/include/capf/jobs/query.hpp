@@ -21,7 +21,8 @@
 //         = != (case-insensitive equality), ~ !~ (case-insensitive whole-string glob with * and
 //         ?), in, not in.
 //   enum  operation (parse_operation), auth_mode (parse_auth_mode), operation_status
-//         (parse_status), lsc_status (derived at evaluation time, the first that holds: none = no
+//         (parse_status), security_mode (parse_security_mode: Non Secure, Authenticated,
+//         Encrypted), lsc_status (derived at evaluation time, the first that holds: none = no
 //         LSC, revoked = its serial was revoked (EvalContext::revoked), expired = notAfter passed,
 //         else valid): = != in, not in; the value must be one of the accepted words (a parse
 //         error lists them).
