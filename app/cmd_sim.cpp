@@ -84,6 +84,8 @@ int cmd_sim(const Args& args) {
     ("auth-string", po::value<std::string>(), "string the generated phones' users type")
     ("jabber-every", po::value<std::size_t>()->default_value(0), "every Kth phone behaves like Jabber (VERSION 2, no PASSWORD)")
     ("no-ec", "phones cannot generate EC keys")
+    ("fault", po::value<std::string>(), "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
+                                        "arrives)")
     ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
     ("mic-key", po::value<std::string>()->default_value("rsa2048"),
@@ -160,10 +162,17 @@ int cmd_sim(const Args& args) {
     if (!mode) throw UsageError("--ip-mode must be dual, ipv4 or ipv6, got \"" + vm["ip-mode"].as<std::string>() + "\"");
     for (auto& p : phones) p.ip_mode = *mode;
   }
+  auto fault = sim::PhoneFault::none;
+  if (vm.count("fault")) {
+    auto f = sim::parse_phone_fault(vm["fault"].as<std::string>());
+    if (!f) throw UsageError("--fault must be power-cut-at-store, got \"" + vm["fault"].as<std::string>() + "\"");
+    fault = *f;
+  }
   const auto every = vm["jabber-every"].as<std::size_t>();
   for (std::size_t i = 0; i < phones.size(); ++i) {
     if (every && (i + 1) % every == 0) phones[i].jabber = true;
     if (vm.count("no-ec")) phones[i].ec_capable = false;
+    phones[i].fault = fault;
   }
 
   const bool controlled = vm.count("control") > 0;

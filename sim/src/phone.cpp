@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "capf/protocol/messages.hpp"
+#include "capf/util/text.hpp"
 #include "ip_connect.hpp"
 
 namespace capf::sim {
@@ -74,6 +75,20 @@ std::string result_of_end(int reason) {
 }
 
 }  // namespace
+
+std::string_view to_string(PhoneFault f) {
+  switch (f) {
+    case PhoneFault::none: return "none";
+    case PhoneFault::power_cut_at_store: return "power-cut-at-store";
+  }
+  return "?";
+}
+
+std::optional<PhoneFault> parse_phone_fault(std::string_view text) {
+  for (auto f : {PhoneFault::none, PhoneFault::power_cut_at_store})
+    if (util::iequals(text, to_string(f))) return f;
+  return std::nullopt;
+}
 
 net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& phone, PhoneFlash& flash) {
   Outcome out;
@@ -159,6 +174,13 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           co_await net::write_message(stream, reply);
         }
       } else if (m.is(Command::store_certificate_request)) {
+        if (phone.fault == PhoneFault::power_cut_at_store) {
+          boost::system::error_code ignored;
+          stream.lowest_layer().close(ignored);  // no TLS close, no answer: the power is gone
+          out.result = "power-cut";
+          out.detail = "lost power before storing the LSC";
+          break;
+        }
         auto req = protocol::parse_store_certificate_request(m);
         if (!req) throw net::ProtocolError(req.error().message);
         auto cert = crypto::Certificate::from_der(req->certificate_der);
@@ -223,9 +245,11 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
       else if (out.reason == 0 && sent_csr) out.result = "csr-sent";
       else out.result = result_of_end(out.reason);
     }
-    boost::system::error_code ec;
-    watchdog->arm(std::chrono::seconds(3), "TLS shutdown");
-    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    if (out.result != "power-cut") {
+      boost::system::error_code ec;
+      watchdog->arm(std::chrono::seconds(3), "TLS shutdown");
+      co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    }
   } catch (const NoConnection& e) {
     out.result = "no-connection";
     out.detail = e.what();

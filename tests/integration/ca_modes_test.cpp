@@ -50,7 +50,8 @@ struct CfsslServer {
     std::ofstream(dir / "config.json") << R"({"signing": {
       "default": {"expiry": "8760h", "usages": ["digital signature", "key encipherment", "server auth", "client auth"]},
       "profiles": {"phone": {"expiry": "8760h", "auth_key": "k1",
-                   "usages": ["digital signature", "key encipherment", "server auth", "client auth"]}}},
+                   "usages": ["digital signature", "key encipherment", "server auth", "client auth"]},
+                   "phone-no-ke": {"expiry": "8760h", "auth_key": "k1", "usages": ["digital signature", "client auth"]}}},
       "auth_keys": {"k1": {"type": "standard", "key": ")" << kKey << R"("}}})";
     auto started = shell("cd '" + dir.path() + "' && (cfssl serve -address 127.0.0.1 -port " + std::to_string(port) +
                          " -ca ca.pem -ca-key ca.key -config config.json -tls-cert tls.pem -tls-key tls.key"
@@ -112,10 +113,10 @@ void use_adcs(const JobFleet& f, const certsrv::EmuProcess& emu,
   config(f, "issuer", "online-ca");
 }
 
-/// Makes `cfssl` the Online CA (its CA is not put in CAPF-trust here).
-/// Makes `cfssl` the Online CA, over HTTPS (the default scheme): the issuer of its TLS
-/// certificate goes into CAPF-trust, the CA that signs the phones' certificates does not.
-void use_cfssl(const JobFleet& f, const CfsslServer& cfssl) {
+/// Makes `cfssl` the Online CA, over HTTPS (the default scheme), signing with its profile
+/// `profile`: the issuer of its TLS certificate goes into CAPF-trust, the CA that signs the
+/// phones' certificates does not.
+void use_cfssl(const JobFleet& f, const CfsslServer& cfssl, const std::string& profile = "phone") {
   auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.tls_ca_pem, "--description",
                  "issuer of cfssl's HTTPS certificate", "--data-dir", f.data});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
@@ -123,7 +124,7 @@ void use_cfssl(const JobFleet& f, const CfsslServer& cfssl) {
   config(f, "online-ca-host", CfsslServer::kHost);
   config(f, "online-ca-connect-address", "127.0.0.1");
   config(f, "online-ca-port", std::to_string(cfssl.port));
-  config(f, "online-ca-template", "phone");
+  config(f, "online-ca-template", profile);
   config(f, "online-ca-auth-key", CfsslServer::kKey);
   config(f, "issuer", "online-ca");
 }
@@ -153,6 +154,26 @@ std::string submit_all(const JobFleet& f, const std::vector<std::string>& extra 
   auto sub = cli(args);
   EXPECT_EQ(sub.exit_code, 0) << sub.out << sub.err;
   return submitted_id(sub);
+}
+
+/// Job `id` over `phones` devices ends with every CA-issued certificate refused for `why`: each
+/// CSR rejected, each phone's status saying why, no certificate recorded and none delivered.
+void expect_every_lsc_refused(const JobFleet& f, const std::string& id, std::size_t phones, const std::string& why) {
+  auto j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+  EXPECT_EQ(j["counts"].value("succeeded", 0), 0) << j.dump(2);
+  EXPECT_EQ(j["counts"].value("failed", 0), static_cast<int>(phones)) << j.dump(2);
+  auto list = csrs(f);
+  ASSERT_EQ(list.size(), phones) << list;
+  for (const auto& c : list) {
+    EXPECT_EQ(c["state"], "rejected") << c.dump();
+    EXPECT_NE(c.value("error", "").find(why), std::string::npos) << c.dump();
+    const auto device = c["device"].get<std::string>();
+    auto phone = nlohmann::json::parse(cli({"phone", "show", device, "--json", "--data-dir", f.data}).out);
+    EXPECT_NE(phone.value("status_reason", "").find(why), std::string::npos) << phone.dump(2);
+    EXPECT_TRUE(phone["certificates"].empty()) << phone.dump(2);
+    EXPECT_FALSE(std::filesystem::exists(f.sim_state + "/phones/" + device + ".lsc.pem")) << device;
+  }
 }
 
 }  // namespace
@@ -198,23 +219,24 @@ TEST(OnlineCa, CfsslCertificatesThatDoNotChainToCapfTrustAreRefused) {
   ASSERT_NO_FATAL_FAILURE(use_cfssl(f, cfssl));
   f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
 
-  const auto id = submit_all(f);
-  auto j = f.wait_job(id, 120);
-  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
-  EXPECT_EQ(j["counts"].value("succeeded", 0), 0) << j.dump(2);
-  EXPECT_EQ(j["counts"].value("failed", 0), 3) << j.dump(2);
-  auto list = csrs(f);
-  ASSERT_EQ(list.size(), 3u) << list;
-  for (const auto& c : list) {
-    EXPECT_EQ(c["state"], "rejected") << c.dump();
-    const std::string error = c.value("error", "");
-    EXPECT_NE(error.find("does not chain to CAPF-trust"), std::string::npos) << c.dump();
-    const auto device = c["device"].get<std::string>();
-    auto phone = nlohmann::json::parse(cli({"phone", "show", device, "--json", "--data-dir", f.data}).out);
-    EXPECT_NE(phone.value("status_reason", "").find("does not chain to CAPF-trust"), std::string::npos) << phone.dump(2);
-    EXPECT_TRUE(phone["certificates"].empty()) << phone.dump(2);
-    EXPECT_FALSE(std::filesystem::exists(f.sim_state + "/phones/" + device + ".lsc.pem")) << device;
-  }
+  expect_every_lsc_refused(f, submit_all(f), 3, "does not chain to CAPF-trust");
+}
+
+// Issue 19 item 10, the seed's Online CA limitation: an LSC without 'Digital signature' and 'key
+// encipherment' makes secure registration fail, so capf refuses such a certificate (though its
+// CA is in CAPF-trust) and never hands it to the phone.
+TEST(OnlineCa, ACertificateWithoutKeyEnciphermentIsRefusedAndNeverDelivered) {
+  if (!have_cfssl()) GTEST_SKIP() << "cfssl is not installed (scripts/deps.sh installs golang-cfssl)";
+  CfsslServer cfssl;
+  JobFleet f;
+  const auto csv = rsa_fleet_csv(f, 2);
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(use_cfssl(f, cfssl, "phone-no-ke"));
+  auto up = cli({"trust", "upload", "--store", "capf-trust", cfssl.ca_pem, "--data-dir", f.data});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  f.start_sim(csv, {"--lsc-ca", cfssl.ca_pem});
+
+  expect_every_lsc_refused(f, submit_all(f), 2, "keyEncipherment");
 }
 
 TEST(OnlineCa, AdcsPendingApprovalSurvivesADaemonKillAndPhonesCollectLater) {

@@ -32,6 +32,17 @@ std::optional<IpMode> parse_ip_mode(std::string_view text);
 /// IPv6 address → ipv6, both or neither → dual.
 IpMode ip_mode_from_addresses(const std::string& ipv4, const std::string& ipv6);
 
+/// Something that goes wrong on the phone's side of a session (tests and demos).
+enum class PhoneFault : std::uint8_t {
+  none,
+  /// The phone loses power just as its LSC arrives: the certificate is never stored and never
+  /// confirmed, the connection just drops (the seed's "Power Failures").
+  power_cut_at_store,
+};
+/// "none", "power-cut-at-store".
+std::string_view to_string(PhoneFault f);
+std::optional<PhoneFault> parse_phone_fault(std::string_view text);
+
 /// How one simulated phone behaves.
 struct PhoneProfile {
   std::string name;
@@ -40,6 +51,7 @@ struct PhoneProfile {
   bool jabber = false;     ///< VERSION 2, no PASSWORD, no REQUEST_IN_PROGRESS
   bool ec_capable = true;  ///< false: answers an EC key request with no key
   IpMode ip_mode = IpMode::dual;  ///< which of CAPF's addresses the phone can use
+  PhoneFault fault = PhoneFault::none;
 };
 
 /// What a phone keeps in flash, persisted in the state directory.
