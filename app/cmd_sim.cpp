@@ -86,6 +86,7 @@ int cmd_sim(const Args& args) {
     ("no-ec", "phones cannot generate EC keys")
     ("fault", po::value<std::string>(), "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
                                         "arrives)")
+    ("keygen-seconds", po::value<double>(), "seconds phones take to generate a key after REQUEST_IN_PROGRESS, silent")
     ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
     ("mic-key", po::value<std::string>()->default_value("rsa2048"),
@@ -168,11 +169,14 @@ int cmd_sim(const Args& args) {
     if (!f) throw UsageError("--fault must be power-cut-at-store, got \"" + vm["fault"].as<std::string>() + "\"");
     fault = *f;
   }
+  const double keygen_seconds = vm.count("keygen-seconds") ? vm["keygen-seconds"].as<double>() : 0;
+  if (keygen_seconds < 0 || keygen_seconds > 3600) throw UsageError("--keygen-seconds must be 0–3600");
   const auto every = vm["jabber-every"].as<std::size_t>();
   for (std::size_t i = 0; i < phones.size(); ++i) {
     if (every && (i + 1) % every == 0) phones[i].jabber = true;
     if (vm.count("no-ec")) phones[i].ec_capable = false;
     phones[i].fault = fault;
+    phones[i].keygen_seconds = keygen_seconds;
   }
 
   const bool controlled = vm.count("control") > 0;

@@ -113,11 +113,12 @@ net::awaitable<void> Session::send(const protocol::Message& m) {
   co_await net::write_message(stream_, m);
 }
 
-net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono::seconds timeout) {
+net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono::seconds timeout, bool generating) {
   std::string what = protocol::command_name(static_cast<std::uint8_t>(expected));
-  // Keep-alive: a phone silent longer than the keep-alive is disconnected, whatever the step.
+  // Keep-alive: a phone silent longer than the keep-alive is disconnected, except while it
+  // generates its key (TCP keep-alive probes hold the connection open meanwhile).
   const std::chrono::seconds keep_alive = config_.keep_alive;
-  if (keep_alive.count() > 0 && keep_alive < timeout) {
+  if (!generating && keep_alive.count() > 0 && keep_alive < timeout) {
     timeout = keep_alive;
     what += std::string(" (") + kIdleMark + " " + std::to_string(keep_alive.count()) + " s)";
   }
@@ -196,7 +197,8 @@ net::awaitable<void> Session::install(const Decision& d) {
     }
     auto m = co_await receive(Command::key_generate_response, config_.step_timeout);
     // Zero or more REQUEST_IN_PROGRESS while the phone generates its key (§10.3).
-    while (m.is(Command::request_in_progress)) m = co_await receive(Command::key_generate_response, config_.keygen_timeout);
+    while (m.is(Command::request_in_progress))
+      m = co_await receive(Command::key_generate_response, config_.keygen_timeout, true);
     if (!m.is(Command::key_generate_response))
       throw net::ProtocolError("expected KEY_GENERATE_RESPONSE, got " + protocol::command_name(m.command));
     auto resp = protocol::parse_key_generate_response(m);
@@ -259,8 +261,9 @@ net::awaitable<void> Session::install_via_ca(const Decision& d, const KeySpec& s
       const protocol::Message msg = protocol::build_sign_request(*subject, sid_);
       co_await send(msg);
     }
-    auto m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout);
-    while (m.is(Command::request_in_progress)) m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout);
+    auto m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout, true);
+    while (m.is(Command::request_in_progress))
+      m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout, true);
     if (!m.is(Command::sign_certificate_response))
       throw net::ProtocolError("expected SIGN_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
     auto r = protocol::parse_sign_response(m);

@@ -39,7 +39,10 @@ class Session : public std::enable_shared_from_this<Session> {
   net::awaitable<void> deliver(const Decision& d);
   net::awaitable<void> fetch(const Decision& d);
   net::awaitable<void> remove(const Decision& d);
-  net::awaitable<protocol::Message> receive(protocol::Command expected, std::chrono::seconds timeout);
+  /// Reads the next message within `timeout`, and within the keep-alive unless the phone is
+  /// generating a key (`generating`: its limit is keygen-timeout alone).
+  net::awaitable<protocol::Message> receive(protocol::Command expected, std::chrono::seconds timeout,
+                                            bool generating = false);
   net::awaitable<void> send(const protocol::Message& m);
   net::awaitable<void> end(protocol::Reason reason);
   net::awaitable<void> record_failure(const std::string& reason);

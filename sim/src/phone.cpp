@@ -143,6 +143,10 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
             const protocol::Message reply = protocol::build_empty(Command::request_in_progress, sid);
             co_await net::write_message(stream, reply);
           }
+        if (phone.keygen_seconds > 0) {
+          asio::steady_timer slow(ex, std::chrono::milliseconds(static_cast<long>(phone.keygen_seconds * 1000)));
+          co_await slow.async_wait(asio::use_awaitable);
+        }
         // A raw pointer, not the shared_ptr: GCC 12 may free by-value captures of a lambda in a co_await twice.
         KeySpec wanted = spec;
         KeyStash* stash = ctx.options.prepared_keys.get();

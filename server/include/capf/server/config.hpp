@@ -44,8 +44,9 @@ struct ServerConfig {
   /// "Maximum Allowable Time For Key Generation" after REQUEST_IN_PROGRESS (live).
   LiveSeconds keygen_timeout{std::chrono::seconds(600)};
   /// Keep-alive of the CAPF–endpoint connection (live; 0 = off): no read from a phone waits
-  /// longer than this (a phone silent this long is disconnected), and TCP keep-alive probes
-  /// go out after this much silence in both directions, so a firewall keeps the connection.
+  /// longer than this (a phone silent this long is disconnected) except while it generates a
+  /// key after REQUEST_IN_PROGRESS, which keygen_timeout bounds; TCP keep-alive probes go out
+  /// after this much silence in both directions, so a firewall keeps the connection.
   LiveSeconds keep_alive{std::chrono::seconds(15 * 60)};
   /// A session longer than this is cut (§11.3); live, read when a session starts.
   LiveSeconds session_limit{std::chrono::seconds(900)};

@@ -52,6 +52,9 @@ struct PhoneProfile {
   bool ec_capable = true;  ///< false: answers an EC key request with no key
   IpMode ip_mode = IpMode::dual;  ///< which of CAPF's addresses the phone can use
   PhoneFault fault = PhoneFault::none;
+  /// Seconds the phone takes to generate a key after REQUEST_IN_PROGRESS, silent meanwhile (an
+  /// old phone generating RSA at low priority).
+  double keygen_seconds = 0;
 };
 
 /// What a phone keeps in flash, persisted in the state directory.

@@ -1,0 +1,61 @@
+// Issue 19 item 4, what a phone does inside its session: a slow key generation under a short
+// KeepAlive Timer is kept alive and waited for up to keygen-timeout.
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "job_fleet.hpp"
+
+using namespace capf::it;
+
+namespace {
+
+/// `capf metrics` as name{labels} → value.
+std::map<std::string, double> metrics(const std::string& data) {
+  std::map<std::string, double> out;
+  std::istringstream in(cli({"metrics", "--data-dir", data}).out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    if (space != std::string::npos) out[line.substr(0, space)] = std::atof(line.c_str() + space + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(KeepAlive, APhoneGeneratingItsKeyLongerThanTheKeepAliveIsKeptAliveNotCut) {
+  // KeepAlive Timer 2 s (test override), Maximum Allowable Time For Key Generation 1 minute; the
+  // phone is silent for 7 s after REQUEST_IN_PROGRESS.
+  Fleet f({"--test-keep-alive-seconds", "2", "--keygen-timeout", "1"});
+  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
+      "SEP00000019A401,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+  ASSERT_EQ(f.import(csv).exit_code, 0);
+  auto s = f.sim_csv(csv, {"--keygen-seconds", "7"});
+  ASSERT_EQ(result_of(s, "SEP00000019A401"), "installed") << s.dump(2) << f.daemon->log();
+  EXPECT_EQ(verify_lsc_with_openssl(f.lsc_file("SEP00000019A401"), f.ca_file, "SEP00000019A401"), "");
+  auto m = metrics(f.data);
+  EXPECT_EQ(m["capf_session_failures_total{reason=\"keep_alive\"}"], 0);
+  EXPECT_EQ(f.daemon->log().find("idle past keep-alive"), std::string::npos);
+
+  // TCP keep-alive is on for CAPF connections with the KeepAlive Timer as its interval: seen on
+  // the daemon's end of a session while the slow phone is in it.
+  ASSERT_EQ(f.phone_set("SEP00000019A401", {"--operation", "install"}).exit_code, 0);
+  const std::string summary = f.dir / "slow.json";
+  const int pid = spawn_capf({"sim", "--server", f.daemon->address(), "--ca", f.ca_file, "--csv", csv, "--state",
+                              f.sim_state, "--keygen-seconds", "6", "--summary-json", summary},
+                             f.dir / "slow.out", f.dir / "slow.err");
+  std::string sockets;
+  for (int i = 0; i < 200; ++i) {
+    sockets = shell("ss -tno state established '( sport = :" + std::to_string(f.daemon->port()) + " )'").out;
+    if (sockets.find("keepalive") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(sockets.find("timer:(keepalive"), std::string::npos) << sockets;
+  EXPECT_EQ(wait_process(pid), 0);
+}
