@@ -85,7 +85,7 @@ int cmd_sim(const Args& args) {
     ("jabber-every", po::value<std::size_t>()->default_value(0), "every Kth phone behaves like Jabber (VERSION 2, no PASSWORD)")
     ("no-ec", "phones cannot generate EC keys")
     ("fault", po::value<std::string>(), "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
-                                        "arrives)")
+                                        "arrives) | user-abort-at-keygen (the user aborts while the key is generated)")
     ("keygen-seconds", po::value<double>(), "seconds phones take to generate a key after REQUEST_IN_PROGRESS, silent")
     ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
@@ -166,7 +166,7 @@ int cmd_sim(const Args& args) {
   auto fault = sim::PhoneFault::none;
   if (vm.count("fault")) {
     auto f = sim::parse_phone_fault(vm["fault"].as<std::string>());
-    if (!f) throw UsageError("--fault must be power-cut-at-store, got \"" + vm["fault"].as<std::string>() + "\"");
+    if (!f) throw UsageError("--fault must be power-cut-at-store or user-abort-at-keygen, got \"" + vm["fault"].as<std::string>() + "\"");
     fault = *f;
   }
   const double keygen_seconds = vm.count("keygen-seconds") ? vm["keygen-seconds"].as<double>() : 0;

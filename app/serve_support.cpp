@@ -66,14 +66,15 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
                           [&stats, one] { return one(static_cast<double>(stats.lscs_issued.load())); }));
   out.push_back(r.collect(
       "capf_session_failures_total",
-      "CAPF sessions that ended without success, by reason (malformed, timeout, keep_alive, connection, refused, "
-      "unknown_device, keygen, issue, internal, capacity, address_cap)",
+      "CAPF sessions that ended without success, by reason (malformed, timeout, keep_alive, phone_abort, connection, "
+      "refused, unknown_device, keygen, issue, internal, capacity, address_cap)",
       "counter", [&stats] {
         auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load()); };
         return std::vector<Sample>{
             {{{"reason", "malformed"}}, v(stats.protocol_errors)},
             {{{"reason", "timeout"}}, v(stats.fail_timeout)},
             {{{"reason", "keep_alive"}}, v(stats.fail_keep_alive)},
+            {{{"reason", "phone_abort"}}, v(stats.fail_phone_abort)},
             {{{"reason", "connection"}}, v(stats.fail_connection)},
             {{{"reason", "refused"}}, v(stats.fail_refused)},
             {{{"reason", "unknown_device"}}, v(stats.fail_unknown_device)},

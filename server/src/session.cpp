@@ -15,6 +15,19 @@ auto log() {
   return l;
 }
 
+// "aborted by the phone: END_SESSION reason 7 (user abort)". REASON_INFO is peer text on its
+// way into the log, the device's status and the job: at most 80 bytes, printable ASCII only.
+std::string phone_end_text(const protocol::Message& m) {
+  std::string out = "aborted by the phone: END_SESSION";
+  if (auto reason = m.u8(protocol::Tag::reason)) out += " reason " + std::to_string(*reason);
+  if (auto info = m.str(protocol::Tag::reason_info); info && !info->empty()) {
+    out += " (";
+    for (char c : std::string_view(*info).substr(0, 80)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+    out += ")";
+  }
+  return out;
+}
+
 protocol::WireCurve wire_curve(EcCurve c) {
   switch (c) {
     case EcCurve::p256: return protocol::WireCurve::p256;
@@ -57,6 +70,10 @@ net::awaitable<void> Session::run_body() {
   } catch (const net::ProtocolError& e) {
     error = std::string("malformed message: ") + e.what();
     protocol_error = true;
+  } catch (const PhoneEndedSession& e) {
+    error = e.what();
+    ended_ = true;  // the phone said goodbye first: no END_SESSION back
+    ++stats_.fail_phone_abort;
   } catch (const boost::system::system_error& e) {
     error = watchdog_.fired() ? "timed out waiting for " + watchdog_.step() : "connection lost: " + e.code().message();
     ++(!watchdog_.fired() ? stats_.fail_connection
@@ -127,6 +144,7 @@ net::awaitable<protocol::Message> Session::receive(Command expected, std::chrono
   if (m.session_id != sid_)
     throw net::ProtocolError("session id " + std::to_string(m.session_id) + " in " + protocol::command_name(m.command) +
                              ", expected " + std::to_string(sid_));
+  if (m.is(Command::end_session) && expected != Command::end_session) throw PhoneEndedSession(phone_end_text(m));
   co_return m;
 }
 

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "capf/net/message_io.hpp"
@@ -12,6 +13,12 @@ namespace capf::server {
 
 /// Marks a read cut by the keep-alive in the watchdog's step text (and so in the logged reason).
 inline constexpr const char* kIdleMark = "idle past keep-alive";
+
+/// The phone ended the session itself with END_SESSION (a user abort on the phone): what it
+/// said, as the session records it ("aborted by the phone: …").
+struct PhoneEndedSession : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -40,7 +47,8 @@ class Session : public std::enable_shared_from_this<Session> {
   net::awaitable<void> fetch(const Decision& d);
   net::awaitable<void> remove(const Decision& d);
   /// Reads the next message within `timeout`, and within the keep-alive unless the phone is
-  /// generating a key (`generating`: its limit is keygen-timeout alone).
+  /// generating a key (`generating`: its limit is keygen-timeout alone). An END_SESSION from the
+  /// phone while the session expects something else throws PhoneEndedSession.
   net::awaitable<protocol::Message> receive(protocol::Command expected, std::chrono::seconds timeout,
                                             bool generating = false);
   net::awaitable<void> send(const protocol::Message& m);

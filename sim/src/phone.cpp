@@ -80,12 +80,13 @@ std::string_view to_string(PhoneFault f) {
   switch (f) {
     case PhoneFault::none: return "none";
     case PhoneFault::power_cut_at_store: return "power-cut-at-store";
+    case PhoneFault::user_abort_at_keygen: return "user-abort-at-keygen";
   }
   return "?";
 }
 
 std::optional<PhoneFault> parse_phone_fault(std::string_view text) {
-  for (auto f : {PhoneFault::none, PhoneFault::power_cut_at_store})
+  for (auto f : {PhoneFault::none, PhoneFault::power_cut_at_store, PhoneFault::user_abort_at_keygen})
     if (util::iequals(text, to_string(f))) return f;
   return std::nullopt;
 }
@@ -143,6 +144,14 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
             const protocol::Message reply = protocol::build_empty(Command::request_in_progress, sid);
             co_await net::write_message(stream, reply);
           }
+        if (phone.fault == PhoneFault::user_abort_at_keygen) {
+          protocol::Message abort = protocol::build_end_session(protocol::Reason::refused, sid);
+          abort.add_string(protocol::Tag::reason_info, "user abort");
+          co_await net::write_message(stream, abort);
+          out.result = "aborted";
+          out.reason = static_cast<int>(protocol::Reason::refused);
+          break;
+        }
         if (phone.keygen_seconds > 0) {
           asio::steady_timer slow(ex, std::chrono::milliseconds(static_cast<long>(phone.keygen_seconds * 1000)));
           co_await slow.async_wait(asio::use_awaitable);

@@ -1,5 +1,8 @@
-// Issue 19 item 4, what a phone does inside its session: a slow key generation under a short
-// KeepAlive Timer is kept alive and waited for up to keygen-timeout.
+// Issue 19 items 4 and 6, what a phone does inside its session: a slow key generation under a
+// short KeepAlive Timer (kept alive, waited for up to keygen-timeout), and a phone whose user
+// aborts the operation (recorded as an abort, the operation stays armed, the job shows it).
+#include <signal.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -58,4 +61,45 @@ TEST(KeepAlive, APhoneGeneratingItsKeyLongerThanTheKeepAliveIsKeptAliveNotCut) {
   }
   EXPECT_NE(sockets.find("timer:(keepalive"), std::string::npos) << sockets;
   EXPECT_EQ(wait_process(pid), 0);
+}
+
+TEST(PhoneAbort, AUserAbortIsRecordedWithItsReasonTheOperationStaysArmedAndTheJobShowsIt) {
+  JobFleet f;
+  const auto csv = f.dir / "p.csv";
+  std::ofstream(csv) << "Device Name,Device Pool,Authentication Mode,Key Order,Key Size (Bits)\n"
+                        "SEP00000019A601,DP-AB,By Null String,RSA Only,2048\n";
+  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  f.start_sim(csv, {"--fault", "user-abort-at-keygen"});
+  auto sub = cli({"job", "submit", "--where", "device_pool = DP-AB", "--operation", "install", "--max-attempts", "1",
+                  "--data-dir", f.data});
+  ASSERT_EQ(sub.exit_code, 0) << sub.out << sub.err;
+  const auto id = submitted_id(sub);
+  auto j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
+  EXPECT_EQ(j["counts"].value("failed", 0), 1) << j.dump(2);
+
+  // The job shows the phone's own reason (its one attempt spent, the job gave the device up).
+  auto report = nlohmann::json::parse(cli({"job", "report", id, "--format", "json", "--data-dir", f.data}).out);
+  ASSERT_EQ(report["devices"].size(), 1u) << report.dump(2);
+  const std::string reason = report["devices"][0]["reason"];
+  EXPECT_NE(reason.find("aborted by the phone: END_SESSION reason 7 (user abort)"), std::string::npos) << reason;
+  auto p = nlohmann::json::parse(cli({"phone", "show", "SEP00000019A601", "--json", "--data-dir", f.data}).out);
+  EXPECT_NE(p["status_reason"].get<std::string>().find("aborted by the phone"), std::string::npos) << p.dump(2);
+  const auto log = f.daemon->log();
+  EXPECT_NE(log.find("aborted by the phone"), std::string::npos) << log;
+  EXPECT_EQ(log.find("malformed message"), std::string::npos) << log;
+  auto m = metrics(f.data);
+  EXPECT_EQ(m["capf_session_failures_total{reason=\"phone_abort\"}"], 1);
+  EXPECT_EQ(m["capf_session_failures_total{reason=\"malformed\"}"], 0);
+
+  // The user lets it run the next time: retried, the phone installs its LSC.
+  ::kill(f.sim_pid, SIGTERM);
+  wait_process(f.sim_pid);
+  f.sim_pid = -1;
+  shell("rm -f '" + f.dir / "control.json" + "'");  // start_sim waits for the new simulator's port file
+  f.start_sim(csv);
+  ASSERT_EQ(cli({"job", "retry", id, "--data-dir", f.data}).exit_code, 0);
+  j = f.wait_job(id, 120);
+  ASSERT_EQ(j["state"], "completed") << j.dump(2);
+  EXPECT_EQ(j["counts"].value("succeeded", 0), 1) << j.dump(2);
 }

@@ -27,6 +27,7 @@ struct ServerStats {
   // capf_session_failures_total; malformed messages are `protocol_errors`).
   std::atomic<std::uint64_t> fail_timeout{0};      ///< a step's timeout passed
   std::atomic<std::uint64_t> fail_keep_alive{0};   ///< the phone was silent past the keep-alive
+  std::atomic<std::uint64_t> fail_phone_abort{0};  ///< the phone ended the session itself (END_SESSION, user abort)
   std::atomic<std::uint64_t> fail_connection{0};   ///< the peer closed or reset the connection
   std::atomic<std::uint64_t> fail_refused{0};      ///< END 7: authentication or checks refused
   std::atomic<std::uint64_t> fail_unknown_device{0};  ///< END 9

@@ -38,8 +38,11 @@ enum class PhoneFault : std::uint8_t {
   /// The phone loses power just as its LSC arrives: the certificate is never stored and never
   /// confirmed, the connection just drops (the seed's "Power Failures").
   power_cut_at_store,
+  /// The user aborts the certificate operation on the phone while its key is being generated:
+  /// the phone ends the session itself with END_SESSION {REASON 7, REASON_INFO "user abort"}.
+  user_abort_at_keygen,
 };
-/// "none", "power-cut-at-store".
+/// "none", "power-cut-at-store", "user-abort-at-keygen".
 std::string_view to_string(PhoneFault f);
 std::optional<PhoneFault> parse_phone_fault(std::string_view text);
 
