@@ -69,6 +69,24 @@ TEST(PhoneAbort, AUserAbortIsRecordedWithItsReasonTheOperationStaysArmedAndTheJo
   std::ofstream(csv) << "Device Name,Device Pool,Authentication Mode,Key Order,Key Size (Bits)\n"
                         "SEP00000019A601,DP-AB,By Null String,RSA Only,2048\n";
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+
+  // Armed by hand, the phone's user aborts: recorded as an abort with its reason, not as a
+  // malformed message, and the operation stays armed.
+  ASSERT_EQ(cli({"phone", "set", "SEP00000019A601", "--operation", "install", "--data-dir", f.data}).exit_code, 0);
+  cli({"sim", "--server", "127.0.0.1:" + std::to_string(f.capf_port), "--ca", f.ca_file, "--csv", csv, "--state",
+       f.sim_state, "--fault", "user-abort-at-keygen", "--timeout", "30"});
+  auto p = nlohmann::json::parse(cli({"phone", "show", "SEP00000019A601", "--json", "--data-dir", f.data}).out);
+  EXPECT_EQ(p["operation"], "Install/Upgrade") << "the operation stays armed";
+  EXPECT_NE(p["status_reason"].get<std::string>().find("aborted by the phone: END_SESSION reason 7 (user abort)"),
+            std::string::npos) << p.dump(2);
+  const auto log = f.daemon->log();
+  EXPECT_NE(log.find("aborted by the phone"), std::string::npos) << log;
+  EXPECT_EQ(log.find("malformed message"), std::string::npos) << log;
+  auto m = metrics(f.data);
+  EXPECT_EQ(m["capf_session_failures_total{reason=\"phone_abort\"}"], 1);
+  EXPECT_EQ(m["capf_session_failures_total{reason=\"malformed\"}"], 0);
+
+  // In a job, the job shows the phone's reason.
   f.start_sim(csv, {"--fault", "user-abort-at-keygen"});
   auto sub = cli({"job", "submit", "--where", "device_pool = DP-AB", "--operation", "install", "--max-attempts", "1",
                   "--data-dir", f.data});
@@ -77,20 +95,10 @@ TEST(PhoneAbort, AUserAbortIsRecordedWithItsReasonTheOperationStaysArmedAndTheJo
   auto j = f.wait_job(id, 120);
   ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
   EXPECT_EQ(j["counts"].value("failed", 0), 1) << j.dump(2);
-
-  // The job shows the phone's own reason (its one attempt spent, the job gave the device up).
   auto report = nlohmann::json::parse(cli({"job", "report", id, "--format", "json", "--data-dir", f.data}).out);
   ASSERT_EQ(report["devices"].size(), 1u) << report.dump(2);
   const std::string reason = report["devices"][0]["reason"];
   EXPECT_NE(reason.find("aborted by the phone: END_SESSION reason 7 (user abort)"), std::string::npos) << reason;
-  auto p = nlohmann::json::parse(cli({"phone", "show", "SEP00000019A601", "--json", "--data-dir", f.data}).out);
-  EXPECT_NE(p["status_reason"].get<std::string>().find("aborted by the phone"), std::string::npos) << p.dump(2);
-  const auto log = f.daemon->log();
-  EXPECT_NE(log.find("aborted by the phone"), std::string::npos) << log;
-  EXPECT_EQ(log.find("malformed message"), std::string::npos) << log;
-  auto m = metrics(f.data);
-  EXPECT_EQ(m["capf_session_failures_total{reason=\"phone_abort\"}"], 1);
-  EXPECT_EQ(m["capf_session_failures_total{reason=\"malformed\"}"], 0);
 
   // The user lets it run the next time: retried, the phone installs its LSC.
   ::kill(f.sim_pid, SIGTERM);
