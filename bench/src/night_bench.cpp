@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -74,8 +75,11 @@ NightResult bench_night(const NightOptions& options) {
              std::to_string(options.phones), "--first-mac", first_mac, "--state", state, "--mic-key", "p256",
              "--concurrency", "64", "--control-port-file", dir.path() + "/sim-port.json", "--log-level", "warn"},
             dir.path() + "/sim.log");
-  for (int i = 0; i < 30000 && slurp(dir.path() + "/sim-port.json").empty(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // The simulator makes every phone's MIC before it listens: 40,000 of them took more than a
+  // minute on a busy machine, so the bound grows with the fleet.
+  const double start_limit = 60 + 0.01 * static_cast<double>(options.phones), asked = now_seconds();
+  while (slurp(dir.path() + "/sim-port.json").empty() && now_seconds() - asked < start_limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (slurp(dir.path() + "/sim-port.json").empty())
     throw std::runtime_error("capf sim --control did not start: " + slurp(dir.path() + "/sim.log"));
 
@@ -100,10 +104,13 @@ NightResult bench_night(const NightOptions& options) {
 
   const double cpu_before = daemon.cpu_seconds();
   t0 = now_seconds();
+  // The engine checks the job's token bucket once per 100 ms tick, so a burst of 1 caps
+  // dispatch at 600/min whatever the rate: the burst covers one tick's share of the rate.
+  const long burst = static_cast<long>(std::ceil(options.rate_per_minute / 600.0)) + 1;
   const std::string submitted =
       cli({"job", "submit", "--where", "device_pool = DP-NIGHT", "--operation", "install", "--rate",
-           std::to_string(static_cast<long>(options.rate_per_minute)), "--canary", std::to_string(options.canary),
-           "--json"},
+           std::to_string(static_cast<long>(options.rate_per_minute)), "--burst", std::to_string(burst), "--canary",
+           std::to_string(options.canary), "--json"},
           "capf job submit");
   auto sub = nlohmann::json::parse(submitted, nullptr, false);
   const std::string id = sub.is_object() ? sub.value("job_id", "") : "";
