@@ -281,6 +281,7 @@ int cmd_serve(const Args& cli_args) {
 
   server::EnrollmentService enrollment(**store, *ca, std::move(*capf_trust), config.validity_days, clock);
   enrollment.set_keygen_attempts(params.keygen_attempts);
+  enrollment.online().set_breakers(engine_config.breakers, engine_config.breaker);
   engine::PoolTriggerRunner trigger_runner(trigger, vm["trigger-threads"].as<unsigned>());
   engine::Engine job_engine(**store, clock, trigger_runner, engine_config);
   // "Certificate Issuer to Endpoint" and the Online CA, built from its parameters and from

@@ -36,6 +36,10 @@ JobView Engine::make_view(const Runtime& rt, std::int64_t now_ms) const {
   }
   if (now < rt.job.start_at) v.schedule_note += "; starts at " + util::format_iso8601(rt.job.start_at);
   if (v.counts[JobDeviceState::queued] > 0) v.waiting = waiting_for(rt);
+  // Phones whose CSRs wait for an Online CA that is down wait with it.
+  if (!v.waiting && v.counts[JobDeviceState::pending_ca] > 0 && rt.job.state == JobState::active) {
+    if (auto ca = breakers_->status(Dependency::online_ca); !ca.closed()) v.waiting = std::move(ca);
+  }
   // Without a set rate the ETA extrapolates what was measured, over less than a minute if need be.
   double measured = v.rate_per_minute.value_or(0);
   if (!v.rate_per_minute && v.rate_window_s >= 5) measured = 60.0 * static_cast<double>(recent) / v.rate_window_s;

@@ -68,6 +68,14 @@ void OnlineCaCoordinator::configure(std::shared_ptr<OnlineCa> online, OnlineCaPa
   std::lock_guard lock(mutex_);
   online_ = std::move(online);
   params_ = std::move(params);
+  if (breakers_ && online_) breakers_->configure(Dependency::online_ca, breaker_settings_, online_->name());
+}
+
+void OnlineCaCoordinator::set_breakers(std::shared_ptr<Breakers> breakers, BreakerSettings settings) {
+  std::lock_guard lock(mutex_);
+  breakers_ = std::move(breakers);
+  breaker_settings_ = settings;
+  if (breakers_ && online_) breakers_->configure(Dependency::online_ca, breaker_settings_, online_->name());
 }
 
 std::string OnlineCaCoordinator::ca_name() const {
@@ -102,10 +110,12 @@ OnlineStep OnlineCaCoordinator::work(const std::string& csr_id) {
   } release{*this, csr_id};
   std::shared_ptr<OnlineCa> ca;
   OnlineCaParams params;
+  std::shared_ptr<Breakers> breakers;
   {
     std::lock_guard lock(mutex_);
     ca = online_;
     params = params_;
+    breakers = breakers_;
   }
   auto found = ledger_.get(csr_id);
   if (!found || !found->has_value()) return out;
@@ -125,6 +135,12 @@ OnlineStep OnlineCaCoordinator::work(const std::string& csr_id) {
       out.reason = "no Online CA is configured";
       return out;
     }
+    // While the Online CA is down only its probe goes: this CSR waits, and no try is counted.
+    if (breakers && breakers->gate(Dependency::online_ca, device, clock_.now()) == CircuitBreaker::Gate::wait) {
+      out.waiting = true;
+      out.reason = breakers->status(Dependency::online_ca).describe();
+      return out;
+    }
     polling = csr.state == CsrState::submitted && !csr.handle.empty();
     if (!polling) {
       // A crash from here on leaves a mark that forbids sending it again.
@@ -142,6 +158,7 @@ OnlineStep OnlineCaCoordinator::work(const std::string& csr_id) {
   const auto asked = std::chrono::steady_clock::now();
   const CaOutcome answer = ask_ca(*ca, polling, csr, der);
   count_answer(ca->name(), answer, std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
+  const bool given_back = note_answer(breakers.get(), device, answer);
 
   {
     auto claim = store_.claims().claim(device);
@@ -152,13 +169,34 @@ OnlineStep OnlineCaCoordinator::work(const std::string& csr_id) {
                    std::string(current && current->has_value() ? to_string((*current)->state) : "gone") + ")";
       return out;
     }
-    out = record_answer(csr, answer, params);
+    out = record_answer(csr, answer, params, given_back);
   }
   if (out.certificate && hook_) hook_->on_certificates_ready({csr.device});
   return out;
 }
 
-OnlineStep OnlineCaCoordinator::record_answer(CsrRecord& csr, const CaOutcome& answer, const OnlineCaParams& params) {
+bool OnlineCaCoordinator::note_answer(Breakers* breakers, const std::string& device, const CaOutcome& answer) {
+  if (!breakers) return false;
+  using C = CircuitBreaker::Change;
+  const auto now = clock_.now();
+  if (answer.kind != CaOutcome::Kind::rejected || answer.error_class != CaErrorClass::retryable) {
+    // Any other answer proves the CA reachable and working.
+    if (breakers->success(Dependency::online_ca, now) == C::closed)
+      log()->info("the Online CA answers again: CSRs go to it again");
+    return false;
+  }
+  const bool was_down = !breakers->status(Dependency::online_ca).closed();
+  const auto change = breakers->failure(Dependency::online_ca, device, answer.message, now, jitter(),
+                                        answer.retry_after_s.value_or(0));
+  if (change == C::opened)
+    log()->warn("{}: CSRs wait for it", breakers->status(Dependency::online_ca).describe());
+  else if (change == C::probe_failed)
+    log()->info("probe failed: {}", breakers->status(Dependency::online_ca).describe());
+  return was_down || change == C::opened;
+}
+
+OnlineStep OnlineCaCoordinator::record_answer(CsrRecord& csr, const CaOutcome& answer, const OnlineCaParams& params,
+                                              bool given_back) {
   OnlineStep out;
   const auto now = clock_.now();
   if (!answer.handle.empty()) csr.handle = answer.handle;
@@ -197,9 +235,10 @@ OnlineStep OnlineCaCoordinator::record_answer(CsrRecord& csr, const CaOutcome& a
     return out;
   }
   // Transient: back off and try again, never past half the time left to the device's deadline.
+  // A failure during an outage of the CA is the CA's: the CSR's tries are not spent on it.
   std::optional<util::UnixTime> deadline;
   if (auto found = store_.get_device(csr.device); found && found->has_value()) deadline = (*found)->completes_by;
-  ++csr.attempts;
+  if (!given_back) ++csr.attempts;
   if (csr.attempts >= kMaxOnlineAttempts || (deadline && *deadline <= now)) {
     fail_claimed(csr, CaErrorClass::retryable,
                  answer.message + " (gave up after " + std::to_string(csr.attempts) + " tries)");

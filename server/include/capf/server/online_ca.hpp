@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "capf/core/breaker.hpp"
 #include "capf/core/csr.hpp"
 #include "capf/core/issuer.hpp"
 #include "capf/core/service_params.hpp"
@@ -40,6 +41,11 @@ class OnlineCaCoordinator {
 
   /// The Online CA and its timing parameters (nullptr: none configured).
   void configure(std::shared_ptr<OnlineCa> online, OnlineCaParams params);
+  /// The daemon's breakers (docs/arch/breakers.md): retryable failures of the Online CA in a row,
+  /// across devices, open its breaker; while it is open only one CSR at a time (the probe) goes
+  /// to the CA, the others wait with their tries not counted, and the first answer closes it.
+  /// Without breakers (tests, the CLI) every CSR goes.
+  void set_breakers(std::shared_ptr<Breakers> breakers, BreakerSettings settings);
   /// The configured CA's name ("adcs", "cfssl"), "" when none.
   std::string ca_name() const;
   void set_hook(SessionHook* hook) { hook_ = hook; }
@@ -69,7 +75,9 @@ class OnlineCaCoordinator {
   /// The same, with the device's claim held by the caller.
   void fail_claimed(CsrRecord csr, CaErrorClass cls, const std::string& reason);
   /// Records one answer of the CA; the caller holds the device's claim.
-  OnlineStep record_answer(CsrRecord& csr, const CaOutcome& answer, const OnlineCaParams& params);
+  OnlineStep record_answer(CsrRecord& csr, const CaOutcome& answer, const OnlineCaParams& params, bool given_back);
+  /// Tells the breaker of one answer; true when a retryable failure is the outage's, not the CSR's.
+  bool note_answer(Breakers* breakers, const std::string& device, const CaOutcome& answer);
 
   store::Store& store_;
   store::CsrLedger ledger_;
@@ -81,6 +89,8 @@ class OnlineCaCoordinator {
   std::set<std::string> tracked_;  ///< CSRs with the Online CA (pending, submitting, submitted)
   std::set<std::string> working_;  ///< CSRs inside work() now
   SessionHook* hook_ = nullptr;
+  std::shared_ptr<Breakers> breakers_;
+  BreakerSettings breaker_settings_;
 };
 
 }  // namespace capf::server
