@@ -219,7 +219,8 @@ TEST(Breaker, TheSmtpServerDownThenBackSendsTheWaitingNoticesByItself) {
   const auto mail = smtp.messages();
   ASSERT_EQ(mail.size(), 4u) << f.daemon->log();
   for (int i = 1; i <= 4; ++i) {
-    const std::string subject = "Subject: [capf] LSC of SEP0000000004A" + std::to_string(i) + " expires in 8 days";
+    // Valid 9 days, checked within seconds of issuance: days are counted up (monitor.cpp), so 9.
+    const std::string subject = "Subject: [capf] LSC of SEP0000000004A" + std::to_string(i) + " expires in 9 days";
     std::size_t n = 0;
     for (const auto& m : mail) n += m.find(subject) != std::string::npos;
     EXPECT_EQ(n, 1u) << subject;

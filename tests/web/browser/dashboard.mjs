@@ -271,6 +271,19 @@ async function editsFromTheDashboard(page, base, data, ca, cookie) {
     shown.auth_mode === 'By Authentication String' && !saved.includes('482913'), `${saved} / ${shown.operation} / ${shown.auth_mode}`);
   await shot(page, '08-device-edit.png', `device ${phone}: CAPF settings edited on the dashboard (Install/Upgrade, By Authentication String)`);
 
+  // Generate String (the seed's button): the new string is shown once, on this page only.
+  await page.click('#generate-string');
+  await page.waitForSelector('#generated-string b');
+  const generated = await page.$eval('#generated-string b', (e) => e.textContent);
+  const afterGenerate = run(['phone', 'show', phone, '--json', '--data-dir', data]);
+  const audited = run(['audit', 'list', '--actor', 'web:operator', '--json', '--data-dir', data]);
+  check('Generate String on a phone\'s page shows a new 4–10 digit string once and audits it as web:operator',
+    /^[0-9]{4,10}$/.test(generated) && generated !== '482913' && !afterGenerate.includes(generated) &&
+    audited.includes('generate_string') && !audited.includes(generated), `${generated} / ${audited.slice(0, 300)}`);
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#device-facts dd');
+  check('the generated string is not shown again after a reload', !(await page.content()).includes(generated));
+
   // A root CA made for the test (a "CAPF-" common name is refused: it is reserved for CAPF).
   const caPem = path.join(path.dirname(data), 'dashboard-root.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout',
