@@ -30,7 +30,7 @@ enum class StringPolicy : std::uint8_t {
   csv,     ///< the Authentication String column of the job's CSV
 };
 
-/// Where one device of a job is (the per-device state machine of ARCHITECTURE.md).
+/// Where one device of a job is (the per-device state machine of docs/arch/jobs.md).
 enum class JobDeviceState : std::uint8_t {
   queued,      ///< waiting to be triggered (maybe not before next_attempt_at)
   triggered,   ///< Apply Config sent; waiting for the phone's CAPF session

@@ -1,7 +1,7 @@
 // The per-device state machine of a job, as a pure function:
 //   (JobDevice, Event, now, policy, jitter) → (JobDevice, Effects)
 // The engine applies the effects and persists the result; nothing here does I/O or reads a
-// clock. The table is in ARCHITECTURE.md and in tests/engine/device_fsm_test.cpp.
+// clock. The table is in docs/arch/jobs.md and in tests/engine/device_fsm_test.cpp.
 #pragma once
 
 #include <cstdint>
