@@ -70,14 +70,21 @@ StoreResult bench_store(std::size_t transitions, std::size_t batch, unsigned thr
   for (const auto& [k, v] : raw.empty() ? decltype(raw)::value_type{} : raw[0]) r.bytes_per_batch += k.size() + v.size();
 
   {
-    auto store = store::Store::open(dir.path() + "/store");
+    store::OpenOptions o;
+    o.statistics = true;  // RocksDB's tickers: how many WAL syncs the synced writes shared
+    auto store = store::Store::open(dir.path() + "/store", o);
     if (!store) throw std::runtime_error("store: " + store.error().message);
+    const auto before = (*store)->write_stats().value();
     std::atomic<bool> failed{false};
     const double s = run_threads(transitions, threads, [&](std::size_t i) {
       if (!(*store)->apply(ts[i], store::Sync::yes)) failed = true;
     });
     if (failed) throw std::runtime_error("store: a transition failed");
     r.capf_per_second = s > 0 ? transitions / s : 0;
+    const auto after = (*store)->write_stats().value();
+    r.synced_writes = after.writes - before.writes;
+    r.wal_syncs = after.wal_syncs - before.wal_syncs;
+    r.write_groups = after.write_groups - before.write_groups;
   }
   {
     rocksdb::Options o;

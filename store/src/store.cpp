@@ -21,7 +21,7 @@ namespace {
 // after the clock steps back the last key need not hold the highest sequence.
 constexpr std::uint64_t kAuditReserveBlock = 4096;
 
-rocksdb::DBOptions db_options() {
+rocksdb::DBOptions db_options(const OpenOptions& options) {
   rocksdb::DBOptions o;
   o.create_if_missing = true;
   o.create_missing_column_families = true;
@@ -33,6 +33,10 @@ rocksdb::DBOptions db_options() {
   o.max_total_wal_size = 64ull << 20;
   o.keep_log_file_num = 4;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options.statistics) {
+    o.statistics = rocksdb::CreateDBStatistics();
+    o.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);  // the tickers only
+  }
   return o;
 }
 
@@ -159,6 +163,9 @@ Result<void> validate(const Transition& t) {
   for (const auto& [key, value] : t.put_meta)
     if (key.empty() || key == kMetaSchemaVersion || key == kMetaAuditReserved)
       return bad("meta key \"" + key + "\" is empty or reserved for the store");
+  for (const auto& key : t.delete_meta)
+    if (key.empty() || key == kMetaSchemaVersion || key == kMetaAuditReserved)
+      return bad("delete of meta key \"" + key + "\": empty or reserved for the store");
   for (const auto& d : t.put_docs)
     if (d.key.empty()) return bad(std::string(family_name(d.family)) + " document with an empty key");
   for (const auto& [family, key] : t.delete_docs)
@@ -262,7 +269,9 @@ void Store::Impl::close() {
   db.reset();
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) { return open(path, OpenOptions{}); }
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const OpenOptions& options) {
   // The store holds authentication strings, so its directory is private to the daemon user.
   if (auto made = util::make_dirs(path, 0700); !made) return made.error();
 
@@ -273,7 +282,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options(), path, descriptors, &handles, &raw);
+  const auto db = db_options(options);
+  auto s = rocksdb::DB::Open(db, path, descriptors, &handles, &raw);
   if (!s.ok()) {
     if (is_lock_conflict(s))
       return make_error(Errc::io, "store at " + path + " is in use by another process (is `capf serve` running?)");
@@ -285,6 +295,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->db.reset(raw);
+  impl->statistics = db.statistics;
+  impl->before_write = options.before_write;
   std::copy(handles.begin(), handles.end(), impl->cf.begin());
   if (auto r = check_schema(*impl); !r) return r.error();
   if (auto r = recover_audit_sequence(*impl); !r) return r.error();
@@ -301,6 +313,17 @@ const std::string& Store::path() const {
 
 ClaimTable& Store::claims() const {
   return impl_->claims;
+}
+
+Result<WriteStats> Store::write_stats() const {
+  if (!impl_->statistics)
+    return make_error(Errc::invalid_argument, "store at " + impl_->path + " was opened without statistics");
+  const auto& st = *impl_->statistics;
+  WriteStats w;
+  w.write_groups = st.getTickerCount(rocksdb::WRITE_DONE_BY_SELF);
+  w.writes = w.write_groups + st.getTickerCount(rocksdb::WRITE_DONE_BY_OTHER);
+  w.wal_syncs = st.getTickerCount(rocksdb::WAL_FILE_SYNCED);
+  return w;
 }
 
 namespace {
@@ -358,6 +381,7 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   for (const auto& j : t.put_jobs) batch.put(Cf::jobs, j.id, encode_job(j));
   for (const auto& d : t.put_job_devices) batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
 
+  for (const auto& key : t.delete_meta) batch.del(Cf::meta, key);
   for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
   for (const auto& [family, key] : t.delete_docs) batch.del(family_cf(family), key);
   for (const auto& d : t.put_docs) batch.put(family_cf(d.family), d.key, encode_meta(d.json));
@@ -373,6 +397,7 @@ std::size_t batch_reserve(const Transition& t) {
 
 Result<void> Store::apply(const Transition& t, Sync sync) {
   if (auto v = validate(t); !v) return v;
+  if (impl_->before_write) impl_->before_write(t);
   Batch batch(*impl_, batch_reserve(t));
   // Device deletes come first so that a name both deleted and put ends up present.
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
@@ -383,9 +408,10 @@ Result<void> Store::apply(const Transition& t, Sync sync) {
 
 Result<void> Store::apply(const DeviceBatch& devices, const Transition& t, Sync sync) {
   if (auto v = validate(t); !v) return v;
+  if (impl_->before_write) impl_->before_write(t);
   const bool audit_only = t.put_devices.empty() && t.delete_devices.empty() && t.put_certificates.empty() &&
                           t.delete_certificates.empty() && t.put_jobs.empty() && t.put_job_devices.empty() &&
-                          t.put_meta.empty() && t.put_docs.empty() && t.delete_docs.empty();
+                          t.put_meta.empty() && t.delete_meta.empty() && t.put_docs.empty() && t.delete_docs.empty();
   if (devices.size() >= kIngestMinimumDevices && audit_only) {
     auto audit = audit_records(*impl_, t.audit);
     if (!audit) return audit.error();

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/statistics.h>
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -52,6 +54,9 @@ struct Store::Impl {
   std::mutex reserve_mutex;
 
   ClaimTable claims;
+  /// Set only when opened with OpenOptions::statistics.
+  std::shared_ptr<rocksdb::Statistics> statistics;
+  std::function<void(const Transition&)> before_write;  ///< OpenOptions::before_write
 
   /// Handle of a column family.
   rocksdb::ColumnFamilyHandle* handle(Cf c) const { return cf[static_cast<std::size_t>(c)]; }

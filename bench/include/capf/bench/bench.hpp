@@ -120,6 +120,11 @@ struct StoreResult {
   double raw_per_second = 0;       ///< rocksdb WriteBatch sync=true batches/s
   double ratio = 0;                ///< capf / raw
   std::size_t bytes_per_batch = 0; ///< encoded value bytes per batch (both sides)
+  /// capf's side, from RocksDB's counters (Store::write_stats): synced writes, the WAL syncs
+  /// they shared, and the write groups they went in.
+  std::uint64_t synced_writes = 0;
+  std::uint64_t wal_syncs = 0;
+  std::uint64_t write_groups = 0;
 };
 
 /// Writes `transitions` transitions of `batch` devices each from `threads` threads through

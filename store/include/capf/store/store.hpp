@@ -57,6 +57,8 @@ struct Transition {
   /// Metadata keys to set (e.g. "session_counter"); the store's own keys ("schema_version",
   /// "audit_sequence_reserved") are refused.
   std::vector<std::pair<std::string, std::string>> put_meta;
+  /// Metadata keys to remove (applied before put_meta); an unknown key is no error.
+  std::vector<std::string> delete_meta;
   /// Documents of the families above; deletes are applied before puts.
   std::vector<Doc> put_docs;
   std::vector<std::pair<Family, std::string>> delete_docs;
@@ -102,12 +104,30 @@ inline constexpr std::size_t kIngestMinimumDevices = 4096;
 /// is JSON in both.
 inline constexpr std::uint8_t kSchemaVersion = 2;
 
+/// How a store is opened. The defaults are the daemon's; the rest is for tests and `capf bench`.
+struct OpenOptions {
+  /// Count writes, write groups and WAL syncs (write_stats()). Off by default: no cost.
+  bool statistics = false;
+  /// Called by apply() with each transition, after it is checked and before it is written: a
+  /// test holds one writer here to make concurrent writes land in the order it wants.
+  std::function<void(const Transition&)> before_write;
+};
+
+/// Counters of RocksDB's write path since the store was opened (OpenOptions::statistics).
+/// Concurrent writers are grouped: one leader writes a group's batches and syncs the WAL once.
+struct WriteStats {
+  std::uint64_t writes = 0;        ///< WriteBatches written (each apply() is one)
+  std::uint64_t write_groups = 0;  ///< groups they were written in (one leader each)
+  std::uint64_t wal_syncs = 0;     ///< WAL syncs: one per group that held a synced write
+};
+
 class Store {
  public:
   /// Opens (creating if needed, the directory with mode 0700) the database at `path`; one
   /// process at a time. Fails with Errc::io and a clear message when another process holds
   /// it or its schema version is newer than this build understands.
   static Result<std::unique_ptr<Store>> open(const std::string& path);
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const OpenOptions& options);
   ~Store();
 
   /// Applies a transition as one WriteBatch; `Sync::yes` returns only once it is on disk.
@@ -178,6 +198,10 @@ class Store {
   /// key order; stop early by returning false.
   Result<void> for_each_doc(Family family, const std::string& prefix,
                             const std::function<bool(const std::string&, const std::string&)>& fn) const;
+
+  /// The write path's counters; Errc::invalid_argument unless opened with
+  /// OpenOptions::statistics.
+  Result<WriteStats> write_stats() const;
 
   /// Path the store was opened at.
   const std::string& path() const;
