@@ -76,6 +76,8 @@ void print_job(const nlohmann::json& j) {
     const auto v = text(j, k);
     if (!v.empty() && v != "0") std::cout << k << ": " << v << "\n";
   }
+  if (!text(j, "burst_note").empty() && j.value("rate_per_minute", 0.0) > 0)
+    std::cout << "burst_note: " << text(j, "burst_note") << "\n";
   if (const auto w = waiting_text(j); !w.empty()) std::cout << w << "\n";
   if (!j["windows"].empty()) std::cout << "windows: " << j["windows"].dump() << "\n";
   if (!j["blackouts"].empty()) std::cout << "blackouts: " << j["blackouts"].dump() << "\n";
@@ -168,6 +170,13 @@ int submit(const std::string& dir, const po::variables_map& vm) {
     }
     std::cout << "schedule check: " << text(r, "capacity") << "\n";
     std::cout << "safety: " << text(r, "safety") << "\n";
+    if (r.value("rate_per_minute", 0.0) > 0) {
+      char rate[96];
+      std::snprintf(rate, sizeof rate, "rate: %g/min, burst %g", r.value("rate_per_minute", 0.0), r.value("burst", 1.0));
+      std::cout << rate;
+      if (!text(r, "burst_note").empty()) std::cout << " (" << text(r, "burst_note") << ")";
+      std::cout << "\n";
+    }
     if (dry) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& p : r["preview"]) rows.push_back({text(p, "name"), text(p, "device_pool"), text(p, "device_type"), text(p, "auth_mode"), text(p, "status")});
@@ -251,7 +260,8 @@ int cmd_job(const Args& args) {
     ("window", po::value<std::vector<std::string>>()->composing(), "maintenance window \"MIN HOUR DOM MON DOW DURATION TZ\", repeatable")
     ("blackout", po::value<std::vector<std::string>>()->composing(), "blackout window or START/END, repeatable")
     ("rate", po::value<std::string>(), "dispatches per minute, N or N/min")
-    ("burst", po::value<double>(), "dispatches allowed at once after a pause (default 1)")
+    ("burst", po::value<double>(), "dispatches allowed at once after a pause (default: two scheduling ticks' share of --rate; "
+     "a burst below one tick's share is raised to it)")
     ("max-in-flight", po::value<int>(), "devices triggered and not finished at once")
     ("canary", po::value<int>(), "first N devices form a canary wave (default 1 % of the devices, 5–50; 0 = none)")
     ("max-fail-pct", po::value<double>(), "hold the job when the failure share of its finished devices (the canary's, then all) passes this (default 20; 100 = never)")

@@ -68,7 +68,7 @@ po::options_description serve_options() {
     ("trigger-ca", po::value<std::string>(), "PEM CAs trusted for an https trigger URL")
     ("trigger-threads", po::value<unsigned>()->default_value(8), "Apply Config actions run at once")
     ("global-rate", po::value<double>()->default_value(0), "dispatches per minute across all jobs (0 = no cap)")
-    ("global-burst", po::value<double>()->default_value(1), "burst of the global rate")
+    ("global-burst", po::value<double>()->default_value(0), "burst of the global rate (0 = two ticks' share of --global-rate; a burst below one tick's share is raised to it)")
     ("global-max-in-flight", po::value<int>()->default_value(0), "devices in flight across all jobs (0 = no cap)")
     ("session-wait", po::value<int>()->default_value(300), "seconds a triggered phone has to open its CAPF session")
     ("backoff-base", po::value<int>()->default_value(30), "first retry delay ceiling, seconds (full jitter below it)")
@@ -259,6 +259,7 @@ int cmd_serve(const Args& cli_args) {
   engine::EngineConfig engine_config;
   engine_config.global_rate_per_minute = vm["global-rate"].as<double>();
   engine_config.global_burst = vm["global-burst"].as<double>();
+  engine_config.tick_ms = std::max(1, vm["tick-ms"].as<int>());
   engine_config.global_max_in_flight = vm["global-max-in-flight"].as<int>();
   engine_config.retry.session_wait_s = vm["session-wait"].as<int>();
   engine_config.retry.backoff_base_s = vm["backoff-base"].as<int>();

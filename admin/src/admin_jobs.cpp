@@ -216,7 +216,8 @@ nlohmann::json job_json(const engine::JobView& v) {
           {"dispatched_last_minute", v.dispatched_last_minute},
           {"rate_window_seconds", v.rate_window_s},
           {"rate_per_minute", j.rate_per_minute},
-          {"burst", j.burst},
+          {"burst", v.burst},
+          {"burst_note", v.burst_note},
           {"max_in_flight", j.max_in_flight},
           {"canary", j.canary},
           {"max_fail_pct", j.max_fail_pct},
@@ -301,6 +302,9 @@ Response AdminService::submit_job(const Request& r) {
   out["canary"] = result->canary;
   out["max_fail_pct"] = result->max_fail_pct;
   out["safety"] = result->safety;
+  out["rate_per_minute"] = request.job.rate_per_minute;
+  out["burst"] = result->burst;
+  out["burst_note"] = result->burst_note;
   out["refused"] = nlohmann::json::array();
   for (const auto& [device, why] : result->refused) out["refused"].push_back({{"device", device}, {"reason", why}});
   // A device the job gave a string of its own takes that one; the others keep their template's.

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -104,12 +103,10 @@ NightResult bench_night(const NightOptions& options) {
 
   const double cpu_before = daemon.cpu_seconds();
   t0 = now_seconds();
-  // The engine checks the job's token bucket once per 100 ms tick, so a burst of 1 caps
-  // dispatch at 600/min whatever the rate: the burst covers one tick's share of the rate.
-  const long burst = static_cast<long>(std::ceil(options.rate_per_minute / 600.0)) + 1;
+  // No --burst: the engine's automatic burst covers its ticks' share of the rate.
   const std::string submitted =
       cli({"job", "submit", "--where", "device_pool = DP-NIGHT", "--operation", "install", "--rate",
-           std::to_string(static_cast<long>(options.rate_per_minute)), "--burst", std::to_string(burst), "--canary",
+           std::to_string(static_cast<long>(options.rate_per_minute)), "--canary",
            std::to_string(options.canary), "--json"},
           "capf job submit");
   auto sub = nlohmann::json::parse(submitted, nullptr, false);

@@ -71,11 +71,14 @@ Engine::Engine(store::Store& store, const util::Clock& clock, TriggerRunner& run
       clock_(clock),
       runner_(runner),
       config_(config),
-      global_rate_(config.global_rate_per_minute, std::max(1.0, config.global_burst), clock.now_ms()),
+      global_rate_(config.global_rate_per_minute, 1, clock.now_ms()),
       rng_(std::random_device{}()),
       breakers_(config.breakers ? config.breakers : std::make_shared<Breakers>()),
       apply_endpoint_(runner.shared_endpoint()) {
   breakers_->configure(Dependency::apply_config, config.breaker, apply_endpoint_.value_or(""));
+  const auto global = tick_burst(config.global_rate_per_minute, config.global_burst, config.tick_ms, "--global-burst");
+  global_rate_ = RateLimiter(config.global_rate_per_minute, global.burst, clock.now_ms());
+  if (!global.note.empty()) log()->info("global rate {}/min, burst {} ({})", config.global_rate_per_minute, global.burst, global.note);
 }
 
 Engine::~Engine() = default;
@@ -119,7 +122,7 @@ Result<void> Engine::recover() {
   for (auto& job : unfinished) {
     auto schedule = schedule_of(job);
     if (!schedule) return schedule.error();
-    auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms);
+    auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms, config_.tick_ms);
     auto scan = store_.for_each_job_device(job.id, [&](const JobDevice& d) {
       rt->devices.push_back(d);
       return true;

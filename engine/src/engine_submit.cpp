@@ -115,6 +115,9 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   result.canary = job.canary;
   result.max_fail_pct = job.max_fail_pct;
   result.safety = safety_note(job, r);
+  const auto burst = tick_burst(job.rate_per_minute, job.burst, config_.tick_ms, "--burst");
+  result.burst = burst.burst;
+  result.burst_note = burst.note;
 
   const double rate = job.rate_per_minute > 0 ? job.rate_per_minute
                       : config_.global_rate_per_minute > 0 ? config_.global_rate_per_minute : 0;
@@ -147,7 +150,7 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   if (job.string_policy == StringPolicy::shared && shared.empty())
     shared = crypto::random_digits(static_cast<std::size_t>(r.string_length));
   store::Transition t;
-  auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms);
+  auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms, config_.tick_ms);
   for (std::size_t i = 0; i < devices.size(); ++i) {
     Device& d = devices[i];
     d.operation = job.operation;
@@ -248,7 +251,7 @@ Result<JobView> Engine::control_locked(const std::string& id, const std::string&
     // A finished job comes back to life for its failed devices.
     auto schedule = schedule_of(**stored);
     if (!schedule) return schedule.error();
-    auto rt = std::make_unique<Runtime>(**stored, std::move(*schedule), clock_.now_ms());
+    auto rt = std::make_unique<Runtime>(**stored, std::move(*schedule), clock_.now_ms(), config_.tick_ms);
     auto scan = store_.for_each_job_device(id, [&](const JobDevice& d) {
       rt->devices.push_back(d);
       return true;

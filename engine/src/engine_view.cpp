@@ -18,6 +18,8 @@ JobView Engine::make_view(const Runtime& rt, std::int64_t now_ms) const {
     if (d.state == JobDeviceState::queued) ++remaining;
   }
   v.in_flight = rt.in_flight();
+  v.burst = rt.rate.burst();
+  v.burst_note = rt.burst_note;
   const std::int64_t window_start = now_ms - 60'000;
   std::size_t recent = 0;
   for (auto t : rt.recent_dispatches) recent += t >= window_start;

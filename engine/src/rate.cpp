@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace capf::engine {
 namespace {
@@ -55,6 +56,28 @@ void RateLimiter::reconfigure(double per_minute, double burst, std::int64_t now_
   per_minute_ = per_minute;
   burst_ = sane_burst(burst);
   tokens_ = std::min(tokens_, burst_);
+}
+
+TickBurst tick_burst(double per_minute, double requested, std::int64_t tick_ms, const char* flag) {
+  TickBurst out;
+  out.burst = sane_burst(requested);
+  if (per_minute <= 0 || !std::isfinite(per_minute)) return out;  // unlimited: the burst is never looked at
+  const double share = per_minute * static_cast<double>(std::max<std::int64_t>(tick_ms, 1)) / kMsPerMinute;
+  // The small subtraction keeps float noise (5.0000000001) from asking one token more.
+  const double one_tick = std::max(1.0, std::ceil(share - 1e-9));
+  char buf[200];
+  if (!std::isfinite(requested) || requested <= 0) {
+    out.burst = std::max(1.0, std::ceil(2 * share - 1e-9));
+    std::snprintf(buf, sizeof buf, "automatic: two %lld ms ticks' share of %g/min", static_cast<long long>(tick_ms),
+                  per_minute);
+    out.note = buf;
+  } else if (requested < one_tick) {
+    out.burst = one_tick;
+    std::snprintf(buf, sizeof buf, "%s %g is below one %lld ms tick's share of %g/min: raised to %g", flag, requested,
+                  static_cast<long long>(tick_ms), per_minute, one_tick);
+    out.note = buf;
+  }
+  return out;
 }
 
 }  // namespace capf::engine

@@ -19,8 +19,15 @@ struct Engine::Runtime {
   std::int64_t first_dispatch_ms = 0;                ///< first dispatch since the job was loaded, 0 = none yet
   std::size_t first_open = 0;                        ///< no queued device before this position
 
-  Runtime(Job j, Schedule s, std::int64_t now_ms)
-      : job(std::move(j)), schedule(std::move(s)), rate(job.rate_per_minute, std::max(1.0, job.burst), now_ms) {}
+  std::string burst_note;                            ///< tick_burst's note on the bucket's burst
+
+  /// The job's bucket gets tick_burst's burst for the engine's tick.
+  Runtime(Job j, Schedule s, std::int64_t now_ms, std::int64_t tick_ms)
+      : job(std::move(j)), schedule(std::move(s)), rate(job.rate_per_minute, 1, now_ms) {
+    auto b = tick_burst(job.rate_per_minute, job.burst, tick_ms, "--burst");
+    rate = RateLimiter(job.rate_per_minute, b.burst, now_ms);
+    burst_note = std::move(b.note);
+  }
 
   /// Devices dispatched and not yet final.
   std::size_t in_flight() const {

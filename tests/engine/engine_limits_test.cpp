@@ -64,3 +64,81 @@ TEST_F(EngineTest, ExistingCertificateModesNeedAKnownCertificate) {
     EXPECT_NE(res.refused[0].second.find("By Existing Certificate"), std::string::npos) << res.refused[0].second;
   }
 }
+
+namespace {
+
+/// Apply Config that only counts: it never reports, so the phones stay triggered and every
+/// store write of the run is a scheduling round's.
+class CountingRunner : public TriggerRunner {
+ public:
+  void trigger(const std::string&, const Device&, std::function<void(TriggerResult)>) override { ++calls; }
+  std::size_t calls = 0;
+};
+
+/// Ticks every 100 ms (the daemon's default --tick-ms) for one simulated minute; the
+/// dispatches of that minute.
+std::size_t dispatched_in_a_minute(Engine& engine, util::ManualClock& clock, const CountingRunner& runner) {
+  for (int tick = 0; tick < 600; ++tick) {
+    engine.tick();
+    clock.advance_ms(100);
+  }
+  return runner.calls;
+}
+
+}  // namespace
+
+// A burst of 1 checked once a 100 ms tick let through at most 600 a minute whatever the rate:
+// the automatic burst covers the ticks' share of the rate, for a job's rate and the global one.
+TEST_F(EngineTest, AJobsRateIsNotCappedByItsTicks) {
+  add_devices(3100);
+  CountingRunner counting;
+  engine = std::make_unique<Engine>(*store, clock, counting, EngineConfig{});
+  ASSERT_TRUE(engine->recover().ok());
+  Job j = install_job();
+  j.rate_per_minute = 3000;  // 5 a tick
+  const auto id = submit(j);
+  const auto v = engine->view(id).value();
+  EXPECT_EQ(v.burst, 10) << "two ticks' share";
+  EXPECT_NE(v.burst_note.find("automatic"), std::string::npos) << v.burst_note;
+  const auto n = dispatched_in_a_minute(*engine, clock, counting);
+  // 600 ticks of 5, the first one taking the full bucket (10): the rate itself, within one burst.
+  EXPECT_GE(n, 3000u);
+  EXPECT_LE(n, 3010u);
+}
+
+TEST_F(EngineTest, TheGlobalRateIsNotCappedByItsTicks) {
+  add_devices(3100);
+  CountingRunner counting;
+  EngineConfig c;
+  c.global_rate_per_minute = 3000;
+  engine = std::make_unique<Engine>(*store, clock, counting, c);
+  ASSERT_TRUE(engine->recover().ok());
+  submit(install_job());  // no rate of its own
+  const auto n = dispatched_in_a_minute(*engine, clock, counting);
+  EXPECT_GE(n, 3000u);
+  EXPECT_LE(n, 3010u);
+}
+
+// A burst given below one tick's share is raised to it, and --dry-run and `job show` say so; one
+// at or above the share is used as given.
+TEST_F(EngineTest, ABurstBelowOneTicksShareIsRaisedWithANote) {
+  add_devices(20);
+  start_engine();
+  Job j = install_job();
+  j.rate_per_minute = 3000;
+  j.burst = 2;
+  SubmitRequest dry;
+  dry.job = j;
+  dry.devices = names;
+  dry.dry_run = true;
+  const auto shown = engine->submit(dry).value();
+  EXPECT_EQ(shown.burst, 5);
+  EXPECT_EQ(shown.burst_note, "--burst 2 is below one 100 ms tick's share of 3000/min: raised to 5");
+  const auto id = submit(j, {names.begin(), names.begin() + 10});
+  EXPECT_EQ(engine->view(id).value().burst, 5);
+  EXPECT_EQ(engine->view(id).value().burst_note, shown.burst_note);
+  j.burst = 7;
+  const auto kept = submit(j, {names.begin() + 10, names.end()});
+  EXPECT_EQ(engine->view(kept).value().burst, 7);
+  EXPECT_EQ(engine->view(kept).value().burst_note, "");
+}

@@ -159,3 +159,30 @@ TEST(Backoff, NeverPastHalfTheTimeLeftToTheDeadline) {
   EXPECT_EQ(backoff_delay(4, 30, 300, 0.9, now, now - 60), 0);
   EXPECT_EQ(backoff_delay(4, 30, 300, 0.9, now, std::nullopt), 216);
 }
+
+TEST(TickBurst, CoversTheTicksShareOfTheRate) {
+  struct Row {
+    double per_minute, requested;
+    std::int64_t tick_ms;
+    double burst;
+    bool noted;
+  };
+  const Row rows[] = {
+      {0, 0, 100, 1, false},        // unlimited: the burst is never looked at
+      {0, 4, 100, 4, false},
+      {60, 0, 100, 1, true},        // automatic: 0.1 a tick, two ticks' share rounds up to 1
+      {600, 0, 100, 2, true},       // automatic: two ticks' share
+      {3000, 0, 100, 10, true},
+      {3000, 0, 1000, 100, true},   // a slower tick needs more
+      {3000, 1, 100, 5, true},      // given below one tick's share: raised to it
+      {3000, 4.5, 100, 5, true},
+      {3000, 5, 100, 5, false},     // at the share: as given
+      {3000, 50, 100, 50, false},
+      {2000, 1, 100, 4, true},      // 3.33 a tick
+  };
+  for (const auto& r : rows) {
+    const auto b = tick_burst(r.per_minute, r.requested, r.tick_ms, "--burst");
+    EXPECT_EQ(b.burst, r.burst) << r.per_minute << "/min, burst " << r.requested << ", tick " << r.tick_ms;
+    EXPECT_EQ(!b.note.empty(), r.noted) << r.per_minute << "/min, burst " << r.requested << ": " << b.note;
+  }
+}

@@ -65,7 +65,9 @@ struct Job {
   std::vector<std::string> windows;     ///< "MIN HOUR DOM MON DOW DURATION TZ"
   std::vector<std::string> blackouts;   ///< windows or "START/END"
   double rate_per_minute = 0;           ///< 0 = no job rate cap
-  double burst = 1;
+  /// Dispatches allowed at once after a pause; 0 = automatic (engine::tick_burst: two
+  /// scheduling ticks' share of the rate). A burst below one tick's share is raised to it.
+  double burst = 0;
   int max_in_flight = 0;                ///< 0 = no job concurrency cap
   int canary = 0;                       ///< first N devices form the canary wave (0 = none)
   /// Failure share (failed or expired among the finished devices) that holds the job: the

@@ -28,7 +28,10 @@ namespace capf::engine {
 /// Daemon-wide settings of the engine.
 struct EngineConfig {
   double global_rate_per_minute = 0;  ///< 0 = no global rate cap
-  double global_burst = 1;
+  double global_burst = 0;            ///< 0 = automatic; raised like a job's (tick_burst)
+  /// The scheduling loop's period (SchedulingLoop, `--tick-ms`): the token buckets are checked
+  /// once a tick, so each bucket's burst must cover a tick's share of its rate.
+  std::int64_t tick_ms = 100;
   int global_max_in_flight = 0;       ///< 0 = no global concurrency cap
   RetryPolicy retry;                  ///< max_attempts is overridden per job
   IssuerKind issuer = IssuerKind::capf;
@@ -80,6 +83,8 @@ struct SubmitResult {
   bool capacity_fits = true;
   int canary = 0;             ///< the canary wave the job gets
   double max_fail_pct = 100;  ///< the failure share that holds it
+  double burst = 1;           ///< the burst the job's bucket would use
+  std::string burst_note;     ///< why it differs from the one submitted (shown by --dry-run)
   /// The canary and the hold in words, each saying whether it is a default and how to change
   /// or turn it off (shown by --dry-run and on submission).
   std::string safety;
@@ -97,6 +102,8 @@ struct JobView {
   /// Dispatches over the last minute, once the job has dispatched for a minute (since its
   /// first dispatch in this daemon); before that nullopt, as a minute's count would still climb.
   std::optional<double> rate_per_minute;
+  double burst = 1;        ///< the burst the job's bucket uses (engine::tick_burst)
+  std::string burst_note;  ///< why it differs from the one submitted; empty when it does not
   std::size_t dispatched_last_minute = 0;  ///< dispatches in the last 60 s
   int rate_window_s = 0;                   ///< seconds of dispatching the figures cover, 0–60
   std::optional<util::UnixTime> eta;    ///< when the last device should be dispatched

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "capf/util/backoff.hpp"
 #include "capf/util/time.hpp"
@@ -46,6 +47,21 @@ class RateLimiter {
   double tokens_;
   std::int64_t last_ms_;
 };
+
+/// The burst a token bucket gets when its tokens are taken once per scheduling tick, not
+/// whenever one comes: a bucket that stores less than one tick's share of the rate loses the
+/// rest of it at every tick (a burst of 1 checked every 100 ms caps any rate at 600/min).
+struct TickBurst {
+  double burst = 1;  ///< what the bucket uses
+  /// Why it differs from the burst asked for ("automatic: …", "--burst 2 is below …"); empty
+  /// when the burst asked for is used as it is (or the rate is unlimited).
+  std::string note;
+};
+/// `requested` <= 0 means none was given: two ticks' share of the rate (at least 1), so a tick
+/// that runs up to one period late loses no token. A burst given below one tick's share
+/// (ceil(per_minute × tick_ms / 60000)) is raised to that share, and the note says so; any
+/// other burst given is used as it is. `flag` names the option in the note ("--burst").
+TickBurst tick_burst(double per_minute, double requested, std::int64_t tick_ms, const char* flag);
 
 /// The shared backoff (util/backoff.hpp), under the name the engine has always used.
 using util::backoff_delay;
