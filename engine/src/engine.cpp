@@ -90,7 +90,8 @@ RetryPolicy Engine::policy_for(const Job& job) const {
 }
 
 Result<void> Engine::persist(store::Transition& t) {
-  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty() && t.put_meta.empty())
+  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty() && t.put_meta.empty() &&
+      t.delete_meta.empty())
     return ok();
   auto r = store_.apply(t, store::Sync::yes);
   if (!r) log()->error("store write failed: {}", r.error().message);
@@ -101,7 +102,8 @@ Result<void> Engine::persist(store::Transition& t) {
 Result<void> Engine::recover() {
   std::lock_guard lock(mutex_);
   const auto now_ms = clock_.now_ms();
-  if (auto b = restore_breakers(); !b) return b;
+  store::Transition t;
+  if (auto b = restore_breakers(t); !b) return b;
   std::vector<Job> unfinished;
   auto r = store_.for_each_job([&](const Job& j) {
     if (j.state != JobState::completed && j.state != JobState::cancelled) unfinished.push_back(j);
@@ -117,7 +119,6 @@ Result<void> Engine::recover() {
     return true;
   });
   if (!csrs) return csrs;
-  store::Transition t;
   std::size_t requeued = 0;
   for (auto& job : unfinished) {
     auto schedule = schedule_of(job);

@@ -2,6 +2,7 @@
 // (given back to the device) and which are the device's own (charged), the dispatch gate, and
 // the breaker's saved state. The rule is in docs/arch/breakers.md.
 #include <algorithm>
+#include <cstdio>
 
 #include "capf/engine/engine.hpp"
 #include "capf/util/log.hpp"
@@ -18,14 +19,43 @@ auto log() {
 
 constexpr Dependency kApply = Dependency::apply_config;
 
-std::string meta_key(Dependency d) { return "breaker:" + std::string(key_of(d)); }
+/// Where version `v` of a breaker's saved state is kept. Version 0 is the key of the builds that
+/// kept one unversioned state.
+std::string meta_key(Dependency d, std::uint64_t v) {
+  std::string key = "breaker:" + std::string(key_of(d));
+  if (v == 0) return key;
+  char hex[20];
+  std::snprintf(hex, sizeof hex, "@%016llx", static_cast<unsigned long long>(v));
+  return key + hex;
+}
+
+/// The version in a key meta_key() made, or nullopt for another key under the same prefix.
+std::optional<std::uint64_t> version_of(Dependency d, const std::string& key) {
+  const std::string base = meta_key(d, 0);
+  if (key == base) return 0;
+  if (key.size() != base.size() + 17 || key.compare(0, base.size(), base) != 0 || key[base.size()] != '@')
+    return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::size_t i = base.size() + 1; i < key.size(); ++i) {
+    const char c = key[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    v = v << 4 | static_cast<std::uint64_t>(digit);
+  }
+  return v;
+}
 
 }  // namespace
 
 void Engine::save_breaker(Dependency d, util::UnixTime now, CircuitBreaker::Change change, store::Transition& t) {
   using C = CircuitBreaker::Change;
   const auto status = breakers_->status(d);
-  t.put_meta.emplace_back(meta_key(d), breakers_->encode(d));
+  // Decided here under the engine's mutex, written after it: two saves may land in either
+  // order. Each goes under a key of its own version and removes its predecessor's, so the
+  // highest version stored is always the newest state that reached the disk.
+  const std::uint64_t v = ++breaker_version_;
+  t.delete_meta.push_back(meta_key(d, v - 1));
+  t.put_meta.emplace_back(meta_key(d, v), breakers_->encode(d));
   if (change == C::opened) {
     log()->warn("{}: dispatch that needs it waits", status.describe());
     t.audit.push_back(AuditEntry{now, "engine", "dependency.down", std::string(key_of(d)), status.describe()});
@@ -38,12 +68,22 @@ void Engine::save_breaker(Dependency d, util::UnixTime now, CircuitBreaker::Chan
   }
 }
 
-Result<void> Engine::restore_breakers() {
+Result<void> Engine::restore_breakers(store::Transition& t) {
   if (!apply_endpoint_) return ok();
-  auto saved = store_.get_meta(meta_key(kApply));
-  if (!saved) return saved.error();
-  if (!saved->has_value()) return ok();
-  auto status = CircuitBreaker::decode(**saved);
+  // The newest saved state is the highest version; a save that landed after a newer one left
+  // its key behind, removed here.
+  std::optional<std::pair<std::uint64_t, std::string>> newest;
+  auto scan = store_.for_each_meta(meta_key(kApply, 0), [&](const std::string& key, const std::string& value) {
+    const auto v = version_of(kApply, key);
+    if (!v) return true;
+    if (newest) t.delete_meta.push_back(meta_key(kApply, std::min(*v, newest->first)));
+    if (!newest || *v > newest->first) newest.emplace(*v, value);
+    return true;
+  });
+  if (!scan) return scan;
+  if (!newest) return ok();
+  breaker_version_ = newest->first;
+  auto status = CircuitBreaker::decode(newest->second);
   // Another endpoint since the last start (the administrator changed it): nothing is known of it.
   if (!status || status->endpoint != *apply_endpoint_) return ok();
   breakers_->restore(kApply, *status);

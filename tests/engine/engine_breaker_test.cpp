@@ -1,6 +1,11 @@
 // The Apply Config endpoint's breaker in the engine, step by step on an injected clock: an
 // outage pauses dispatch without spending attempts and a probe resumes it; failures that are
 // one device's own are still charged to that device; a restart keeps the outage.
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "engine_fixture.hpp"
 
 using namespace capf::engine_test;
@@ -167,4 +172,60 @@ TEST_F(OutageTest, ANewEndpointAfterARestartStartsClosed) {
   runner.endpoint = "http://127.0.0.1:10";
   start_engine(breaker_config());
   EXPECT_FALSE(engine->view(id).value().waiting);
+}
+
+// The breaker's state is decided under the engine's mutex and written after it, so two saves
+// may land in either order. Here the write that opens the breaker is held back until the write
+// that closes it has landed: after a restart the breaker must be closed, as it was in memory
+// (the state saved last used to win: the restart found it open).
+TEST_F(EngineTest, TheBreakersSavedStateIsTheNewestWhicheverWriteLandsLast) {
+  const std::string path = dir + "/store";
+  std::mutex m;
+  std::condition_variable cv;
+  bool opening_held = false, release = false;
+  store::OpenOptions held;
+  held.before_write = [&](const store::Transition& t) {
+    const bool opens = std::any_of(t.audit.begin(), t.audit.end(), [](const AuditEntry& a) { return a.action == "dependency.down"; });
+    if (!opens) return;
+    std::unique_lock lock(m);
+    opening_held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  store.reset();
+  store = std::move(store::Store::open(path, held).value());
+  runner.endpoint = "http://127.0.0.1:9";
+  start_engine(breaker_config());
+
+  const TriggerResult refused{TriggerOutcome::transient, "POST http://127.0.0.1:9/: connection refused", std::nullopt};
+  engine->on_trigger_done("J0001", "SEP000000000001", refused);
+  engine->on_trigger_done("J0001", "SEP000000000002", refused);
+  std::thread opener([&] { engine->on_trigger_done("J0001", "SEP000000000003", refused); });  // the third opens it
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return opening_held; });
+  }
+  EXPECT_FALSE(engine->breakers()->status(Dependency::apply_config).closed());
+  engine->on_trigger_done("J0001", "SEP000000000004", TriggerResult{});  // the endpoint answers: closed
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  opener.join();
+  const std::string in_memory = engine->breakers()->encode(Dependency::apply_config);
+  ASSERT_TRUE(engine->breakers()->status(Dependency::apply_config).closed());
+
+  engine.reset();
+  store.reset();
+  store = std::move(store::Store::open(path).value());
+  start_engine(breaker_config());
+  EXPECT_EQ(engine->breakers()->encode(Dependency::apply_config), in_memory);
+  // The restart keeps only the newest saved state.
+  std::size_t kept = 0;
+  ASSERT_TRUE(store->for_each_meta("breaker:apply-config", [&](const std::string&, const std::string&) {
+    ++kept;
+    return true;
+  }).ok());
+  EXPECT_EQ(kept, 1u);
 }

@@ -168,7 +168,9 @@ class Engine final : public SessionHook {
   /// Whether the next dispatch of `device` may go (a probe when the breaker says so).
   CircuitBreaker::Gate dispatch_gate(const std::string& device, std::int64_t now_ms, store::Transition& t);
   void save_breaker(Dependency d, util::UnixTime now, CircuitBreaker::Change change, store::Transition& t);
-  Result<void> restore_breakers();
+  /// Restores the Apply Config breaker's newest saved state; older saved states it finds are
+  /// removed through `t`.
+  Result<void> restore_breakers(store::Transition& t);
   std::optional<BreakerStatus> waiting_for(const Runtime& rt) const;
   RetryPolicy policy_for(const Job& job) const;
   Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
@@ -191,6 +193,8 @@ class Engine final : public SessionHook {
   std::size_t global_in_flight_ = 0;
   std::shared_ptr<Breakers> breakers_;
   std::optional<std::string> apply_endpoint_;  ///< runner_.shared_endpoint()
+  /// Version of the Apply Config breaker's last saved state (save_breaker); under mutex_.
+  std::uint64_t breaker_version_ = 0;
   /// (job, device) whose shared-class failures were given back while the breaker only
   /// suspected an outage; charged if the endpoint then answers for another device.
   std::vector<std::pair<std::string, std::string>> suspects_;
