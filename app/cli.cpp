@@ -79,7 +79,7 @@ admin::Response admin_request(const std::string& dir, const std::string& method,
     }
     util::SystemClock clock;
     admin::AdminService service(**store, info, clock);
-    install_admin_modules(service, ModuleContext{**store, clock, nullptr, dir, info.subject});
+    install_admin_modules(service, ModuleContext{.store = **store, .clock = clock, .engine = nullptr, .data_dir = dir, .ca_subject = info.subject});
     response = service.handle(request);
   }
   return std::move(*response);

@@ -329,7 +329,7 @@ int cmd_serve(const Args& cli_args) {
   cert_monitor.set_breakers(engine_config.breakers, engine_config.breaker);
   cert_monitor.start(std::max(0, vm["monitor-first-check"].as<int>()));
   auto metrics = daemon_metrics(capf_server.stats(), job_engine);
-  ModuleContext modules{**store, clock, &job_engine, dir, cert.subject()};
+  ModuleContext modules{.store = **store, .clock = clock, .engine = &job_engine, .data_dir = dir, .ca_subject = cert.subject()};
   modules.monitor = &cert_monitor;
   modules.trust_changed = [&] {
     auto rebuilt = trust::capf_trust(**store, &ca->certificate());

@@ -67,7 +67,7 @@ TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthe
   EXPECT_EQ(result_of(s, "SEP0000000004A1"), "refused");
   EXPECT_EQ(result_of(s, "SEP0000000004A2"), "installed");
   for (const auto& p : s["phones"]) {
-    if (p["device"] == "SEP0000000004A1") EXPECT_EQ(p["reason"], 7);
+    if (p["device"] == "SEP0000000004A1") { EXPECT_EQ(p["reason"], 7); }
   }
   auto p = f.phone("SEP0000000004A1");
   EXPECT_EQ(p["status"], "failed");

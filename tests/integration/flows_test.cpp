@@ -55,8 +55,8 @@ TEST(Flows, NothingScheduledIsReasonZeroAndUnknownDeviceIsReasonNine) {
   EXPECT_EQ(result_of(s, "SEP0000000000E1"), "no-action");
   EXPECT_EQ(result_of(s, "SEP0000000000E2"), "unknown-device");
   for (const auto& p : s["phones"]) {
-    if (p["device"] == "SEP0000000000E1") EXPECT_EQ(p["reason"], 0);
-    if (p["device"] == "SEP0000000000E2") EXPECT_EQ(p["reason"], 9);
+    if (p["device"] == "SEP0000000000E1") { EXPECT_EQ(p["reason"], 0); }
+    if (p["device"] == "SEP0000000000E2") { EXPECT_EQ(p["reason"], 9); }
   }
   EXPECT_NE(f.phone("SEP0000000000E1")["last_seen"], nullptr);
 }

@@ -86,9 +86,10 @@ TEST(Ipv6Matrix, PhonesConnectAsTheSeedsTableSays) {
           << cells[kPhones[1]].detail;
       EXPECT_NE(cells[kPhones[1]].detail.find("refused"), std::string::npos) << cells[kPhones[1]].detail;
     }
-    if (s == 2)
+    if (s == 2) {
       EXPECT_NE(cells[kPhones[0]].detail.find("IPv4-only phone: CAPF has no IPv4 address"), std::string::npos)
           << cells[kPhones[0]].detail;
+    }
   }
   std::cout << table << std::flush;
 }

@@ -57,7 +57,7 @@ std::map<std::string, std::string> set_every_secret(const JobFleet& f, std::map<
     const std::string value = name.find("key") != std::string::npos
                                   ? "5eC7e7" + std::string(26, static_cast<char>('a' + n % 6))
                                   : "Sw33p-" + std::to_string(n) + "-" + name + "-Qz";
-    auto r = shell("printf '%s\\n' '" + value + "' | '" CAPF_BINARY "' config set " + name +
+    auto r = shell("printf '%s\\n' '" + value + "' | '" + std::string(CAPF_BINARY) + "' config set " + name +
                    " --stdin --data-dir '" + f.data + "' 2>&1");
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out;
     outputs["config set " + name] = r.out;
@@ -172,7 +172,7 @@ TEST(Security, NoSecretInAnyLogKeyFilesAre0600AndTheAdminApiNeedsItsToken) {
   for (const char* name : {"online-ca-password", "online-ca-auth-key", "smtp-user", "smtp-password"})
     EXPECT_TRUE(parameters.count(name)) << name << " is not a secret parameter";
   const std::string web_user = "auditor", web_password = "Dashb0ard-Pa55-9W";
-  auto passwd = shell("printf '%s\\n' '" + web_password + "' | '" CAPF_BINARY "' web passwd " + web_user +
+  auto passwd = shell("printf '%s\\n' '" + web_password + "' | '" + std::string(CAPF_BINARY) + "' web passwd " + web_user +
                       " --data-dir '" + f.data + "' 2>&1");
   ASSERT_EQ(passwd.exit_code, 0) << passwd.out;
   outputs["web passwd"] = passwd.out;
@@ -246,7 +246,7 @@ TEST(Security, NoSecretInAnyLogKeyFilesAre0600AndTheAdminApiNeedsItsToken) {
 
   // The admin API: no token, a wrong token, then the right one.
   const std::string sock_path = f.data + "/admin.sock";
-  for (const std::string token : {std::string(), std::string("not-the-token")}) {
+  for (const std::string& token : {std::string(), std::string("not-the-token")}) {
     auto r = capf::admin::call_daemon(sock_path, token, {"GET", "/v1/phones", "", "intruder"});
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_TRUE(r->has_value());

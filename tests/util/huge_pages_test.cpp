@@ -18,7 +18,7 @@ TEST(HugePages, ZeroedBufferIsZeroWritableAndLargeOnesAreAligned) {
       buf[bytes - 1] = std::byte{7};
       EXPECT_EQ(buf[bytes - 1], std::byte{7});
     }
-    if (bytes >= (std::size_t{2} << 20)) EXPECT_EQ(reinterpret_cast<std::uintptr_t>(buf.get()) % (std::size_t{2} << 20), 0u);
+    if (bytes >= (std::size_t{2} << 20)) { EXPECT_EQ(reinterpret_cast<std::uintptr_t>(buf.get()) % (std::size_t{2} << 20), 0u); }
   }
 }
 
