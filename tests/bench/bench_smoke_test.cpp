@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "capf/bench/bench.hpp"
+#include "capf_binary.hpp"
 
 using namespace capf::bench;
 
@@ -26,7 +27,7 @@ TEST(BenchSmoke, CsvImportsEveryGeneratedRow) {
   EXPECT_EQ(r.rejected, 0u) << r.first_issue;
   EXPECT_GT(r.capf_rows_per_second, 0);
   // sqlite3 is optional on CI machines; when it ran, its figure and the ratio are positive.
-  if (r.sqlite_seconds > 0) EXPECT_GT(r.ratio, 0);
+  if (r.sqlite_seconds > 0) { EXPECT_GT(r.ratio, 0); }
 }
 
 TEST(BenchSmoke, StoreWritesBothWays) {

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf_binary.hpp"
+
 namespace capf::it {
 
 /// What a finished command printed and returned.
