@@ -27,10 +27,10 @@ struct ModuleContext {
   std::string ca_subject;  ///< the CAPF CA's subject DN ("" when unknown)
   /// Called after a service parameter changed and was stored (the daemon applies it live);
   /// empty in the CLI's in-process mode.
-  std::function<void(const ServiceParams&)> params_changed;
+  std::function<void(const ServiceParams&)> params_changed = {};
   /// Called after CAPF-trust changed (upload, delete), so the daemon rebuilds the trust store
   /// its enrollment service verifies against; empty in the CLI's in-process mode.
-  std::function<void()> trust_changed;
+  std::function<void()> trust_changed = {};
   /// The daemon's certificate monitor; null in the CLI's in-process mode.
   monitor::CertificateMonitor* monitor = nullptr;
 };
