@@ -90,6 +90,22 @@ int main(int argc, char** argv) {
   cert_auth.sudi = SudiData{pattern(200, 0x30), pattern(64, 1), pattern(64, 3)};
   seeds.emplace_back("auth_response_certificate", encoded(build(cert_auth, sid)));
   seeds.emplace_back("fetch_response", encoded(build_fetch_response(CertificateResponse{1, pattern(100, 0x30)}, sid)));
+  // Troubleshoot's lenient reader (§5.5): LSC + MIC as two elements, both in one element,
+  // a bare DER after a CERTIFICATE_TYPE, and the phone with nothing to return.
+  seeds.emplace_back("fetch_response_lsc_and_mic",
+                     encoded(build(FetchResponse{1, {{1, pattern(90, 0x30)}, {2, pattern(70, 0x30)}}, {}}, sid)));
+  {
+    Bytes both = wrap_certificate(pattern(60, 0x30), CertificateType::lsc);
+    Bytes mic = wrap_certificate(pattern(50, 0x30), CertificateType::mic);
+    both.insert(both.end(), mic.begin(), mic.end());
+    Message m(Command::fetch_certificate_response, sid);
+    m.add_u8(Tag::reason, 1).add_bytes(Tag::certificate, both);
+    seeds.emplace_back("fetch_response_two_in_one_element", encoded(m));
+    Message bare(Command::fetch_certificate_response, sid);
+    bare.add_u8(Tag::reason, 1).add_u8(Tag::certificate_type, 2).add_bytes(Tag::certificate, pattern(80, 0x30));
+    seeds.emplace_back("fetch_response_bare_der", encoded(bare));
+  }
+  seeds.emplace_back("fetch_response_none", hex("55 0c 00000002 0004 01 0001 07"));
   seeds.emplace_back("delete_response", encoded(build_delete_response(CertificateResponse{1, {}}, sid)));
   seeds.emplace_back("sign_request", encoded(build_sign_request(pattern(40, 0x30), sid)));
   seeds.emplace_back("sign_response", encoded(build(SignResponse{1, pattern(200, 0x30)}, sid)));

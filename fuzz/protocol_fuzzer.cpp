@@ -127,6 +127,8 @@ void check_message(const Message& m, ByteView original) {
          build_store_response);
   try_as(m, Command::fetch_certificate_response, "FETCH_CERTIFICATE_RESPONSE", parse_certificate_response,
          build_fetch_response);
+  try_as(m, Command::fetch_certificate_response, "FETCH_CERTIFICATE_RESPONSE (Troubleshoot)", parse_fetch_response,
+         [](const FetchResponse& v, std::uint32_t s) { return build(v, s); });
   try_as(m, Command::delete_certificate_response, "DELETE_CERTIFICATE_RESPONSE", parse_certificate_response,
          build_delete_response);
   try_as(m, Command::end_session, "END_SESSION", parse_end_session, build_end_session);

@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "wire_detail.hpp"
+
 namespace capf::protocol {
 
 namespace {
@@ -278,6 +280,80 @@ Result<CertificateResponse> parse_certificate_response(const Message& m) {
   if (m.is(Command::fetch_certificate_response)) {
     CAPF_TRY(certificate, optional_certificate(m, ctx));
     r.certificate_der = std::move(certificate);
+  }
+  return r;
+}
+
+// ---- 12 FETCH_CERTIFICATE_RESPONSE, as Troubleshoot reads it ----
+
+namespace {
+
+constexpr std::size_t kWrapHeader = 5;  // marker | inner_len:u16 | type:u16
+
+bool is_lsc_or_mic(unsigned type) {
+  return type == static_cast<unsigned>(CertificateType::lsc) || type == static_cast<unsigned>(CertificateType::mic);
+}
+
+// The wrapped records of one CERTIFICATE value, back to back (§3: the leading byte may be an
+// index, and a phone may put the LSC and the MIC in one element). Each record is
+// marker | inner_len:u16 (= 2 + len(DER)) | type:u16 | DER; the first that does not fit ends
+// the value, noted in `skipped`.
+void read_records(ByteView v, std::uint8_t hint, const std::string& where, FetchResponse& out) {
+  std::size_t pos = 0;
+  while (pos < v.size()) {
+    const std::size_t left = v.size() - pos;
+    if (left <= kWrapHeader) {
+      out.skipped.push_back(where + ": " + std::to_string(left) + " trailing bytes");
+      return;
+    }
+    const std::size_t inner = detail::read_u16(v.data() + pos + 1);
+    if (inner < 3 || inner > left - 3) {
+      out.skipped.push_back(where + ": record at byte " + std::to_string(pos) + " has inner length " +
+                            std::to_string(inner) + " with " + std::to_string(left - 3) + " bytes left");
+      return;
+    }
+    const unsigned type = static_cast<unsigned>(v[pos + 3]) << 8 | v[pos + 4];
+    FetchedCertificate c;
+    c.type = is_lsc_or_mic(type) ? static_cast<std::uint8_t>(type) : hint;
+    c.der.assign(v.begin() + static_cast<std::ptrdiff_t>(pos + kWrapHeader),
+                 v.begin() + static_cast<std::ptrdiff_t>(pos + 3 + inner));
+    out.certificates.push_back(std::move(c));
+    pos += 3 + inner;
+  }
+}
+
+}  // namespace
+
+Message build(const FetchResponse& m, std::uint32_t session_id) {
+  Message out(Command::fetch_certificate_response, session_id);
+  if (m.reason) out.add_u8(Tag::reason, *m.reason);
+  for (const auto& c : m.certificates)
+    out.add_bytes(Tag::certificate, wrap_certificate(c.der, static_cast<CertificateType>(c.type)));
+  return out;
+}
+
+Result<FetchResponse> parse_fetch_response(const Message& m) {
+  CAPF_TRY(ctx, expect_command(m, {Command::fetch_certificate_response}));
+  FetchResponse r;
+  CAPF_TRY(reason, optional_int<std::uint8_t>(m, Tag::reason, ctx));
+  r.reason = reason;
+  std::uint8_t hint = 0;  // the last CERTIFICATE_TYPE seen, as STORE_CERTIFICATE_REQUEST sends it
+  std::size_t n = 0;
+  for (const Element& e : m.elements) {
+    if (e.tag == static_cast<std::uint8_t>(Tag::certificate_type)) {
+      hint = e.value.size() == 1 && is_lsc_or_mic(e.value[0]) ? e.value[0] : 0;
+      continue;
+    }
+    if (e.tag != static_cast<std::uint8_t>(Tag::certificate)) continue;
+    const std::string where = tag_label(Tag::certificate) + " #" + std::to_string(++n);
+    if (e.value.empty()) {
+      r.skipped.push_back(where + ": empty");
+    } else if (e.value[0] == 0x30) {
+      // A DER SEQUENCE where the wrap's marker should be: a bare certificate, type unknown.
+      r.certificates.push_back(FetchedCertificate{hint, e.value});
+    } else {
+      read_records(e.value, hint, where, r);
+    }
   }
   return r;
 }

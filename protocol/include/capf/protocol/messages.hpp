@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "capf/protocol/wire.hpp"
 
@@ -95,6 +96,37 @@ Message build_delete_response(const CertificateResponse& m, std::uint32_t sessio
 /// Accepts commands 10, 12 and 14. REASON absent → error; CERTIFICATE malformed → error.
 /// CERTIFICATE is read for 12 only.
 Result<CertificateResponse> parse_certificate_response(const Message& m);
+
+/// One certificate in a FETCH_CERTIFICATE_RESPONSE.
+struct FetchedCertificate {
+  /// 1 = LSC, 2 = MIC (the record's inner type, else a CERTIFICATE_TYPE element before it);
+  /// 0 when neither says.
+  std::uint8_t type = 0;
+  Bytes der;  ///< non-empty; not checked to be a certificate here
+  /// Same type and bytes.
+  friend bool operator==(const FetchedCertificate&, const FetchedCertificate&) = default;
+};
+/// 12 FETCH_CERTIFICATE_RESPONSE as Troubleshoot reads it: every certificate the phone returned.
+struct FetchResponse {
+  std::optional<std::uint8_t> reason;             ///< REASON; absent is allowed
+  std::vector<FetchedCertificate> certificates;   ///< in wire order
+  /// What was skipped and why ("CERTIFICATE (tag 4) #2: 4 trailing bytes"), for the log; a
+  /// rebuilt message has none, so equality ignores it.
+  std::vector<std::string> skipped;
+  /// Same reason and certificates.
+  friend bool operator==(const FetchResponse& a, const FetchResponse& b) {
+    return a.reason == b.reason && a.certificates == b.certificates;
+  }
+};
+/// REASON (when set), then one CERTIFICATE element per certificate, wrapped with its type.
+Message build(const FetchResponse& m, std::uint32_t session_id);
+/// Lenient, because how a phone returns a MIC, or two certificates, is not confirmed
+/// (capf-protocol.md §3, §5.5): every CERTIFICATE element is read; one element may hold several
+/// wrapped records back to back; a value starting with 0x30 is taken as a bare DER certificate
+/// (type 0); the inner type u16 1/2 names LSC/MIC, else a preceding CERTIFICATE_TYPE element
+/// does. A record whose lengths do not fit is skipped with its reason in `skipped`, never an
+/// error. Only a malformed REASON is an error.
+Result<FetchResponse> parse_fetch_response(const Message& m);
 
 /// 11 FETCH / 13 DELETE requests and 17 REQUEST_IN_PROGRESS have empty bodies.
 Message build_empty(Command c, std::uint32_t session_id);
