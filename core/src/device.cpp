@@ -28,4 +28,19 @@ std::optional<CertificateState> parse_certificate_state(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(PhoneCertificateKind k) {
+  switch (k) {
+    case PhoneCertificateKind::lsc: return "LSC";
+    case PhoneCertificateKind::mic: return "MIC";
+    case PhoneCertificateKind::unknown: return "unknown";
+  }
+  return "?";
+}
+
+std::optional<PhoneCertificateKind> parse_phone_certificate_kind(std::string_view s) {
+  for (auto k : {PhoneCertificateKind::lsc, PhoneCertificateKind::mic, PhoneCertificateKind::unknown})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
 }  // namespace capf

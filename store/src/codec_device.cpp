@@ -20,7 +20,7 @@ namespace {
 constexpr std::uint8_t kJsonDevice = 1;
 constexpr std::uint8_t kBinaryDevice = 2;
 static_assert(kBinaryDevice == kSchemaVersion, "a new schema version must say how devices are encoded");
-constexpr std::uint64_t kDeviceFields = 26;
+constexpr std::uint64_t kDeviceFields = 27;
 
 class Writer {
  public:
@@ -44,6 +44,24 @@ class Writer {
   void optional_integer(const std::optional<std::int64_t>& v) {
     out_ += static_cast<char>(v ? 1 : 0);
     if (v) integer(*v);
+  }
+
+  /// Bytes as they are (certificates), after their length.
+  void blob(std::string_view v) {
+    varint(v.size());
+    out_ += v;
+  }
+
+  /// The phone's certificates as one field: a count, then per certificate its kind's text, 1 when
+  /// presented at authentication (else 0), the time and the DER as a blob.
+  void phone_certificates(const std::vector<PhoneCertificate>& list) {
+    varint(list.size());
+    for (const auto& c : list) {
+      text(to_string(c.kind));
+      out_ += static_cast<char>(c.at_authentication ? 1 : 0);
+      integer(c.retrieved_at);
+      blob(std::string_view(reinterpret_cast<const char*>(c.der.data()), c.der.size()));
+    }
   }
 
  private:
@@ -87,6 +105,7 @@ void reset_keeping_capacity(Device& d) {
   d.last_seen = defaults.last_seen;
   d.lsc_not_after = defaults.lsc_not_after;
   d.updated_at = defaults.updated_at;
+  d.phone_certificates.clear();
 }
 
 // Reads the fields in order into a Device reset to its defaults and keeps the first problem,
@@ -144,6 +163,29 @@ class Reader {
     out = *e;
   }
 
+  void phone_certificates(const char* key, std::vector<PhoneCertificate>& out) {
+    if (!next()) return;
+    const std::uint64_t n = varint(key);
+    // Each certificate takes at least 5 bytes: a count past that is damage, not a reason to allocate.
+    if (!error_ && n > rest_.size() / 5)
+      return fail(key, "is truncated (" + std::to_string(n) + " certificates in " + std::to_string(rest_.size()) + " bytes)");
+    for (std::uint64_t i = 0; i < n && !error_; ++i) {
+      PhoneCertificate c;
+      const std::string_view kind = bytes(key);
+      if (error_) return;
+      const auto k = parse_phone_certificate_kind(kind);
+      if (!k) return fail(key, "has unknown certificate kind \"" + std::string(kind) + "\"");
+      c.kind = *k;
+      if (rest_.empty()) return fail(key, "is truncated");
+      c.at_authentication = rest_.front() == 1;
+      rest_.remove_prefix(1);
+      c.retrieved_at = zigzag(varint(key));
+      const std::string_view der = bytes(key);
+      c.der.assign(der.begin(), der.end());
+      if (!error_) out.push_back(std::move(c));
+    }
+  }
+
   Result<void> finish() {
     // Fields past the ones this build knows are a later build's; bytes past the counted
     // fields are damage.
@@ -174,6 +216,19 @@ class Reader {
     }
     fail(key, "is not a valid number");
     return 0;
+  }
+
+  // A length and that many bytes, inside a field.
+  std::string_view bytes(const char* key) {
+    const std::uint64_t n = varint(key);
+    if (error_) return {};
+    if (n > rest_.size()) {
+      fail(key, "is truncated");
+      return {};
+    }
+    const std::string_view v = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return v;
   }
 
   static std::int64_t zigzag(std::uint64_t v) {
@@ -258,6 +313,7 @@ void encode_device(const Device& d, std::string& out) {
   w.text(d.job_id);
   w.integer(d.keygen_failures);  // 25: appended; records of 24 fields read it as 0
   w.text(to_string(d.security_mode));  // 26: appended; older records derive it from the profile
+  w.phone_certificates(d.phone_certificates);  // 27: appended; older records have none
 }
 
 Result<Device> decode_device(std::string_view bytes) {
@@ -307,6 +363,7 @@ Result<void> decode_device(std::string_view bytes, Device& d) {
   r.small_integer("keygen_failures", d.keygen_failures);
   d.security_mode = security_mode_from_profile(d.security_profile);  // kept unless the record has the field
   r.enumeration("security_mode", &parse_security_mode, d.security_mode);
+  r.phone_certificates("phone_certificates", d.phone_certificates);
   return r.finish();
 }
 

@@ -248,17 +248,55 @@ TEST(StoreCodec, BinaryDeviceWithFewerFieldsKeepsDefaultsForTheRest) {
 }
 
 /// The bytes a build that wrote only the first `fields` fields would have written for `d`: the
-/// encoding with its trailing fields cut (the fields after the 24th are a small integer and a
-/// short text, each written in whole bytes).
-std::string written_by_older_build(const Device& d, int fields) {
+/// encoding with its trailing fields cut (the fields after the 24th are a small integer, a
+/// short text and, for a device without phone certificates, one zero byte).
+std::string written_by_older_build(Device d, int fields) {
+  d.phone_certificates.clear();
   std::string bytes = encode_device(d);
-  EXPECT_EQ(static_cast<int>(bytes[1]), 26);
+  EXPECT_EQ(static_cast<int>(bytes[1]), 27);
+  EXPECT_EQ(bytes.back(), '\0');
+  if (fields < 27) bytes.pop_back();  // field 27: phone_certificates, none
   const std::string mode(to_string(d.security_mode));
   EXPECT_EQ(bytes.substr(bytes.size() - mode.size() - 1), static_cast<char>(mode.size()) + mode);
   if (fields < 26) bytes.resize(bytes.size() - mode.size() - 1);  // field 26: security_mode
   if (fields < 25) bytes.pop_back();                                // field 25: keygen_failures (< 64)
   bytes[1] = static_cast<char>(fields);
   return bytes;
+}
+
+TEST(StoreCodec, RecordOfTheTwentySixFieldBuildHasNoPhoneCertificates) {
+  // Builds before Troubleshoot kept what it retrieved wrote 26 fields and kept the one
+  // certificate Troubleshoot fetched as PEM: that still reads, beside an empty list.
+  Device d = full_device("SEP001122334455");
+  auto old = decode_device(written_by_older_build(d, 26));
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_TRUE(old->phone_certificates.empty());
+  EXPECT_EQ(old->fetched_cert_pem, d.fetched_cert_pem);
+  d.phone_certificates.clear();
+  testing::expect_same(*old, d);
+}
+
+TEST(StoreCodec, PhoneCertificatesThatDoNotFitAreNamedNotRead) {
+  Device d;
+  d.phone_certificates = {{PhoneCertificateKind::mic, true, 5, {0x30, 0x01, 0x00}}};
+  const std::string good = encode_device(d);
+  // Cut inside the DER: truncated.
+  auto cut = decode_device(good.substr(0, good.size() - 1));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().message, "device value: field 'phone_certificates' is truncated");
+  // A count far past what the bytes can hold.
+  std::string many = good;
+  many[many.size() - 11] = 0x7f;  // the count, right before "\x03MIC"
+  ASSERT_EQ(many.substr(many.size() - 10, 4), "\x03MIC");
+  auto counted = decode_device(many);
+  ASSERT_FALSE(counted.ok());
+  EXPECT_EQ(counted.error().message, "device value: field 'phone_certificates' is truncated (127 certificates in 10 bytes)");
+  // An unknown kind.
+  std::string kind = good;
+  kind.replace(kind.size() - 9, 3, "XYZ");
+  auto unknown = decode_device(kind);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message, "device value: field 'phone_certificates' has unknown certificate kind \"XYZ\"");
 }
 
 TEST(StoreCodec, RecordOfTheTwentyFourFieldBuildReadsNoKeyGenerationFailures) {
@@ -269,6 +307,7 @@ TEST(StoreCodec, RecordOfTheTwentyFourFieldBuildReadsNoKeyGenerationFailures) {
   ASSERT_TRUE(old.ok()) << old.error().message;
   EXPECT_EQ(old->keygen_failures, 0);
   d.keygen_failures = 0;
+  d.phone_certificates.clear();
   d.security_mode = SecurityMode::encrypted;  // derived from "… Standard SIP Secure Profile"
   testing::expect_same(*old, d);
 }

@@ -71,6 +71,9 @@ inline Device full_device(const std::string& name) {
   d.lsc_issuer = "CN=CAPF-1234,O=Example";
   d.lsc_not_after = 1'800'000'000;
   d.fetched_cert_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  d.phone_certificates = {{PhoneCertificateKind::lsc, false, 1'700'000'003, {0x30, 0x03, 0x02, 0x01, 0x00}},
+                          {PhoneCertificateKind::unknown, false, -1, {0x30, 0x00, 0x80, 0xff}},
+                          {PhoneCertificateKind::mic, true, 1'700'000'004, std::vector<std::uint8_t>(300, 0xa5)}};
   d.updated_at = 1'700'000'002;
   return d;
 }
@@ -121,6 +124,7 @@ inline void expect_same(const Device& a, const Device& b) {
   EXPECT_EQ(a.lsc_issuer, b.lsc_issuer);
   EXPECT_EQ(a.lsc_not_after, b.lsc_not_after);
   EXPECT_EQ(a.fetched_cert_pem, b.fetched_cert_pem);
+  EXPECT_EQ(a.phone_certificates, b.phone_certificates);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
 

@@ -12,6 +12,33 @@
 
 namespace capf {
 
+/// What a certificate on a phone is, by the type the phone gave it (capf-protocol.md §3).
+enum class PhoneCertificateKind : std::uint8_t {
+  lsc,      ///< Locally Significant Certificate
+  mic,      ///< Manufacturer Installed Certificate
+  unknown,  ///< the phone did not say
+};
+/// "LSC", "MIC", "unknown".
+std::string_view to_string(PhoneCertificateKind k);
+std::optional<PhoneCertificateKind> parse_phone_certificate_kind(std::string_view s);
+
+/// A certificate a phone showed CAPF: one its last Troubleshoot returned, or the MIC it
+/// presented at authentication (By Existing Certificate).
+struct PhoneCertificate {
+  PhoneCertificateKind kind = PhoneCertificateKind::unknown;
+  bool at_authentication = false;  ///< presented at authentication, not returned by Troubleshoot
+  util::UnixTime retrieved_at = 0;
+  std::vector<std::uint8_t> der;   ///< the certificate; parsed as X.509 before it was kept
+  /// Same kind, source, time and bytes.
+  friend bool operator==(const PhoneCertificate&, const PhoneCertificate&) = default;
+};
+
+/// Troubleshoot keeps at most this many certificates of one answer; the rest are refused.
+inline constexpr std::size_t kMaxTroubleshootCertificates = 4;
+/// A certificate a phone shows is kept only up to this many DER bytes (the protocol's element
+/// limit, capf-protocol.md §11.3).
+inline constexpr std::size_t kMaxPhoneCertificateBytes = 8192;
+
 /// A phone or other endpoint and its CAPF settings ("Certification Authority Proxy Function
 /// (CAPF) Information" of the phone configuration page).
 struct Device {
@@ -46,7 +73,12 @@ struct Device {
   std::string lsc_serial;         ///< hex serial of the LSC on the phone, empty if none
   std::string lsc_issuer;         ///< issuer DN of that LSC
   util::UnixTime lsc_not_after = 0;
-  std::string fetched_cert_pem;   ///< last certificate fetched by Troubleshoot
+  /// Troubleshoot's one certificate, as builds before issue 19 kept it; cleared by the next
+  /// Troubleshoot, which fills phone_certificates instead.
+  std::string fetched_cert_pem;
+  /// The certificates of the last Troubleshoot (at most kMaxTroubleshootCertificates), then the
+  /// MIC the phone last presented at authentication (at most one).
+  std::vector<PhoneCertificate> phone_certificates;
 
   util::UnixTime updated_at = 0;
   std::string job_id;             ///< the job whose operation is armed, empty if none
