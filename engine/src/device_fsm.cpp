@@ -96,7 +96,8 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
     case K::session_succeeded:
       if (final) return unchanged(cur);
       d.serial = ev.serial;
-      return finish(std::move(d), S::succeeded, "", now_ms, false);
+      // A success may still say something (Troubleshoot: "no certificate on the phone").
+      return finish(std::move(d), S::succeeded, ev.reason, now_ms, false);
 
     case K::session_failed:
       if (final) return unchanged(cur);

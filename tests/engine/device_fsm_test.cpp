@@ -126,4 +126,11 @@ TEST(DeviceFsm, FinalReasonsSayWhy) {
   EXPECT_EQ(s.next.reason, "HTTP 503 (3 of 3 attempts)");
   s = step(dev(S::triggered, 1), ev(K::wait_expired, true, ""), kNow, policy(), 0.1);
   EXPECT_NE(s.next.reason.find("did not open a CAPF session within 300 s"), std::string::npos);
+  // A success keeps what the session said about it, and an earlier failure's reason goes.
+  auto retried = dev(S::in_session, 2);
+  retried.reason = "connection lost";
+  s = step(retried, ev(K::session_succeeded, true, "no certificate on the phone"), kNow, policy(), 0.1);
+  EXPECT_EQ(s.next.state, S::succeeded);
+  EXPECT_EQ(s.next.reason, "no certificate on the phone");
+  EXPECT_EQ(step(retried, ev(K::session_succeeded, true, ""), kNow, policy(), 0.1).next.reason, "");
 }
