@@ -86,6 +86,8 @@ int cmd_sim(const Args& args) {
     ("no-ec", "phones cannot generate EC keys")
     ("fault", po::value<std::string>(), "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
                                         "arrives) | user-abort-at-keygen (the user aborts while the key is generated)")
+    ("troubleshoot", po::value<std::string>(), "what phones return to Troubleshoot: lsc (default; none when they "
+                                               "have no LSC) | mic | both | both-in-one (one CERTIFICATE element) | none")
     ("keygen-seconds", po::value<double>(), "seconds phones take to generate a key after REQUEST_IN_PROGRESS, silent")
     ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
     ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
@@ -169,6 +171,13 @@ int cmd_sim(const Args& args) {
     if (!f) throw UsageError("--fault must be power-cut-at-store or user-abort-at-keygen, got \"" + vm["fault"].as<std::string>() + "\"");
     fault = *f;
   }
+  auto troubleshoot = sim::TroubleshootAnswer::lsc;
+  if (vm.count("troubleshoot")) {
+    auto a = sim::parse_troubleshoot_answer(vm["troubleshoot"].as<std::string>());
+    if (!a) throw UsageError("--troubleshoot must be lsc, mic, both, both-in-one or none, got \"" +
+                             vm["troubleshoot"].as<std::string>() + "\"");
+    troubleshoot = *a;
+  }
   const double keygen_seconds = vm.count("keygen-seconds") ? vm["keygen-seconds"].as<double>() : 0;
   if (keygen_seconds < 0 || keygen_seconds > 3600) throw UsageError("--keygen-seconds must be 0–3600");
   const auto every = vm["jabber-every"].as<std::size_t>();
@@ -177,6 +186,7 @@ int cmd_sim(const Args& args) {
     if (vm.count("no-ec")) phones[i].ec_capable = false;
     phones[i].fault = fault;
     phones[i].keygen_seconds = keygen_seconds;
+    phones[i].troubleshoot = troubleshoot;
   }
 
   const bool controlled = vm.count("control") > 0;

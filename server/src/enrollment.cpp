@@ -83,11 +83,13 @@ Decision EnrollmentService::authenticate(const protocol::AuthResponse& auth, std
   if (!found->has_value()) return {Decision::Kind::end_unknown, auth.device_name, {}, "unknown device"};
   Device d = std::move(**found);
   Decision decision{Decision::Kind::end_refused, d.name, {}, ""};
-  const AuthRow row = decide(d, auth, decision);
-  return apply(d, row, std::move(decision), session_id);
+  std::optional<PhoneCertificate> presented_mic;
+  const AuthRow row = decide(d, auth, decision, presented_mic);
+  return apply(d, row, std::move(decision), session_id, std::move(presented_mic));
 }
 
-AuthRow EnrollmentService::decide(const Device& d, const protocol::AuthResponse& auth, Decision& out) {
+AuthRow EnrollmentService::decide(const Device& d, const protocol::AuthResponse& auth, Decision& out,
+                                  std::optional<PhoneCertificate>& presented_mic) {
   AuthFacts f;
   f.busy = busy(d.name);
   f.armed = d.armed();
@@ -116,6 +118,8 @@ AuthRow EnrollmentService::decide(const Device& d, const protocol::AuthResponse&
           if (auto r = check_certificate_auth(d, auth); !r) {
             f.credentials = Credentials::refused;
             out.reason = r.error().message;
+          } else if (*r) {
+            presented_mic = PhoneCertificate{PhoneCertificateKind::mic, true, clock_.now(), *auth.certificate_der};
           }
           break;
       }
@@ -157,8 +161,14 @@ CaStep EnrollmentService::ca_step(const Device& d, Decision& out) {
   return CaStep::none;  // a new operation: the new CSR makes this one stale
 }
 
-Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decision, std::uint32_t session_id) {
+Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decision, std::uint32_t session_id,
+                                  std::optional<PhoneCertificate> presented_mic) {
   const auto now = clock_.now();
+  if (presented_mic && row.write) {
+    // The MIC this phone authenticated with, in place of the one it presented before.
+    std::erase_if(d.phone_certificates, [](const PhoneCertificate& c) { return c.at_authentication; });
+    d.phone_certificates.push_back(std::move(*presented_mic));
+  }
   const std::string actor = "phone:" + d.name;
   decision.kind = row.kind;
   std::string what;
@@ -229,7 +239,7 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
   return decision;
 }
 
-Result<void> EnrollmentService::check_certificate_auth(const Device& d, const protocol::AuthResponse& auth) {
+Result<bool> EnrollmentService::check_certificate_auth(const Device& d, const protocol::AuthResponse& auth) {
   if (!auth.certificate_der) return make_error(Errc::auth_failed, "existing-certificate mode but the phone sent no certificate");
   auto cert = crypto::Certificate::from_der(*auth.certificate_der);
   if (!cert) return make_error(Errc::auth_failed, "presented certificate does not parse: " + cert.error().message);
@@ -241,12 +251,16 @@ Result<void> EnrollmentService::check_certificate_auth(const Device& d, const pr
   if (auto r = check_not_revoked_or_expired(store_, *cert, clock_.now()); !r) return r.error();
   if (auto v = trust()->verify(*cert, clock_.now()); !v) return make_error(Errc::auth_failed, v.error().message);
   // One of our own LSCs: refuse it once revoked or deleted.
-  if (auto rec = store_.get_certificate(cert->serial_hex()); rec && rec->has_value() &&
-      (*rec)->issuer == ca_.certificate().subject()) {
+  const auto rec = store_.get_certificate(cert->serial_hex());
+  const bool known = rec && rec->has_value();
+  if (known && (*rec)->issuer == ca_.certificate().subject()) {
     const auto state = (*rec)->state;
     if (state == CertificateState::revoked || state == CertificateState::deleted)
       return make_error(Errc::auth_failed, "presented LSC " + cert->serial_hex() + " is " + std::string(to_string(state)));
   }
+  // An LSC is one CAPF recorded for this device (issued by the CAPF CA or an external one);
+  // anything else that chains to CAPF-trust is the phone's MIC.
+  const bool is_mic = !(known && (*rec)->device == d.name && (*rec)->der_hex == util::to_hex(*auth.certificate_der));
   // Signed data: the device name as the phone sent it, a NUL, then the certificate DER.
   std::vector<std::uint8_t> data(auth.device_name.begin(), auth.device_name.end());
   data.push_back(0);
@@ -265,7 +279,7 @@ Result<void> EnrollmentService::check_certificate_auth(const Device& d, const pr
     if (auto v = crypto::verify_capf(*cert, data, auth.sha2_signed->signature, hash); !v)
       return make_error(Errc::auth_failed, "SHA2_SIGNED_DATA: " + v.error().message);
   }
-  return ok();
+  return is_mic;
 }
 
 void EnrollmentService::release(const std::string& device) {

@@ -96,28 +96,92 @@ void EnrollmentService::delivered(const std::string& device, const IssuedLsc& ls
   });
 }
 
-void EnrollmentService::fetched(const std::string& device, const std::optional<std::vector<std::uint8_t>>& der,
-                                std::uint8_t reason) {
+namespace {
+
+PhoneCertificateKind kind_of(std::uint8_t wire_type) {
+  switch (static_cast<protocol::CertificateType>(wire_type)) {
+    case protocol::CertificateType::lsc: return PhoneCertificateKind::lsc;
+    case protocol::CertificateType::mic: return PhoneCertificateKind::mic;
+  }
+  return PhoneCertificateKind::unknown;
+}
+
+// What Troubleshoot keeps of a phone's answer, checked before the device is claimed.
+struct Retrieved {
+  std::vector<PhoneCertificate> kept;
+  std::vector<std::string> audit;    ///< per certificate kept: type, serial, subject, validity
+  std::vector<std::string> refused;  ///< per certificate refused, why
+};
+
+Retrieved check_retrieved(const protocol::FetchResponse& answer, util::UnixTime now) {
+  Retrieved out;
+  for (std::size_t i = 0; i < answer.certificates.size(); ++i) {
+    const auto& c = answer.certificates[i];
+    const std::string which = "certificate " + std::to_string(i + 1) + " of " + std::to_string(answer.certificates.size());
+    if (out.kept.size() == kMaxTroubleshootCertificates) {
+      out.refused.push_back(which + ": over the " + std::to_string(kMaxTroubleshootCertificates) +
+                            " a Troubleshoot keeps");
+      continue;
+    }
+    if (c.der.size() > kMaxPhoneCertificateBytes) {
+      out.refused.push_back(which + ": " + std::to_string(c.der.size()) + " bytes, over the limit of " +
+                            std::to_string(kMaxPhoneCertificateBytes));
+      continue;
+    }
+    auto cert = crypto::Certificate::from_der(c.der);
+    if (!cert) {
+      out.refused.push_back(which + " does not parse: " + cert.error().message);
+      continue;
+    }
+    const PhoneCertificateKind kind = kind_of(c.type);
+    out.kept.push_back(PhoneCertificate{kind, false, now, c.der});
+    out.audit.push_back("type=" + std::string(to_string(kind)) + " serial=" + cert->serial_hex() +
+                        " subject=" + util::escape_control(cert->subject()) +
+                        " not_after=" + util::format_iso8601(cert->not_after()));
+  }
+  return out;
+}
+
+// "no LSC on the phone; it returned: MIC" when Troubleshoot found certificates but no LSC.
+std::string without_lsc(const std::vector<PhoneCertificate>& kept) {
+  std::string kinds;
+  for (const auto& c : kept) {
+    if (c.kind == PhoneCertificateKind::lsc) return "";
+    kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(c.kind));
+  }
+  return "no LSC on the phone; it returned: " + kinds;
+}
+
+}  // namespace
+
+void EnrollmentService::fetched(const std::string& device, const protocol::FetchResponse& answer) {
+  const auto now = clock_.now();
+  Retrieved r = check_retrieved(answer, now);
+  for (const auto& why : answer.skipped) r.refused.push_back(why);
+  for (const auto& why : r.refused)
+    log()->warn("device={} Troubleshoot: refused {}", util::escape_control(device), util::escape_control(why));
   update(device, [&](Device& d, store::Transition& t) {
     d.operation = CertificateOperation::none;
-    if (reason == 1 && der) {
-      auto cert = crypto::Certificate::from_der(*der);
-      if (cert) {
-        d.fetched_cert_pem = cert->to_pem();
-        d.status = OperationStatus::success;
-        d.status_reason.clear();
-        detail::audit(t, clock_.now(), "phone:" + device, "certificate.fetched", device,
-                      "serial=" + cert->serial_hex() + " subject=" + cert->subject());
-      } else {
-        d.status = OperationStatus::failed;
-        d.status_reason = "fetched certificate does not parse: " + cert.error().message;
-      }
+    const std::string actor = "phone:" + device;
+    if (!r.kept.empty() || answer.certificates.empty()) {
+      // The last Troubleshoot's certificates are replaced; the MIC presented at authentication stays.
+      std::erase_if(d.phone_certificates, [](const PhoneCertificate& c) { return !c.at_authentication; });
+      d.phone_certificates.insert(d.phone_certificates.begin(), r.kept.begin(), r.kept.end());
+      d.fetched_cert_pem.clear();
+      d.status = OperationStatus::success;
+      // The seed's Troubleshoot retrieves what the phone has; a phone with none has answered too.
+      d.status_reason = r.kept.empty() ? "no certificate on the phone" : without_lsc(r.kept);
+      for (const auto& line : r.audit) detail::audit(t, now, actor, "certificate.fetched", device, line);
+      if (r.kept.empty())
+        detail::audit(t, now, actor, "certificate.none", device,
+                      "FETCH_CERTIFICATE_RESPONSE reason " +
+                          (answer.reason ? std::to_string(*answer.reason) : std::string("absent")));
     } else {
       d.status = OperationStatus::failed;
-      d.status_reason = "phone returned no certificate (FETCH_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
+      d.status_reason = "the phone's certificates were refused: " + r.refused.front();
     }
-    d.updated_at = clock_.now();
-    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "");
+    d.updated_at = now;
+    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, d.status_reason);
     else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
     t.put_devices.push_back(d);
     return true;

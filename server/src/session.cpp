@@ -348,10 +348,10 @@ net::awaitable<void> Session::fetch(const Decision& d) {
   auto m = co_await receive(Command::fetch_certificate_response, config_.step_timeout);
   if (!m.is(Command::fetch_certificate_response))
     throw net::ProtocolError("expected FETCH_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
-  auto r = protocol::parse_certificate_response(m);
+  auto r = protocol::parse_fetch_response(m);
   if (!r) throw net::ProtocolError(r.error().message);
   failure_recorded_ = true;
-  co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, r->certificate_der, r->reason); });
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, *r); });
   co_await end(Reason::no_action);
 }
 

@@ -64,6 +64,31 @@ KeySpec spec_of(const protocol::KeyGenerateRequest& r) {
   return {KeyAlgorithm::ec, 0, c};
 }
 
+// The phone's answer to FETCH_CERTIFICATE_REQUEST, in the form its profile names.
+protocol::Message fetch_answer(TroubleshootAnswer form, const PhoneFlash& f, std::uint32_t sid) {
+  std::vector<protocol::FetchedCertificate> certs;
+  auto add = [&](const std::string& pem, protocol::CertificateType type) {
+    if (pem.empty()) return;
+    if (auto cert = crypto::Certificate::from_pem(pem))
+      certs.push_back({static_cast<std::uint8_t>(type), cert->to_der()});
+  };
+  if (form == TroubleshootAnswer::lsc || form == TroubleshootAnswer::both || form == TroubleshootAnswer::both_in_one)
+    add(f.lsc_pem, protocol::CertificateType::lsc);
+  if (form == TroubleshootAnswer::mic || form == TroubleshootAnswer::both || form == TroubleshootAnswer::both_in_one)
+    add(f.mic_pem, protocol::CertificateType::mic);
+  const std::uint8_t reason = certs.empty() ? 7 : 1;
+  if (form != TroubleshootAnswer::both_in_one || certs.size() < 2)
+    return protocol::build(protocol::FetchResponse{reason, std::move(certs), {}}, sid);
+  protocol::Bytes one;
+  for (const auto& c : certs) {
+    const auto wrapped = protocol::wrap_certificate(c.der, static_cast<protocol::CertificateType>(c.type));
+    one.insert(one.end(), wrapped.begin(), wrapped.end());
+  }
+  protocol::Message m(Command::fetch_certificate_response, sid);
+  m.add_u8(protocol::Tag::reason, reason).add_bytes(protocol::Tag::certificate, one);
+  return m;
+}
+
 std::string result_of_end(int reason) {
   switch (reason) {
     case 0: return "no-action";
@@ -88,6 +113,24 @@ std::string_view to_string(PhoneFault f) {
 std::optional<PhoneFault> parse_phone_fault(std::string_view text) {
   for (auto f : {PhoneFault::none, PhoneFault::power_cut_at_store, PhoneFault::user_abort_at_keygen})
     if (util::iequals(text, to_string(f))) return f;
+  return std::nullopt;
+}
+
+std::string_view to_string(TroubleshootAnswer a) {
+  switch (a) {
+    case TroubleshootAnswer::lsc: return "lsc";
+    case TroubleshootAnswer::mic: return "mic";
+    case TroubleshootAnswer::both: return "both";
+    case TroubleshootAnswer::both_in_one: return "both-in-one";
+    case TroubleshootAnswer::none: return "none";
+  }
+  return "?";
+}
+
+std::optional<TroubleshootAnswer> parse_troubleshoot_answer(std::string_view text) {
+  for (auto a : {TroubleshootAnswer::lsc, TroubleshootAnswer::mic, TroubleshootAnswer::both,
+                 TroubleshootAnswer::both_in_one, TroubleshootAnswer::none})
+    if (util::iequals(text, to_string(a))) return a;
   return std::nullopt;
 }
 
@@ -224,15 +267,10 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         }
       } else if (m.is(Command::fetch_certificate_request)) {
         out.operation = "Troubleshoot";
-        protocol::CertificateResponse r{7, std::nullopt};
-        if (!flash.lsc_pem.empty()) {
-          auto cert = crypto::Certificate::from_pem(flash.lsc_pem);
-          if (cert) r = {1, cert->to_der()};
-        }
-        fetched = r.reason == 1;
         {
           // Named, not a temporary inside co_await: GCC 12 may destroy such temporaries twice.
-          const protocol::Message reply = protocol::build_fetch_response(r, sid);
+          const protocol::Message reply = fetch_answer(phone.troubleshoot, flash, sid);
+          fetched = reply.u8(protocol::Tag::reason) == 1;
           co_await net::write_message(stream, reply);
         }
       } else if (m.is(Command::delete_certificate_request)) {

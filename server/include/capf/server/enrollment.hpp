@@ -57,8 +57,13 @@ class EnrollmentService {
 
   /// The phone answered STORE_CERTIFICATE_RESPONSE with `reason`.
   void delivered(const std::string& device, const IssuedLsc& lsc, std::uint8_t reason);
-  /// The phone answered FETCH_CERTIFICATE_RESPONSE.
-  void fetched(const std::string& device, const std::optional<std::vector<std::uint8_t>>& der, std::uint8_t reason);
+  /// The phone answered FETCH_CERTIFICATE_RESPONSE (Troubleshoot). Its certificates replace
+  /// the last Troubleshoot's on the device, each by its type (LSC, MIC, unknown) with the time;
+  /// at most kMaxTroubleshootCertificates of at most kMaxPhoneCertificateBytes that parse as
+  /// X.509 are kept, the rest refused with a log line. No certificate at all ends the
+  /// operation done, "no certificate on the phone"; only certificates that were all refused
+  /// fail it.
+  void fetched(const std::string& device, const protocol::FetchResponse& answer);
   /// The phone answered DELETE_CERTIFICATE_RESPONSE.
   void deleted(const std::string& device, std::uint8_t reason);
   /// The session failed before the operation completed; the operation stays armed.
@@ -97,10 +102,15 @@ class EnrollmentService {
 
  private:
   /// Fills the facts decide_auth asks for, one at a time, and returns its final row.
-  AuthRow decide(const Device& d, const protocol::AuthResponse& auth, Decision& out);
+  /// A MIC that passed existing-certificate authentication is put into `presented_mic`.
+  AuthRow decide(const Device& d, const protocol::AuthResponse& auth, Decision& out,
+                 std::optional<PhoneCertificate>& presented_mic);
   /// Applies a final row to the device and writes it; the caller holds the device's claim.
-  Decision apply(Device& d, const AuthRow& row, Decision decision, std::uint32_t session_id);
-  Result<void> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
+  Decision apply(Device& d, const AuthRow& row, Decision decision, std::uint32_t session_id,
+                 std::optional<PhoneCertificate> presented_mic);
+  /// Checks existing-certificate authentication; on success says whether the certificate was
+  /// a MIC (not an LSC recorded for this device), to be kept on the device.
+  Result<bool> check_certificate_auth(const Device& d, const protocol::AuthResponse& auth);
   CaStep ca_step(const Device& d, Decision& out);
   /// What a failed session leaves on its device: `mark` sets the reason (and any count) on the
   /// device, still in progress, and says whether the job may retry and the audit action.

@@ -46,6 +46,20 @@ enum class PhoneFault : std::uint8_t {
 std::string_view to_string(PhoneFault f);
 std::optional<PhoneFault> parse_phone_fault(std::string_view text);
 
+/// What a phone returns to Troubleshoot (FETCH_CERTIFICATE_REQUEST). How a real phone returns
+/// a MIC, or two certificates, is not confirmed (capf-protocol.md §5.5); the forms cover what
+/// the server must read.
+enum class TroubleshootAnswer : std::uint8_t {
+  lsc,          ///< its LSC (inner type 1), REASON 7 when it has none: capfc's answer
+  mic,          ///< its MIC alone (inner type 2)
+  both,         ///< its LSC and its MIC, one CERTIFICATE element each; the MIC alone without an LSC
+  both_in_one,  ///< as `both`, the two wrapped records back to back in one CERTIFICATE element
+  none,         ///< REASON 7 and no certificate, whatever it has
+};
+/// "lsc", "mic", "both", "both-in-one", "none".
+std::string_view to_string(TroubleshootAnswer a);
+std::optional<TroubleshootAnswer> parse_troubleshoot_answer(std::string_view text);
+
 /// How one simulated phone behaves.
 struct PhoneProfile {
   std::string name;
@@ -58,6 +72,7 @@ struct PhoneProfile {
   /// Seconds the phone takes to generate a key after REQUEST_IN_PROGRESS, silent meanwhile (an
   /// old phone generating RSA at low priority).
   double keygen_seconds = 0;
+  TroubleshootAnswer troubleshoot = TroubleshootAnswer::lsc;  ///< what it returns to Troubleshoot
 };
 
 /// What a phone keeps in flash, persisted in the state directory.
