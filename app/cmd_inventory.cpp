@@ -4,6 +4,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/text.hpp"
 #include "cli.hpp"
 
 namespace capf::cli {
@@ -163,6 +164,16 @@ int cmd_phone(const Args& args) {
     for (const auto& c : p["certificates"])
       std::cout << "certificate: " << text(c, "serial") << " " << text(c, "state") << " issued " << text(c, "issued_at")
                 << "\n";
+  // What the phone itself showed (Troubleshoot, the MIC at authentication); names are the phone's, escaped.
+  if (p.contains("retrieved_certificates"))
+    for (const auto& c : p["retrieved_certificates"]) {
+      std::cout << "retrieved: " << text(c, "type") << " by " << text(c, "retrieved_by") << " at " << text(c, "retrieved_at");
+      if (c.contains("error")) std::cout << ": " << util::escape_control(text(c, "error")) << "\n";
+      else
+        std::cout << ", serial " << text(c, "serial") << ", subject " << util::escape_control(text(c, "subject"))
+                  << ", issuer " << util::escape_control(text(c, "issuer")) << ", valid " << text(c, "not_before")
+                  << " to " << text(c, "not_after") << "\n";
+    }
   return 0;
 }
 

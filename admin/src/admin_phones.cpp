@@ -15,6 +15,26 @@ namespace capf::admin {
 
 namespace {
 
+/// One certificate a phone showed CAPF, read again from its DER for `phone show`: kept
+/// certificates parsed when they were retrieved, so a failure here means a damaged record.
+nlohmann::json phone_certificate_json(const PhoneCertificate& c) {
+  nlohmann::json j{{"type", to_string(c.kind)},
+                   {"retrieved_by", c.at_authentication ? "authentication" : "troubleshoot"},
+                   {"retrieved_at", util::format_iso8601(c.retrieved_at)}};
+  auto cert = crypto::Certificate::from_der(c.der);
+  if (!cert) {
+    j["error"] = "does not parse: " + cert.error().message;
+    return j;
+  }
+  j["subject"] = cert->subject();
+  j["issuer"] = cert->issuer();
+  j["serial"] = cert->serial_hex();
+  j["not_before"] = util::format_iso8601(cert->not_before());
+  j["not_after"] = util::format_iso8601(cert->not_after());
+  j["pem"] = cert->to_pem();
+  return j;
+}
+
 /// The line of an issue "FILE:LINE:COLUMN: what" (0 when it has none).
 long issue_line(const std::string& s) {
   const auto c1 = s.find(':');
@@ -278,6 +298,8 @@ Response AdminService::show_phone(const std::string& name) {
   if (!d) return error(500, d.error().message);
   if (!d->has_value()) return error(404, "no device named " + name);
   auto j = device_json(**d);
+  j["retrieved_certificates"] = nlohmann::json::array();
+  for (const auto& c : (*d)->phone_certificates) j["retrieved_certificates"].push_back(phone_certificate_json(c));
   auto certs = store_.certificates_of(name);
   if (certs) {
     j["certificates"] = nlohmann::json::array();

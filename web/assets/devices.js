@@ -109,6 +109,14 @@
   } else {
     clear($('device-lsc')).append(el('p', { class: 'muted' }, 'No LSC known for this device.'));
   }
+  // What the phone showed: the last Troubleshoot's certificates and the MIC presented at authentication.
+  const retrieved = d.retrieved_certificates || [];
+  clear($('device-retrieved')).append(retrieved.length
+    ? el('table', { id: 'retrieved' }, el('thead', {}, el('tr', {}, ['Type', 'Subject', 'Issuer', 'Serial', 'Not before', 'Not after', 'Retrieved', 'By'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, retrieved.map((c) => el('tr', {}, el('td', {}, c.type), el('td', {}, c.subject || c.error || ''), el('td', {}, c.issuer || ''),
+        el('td', { class: 'mono' }, c.serial || ''), el('td', {}, when(c.not_before)), el('td', {}, when(c.not_after)),
+        el('td', {}, when(c.retrieved_at)), el('td', {}, c.retrieved_by)))))
+    : el('p', { class: 'muted' }, 'Nothing retrieved from this phone (run Troubleshoot).'));
   const certs = d.certificates || [];
   clear($('device-certs')).append(certs.length
     ? el('table', {}, el('thead', {}, el('tr', {}, ['Serial', 'State', 'Key', 'Issuer', 'Issued', 'Delivered', 'Expires'].map((h) => el('th', {}, h)))),
