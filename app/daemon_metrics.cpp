@@ -1,60 +1,15 @@
-#include "serve_support.hpp"
+#include "daemon_metrics.hpp"
 
-#include "capf/config/params.hpp"
-#include "capf/util/log.hpp"
-#include "capf/util/open_files.hpp"
+#include <map>
 
 namespace capf::cli {
 
-po::options_description param_options() {
-  po::options_description d("service parameters (stored; `capf config` shows and changes them)");
-  for (const auto& p : config::parameters()) {
-    const std::string help = std::string(p.display) + (p.unit.empty() ? "" : ", " + std::string(p.unit)) +
-                             (config::shown_range(p).empty() ? "" : " " + config::shown_range(p)) +
-                             " (default " + config::shown_default(p) + ")";
-    d.add_options()(std::string(p.name).c_str(), po::value<std::string>(), help.c_str());
-  }
-  return d;
-}
+namespace {
 
-std::vector<std::pair<std::string, std::string>> given_params(const po::variables_map& vm) {
-  std::vector<std::pair<std::string, std::string>> out;
-  ServiceParams scratch;
-  for (const auto& p : config::parameters()) {
-    const std::string name(p.name);
-    if (!vm.count(name)) continue;
-    const auto value = vm[name].as<std::string>();
-    if (auto r = config::set_parameter(scratch, name, value); !r) throw UsageError(r.error().message);
-    out.emplace_back(name, value);
-  }
-  return out;
-}
+using util::metrics::Collection;
+using util::metrics::Sample;
 
-ServiceParams startup_params(store::Store& store, const util::Clock& clock,
-                             const std::vector<std::pair<std::string, std::string>>& given) {
-  auto loaded = config::load(store);
-  if (!loaded) throw Failure(loaded.error().message);
-  ServiceParams p = *loaded;
-  std::vector<AuditEntry> audit;
-  for (const auto& [name, value] : given) {
-    const ServiceParams before = p;
-    if (auto r = config::set_parameter(p, name, value); !r) throw UsageError(r.error().message);
-    const auto* info = config::find_parameter(name);
-    if (config::raw_value(before, *info) != config::raw_value(p, *info))
-      audit.push_back(AuditEntry{clock.now(), "capf serve", "config.set", name, config::change_detail(*info, before, p)});
-  }
-  if (!audit.empty()) {
-    if (auto r = config::save(store, p, audit); !r) throw Failure("storing the service parameters: " + r.error().message);
-    for (const auto& a : audit) util::logger("capf")->info("service parameter from the command line/config file: {}", a.detail);
-  }
-  return p;
-}
-
-std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats& stats, const engine::Engine& engine) {
-  using util::metrics::Sample;
-  auto& r = util::metrics::Registry::global();
-  util::metrics::describe_capf_metrics();
-  std::vector<util::metrics::Collection> out;
+void add_session_metrics(util::metrics::Registry& r, const server::ServerStats& stats, std::vector<Collection>& out) {
   auto one = [](double v) { return std::vector<Sample>{Sample{{}, v}}; };
   out.push_back(r.collect("capf_sessions_open", "CAPF sessions open now", "gauge",
                           [&stats, one] { return one(static_cast<double>(stats.sessions_open.load())); }));
@@ -85,6 +40,9 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
             {{{"reason", "address_cap"}}, v(stats.sessions_rejected_per_address)},
         };
       }));
+}
+
+void add_job_metrics(util::metrics::Registry& r, const engine::Engine& engine, std::vector<Collection>& out) {
   // Jobs: only unfinished ones, so the label set stays bounded by what is running.
   auto unfinished = [](const engine::JobView& v) {
     return v.job.state != JobState::completed && v.job.state != JobState::cancelled;
@@ -115,16 +73,17 @@ std::vector<util::metrics::Collection> daemon_metrics(const server::ServerStats&
     for (const auto& [state, n] : by) s.push_back({{{"state", state}}, n});
     return s;
   }));
-  return out;
 }
 
-std::string raise_open_file_limit(std::size_t max_sessions) {
-  const std::uint64_t limit = util::raise_open_file_limit();
-  const std::uint64_t needed = max_sessions + 512;  // the store, logs, admin and web sockets
-  if (limit >= needed || limit <= 512) return "";
-  return "open-file limit " + std::to_string(limit) + ": room for about " + std::to_string(limit - 512) +
-         " CAPF sessions at once, fewer than --max-sessions " + std::to_string(max_sessions) +
-         " (raise LimitNOFILE or ulimit -n for more)";
+}  // namespace
+
+std::vector<Collection> daemon_metrics(const server::ServerStats& stats, const engine::Engine& engine) {
+  auto& r = util::metrics::Registry::global();
+  util::metrics::describe_capf_metrics();
+  std::vector<Collection> out;
+  add_session_metrics(r, stats, out);
+  add_job_metrics(r, engine, out);
+  return out;
 }
 
 }  // namespace capf::cli
