@@ -4,6 +4,7 @@
 #include <map>
 
 #include "capf/jobs/phones_csv.hpp"
+#include "capf/net/host_port.hpp"
 #include "capf/sim/simulator.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/text.hpp"
@@ -54,9 +55,9 @@ Result<sim::Summary> run_controlled(const po::variables_map& vm, const sim::SimO
   control.fail_percent = vm["fail-percent"].as<double>();
   if (control.fail_percent < 0 || control.fail_percent > 100) throw UsageError("--fail-percent must be 0–100");
   control.seed = vm["fail-seed"].as<std::uint64_t>();
-  std::string host = control.listen.substr(0, control.listen.rfind(':'));
-  if (host == "localhost") host = "127.0.0.1";
-  control.on_listening = [host](unsigned short port) {
+  const auto endpoint = net::parse_listen_endpoint(control.listen, "--control");
+  if (!endpoint) throw UsageError(endpoint.error().message);
+  control.on_listening = [host = net::url_host(endpoint->address())](unsigned short port) {
     std::cout << "capf sim: control endpoint http://" << host << ":" << port << "/trigger/{name}" << std::endl;
   };
   return sim::run_controlled(options, phones, control);
@@ -123,14 +124,10 @@ int cmd_sim(const Args& args) {
   const auto server = servers.front();
   options.more_servers.assign(servers.begin() + 1, servers.end());
   if (vm.count("source-address")) options.source_address = vm["source-address"].as<std::string>();
-  const auto colon = server.rfind(':');
-  if (colon == std::string::npos) throw UsageError("--server must be HOST:PORT, got \"" + server + "\"");
-  options.server_host = server.substr(0, colon);
-  if (options.server_host.size() > 1 && options.server_host.front() == '[')
-    options.server_host = options.server_host.substr(1, options.server_host.size() - 2);
-  auto port = util::parse_int(server.substr(colon + 1));
-  if (!port || *port <= 0 || *port > 65535) throw UsageError("--server port must be 1–65535, got \"" + server + "\"");
-  options.server_port = static_cast<unsigned short>(*port);
+  auto first = net::parse_host_port(server, "--server", net::PortZero::refused);
+  if (!first) throw UsageError(first.error().message);
+  options.server_host = first->host;
+  options.server_port = first->port;
   auto ca = util::read_file(vm["ca"].as<std::string>());
   if (!ca) throw Failure("--ca: " + ca.error().message);
   options.ca_pem = *ca;

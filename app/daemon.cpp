@@ -10,6 +10,7 @@
 #include "capf/config/params.hpp"
 #include "capf/crypto/lifecycle.hpp"
 #include "capf/crypto/web.hpp"
+#include "capf/net/host_port.hpp"
 #include "capf/net/spawn.hpp"
 #include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
@@ -86,7 +87,9 @@ void trust_retired_cas(crypto::TrustStore& trust, const std::string& ca_dir) {
 std::vector<std::string> ipv4_only(const std::vector<std::string>& listen) {
   std::vector<std::string> out;
   for (const auto& text : listen) {
-    auto [host, port] = server::parse_host_port(text);
+    const auto parsed = net::parse_host_port(text, "--listen");
+    if (!parsed) throw Failure(parsed.error().message);
+    const auto& [host, port] = *parsed;
     if (host == "::") {
       out.push_back("0.0.0.0:" + std::to_string(port));
       util::logger("capf")->info("Enable IPv6 is False: listening on 0.0.0.0:{} instead of {} (IPv4 only)", port, text);
@@ -109,9 +112,10 @@ std::string read_option_file(const std::string& option, const std::string& path)
 /// A dashboard certificate issued by the CAPF CA for the loopback names, the listen address
 /// and the names given.
 void issue_dashboard_identity(web::WebConfig& wc, const crypto::CertificateAuthority& ca) {
-  const auto ep = web::parse_listen(wc.listen);
+  const auto ep = net::parse_listen_endpoint(wc.listen, "--web");
+  if (!ep) throw Failure(ep.error().message);
   std::vector<std::string> dns{"localhost"}, ips{"127.0.0.1", "::1"};
-  const auto a = ep.address();
+  const auto a = ep->address();
   if (!a.is_unspecified() && !a.is_loopback()) ips.push_back(a.to_string());
   for (const auto& n : wc.host_names) {
     boost::system::error_code ec;
@@ -313,7 +317,7 @@ void Daemon::write_daemon_file() const {
   nlohmann::json info{{"pid", ::getpid()}, {"admin_socket", admin_socket(dir_)}, {"capf", nlohmann::json::array()}};
   for (const auto& ep : capf_server_.endpoints()) {
     const auto a = ep.address();
-    info["capf"].push_back({{"address", a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()}, {"port", ep.port()}});
+    info["capf"].push_back({{"address", net::url_host(a)}, {"port", ep.port()}});
   }
   if (web_server_) info["web"] = web_server_->url();
   if (auto r = util::write_file_atomic(daemon_file(dir_), info.dump(2), 0644); !r) throw Failure(r.error().message);

@@ -1,7 +1,7 @@
 #include "serve_options.hpp"
 
 #include "capf/config/params.hpp"
-#include "capf/net/asio.hpp"
+#include "capf/net/host_port.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::cli {
@@ -62,26 +62,17 @@ Result<server::ServerConfig> server_config(const po::variables_map& vm) {
   config.max_sessions = get<std::size_t>(vm, "max-sessions");
   config.io_threads = get<unsigned>(vm, "io-threads");
   config.worker_threads = std::max(1u, get<unsigned>(vm, "workers"));
-  for (const auto& l : config.listen) {
-    try {
-      server::parse_host_port(l);
-    } catch (const std::invalid_argument& e) {
-      return bad(std::string("--listen: ") + e.what());
-    }
-  }
+  for (const auto& l : config.listen)
+    if (auto ep = net::parse_listen_endpoint(l, "--listen"); !ep) return bad(ep.error().message);
   return config;
 }
 
 Result<DashboardOptions> dashboard_options(const po::variables_map& vm) {
   DashboardOptions d;
   d.config.listen = get<std::string>(vm, "web");
-  net::tcp::endpoint ep;
-  try {
-    ep = web::parse_listen(d.config.listen);
-  } catch (const std::invalid_argument& e) {
-    return bad(std::string("--web: ") + e.what());
-  }
-  if (!ep.address().is_loopback() && !get<bool>(vm, "web-allow-remote"))
+  const auto ep = net::parse_listen_endpoint(d.config.listen, "--web");
+  if (!ep) return bad(ep.error().message);
+  if (!ep->address().is_loopback() && !get<bool>(vm, "web-allow-remote"))
     return bad("--web " + d.config.listen +
                " is not a loopback address; add --web-allow-remote to serve the dashboard beyond this host");
   if (vm.count("web-name")) d.config.host_names = get<std::vector<std::string>>(vm, "web-name");

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "capf/crypto/tls.hpp"
+#include "capf/net/host_port.hpp"
 #include "capf/net/spawn.hpp"
 #include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
@@ -22,28 +23,6 @@ auto log() {
   return l;
 }
 }  // namespace
-
-std::pair<std::string, unsigned short> parse_host_port(const std::string& text) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      throw std::invalid_argument("bad address \"" + text + "\": expected [IPV6]:PORT");
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw std::invalid_argument("bad address \"" + text + "\": expected HOST:PORT");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  char* end = nullptr;
-  long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
-    throw std::invalid_argument("bad port in \"" + text + "\": must be 0–65535");
-  return {host, static_cast<unsigned short>(p)};
-}
 
 void CapfServer::set_keep_alive_probes(net::tcp::socket& socket) {
   // The seed's KeepAlive Timer: after each interval of silence the CAPF side sends a keep-alive
@@ -77,11 +56,12 @@ CapfServer::~CapfServer() = default;
 
 void CapfServer::start() {
   for (const auto& text : config_.listen) {
-    auto [host, port] = parse_host_port(text);
+    const auto parsed = net::parse_listen_endpoint(text, "--listen");
+    if (!parsed) throw std::runtime_error(parsed.error().message);
+    const net::tcp::endpoint ep = *parsed;
+    const auto address = ep.address();
+    const auto port = ep.port();
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(host, ec);
-    if (ec) throw std::runtime_error("bad listen address \"" + text + "\": " + ec.message());
-    net::tcp::endpoint ep(address, port);
     auto acceptor = std::make_unique<net::tcp::acceptor>(io_);
     acceptor->open(ep.protocol(), ec);
     if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);  // dual stack on [::]

@@ -13,6 +13,7 @@
 // clang-format on
 #include <nlohmann/json.hpp>
 
+#include "capf/net/host_port.hpp"
 #include "capf/util/files.hpp"
 
 namespace capf::sim {
@@ -26,22 +27,12 @@ namespace {
 
 /// Parses a loopback HOST:PORT ("127.0.0.1:0", "[::1]:8080", "localhost:0").
 Result<net::tcp::endpoint> loopback_endpoint(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos)
-    return make_error(Errc::invalid_argument, "--control must be HOST:PORT, got \"" + listen + "\"");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return make_error(Errc::invalid_argument, "--control host must be a loopback address, got \"" + host + "\"");
-  if (!address.is_loopback())
-    return make_error(Errc::invalid_argument, "--control refuses " + host + ": the trigger endpoint is loopback only");
-  const std::string port_text = listen.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port_text) > 65535)
-    return make_error(Errc::invalid_argument, "--control port must be 0–65535, got \"" + port_text + "\"");
-  return net::tcp::endpoint(address, static_cast<unsigned short>(std::stoul(port_text)));
+  auto endpoint = net::parse_listen_endpoint(listen, "--control");
+  if (!endpoint) return endpoint.error();
+  if (!endpoint->address().is_loopback())
+    return make_error(Errc::invalid_argument,
+                      "--control refuses " + endpoint->address().to_string() + ": the trigger endpoint is loopback only");
+  return endpoint;
 }
 
 std::string percent_decode(std::string_view s) {

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "capf/crypto/tls.hpp"
+#include "capf/net/host_port.hpp"
 #include "ip_connect.hpp"
 #include "phone.hpp"
 
@@ -79,9 +80,9 @@ Result<FleetSetup> prepare_fleet(const SimOptions& options, asio::io_context& io
     return r.error();
   if (auto r = resolve_server(io, options.server_host, options.server_port, setup.server); !r) return r.error();
   for (const auto& more : options.more_servers) {
-    auto hp = split_host_port(more);
+    auto hp = net::parse_host_port(more, "--server", net::PortZero::refused);
     if (!hp) return hp.error();
-    if (auto r = resolve_server(io, hp->first, hp->second, setup.server); !r) return r.error();
+    if (auto r = resolve_server(io, hp->host, hp->port, setup.server); !r) return r.error();
   }
   if (!options.source_address.empty()) {
     boost::system::error_code ec;

@@ -83,19 +83,6 @@ net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const s
   throw NoConnection(who + " cannot connect to CAPF: " + tried);
 }
 
-Result<std::pair<std::string, unsigned short>> split_host_port(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return make_error(Errc::invalid_argument, "CAPF address must be HOST:PORT, got \"" + text + "\"");
-  std::string host = text.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port = text.substr(colon + 1);
-  char* end = nullptr;
-  const long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p <= 0 || p > 65535)
-    return make_error(Errc::invalid_argument, "CAPF port must be 1–65535, got \"" + text + "\"");
-  return std::pair{host, static_cast<unsigned short>(p)};
-}
-
 Result<void> resolve_server(asio::io_context& io, const std::string& host, unsigned short port,
                             std::vector<net::tcp::endpoint>& out) {
   boost::system::error_code ec;

@@ -30,8 +30,6 @@ std::vector<net::tcp::endpoint> endpoints_for(IpMode mode, const std::vector<net
 net::awaitable<std::string> connect_by_ip_mode(net::tcp::socket& socket, const std::vector<net::tcp::endpoint>& server,
                                                IpMode mode, const std::optional<net::asio::ip::address>& source = {});
 
-/// "HOST:PORT" or "[V6]:PORT" → host and port.
-Result<std::pair<std::string, unsigned short>> split_host_port(const std::string& text);
 /// Appends the addresses of `host` (a literal address or a name, all its addresses).
 Result<void> resolve_server(net::asio::io_context& io, const std::string& host, unsigned short port,
                             std::vector<net::tcp::endpoint>& out);

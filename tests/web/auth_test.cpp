@@ -115,15 +115,6 @@ TEST(WebRequests, HostMustNameThisServer) {
   EXPECT_FALSE(host_allowed("", names, 8443));
 }
 
-TEST(WebListen, ParsesAddressesAndRefusesNames) {
-  EXPECT_EQ(parse_listen("127.0.0.1:8443").port(), 8443);
-  EXPECT_TRUE(parse_listen("localhost:0").address().is_loopback());
-  EXPECT_TRUE(parse_listen("[::1]:9").address().is_v6());
-  EXPECT_THROW(parse_listen("8443"), std::invalid_argument);
-  EXPECT_THROW(parse_listen("example.com:8443"), std::invalid_argument);
-  EXPECT_THROW(parse_listen("127.0.0.1:70000"), std::invalid_argument);
-}
-
 TEST(WebAssets, EveryPageIsBuiltInAndLoadsNothingFromElsewhere) {
   std::vector<std::string> paths;
   for (const auto& a : assets()) {

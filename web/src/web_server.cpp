@@ -5,6 +5,7 @@
 
 #include <array>
 #include <limits>
+#include <stdexcept>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -14,6 +15,7 @@
 
 #include "capf/crypto/tls.hpp"
 #include "capf/net/connection_caps.hpp"
+#include "capf/net/host_port.hpp"
 #include "capf/net/message_io.hpp"
 #include "capf/net/spawn.hpp"
 #include "capf/util/contain.hpp"
@@ -41,20 +43,6 @@ std::int64_t now_ms() {
 }
 
 }  // namespace
-
-net::tcp::endpoint parse_listen(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("\"" + listen + "\" is not HOST:PORT");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  auto port = util::parse_int(listen.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535) throw std::invalid_argument("\"" + listen + "\": bad port");
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) throw std::invalid_argument("\"" + listen + "\": \"" + host + "\" is not an IP address");
-  return {address, static_cast<unsigned short>(*port)};
-}
 
 struct WebServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, asio::thread_pool& workers, admin::AdminService& service, WebConfig config)
@@ -86,7 +74,9 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
   void start() {
     if (auto r = crypto::configure_server_tls(tls.native_handle(), config.cert_pem, config.key_pem, crypto::TlsLegacy::no); !r)
       throw std::runtime_error("web dashboard TLS: " + r.error().message);
-    const auto ep = parse_listen(config.listen);
+    const auto parsed = net::parse_listen_endpoint(config.listen, "--web");
+    if (!parsed) throw std::invalid_argument(parsed.error().message);
+    const tcp::endpoint ep = *parsed;
     acceptor = std::make_unique<tcp::acceptor>(io);
     boost::system::error_code ec;
     acceptor->open(ep.protocol(), ec);
@@ -98,7 +88,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     GateConfig gc;
     gc.host_names = {"localhost", "127.0.0.1", "[::1]"};
     const auto a = bound.address();
-    if (!a.is_unspecified()) gc.host_names.push_back(a.is_v6() ? "[" + a.to_string() + "]" : a.to_string());
+    if (!a.is_unspecified()) gc.host_names.push_back(net::url_host(a));
     for (const auto& n : config.host_names) gc.host_names.push_back(n);
     gc.port = bound.port();
     gc.admin_token = config.admin_token;
@@ -339,7 +329,7 @@ net::tcp::endpoint WebServer::endpoint() const { return impl_->bound; }
 
 std::string WebServer::url() const {
   const auto a = impl_->bound.address();
-  std::string host = a.is_unspecified() ? "localhost" : a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  const std::string host = a.is_unspecified() ? "localhost" : net::url_host(a);
   return "https://" + host + ":" + std::to_string(impl_->bound.port()) + "/";
 }
 

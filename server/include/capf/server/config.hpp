@@ -60,8 +60,4 @@ struct ServerConfig {
   unsigned worker_threads = 4;
 };
 
-/// Parses "HOST:PORT", "[V6]:PORT" into host and port; throws std::invalid_argument with a
-/// clear message otherwise.
-std::pair<std::string, unsigned short> parse_host_port(const std::string& text);
-
 }  // namespace capf::server

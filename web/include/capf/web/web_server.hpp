@@ -36,9 +36,6 @@ struct WebConfig {
   int max_pending_logins = 32;
 };
 
-/// Parses "HOST:PORT" / "[V6]:PORT"; throws std::invalid_argument naming the problem.
-net::tcp::endpoint parse_listen(const std::string& listen);
-
 /// Serves the dashboard. start() binds or throws; stop() closes the listener and open streams.
 /// Connections beyond the caps are closed at once; request bodies are limited before they are
 /// read (request_gate.hpp).
