@@ -4,6 +4,7 @@
 #include <set>
 
 #include "capf/core/csr.hpp"
+#include "capf/store/csr_ledger.hpp"
 #include "capf/util/log.hpp"
 #include "runtime.hpp"
 
@@ -113,11 +114,12 @@ Result<void> Engine::recover() {
   // CA modes: devices whose certificate arrived while no daemon ran (offline import in the
   // CLI's in-process mode) or just before a crash are collected below.
   std::set<std::string> answered;
-  auto csrs = store_.for_each_doc(store::Family::csrs, "", [&](const std::string&, const std::string& json) {
-    auto c = decode_csr(json);
-    if (c && c->state == CsrState::issued) answered.insert(c->device);
-    return true;
-  });
+  auto csrs = store::CsrLedger(store_).for_each(
+      [&](const CsrRecord& c) {
+        if (c.state == CsrState::issued) answered.insert(c.device);
+        return true;
+      },
+      store::CsrLedger::Undecodable::skip);
   if (!csrs) return csrs;
   std::size_t requeued = 0;
   for (auto& job : unfinished) {

@@ -10,6 +10,7 @@
 #include "capf/overview/fleet.hpp"
 #include "capf/policy/plan.hpp"
 #include "capf/policy/routes.hpp"
+#include "capf/store/csr_ledger.hpp"
 #include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
 
@@ -61,13 +62,9 @@ void resolve_external(const store::Store& store,
                       FleetFacts& facts) {
   for (const auto& [dn, devices] : samples) {
     for (const auto& [device, serial] : devices) {
-      auto id = store.get_doc(store::Family::csr_by_device, device);
-      if (!id || !id->has_value()) continue;
-      auto json = store.get_doc(store::Family::csrs, **id);
-      if (!json || !json->has_value()) continue;
-      auto csr = decode_csr(**json);
-      if (!csr || csr->serial != serial || csr->issuer == IssuerKind::capf) continue;
-      facts.external[dn] = csr->issuer;
+      auto csr = store::CsrLedger(store).latest(device);
+      if (!csr || !csr->has_value() || (*csr)->serial != serial || (*csr)->issuer == IssuerKind::capf) continue;
+      facts.external[dn] = (*csr)->issuer;
       break;
     }
   }

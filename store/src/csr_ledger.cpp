@@ -18,11 +18,12 @@ Result<std::optional<CsrRecord>> CsrLedger::latest(const std::string& device) co
   return get(**id);
 }
 
-Result<void> CsrLedger::for_each(const std::function<bool(const CsrRecord&)>& fn) const {
+Result<void> CsrLedger::for_each(const std::function<bool(const CsrRecord&)>& fn, Undecodable undecodable) const {
   std::optional<Error> failure;
   auto r = store_.for_each_doc(Family::csrs, "", [&](const std::string& key, const std::string& json) {
     auto c = decode_csr(json);
     if (!c) {
+      if (undecodable == Undecodable::skip) return true;
       failure = make_error(Errc::io, "store at " + store_.path() + ": CSR " + key + ": " + c.error().message);
       return false;
     }

@@ -10,6 +10,7 @@
 
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
+#include "capf/store/csr_ledger.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/text.hpp"
 
@@ -93,19 +94,12 @@ Result<std::vector<Round>> list_rounds(const store::Store& store) {
 Result<ExportResult> record_export(store::Store& store, const std::string& out_dir, bool again,
                                    const std::string& actor, util::UnixTime now) {
   std::vector<CsrRecord> chosen;
-  std::optional<Error> failure;
-  auto scan = store.for_each_doc(store::Family::csrs, "", [&](const std::string& key, const std::string& json) {
-    auto csr = decode_csr(json);
-    if (!csr) {
-      failure = make_error(Errc::io, "CSR " + key + ": " + csr.error().message);
-      return false;
-    }
-    if (csr->issuer == IssuerKind::offline_ca && csr->state == CsrState::pending && (again || csr->round == 0))
-      chosen.push_back(std::move(*csr));
+  auto scan = store::CsrLedger(store).for_each([&](const CsrRecord& csr) {
+    if (csr.issuer == IssuerKind::offline_ca && csr.state == CsrState::pending && (again || csr.round == 0))
+      chosen.push_back(csr);
     return true;
   });
   if (!scan) return scan.error();
-  if (failure) return *failure;
   ExportResult result;
   if (chosen.empty()) return result;
   std::sort(chosen.begin(), chosen.end(), [](const CsrRecord& a, const CsrRecord& b) {

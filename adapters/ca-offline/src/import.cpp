@@ -33,27 +33,20 @@ struct CsrTable {
 
 Result<CsrTable> load_csrs(const store::Store& store) {
   CsrTable t;
-  std::optional<Error> failure;
-  auto r = store.for_each_doc(store::Family::csrs, "", [&](const std::string& key, const std::string& json) {
-    auto csr = decode_csr(json);
-    if (!csr) {
-      failure = make_error(Errc::io, "CSR " + key + ": " + csr.error().message);
-      return false;
-    }
-    if (csr->issuer != IssuerKind::offline_ca) return true;
+  auto r = store::CsrLedger(store).for_each([&](const CsrRecord& csr) {
+    if (csr.issuer != IssuerKind::offline_ca) return true;
     const std::size_t i = t.csrs.size();
-    t.by_key[csr->spki_sha256].push_back(i);
-    if (csr->state == CsrState::pending) {
+    t.by_key[csr.spki_sha256].push_back(i);
+    if (csr.state == CsrState::pending) {
       // Two pending CSRs of one device should not exist (the newer makes the older stale);
       // if they do, the newer one is the one to name.
-      auto [it, inserted] = t.pending_by_device.emplace(csr->device, i);
-      if (!inserted && t.csrs[it->second].created_at <= csr->created_at) it->second = i;
+      auto [it, inserted] = t.pending_by_device.emplace(csr.device, i);
+      if (!inserted && t.csrs[it->second].created_at <= csr.created_at) it->second = i;
     }
-    t.csrs.push_back(std::move(*csr));
+    t.csrs.push_back(csr);
     return true;
   });
   if (!r) return r.error();
-  if (failure) return *failure;
   return t;
 }
 

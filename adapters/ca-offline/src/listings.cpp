@@ -3,23 +3,17 @@
 #include <tuple>
 
 #include "capf/ca_offline/offline.hpp"
+#include "capf/store/csr_ledger.hpp"
 
 namespace capf::offline {
 
 Result<std::vector<CsrRecord>> list_csrs(const store::Store& store, std::optional<CsrState> state) {
   std::vector<CsrRecord> out;
-  std::optional<Error> failure;
-  auto r = store.for_each_doc(store::Family::csrs, "", [&](const std::string& key, const std::string& json) {
-    auto csr = decode_csr(json);
-    if (!csr) {
-      failure = make_error(Errc::io, "CSR " + key + ": " + csr.error().message);
-      return false;
-    }
-    if (!state || csr->state == *state) out.push_back(std::move(*csr));
+  auto r = store::CsrLedger(store).for_each([&](const CsrRecord& csr) {
+    if (!state || csr.state == *state) out.push_back(csr);
     return true;
   });
   if (!r) return r.error();
-  if (failure) return *failure;
   std::sort(out.begin(), out.end(), [](const CsrRecord& a, const CsrRecord& b) {
     return std::tie(a.created_at, a.device, a.id) < std::tie(b.created_at, b.device, b.id);
   });

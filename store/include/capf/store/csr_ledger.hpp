@@ -23,9 +23,14 @@ class CsrLedger {
   Result<std::optional<CsrRecord>> get(const std::string& id) const;
   /// The device's newest CSR, if any.
   Result<std::optional<CsrRecord>> latest(const std::string& device) const;
-  /// Every CSR in id order; stop early by returning false. A record that does not decode ends
-  /// the scan with an error naming it.
-  Result<void> for_each(const std::function<bool(const CsrRecord&)>& fn) const;
+  /// What for_each does with a stored record that does not decode.
+  enum class Undecodable {
+    end_scan,  ///< end the scan with an error naming the record
+    skip,      ///< pass over it (a look that must not fail on one bad record)
+  };
+  /// Every CSR in id order; stop early by returning false.
+  Result<void> for_each(const std::function<bool(const CsrRecord&)>& fn,
+                        Undecodable undecodable = Undecodable::end_scan) const;
 
   /// Adds a new CSR (state pending) to `t` as the device's newest.
   static void add_new(const CsrRecord& csr, Transition& t);
