@@ -43,13 +43,6 @@ Result<ossl::Asn1IntPtr> random_serial() {
   return serial;
 }
 
-Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
-  ossl::X509ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    return ossl::error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension failed");
-  return ok();
-}
-
 // The URI is built as a GENERAL_NAME, not through the config parser, so a name holding ',' or
 // ':' cannot smuggle in other entries.
 Result<void> add_san(X509* cert, int type, const std::string& uri) {
@@ -98,7 +91,7 @@ Result<ossl::X509Ptr> build(const Profile& p) {
   for (auto [nid, value] : {std::pair{NID_basic_constraints, bc}, {NID_key_usage, ku},
                             {NID_ext_key_usage, "serverAuth,clientAuth"}, {NID_subject_key_identifier, "hash"},
                             {NID_authority_key_identifier, aki}}) {
-    if (auto r = add_ext(x.get(), &ctx, nid, value); !r) return r.error();
+    if (auto r = ossl::add_ext(x.get(), &ctx, nid, value); !r) return r.error();
   }
   if (!p.san_dns.empty()) {
     if (auto r = add_san(x.get(), GEN_DNS, p.san_dns); !r) return r.error();

@@ -129,17 +129,6 @@ Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs) {
 
 std::string csr_pem(ByteView der) { return pem_encode("CERTIFICATE REQUEST", der); }
 
-namespace {
-
-Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
-  ossl::X509ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    return ossl::error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension \"" + value + "\" failed");
-  return ok();
-}
-
-}  // namespace
-
 Result<Certificate> issue_certificate(const IssueRequest& r, const CertificateAuthority* issuer,
                                       const PrivateKey* self_key) {
   ossl::ErrorQueueScope scope;
@@ -172,15 +161,15 @@ Result<Certificate> issue_certificate(const IssueRequest& r, const CertificateAu
     return ossl::error("filling in the certificate failed");
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer_x, x.get(), nullptr, nullptr, 0);
-  if (auto e = add_ext(x.get(), &ctx, NID_basic_constraints, r.ca ? "critical,CA:TRUE" : "critical,CA:FALSE"); !e)
+  if (auto e = ossl::add_ext(x.get(), &ctx, NID_basic_constraints, r.ca ? "critical,CA:TRUE" : "critical,CA:FALSE"); !e)
     return e.error();
   if (!r.key_usage.empty())
-    if (auto e = add_ext(x.get(), &ctx, NID_key_usage, r.key_usage); !e) return e.error();
+    if (auto e = ossl::add_ext(x.get(), &ctx, NID_key_usage, r.key_usage); !e) return e.error();
   if (!r.ext_key_usage.empty())
-    if (auto e = add_ext(x.get(), &ctx, NID_ext_key_usage, r.ext_key_usage); !e) return e.error();
-  if (auto e = add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash"); !e) return e.error();
+    if (auto e = ossl::add_ext(x.get(), &ctx, NID_ext_key_usage, r.ext_key_usage); !e) return e.error();
+  if (auto e = ossl::add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash"); !e) return e.error();
   if (issuer != nullptr)
-    if (auto e = add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid"); !e) return e.error();
+    if (auto e = ossl::add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid"); !e) return e.error();
   if (X509_sign(x.get(), signing_key, EVP_sha256()) <= 0) return ossl::error("signing the certificate failed");
   return ossl::wrap(std::move(x));
 }

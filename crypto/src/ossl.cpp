@@ -2,6 +2,8 @@
 
 #include <climits>
 
+#include "capf/util/text.hpp"
+
 namespace capf::crypto::ossl {
 
 Error error(std::string_view what) {
@@ -16,6 +18,13 @@ Error error(std::string_view what) {
   // An empty queue still gets the separator-free form rather than a dangling ": ".
   if (!detail.empty()) message += ": " + detail;
   return make_error(Errc::crypto, std::move(message));
+}
+
+Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+  X509ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
+    return error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension \"" + util::escape_control(value) + "\" failed");
+  return ok();
 }
 
 BioPtr mem_bio(std::string_view data) {

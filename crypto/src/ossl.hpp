@@ -61,6 +61,11 @@ class ErrorQueueScope {
   ErrorQueueScope& operator=(const ErrorQueueScope&) = delete;
 };
 
+/// Adds the extension `nid`, written as OpenSSL's configuration text (`value`, e.g.
+/// "critical,CA:FALSE"), to the certificate being built; `ctx` names its issuer and subject.
+/// The error names the extension and the value (control characters escaped).
+Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value);
+
 /// A read-only memory BIO over `data` (which must outlive it).
 BioPtr mem_bio(std::string_view data);
 /// A fresh writable memory BIO.

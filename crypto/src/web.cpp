@@ -24,13 +24,6 @@ bool ip_literal(const std::string& s) {
   });
 }
 
-Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
-  ossl::X509ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    return ossl::error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension \"" + value + "\" failed");
-  return ok();
-}
-
 }  // namespace
 
 Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca, const std::vector<std::string>& dns_names,
@@ -84,7 +77,7 @@ Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca,
                             {NID_subject_key_identifier, "hash"},
                             {NID_authority_key_identifier, "keyid,issuer"},
                             {NID_subject_alt_name, san}}) {
-    if (auto r = add_ext(x.get(), &ctx, nid, value); !r) return r.error();
+    if (auto r = ossl::add_ext(x.get(), &ctx, nid, value); !r) return r.error();
   }
   if (X509_sign(x.get(), ca.key().impl()->pkey.get(), EVP_sha256()) <= 0)
     return ossl::error("signing the server certificate failed");
