@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy_json.hpp"
 #include "capf/engine/schedule.hpp"
 #include "capf/jobs/query.hpp"
 #include "capf/policy/template.hpp"
@@ -33,7 +34,9 @@ Result<void> validate(const Policy& p) {
 std::string policy_key(const std::string& name) { return "policy/" + name; }
 std::string state_key(const std::string& name) { return "state/" + name; }
 
-std::string encode_policy(const Policy& p) {
+namespace detail {
+
+nlohmann::json common_fields(const Policy& p) {
   return nlohmann::json{{"name", p.name},
                         {"where", p.where},
                         {"template", p.template_name},
@@ -41,16 +44,35 @@ std::string encode_policy(const Policy& p) {
                         {"blackouts", p.blackouts},
                         {"rate_per_minute", p.rate_per_minute},
                         {"max_in_flight", p.max_in_flight},
-                        {"renew_at_fraction", p.renew_at_fraction},
-                        {"renew_days_before", p.renew_days_before},
                         {"install_missing", p.install_missing},
                         {"reenroll_retired_ca", p.reenroll_retired_ca},
                         {"reenroll_revoked", p.reenroll_revoked},
                         {"jitter_nights", p.jitter_nights},
-                        {"paused", p.paused},
-                        {"created_at", p.created_at},
-                        {"created_by", p.created_by}}
-      .dump();
+                        {"created_by", p.created_by}};
+}
+
+void read_common_fields(const nlohmann::json& j, Policy& p) {
+  p.windows = j.value("windows", std::vector<std::string>{});
+  p.blackouts = j.value("blackouts", std::vector<std::string>{});
+  p.max_in_flight = j.value("max_in_flight", 0);
+  p.renew_at_fraction = j.value("renew_at_fraction", 2.0 / 3.0);
+  p.renew_days_before = j.value("renew_days_before", 0);
+  p.install_missing = j.value("install_missing", false);
+  p.reenroll_retired_ca = j.value("reenroll_retired_ca", false);
+  p.reenroll_revoked = j.value("reenroll_revoked", false);
+  p.jitter_nights = j.value("jitter_nights", 7);
+}
+
+}  // namespace detail
+
+std::string encode_policy(const Policy& p) {
+  // The stored record keeps both renewal fields and the time as a number.
+  auto j = detail::common_fields(p);
+  j["renew_at_fraction"] = p.renew_at_fraction;
+  j["renew_days_before"] = p.renew_days_before;
+  j["paused"] = p.paused;
+  j["created_at"] = p.created_at;
+  return j.dump();
 }
 
 Result<Policy> decode_policy(std::string_view text) {
@@ -61,16 +83,8 @@ Result<Policy> decode_policy(std::string_view text) {
     p.name = j.at("name").get<std::string>();
     p.where = j.value("where", "");
     p.template_name = j.at("template").get<std::string>();
-    p.windows = j.value("windows", std::vector<std::string>{});
-    p.blackouts = j.value("blackouts", std::vector<std::string>{});
     p.rate_per_minute = j.value("rate_per_minute", 0.0);
-    p.max_in_flight = j.value("max_in_flight", 0);
-    p.renew_at_fraction = j.value("renew_at_fraction", 2.0 / 3.0);
-    p.renew_days_before = j.value("renew_days_before", 0);
-    p.install_missing = j.value("install_missing", false);
-    p.reenroll_retired_ca = j.value("reenroll_retired_ca", false);
-    p.reenroll_revoked = j.value("reenroll_revoked", false);
-    p.jitter_nights = j.value("jitter_nights", 7);
+    detail::read_common_fields(j, p);
     p.paused = j.value("paused", false);
     p.created_at = j.at("created_at").get<util::UnixTime>();
     p.created_by = j.value("created_by", "");

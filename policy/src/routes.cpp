@@ -6,6 +6,7 @@
 
 #include "capf/crypto/crypto.hpp"
 #include "capf/util/text.hpp"
+#include "policy_json.hpp"
 
 namespace capf::policy {
 
@@ -97,20 +98,12 @@ Result<Policy> policy_from_json(const nlohmann::json& j) {
   p.name = text(j, "name").value_or("");
   p.where = text(j, "where").value_or("");
   p.template_name = text(j, "template").value_or("");
-  p.windows = j.value("windows", std::vector<std::string>{});
-  p.blackouts = j.value("blackouts", std::vector<std::string>{});
-  p.rate_per_minute = j.value("rate", 0.0);
-  p.max_in_flight = j.value("max_in_flight", 0);
+  p.rate_per_minute = j.value("rate", 0.0);  // the API's name for rate_per_minute
   if (j.contains("renew_at_fraction") && j.contains("renew_days_before"))
     return make_error(Errc::invalid_argument, "give --renew-at-fraction or --renew-days-before, not both");
-  p.renew_at_fraction = j.value("renew_at_fraction", 2.0 / 3.0);
-  p.renew_days_before = j.value("renew_days_before", 0);
+  detail::read_common_fields(j, p);
   if (j.contains("renew_days_before") && p.renew_days_before < 1)
     return make_error(Errc::invalid_argument, "--renew-days-before must be 1 or more");
-  p.install_missing = j.value("install_missing", false);
-  p.reenroll_retired_ca = j.value("reenroll_retired_ca", false);
-  p.reenroll_revoked = j.value("reenroll_revoked", false);
-  p.jitter_nights = j.value("jitter_nights", 7);
   if (auto v = validate(p); !v) return v.error();
   return p;
 }
@@ -134,20 +127,10 @@ nlohmann::json template_json(const DeviceTemplate& t) {
 }
 
 nlohmann::json policy_json(const Policy& p) {
-  nlohmann::json j{{"name", p.name},
-                   {"where", p.where},
-                   {"template", p.template_name},
-                   {"windows", p.windows},
-                   {"blackouts", p.blackouts},
-                   {"rate_per_minute", p.rate_per_minute},
-                   {"max_in_flight", p.max_in_flight},
-                   {"install_missing", p.install_missing},
-                   {"reenroll_retired_ca", p.reenroll_retired_ca},
-                   {"reenroll_revoked", p.reenroll_revoked},
-                   {"jitter_nights", p.jitter_nights},
-                   {"state", p.paused ? "paused" : "active"},
-                   {"created_at", util::format_iso8601(p.created_at)},
-                   {"created_by", p.created_by}};
+  // The API names the state and the time in words, and shows only the renewal rule in force.
+  auto j = detail::common_fields(p);
+  j["state"] = p.paused ? "paused" : "active";
+  j["created_at"] = util::format_iso8601(p.created_at);
   if (p.renew_days_before > 0) j["renew_days_before"] = p.renew_days_before;
   else j["renew_at_fraction"] = p.renew_at_fraction;
   return j;
