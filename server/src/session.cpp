@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include "capf/net/expect.hpp"
 #include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"
 
@@ -175,18 +176,15 @@ net::awaitable<void> Session::flow() {
   }
 
   auto m = co_await receive(Command::auth_response, config_.step_timeout);
-  if (!m.is(Command::auth_response))
-    throw net::ProtocolError("expected AUTH_RESPONSE, got " + protocol::command_name(m.command));
-  auto auth = protocol::parse_auth_response(m);
-  if (!auth) throw net::ProtocolError(auth.error().message);
+  const auto auth = net::expect(m, Command::auth_response, protocol::parse_auth_response);
 
-  util::fault_point_for_test("session", auth->device_name);
+  util::fault_point_for_test("session", auth.device_name);
   auto decision = co_await net::run_blocking(workers_.get_executor(), [&] {
-    util::fault_point_for_test("session-worker", auth->device_name);
-    return service_.authenticate(*auth, sid_);
+    util::fault_point_for_test("session-worker", auth.device_name);
+    return service_.authenticate(auth, sid_);
   });
-  log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth->device_name,
-              auth->version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
+  log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth.device_name,
+              auth.version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {
     case Decision::Kind::end_no_action: co_await end(Reason::no_action); co_return;
     case Decision::Kind::end_unknown: ++stats_.fail_unknown_device; co_await end(Reason::unknown_device); co_return;
@@ -217,19 +215,16 @@ net::awaitable<void> Session::install(const Decision& d) {
     // Zero or more REQUEST_IN_PROGRESS while the phone generates its key (§10.3).
     while (m.is(Command::request_in_progress))
       m = co_await receive(Command::key_generate_response, config_.keygen_timeout, true);
-    if (!m.is(Command::key_generate_response))
-      throw net::ProtocolError("expected KEY_GENERATE_RESPONSE, got " + protocol::command_name(m.command));
-    auto resp = protocol::parse_key_generate_response(m);
-    if (!resp) throw net::ProtocolError(resp.error().message);
+    const auto resp = net::expect(m, Command::key_generate_response, protocol::parse_key_generate_response);
     tried += (tried.empty() ? "" : ", ") + to_string(spec);
-    if (!resp->public_key) continue;  // the phone cannot make this key: try the next in Key Order
+    if (!resp.public_key) continue;  // the phone cannot make this key: try the next in Key Order
 
     if (d.issuer != IssuerKind::capf) {
-      co_await install_via_ca(d, spec, *resp->public_key);
+      co_await install_via_ca(d, spec, *resp.public_key);
       co_return;
     }
     auto lsc = co_await net::run_blocking(workers_.get_executor(),
-                                          [&] { return service_.issue(d.device, *resp->public_key, spec); });
+                                          [&] { return service_.issue(d.device, *resp.public_key, spec); });
     if (!lsc) {
       ++stats_.fail_issue;
       co_await record_failure(lsc.error().message);
@@ -254,12 +249,9 @@ net::awaitable<void> Session::store_certificate(const std::string& device, const
     co_await send(msg);
   }
   auto stored = co_await receive(Command::store_certificate_response, config_.step_timeout);
-  if (!stored.is(Command::store_certificate_response))
-    throw net::ProtocolError("expected STORE_CERTIFICATE_RESPONSE, got " + protocol::command_name(stored.command));
-  auto sr = protocol::parse_certificate_response(stored);
-  if (!sr) throw net::ProtocolError(sr.error().message);
+  const auto sr = net::expect(stored, Command::store_certificate_response, protocol::parse_certificate_response);
   failure_recorded_ = true;  // delivered() records the outcome either way
-  const std::uint8_t reason = sr->reason;
+  const std::uint8_t reason = sr.reason;
   co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(device, lsc, reason); });
   log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.record.serial, key,
               reason == 1 ? "yes" : "no");
@@ -282,18 +274,15 @@ net::awaitable<void> Session::install_via_ca(const Decision& d, const KeySpec& s
     auto m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout, true);
     while (m.is(Command::request_in_progress))
       m = co_await receive(Command::sign_certificate_response, config_.keygen_timeout, true);
-    if (!m.is(Command::sign_certificate_response))
-      throw net::ProtocolError("expected SIGN_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
-    auto r = protocol::parse_sign_response(m);
-    if (!r) throw net::ProtocolError(r.error().message);
-    if (r->reason != 1 || !r->csr_der) {
+    auto r = net::expect(m, Command::sign_certificate_response, protocol::parse_sign_response);
+    if (r.reason != 1 || !r.csr_der) {
       const std::string why =
-          "phone could not make a CSR (SIGN_CERTIFICATE_RESPONSE reason " + std::to_string(r->reason) + ")";
+          "phone could not make a CSR (SIGN_CERTIFICATE_RESPONSE reason " + std::to_string(r.reason) + ")";
       co_await record_failure(why);
       co_await end(Reason::refused);
       co_return;
     }
-    csr_der = *r->csr_der;
+    csr_der = *r.csr_der;
   }
   auto csr = co_await net::run_blocking(workers_.get_executor(), [&] {
     return service_.accept_csr(d.device, csr_der, public_key, spec, d.issuer);
@@ -346,12 +335,9 @@ net::awaitable<void> Session::fetch(const Decision& d) {
     co_await send(msg);
   }
   auto m = co_await receive(Command::fetch_certificate_response, config_.step_timeout);
-  if (!m.is(Command::fetch_certificate_response))
-    throw net::ProtocolError("expected FETCH_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
-  auto r = protocol::parse_fetch_response(m);
-  if (!r) throw net::ProtocolError(r.error().message);
+  const auto r = net::expect(m, Command::fetch_certificate_response, protocol::parse_fetch_response);
   failure_recorded_ = true;
-  co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, *r); });
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, r); });
   co_await end(Reason::no_action);
 }
 
@@ -361,13 +347,10 @@ net::awaitable<void> Session::remove(const Decision& d) {
     co_await send(msg);
   }
   auto m = co_await receive(Command::delete_certificate_response, config_.step_timeout);
-  if (!m.is(Command::delete_certificate_response))
-    throw net::ProtocolError("expected DELETE_CERTIFICATE_RESPONSE, got " + protocol::command_name(m.command));
-  auto r = protocol::parse_certificate_response(m);
-  if (!r) throw net::ProtocolError(r.error().message);
+  const auto r = net::expect(m, Command::delete_certificate_response, protocol::parse_certificate_response);
   failure_recorded_ = true;
-  co_await net::run_blocking(workers_.get_executor(), [&] { service_.deleted(d.device, r->reason); });
-  co_await end(r->reason == 1 ? Reason::ok : Reason::refused);
+  co_await net::run_blocking(workers_.get_executor(), [&] { service_.deleted(d.device, r.reason); });
+  co_await end(r.reason == 1 ? Reason::ok : Reason::refused);
 }
 
 }  // namespace capf::server

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "capf/net/expect.hpp"
 #include "capf/protocol/messages.hpp"
 #include "capf/util/text.hpp"
 #include "ip_connect.hpp"
@@ -150,7 +151,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
     stream.lowest_layer().set_option(net::tcp::no_delay(true));
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     auto first = co_await net::read_message(stream);
-    if (!first.is(Command::auth_request)) throw net::ProtocolError("expected AUTH_REQUEST, got " + protocol::command_name(first.command));
+    net::expect(first, Command::auth_request);
     const auto sid = first.session_id;
     auto auth = build_auth(phone, flash, ctx.options.rsa_form);
     if (!auth) throw std::runtime_error(auth.error().message);
@@ -168,9 +169,7 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
         break;
       }
       if (m.is(Command::key_generate_request)) {
-        auto req = protocol::parse_key_generate_request(m);
-        if (!req) throw net::ProtocolError(req.error().message);
-        const KeySpec spec = spec_of(*req);
+        const KeySpec spec = spec_of(net::expect(m, Command::key_generate_request, protocol::parse_key_generate_request));
         out.operation = "Install/Upgrade";
         if (spec.algorithm == KeyAlgorithm::ec && !phone.ec_capable) {
           {
@@ -237,9 +236,8 @@ net::awaitable<Outcome> run_phone(const FleetContext& ctx, const PhoneProfile& p
           out.detail = "lost power before storing the LSC";
           break;
         }
-        auto req = protocol::parse_store_certificate_request(m);
-        if (!req) throw net::ProtocolError(req.error().message);
-        auto cert = crypto::Certificate::from_der(req->certificate_der);
+        const auto req = net::expect(m, Command::store_certificate_request, protocol::parse_store_certificate_request);
+        auto cert = crypto::Certificate::from_der(req.certificate_der);
         if (!pending_key && !flash.pending_key_pem.empty()) {
           // CA modes: the certificate for the CSR sent in an earlier session.
           if (auto kept = crypto::PrivateKey::from_pem(flash.pending_key_pem)) pending_key = std::move(*kept);
