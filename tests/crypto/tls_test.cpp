@@ -98,6 +98,23 @@ TEST(Tls, Tls12ClientIsServedWithoutAClientCertificateRequest) {
   EXPECT_FALSE(o.client_cert_requested);
 }
 
+// A phone connects once per Certificate Operation and never resumes: the server keeps no
+// session cache and sends no session tickets (each cost memory per phone and CPU per handshake).
+TEST(Tls, TheServerKeepsNoSessionsAndSendsNoTickets) {
+  auto server = server_ctx(TlsLegacy::no);
+  EXPECT_EQ(SSL_CTX_get_num_tickets(server.get()), 0u);
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    auto client = client_ctx(TlsLegacy::no);
+    SSL_CTX_set_max_proto_version(client.get(), version);
+    for (int i = 0; i < 3; ++i) {
+      Outcome o = handshake(server.get(), client.get());
+      EXPECT_TRUE(o.ok);
+      EXPECT_EQ(o.version, version);
+    }
+  }
+  EXPECT_EQ(SSL_CTX_sess_number(server.get()), 0) << "sessions held by the server's cache";
+}
+
 TEST(Tls, Tls10NeedsTheLegacySwitch) {
   auto client = client_ctx(TlsLegacy::yes);
   SSL_CTX_set_max_proto_version(client.get(), TLS1_VERSION);
