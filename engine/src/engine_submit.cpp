@@ -40,15 +40,52 @@ std::string safety_note(const Job& job, const SubmitRequest& r) {
 
 }  // namespace
 
+namespace {
+
+/// Arms `d` for `job`: its Certificate Operation and key settings, its Authentication String by
+/// the job's string policy (a generated one is reported in `result`), a fresh pending status.
+void arm(Device& d, const Job& job, const SubmitRequest& r, const std::string& shared, util::UnixTime now,
+         SubmitResult& result) {
+  d.operation = job.operation;
+  if (job.auth_mode) d.auth_mode = *job.auth_mode;
+  if (job.rsa_key_bits) d.rsa_key_bits = *job.rsa_key_bits;
+  if (job.key_order) d.key_order = *job.key_order;
+  if (job.ec_key_bits) d.ec_key_bits = *job.ec_key_bits;
+  if (job.completes_by) d.completes_by = job.completes_by;
+  if (d.auth_mode == AuthMode::auth_string) {
+    switch (job.string_policy) {
+      case StringPolicy::keep: break;
+      case StringPolicy::unique:
+        d.auth_string = crypto::random_digits(static_cast<std::size_t>(r.string_length));
+        result.generated_strings.emplace_back(d.name, d.auth_string);
+        break;
+      case StringPolicy::shared:
+        d.auth_string = shared;
+        if (r.shared_string.empty()) result.generated_strings.emplace_back(d.name, d.auth_string);
+        break;
+      case StringPolicy::csv: d.auth_string = r.csv_strings.at(d.name); break;
+    }
+  }
+  d.status = OperationStatus::pending;
+  d.status_reason.clear();
+  d.auth_failures = 0;
+  d.keygen_failures = 0;
+  d.job_id = job.id;
+  d.updated_at = now;
+}
+
+}  // namespace
+
 int default_canary(std::size_t devices) {
   const std::size_t wave = std::clamp<std::size_t>(devices / 100, 5, 50);
   return static_cast<int>(std::min(wave, devices));
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(const SubmitRequest& r,
-                                                                              std::vector<Device>& ok_devices) {
+                                                                              std::vector<std::string>& accepted) {
   std::vector<std::pair<std::string, std::string>> refused;
   const Job& job = r.job;
+  accepted.reserve(r.devices.size());
   for (const auto& name : r.devices) {
     auto found = store_.get_device(name);
     if (!found) return found.error();
@@ -77,7 +114,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(c
              job.key_order.value_or(d.key_order) != KeyOrder::rsa_only)
       refused.emplace_back(name, "EC keys cannot be issued by the Online CA (RSA only); use --key-order rsa");
     else
-      ok_devices.push_back(d);
+      accepted.push_back(name);
   }
   return refused;
 }
@@ -105,12 +142,12 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   const auto now_ms = clock_.now_ms();
   const util::UnixTime now = now_ms / 1000;
   SubmitResult result;
-  std::vector<Device> devices;
-  auto refused = check_devices(r, devices);
+  std::vector<std::string> accepted;
+  auto refused = check_devices(r, accepted);
   if (!refused) return refused.error();
   result.refused = std::move(*refused);
-  result.accepted = devices.size();
-  if (r.default_canary) job.canary = default_canary(devices.size());
+  result.accepted = accepted.size();
+  if (r.default_canary) job.canary = default_canary(accepted.size());
   if (r.default_max_fail_pct) job.max_fail_pct = kDefaultMaxFailPct;
   result.canary = job.canary;
   result.max_fail_pct = job.max_fail_pct;
@@ -121,12 +158,12 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
 
   const double rate = job.rate_per_minute > 0 ? job.rate_per_minute
                       : config_.global_rate_per_minute > 0 ? config_.global_rate_per_minute : 0;
-  auto cap = check_capacity(*schedule, devices.size(), rate > 0 ? rate : 1e9, std::max(now, job.start_at), job.completes_by);
+  auto cap = check_capacity(*schedule, accepted.size(), rate > 0 ? rate : 1e9, std::max(now, job.start_at), job.completes_by);
   result.capacity = cap.message;
   result.capacity_fits = cap.fits;
   if (r.dry_run) return result;
   if (!result.refused.empty() && !r.skip_invalid) return result;  // the caller shows why
-  if (devices.empty()) return result;
+  if (accepted.empty()) return result;
   if (!cap.fits && !r.force) return result;
 
   // The id comes from a counter kept in the store, so ids stay unique across restarts; it is
@@ -143,7 +180,7 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   job.created_at = now;
   job.created_by = r.actor;
   job.state = job.state == JobState::held ? JobState::held : JobState::active;
-  job.devices = devices.size();
+  job.devices = accepted.size();
   job.canary_passed = job.canary == 0;
 
   std::string shared = r.shared_string;
@@ -151,35 +188,19 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
     shared = crypto::random_digits(static_cast<std::size_t>(r.string_length));
   store::Transition t;
   auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms, config_.tick_ms);
-  for (std::size_t i = 0; i < devices.size(); ++i) {
-    Device& d = devices[i];
-    d.operation = job.operation;
-    if (job.auth_mode) d.auth_mode = *job.auth_mode;
-    if (job.rsa_key_bits) d.rsa_key_bits = *job.rsa_key_bits;
-    if (job.key_order) d.key_order = *job.key_order;
-    if (job.ec_key_bits) d.ec_key_bits = *job.ec_key_bits;
-    if (job.completes_by) d.completes_by = job.completes_by;
-    if (d.auth_mode == AuthMode::auth_string) {
-      switch (job.string_policy) {
-        case StringPolicy::keep: break;
-        case StringPolicy::unique:
-          d.auth_string = crypto::random_digits(static_cast<std::size_t>(r.string_length));
-          result.generated_strings.emplace_back(d.name, d.auth_string);
-          break;
-        case StringPolicy::shared:
-          d.auth_string = shared;
-          if (r.shared_string.empty()) result.generated_strings.emplace_back(d.name, d.auth_string);
-          break;
-        case StringPolicy::csv: d.auth_string = r.csv_strings.at(d.name); break;
-      }
-    }
-    d.status = OperationStatus::pending;
-    d.status_reason.clear();
-    d.auth_failures = 0;
-    d.keygen_failures = 0;
-    d.job_id = job.id;
-    d.updated_at = now;
-
+  // A night's peak memory is this arming: each device is read again (it is claimed, so it is
+  // the record checked above) and armed straight into its encoded form, and the job's device
+  // list is built once, written, then kept as the runtime's.
+  store::DeviceBatch armed;
+  armed.reserve(accepted.size(), 192 * accepted.size());
+  t.put_job_devices.reserve(accepted.size());
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    auto found = store_.get_device(accepted[i]);
+    if (!found) return found.error();
+    if (!found->has_value()) return make_error(Errc::internal, "device " + accepted[i] + " vanished while claimed");
+    Device& d = **found;
+    arm(d, job, r, shared, now, result);
+    if (auto added = armed.add(d); !added) return added.error();
     JobDevice jd;
     jd.job = job.id;
     jd.device = d.name;
@@ -188,26 +209,25 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
     jd.dispatch_order = static_cast<std::int64_t>(i) + 1;
     jd.queued_at = now;
     jd.next_attempt_ms = 0;
-    rt->index[d.name] = rt->devices.size();
-    rt->devices.push_back(jd);
-    t.put_job_devices.push_back(jd);
-    t.put_devices.push_back(d);
+    rt->index[d.name] = i;
+    t.put_job_devices.push_back(std::move(jd));
   }
   t.put_jobs.push_back(job);
   t.put_meta.emplace_back("job_counter", std::to_string(next));
   t.audit.push_back(AuditEntry{now, r.actor, "job.submit", job.id,
-                               std::string(to_string(job.operation)) + " on " + std::to_string(devices.size()) +
+                               std::string(to_string(job.operation)) + " on " + std::to_string(accepted.size()) +
                                    " devices (" + job.selection + ")"});
   // The job's devices are held (claimed), and the job is not visible to tick until it is
   // durable, so nothing is dispatched from an arming that could still be lost.
   lock.unlock();
-  if (auto w = store_.apply(t, store::Sync::yes); !w) return w.error();
+  if (auto w = store_.apply(armed, t, store::Sync::yes); !w) return w.error();
   lock.lock();
-  for (const auto& d : devices) active_job_of_[d.name] = job.id;
+  rt->devices = std::move(t.put_job_devices);
+  for (const auto& d : rt->devices) active_job_of_[d.device] = job.id;
   jobs_[job.id] = std::move(rt);
   result.job_id = job.id;
   result.submitted = true;
-  util::logger("engine")->info("job={} submitted: {} devices, {}", job.id, devices.size(), job.selection);
+  util::logger("engine")->info("job={} submitted: {} devices, {}", job.id, accepted.size(), job.selection);
   return result;
 }
 

@@ -174,7 +174,7 @@ class Engine final : public SessionHook {
   std::optional<BreakerStatus> waiting_for(const Runtime& rt) const;
   RetryPolicy policy_for(const Job& job) const;
   Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
-                                                                        std::vector<Device>& ok_devices);
+                                                                        std::vector<std::string>& accepted);
 
   store::Store& store_;
   const util::Clock& clock_;
