@@ -13,6 +13,7 @@
 #include "capf/net/host_port.hpp"
 #include "capf/net/spawn.hpp"
 #include "capf/trust/trust.hpp"
+#include "capf/util/heap.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/open_files.hpp"
@@ -174,7 +175,7 @@ Daemon::Daemon(ServeOptions options, std::string data_dir)
       metrics_(daemon_metrics(capf_server_.stats(), engine_)),
       token_(write_admin_token(dir_)),
       admin_server_(io_, workers_, admin_service_, admin_socket(dir_), token_),
-      engine_loop_(engine_, std::chrono::milliseconds(engine_config_.tick_ms), [this] { policies_.tick(clock_.now()); }) {
+      engine_loop_(engine_, std::chrono::milliseconds(engine_config_.tick_ms), [this] { each_round(); }) {
   enrollment_.set_keygen_attempts(params_.keygen_attempts);
   enrollment_.online().set_breakers(engine_config_.breakers, engine_config_.breaker);
   apply_issuer(params_);
@@ -321,6 +322,14 @@ void Daemon::write_daemon_file() const {
   }
   if (web_server_) info["web"] = web_server_->url();
   if (auto r = util::write_file_atomic(daemon_file(dir_), info.dump(2), 0644); !r) throw Failure(r.error().message);
+}
+
+void Daemon::each_round() {
+  policies_.tick(clock_.now());
+  const auto now = std::chrono::steady_clock::now();
+  if (now - heap_trimmed_at_ < std::chrono::seconds(10)) return;
+  heap_trimmed_at_ = now;
+  util::release_free_heap();
 }
 
 void Daemon::shut_down(int signal) {

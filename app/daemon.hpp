@@ -9,6 +9,7 @@
 // one started after it may still call it. Keep that order when adding a member.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,10 @@ class Daemon {
   void write_daemon_file() const;
   /// On SIGINT/SIGTERM: closes the listeners and stops the loop once sessions have ended.
   void shut_down(int signal);
+  /// Each scheduling round, after the engine's: the renewal policies, and every 10 s the
+  /// allocator's free pages back to the system (a night's sessions would otherwise leave the
+  /// resident size at its highest).
+  void each_round();
 
   ServeOptions options_;
   const std::string dir_;  ///< the data directory, made private before anything else
@@ -101,6 +106,7 @@ class Daemon {
   engine::PoolTriggerRunner trigger_runner_;
   engine::Engine engine_;
   policy::Evaluator policies_;  ///< renewal policies, run from the scheduling loop
+  std::chrono::steady_clock::time_point heap_trimmed_at_{};  ///< by each_round, on the loop's thread
   const unsigned io_threads_;
   net::asio::io_context io_;
   net::asio::thread_pool workers_;
