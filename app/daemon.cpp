@@ -135,7 +135,7 @@ admin::CaInfo ca_info(const crypto::Certificate& cert) {
 }
 
 std::string write_admin_token(const std::string& dir) {
-  const std::string token = util::to_hex(crypto::random_bytes(32));
+  std::string token = util::to_hex(crypto::random_bytes(32));
   if (auto r = util::write_file_atomic(admin_token_file(dir), token, 0600); !r) throw Failure(r.error().message);
   return token;
 }

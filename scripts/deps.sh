@@ -8,6 +8,7 @@ packages=(cmake ninja-build g++ pkg-config ccache openssl tzdata sqlite3 bsdextr
   python3-aiosmtpd  # the real SMTP server the certificate monitor test sends notices to
   golang-cfssl  # golang-cfssl: the real online CA (`cfssl serve`) the ca_online tests start
   dpkg-dev    # dpkg-shlibdeps for `cpack -G DEB` (the package test)
+  clang-format-14 clang-tidy-14  # the style checks (scripts/check-style.sh, ctest ci_style)
   chromium)  # the web dashboard's browser test (tests/web/browser) drives Debian's chromium headless
 # npm for the browser test's puppeteer-core; a machine whose Node.js already brings npm keeps it
 # (Debian's npm would pull Debian's older nodejs over it).

@@ -22,7 +22,7 @@ void set_log_level(const std::string& level);
 struct LogOptions {
   std::string console = "stderr";  ///< "stderr", "stdout" or "off"; journald takes either under systemd
   std::string file;                ///< also a rotating file when not empty
-  std::size_t max_size = 10 * 1024 * 1024;  ///< bytes per file before it rotates
+  std::size_t max_size = std::size_t{10} << 20;  ///< bytes per file before it rotates
   std::size_t max_files = 5;                ///< rotated files kept (capf.log.1 … capf.log.N)
 };
 
