@@ -279,9 +279,11 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
   certsrv::EmuProcess emu({"--user", "capf", "--password", "s3cret-pass", "--template", "CAPF=issue", "--fault-rate",
                            "0.3", "--fault-seed", "7", "--fault-kinds", "500,timeout,drop,pending,deny", "--slow-ms",
                            "2500", "--approve-after-polls", "2"});
-  // Sessions wait on a CA that may take its whole timeout: a session-wait long enough that a
-  // slow session is not also given up by the engine (which would count a delivered LSC as failed).
-  JobFleet f({}, 60);
+  // Sessions wait on a CA that may take its whole timeout, several times over: a session-wait
+  // long enough that a slow session is not also given up by the engine (which would count a
+  // delivered LSC as failed and leave its CSR issued). 60 s was not enough on a loaded machine
+  // (the whole suite on 2 cores: one session took longer).
+  JobFleet f({}, 300);
   const int n = 40;
   const auto csv = rsa_fleet_csv(f, n);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
@@ -291,7 +293,7 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
 
   // Failures are what this test is about: neither the canary nor the automatic hold stops it.
   const auto id = submit_all(f, {"--canary", "0", "--max-fail-pct", "100"});
-  auto j = f.wait_job(id, 240);
+  auto j = f.wait_job(id, 480);
   ASSERT_EQ(j["state"], "completed") << j.dump(2) << f.daemon->log();
 
   // Every device final, each failure with its class; every CSR processed by the CA at most once.

@@ -364,8 +364,12 @@ async function nextStaysOnThisOrigin(base, token) {
       await guarded.goto(base + '/login?next=' + encodeURIComponent(bad), { waitUntil: 'domcontentloaded' });
       await guarded.click('#token-login summary');
       await guarded.type('#token', 'not-checked');
+      // The answer starts a navigation ('/' then the login again, or a refused foreign one); it
+      // must have settled before the next goto, or the next click runs in a page being replaced.
+      const settled = guarded.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 30000 }).catch((e) => e);
       await guarded.click('#token-button');
       await until(`the page to leave the login after next=${JSON.stringify(bad)}`, () => landed !== null || foreign.length > 0, 30000);
+      await settled;
       check(`next=${JSON.stringify(bad)} goes to "/" and nowhere else`, landed === '/' && foreign.length === 0,
         `landed ${landed}, foreign requests: ${foreign.join(' ')}`);
     }
