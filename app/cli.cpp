@@ -129,10 +129,7 @@ std::size_t columns(const std::string& s) {
 }
 }  // namespace
 
-std::string text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
+std::string text(const nlohmann::json& j, const char* key) { return admin::json_text(j, key).value_or(""); }
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());

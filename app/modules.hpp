@@ -1,5 +1,6 @@
-// The one place that adds the admin API's route modules (trust stores, offline CA, service
-// parameters, policies, …), for the daemon and for the CLI's in-process mode alike.
+// The one place that wires the admin API's route modules (trust stores, offline CA, service
+// parameters, policies, …), for the daemon and for the CLI's in-process mode alike. The routes
+// themselves live in their feature libraries (the rule in admin/router.hpp).
 #pragma once
 
 #include <functional>
@@ -35,12 +36,7 @@ struct ModuleContext {
   monitor::CertificateMonitor* monitor = nullptr;
 };
 
-/// /v1/trust: CAPF-trust and CallManager-trust (routes_trust.cpp).
-std::shared_ptr<admin::RouteModule> make_trust_routes(const ModuleContext& ctx);
-/// /v1/offline, /v1/csrs, /v1/stale-lscs: Offline CA rounds and the CSR/LSC listings (routes_offline.cpp).
-std::shared_ptr<admin::RouteModule> make_offline_routes(const ModuleContext& ctx);
-
-/// Adds every route module to `service`.
+/// Registers every feature library's routes with the service's router (admin/router.hpp).
 void install_admin_modules(admin::AdminService& service, const ModuleContext& ctx);
 
 }  // namespace capf::cli

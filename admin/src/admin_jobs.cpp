@@ -14,62 +14,55 @@ namespace capf::admin {
 
 namespace {
 
-Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
-
-std::optional<std::string> text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 /// Reads the job spec fields of a submission; errors name the field.
 Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std::string& time_zone) {
   engine::SubmitRequest r;
   Job& job = r.job;
   auto bad = [](std::string m) { return make_error(Errc::invalid_argument, std::move(m)); };
-  auto op = parse_operation(text(j, "operation").value_or(""));
+  auto op = parse_operation(json_text(j, "operation").value_or(""));
   if (!op || *op == CertificateOperation::none) return bad("--operation must be install, delete or troubleshoot");
   job.operation = *op;
-  if (auto v = text(j, "auth_mode")) {
+  if (auto v = json_text(j, "auth_mode")) {
     auto m = parse_auth_mode(*v);
     if (!m) return bad("unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
     job.auth_mode = *m;
   }
-  if (auto v = text(j, "string_policy")) {
+  if (auto v = json_text(j, "string_policy")) {
     auto p = parse_string_policy(*v);
     if (!p) return bad("unknown --string-policy \"" + *v + "\" (keep, unique, shared, csv)");
     job.string_policy = *p;
   }
-  if (auto v = text(j, "auth_string")) {
+  if (auto v = json_text(j, "auth_string")) {
     if (!valid_auth_string(*v)) return bad("--auth-string must be 4–10 digits");
     r.shared_string = *v;
     if (!j.contains("string_policy")) job.string_policy = StringPolicy::shared;
   }
-  if (auto v = text(j, "string_length")) {
+  if (auto v = json_text(j, "string_length")) {
     // Narrowed only when it fits: 4294967300 must not become 4. The engine names the range.
     const auto n = util::parse_int(*v);
     r.string_length = n && *n >= 0 && *n <= 1000 ? static_cast<int>(*n) : 0;
   }
-  if (auto v = text(j, "key_size")) {
+  if (auto v = json_text(j, "key_size")) {
     auto bits = util::parse_int(*v);
     if (!bits || !valid_rsa_bits(static_cast<int>(*bits))) return bad("--key-size must be 1024, 2048, 3072 or 4096");
     job.rsa_key_bits = static_cast<int>(*bits);
   }
-  if (auto v = text(j, "ec_key_size")) {
+  if (auto v = json_text(j, "ec_key_size")) {
     auto bits = util::parse_int(*v);
     if (!bits || !curve_from_bits(static_cast<int>(*bits))) return bad("--ec-key-size must be 256, 384 or 521");
     job.ec_key_bits = static_cast<int>(*bits);
   }
-  if (auto v = text(j, "key_order")) {
+  if (auto v = json_text(j, "key_order")) {
     auto k = parse_key_order(*v);
     if (!k) return bad("unknown --key-order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
     job.key_order = *k;
   }
-  if (auto v = text(j, "completes_by")) {
+  if (auto v = json_text(j, "completes_by")) {
     auto t = jobs::parse_completes_by(*v, time_zone);
     if (!t) return bad("--completes-by: " + t.error().message);
     job.completes_by = *t;
   }
-  if (auto v = text(j, "start_at")) {
+  if (auto v = json_text(j, "start_at")) {
     auto t = util::parse_iso8601(*v);
     if (!t) return bad("--start-at \"" + *v + "\" is not a date/time (YYYY-MM-DD[THH:MM[:SS]][Z])");
     job.start_at = *t;
@@ -100,7 +93,7 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
   job.max_attempts = static_cast<int>(attempts);
   if (j.contains("windows")) job.windows = j["windows"].get<std::vector<std::string>>();
   if (j.contains("blackouts")) job.blackouts = j["blackouts"].get<std::vector<std::string>>();
-  job.description = text(j, "description").value_or("");
+  job.description = json_text(j, "description").value_or("");
   if (j.value("hold", false)) job.state = JobState::held;
   r.dry_run = j.value("dry_run", false);
   r.skip_invalid = j.value("skip_invalid", false);
@@ -235,16 +228,16 @@ nlohmann::json job_json(const engine::JobView& v) {
 Response AdminService::submit_job(const Request& r) {
   const nlohmann::json body = nlohmann::json::parse(r.body);
   auto spec = spec_from_json(body, time_zone());
-  if (!spec) return error(400, spec.error().message);
+  if (!spec) return error_response(400, spec.error().message);
   engine::SubmitRequest request = std::move(*spec);
   request.actor = r.actor;
   nlohmann::json out = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> template_strings;  // Generate String of templates
-  const auto where = text(body, "where");
-  const auto csv = text(body, "csv");
-  if (where.has_value() == csv.has_value()) return error(400, "a job needs exactly one of --csv FILE or --where QUERY");
+  const auto where = json_text(body, "where");
+  const auto csv = json_text(body, "csv");
+  if (where.has_value() == csv.has_value()) return error_response(400, "a job needs exactly one of --csv FILE or --where QUERY");
   if (csv) {
-    const std::string file = text(body, "csv_name").value_or("job.csv");
+    const std::string file = json_text(body, "csv_name").value_or("job.csv");
     const bool strict = body.value("strict", false);
     auto take_string = [&](const jobs::PhoneRow& row) {
       if (row.auth_string) request.csv_strings[row.name] = *row.auth_string;
@@ -254,13 +247,13 @@ Response AdminService::submit_job(const Request& r) {
       jobs::CsvOptions options{strict};
       options.time_zone = time_zone();
       auto parsed = jobs::parse_phones_csv(*csv, file, options);
-      if (!parsed) return error(400, parsed.error().message);
+      if (!parsed) return error_response(400, parsed.error().message);
       for (const auto& row : parsed->rows) take_string(row);
       for (const auto& i : parsed->issues) issues.push_back(i.to_string());
       for (const auto& row : parsed->rows) request.devices.push_back(row.name);
     } else {
       auto imported = import_csv(*csv, file, strict, r.actor, request.devices, take_string);
-      if (!imported) return error(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+      if (!imported) return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
       issues = std::move(imported->issues);
       template_strings = std::move(imported->generated_strings);
     }
@@ -268,15 +261,15 @@ Response AdminService::submit_job(const Request& r) {
     request.job.selection = "csv:" + file;
   } else {
     auto q = jobs::Query::parse(*where);
-    if (!q) return error(400, q.error().message);
+    if (!q) return error_response(400, q.error().message);
     std::unordered_set<std::string> revoked;
     auto context = query_context(store_, *q, clock_.now(), revoked);
-    if (!context) return error(500, context.error().message);
+    if (!context) return error_response(500, context.error().message);
     auto scan = store_.for_each_device([&](const Device& d) {
       if (q->matches(d, *context)) request.devices.push_back(d.name);
       return true;
     });
-    if (!scan) return error(500, scan.error().message);
+    if (!scan) return error_response(500, scan.error().message);
     request.job.selection = "where:" + *where;
   }
   out["matched"] = request.devices.size();
@@ -330,7 +323,7 @@ Response AdminService::list_jobs() {
 
 Response AdminService::show_job(const std::string& id, const std::string& query) {
   auto v = engine_->view(id);
-  if (!v) return error(v.error().code == Errc::not_found ? 404 : 500, v.error().message);
+  if (!v) return error_response(v.error().code == Errc::not_found ? 404 : 500, v.error().message);
   auto j = job_json(*v);
   auto devices = engine_->devices(id);
   if (devices) {
@@ -348,10 +341,10 @@ Response AdminService::show_job(const std::string& id, const std::string& query)
 
 Response AdminService::job_devices(const std::string& id, const std::string& query) {
   auto paged = page_request(query, kJobDeviceColumns);
-  if (!paged) return error(400, paged.error().message);
+  if (!paged) return error_response(400, paged.error().message);
   if (*paged) return page_of_job_devices(id, query, **paged);
   auto devices = engine_->devices(id);
-  if (!devices) return error(devices.error().code == Errc::not_found ? 404 : 500, devices.error().message);
+  if (!devices) return error_response(devices.error().code == Errc::not_found ? 404 : 500, devices.error().message);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : *devices) list.push_back(job_device_json(d));
   return {200, {{"job", id}, {"devices", list}}};
@@ -359,14 +352,14 @@ Response AdminService::job_devices(const std::string& id, const std::string& que
 
 Response AdminService::page_of_job_devices(const std::string& id, const std::string& query, const PageRequest& request) {
   auto job = store_.get_job(id);
-  if (!job) return error(500, job.error().message);
-  if (!job->has_value()) return error(404, "no job " + id);
+  if (!job) return error_response(500, job.error().message);
+  if (!job->has_value()) return error_response(404, "no job " + id);
   const std::string state = query_param(query, "state");
   const std::string reason = query_param(query, "reason");
   const std::string name = util::to_lower(query_param(query, "name"));
   std::optional<JobDeviceState> wanted;
   if (!state.empty() && !(wanted = parse_job_device_state(state)))
-    return error(400, "unknown device state \"" + state.substr(0, 40) +
+    return error_response(400, "unknown device state \"" + state.substr(0, 40) +
                           "\" (queued, triggered, in-session, pending-ca, succeeded, failed, expired, cancelled)");
   PageCollector<JobDevice> page(request);
   const bool seek = request.sort == "device" && !request.descending && !request.count;
@@ -379,7 +372,7 @@ Response AdminService::page_of_job_devices(const std::string& id, const std::str
     return !(seek && page.full());
   };
   auto r = seek ? store_.for_each_job_device_after(id, request.after, take) : store_.for_each_job_device(id, take);
-  if (!r) return error(500, r.error().message);
+  if (!r) return error_response(500, r.error().message);
   std::string next;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : page.take(next)) list.push_back(job_device_json(d));
@@ -394,7 +387,7 @@ Response AdminService::page_of_job_devices(const std::string& id, const std::str
 
 Response AdminService::control_job(const Request& r, const std::string& id, const std::string& action) {
   auto v = engine_->control(id, action, r.actor);
-  if (!v) return error(v.error().code == Errc::not_found ? 404 : 400, v.error().message);
+  if (!v) return error_response(v.error().code == Errc::not_found ? 404 : 400, v.error().message);
   return {200, job_json(*v)};
 }
 

@@ -48,16 +48,12 @@ std::size_t rejected_rows(const std::vector<std::string>& issues) {
   for (const auto& i : issues) lines.insert(issue_line(i));
   return lines.size();
 }
-Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
 
 /// Reads the settable fields of `phone set` from JSON into a row, validating like the CSV does.
 Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j, const std::string& time_zone) {
   jobs::PhoneRow row;
   row.name = name;
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-  };
+  auto text = [&](const char* key) { return json_text(j, key); };
   if (auto v = text("operation")) {
     auto op = parse_operation(*v);
     if (!op) return make_error(Errc::invalid_argument, "unknown Certificate Operation \"" + *v +
@@ -211,7 +207,7 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
   const bool strict = query_param(query, "strict") == "1";
   std::vector<std::string> names;
   auto imported = import_csv(r.body, file, strict, r.actor, names);
-  if (!imported) return error(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+  if (!imported) return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
   return {imported->rejected_file ? 422 : 200,
           {{"file", file},
            {"records", imported->records},
@@ -246,14 +242,14 @@ std::string device_sort_key(const Device& d, const std::string& column) {
 Response AdminService::list_phones(const std::string& query) {
   const std::string where = query_param(query, "where");
   auto q = jobs::Query::parse(where);
-  if (!q) return error(400, q.error().message);
+  if (!q) return error_response(400, q.error().message);
   auto paged = page_request(query, kDeviceColumns);
-  if (!paged) return error(400, paged.error().message);
+  if (!paged) return error_response(400, paged.error().message);
   if (*paged) return page_of_phones(*q, **paged);
   const auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
   std::unordered_set<std::string> revoked;
   auto context = query_context(store_, *q, clock_.now(), revoked);
-  if (!context) return error(500, context.error().message);
+  if (!context) return error_response(500, context.error().message);
   nlohmann::json list = nlohmann::json::array();
   std::size_t matched = 0;
   auto r = store_.for_each_device([&](const Device& d) {
@@ -262,14 +258,14 @@ Response AdminService::list_phones(const std::string& query) {
     if (limit <= 0 || static_cast<std::int64_t>(list.size()) < limit) list.push_back(device_json(d));
     return true;
   });
-  if (!r) return error(500, r.error().message);
+  if (!r) return error_response(500, r.error().message);
   return {200, {{"phones", list}, {"matched", matched}}};
 }
 
 Response AdminService::page_of_phones(const jobs::Query& q, const PageRequest& request) {
   std::unordered_set<std::string> revoked;
   auto context = query_context(store_, q, clock_.now(), revoked);
-  if (!context) return error(500, context.error().message);
+  if (!context) return error_response(500, context.error().message);
   PageCollector<Device> page(request);
   // In name order without a count, the page is read from the store cursor on: the cost of a
   // page is its own devices, however large the inventory.
@@ -281,7 +277,7 @@ Response AdminService::page_of_phones(const jobs::Query& q, const PageRequest& r
     return !(seek && page.full());
   };
   auto r = seek ? store_.for_each_device_after(request.after, take) : store_.for_each_device(take);
-  if (!r) return error(500, r.error().message);
+  if (!r) return error_response(500, r.error().message);
   std::string next;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : page.take(next)) list.push_back(device_json(d));
@@ -295,8 +291,8 @@ Response AdminService::page_of_phones(const jobs::Query& q, const PageRequest& r
 
 Response AdminService::show_phone(const std::string& name) {
   auto d = store_.get_device(name);
-  if (!d) return error(500, d.error().message);
-  if (!d->has_value()) return error(404, "no device named " + name);
+  if (!d) return error_response(500, d.error().message);
+  if (!d->has_value()) return error_response(404, "no device named " + name);
   auto j = device_json(**d);
   j["retrieved_certificates"] = nlohmann::json::array();
   for (const auto& c : (*d)->phone_certificates) j["retrieved_certificates"].push_back(phone_certificate_json(c));
@@ -311,18 +307,18 @@ Response AdminService::show_phone(const std::string& name) {
 Response AdminService::set_phone(const Request& r, const std::string& name) {
   nlohmann::json body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
   auto row = row_from_json(name, body, time_zone());
-  if (!row) return error(400, row.error().message);
+  if (!row) return error_response(400, row.error().message);
   // Generate String: a new random string for this phone, answered once and never again.
   const bool generate = body.value("generate_string", false);
-  if (generate && row->auth_string) return error(400, "give --auth-string or --generate-string, not both");
+  if (generate && row->auth_string) return error_response(400, "give --auth-string or --generate-string, not both");
   if (generate) row->auth_string = crypto::random_digits(kGeneratedStringDigits);
   std::lock_guard lock(write_mutex_);
   // The device's claim: a session deciding on this device meanwhile writes before this read or
   // after this write, never over it.
   auto claim = store_.claims().claim(name);
   auto existing = store_.get_device(name);
-  if (!existing) return error(500, existing.error().message);
-  if (!existing->has_value()) return error(404, "no device named " + name + " (import it first)");
+  if (!existing) return error_response(500, existing.error().message);
+  if (!existing->has_value()) return error_response(404, "no device named " + name + " (import it first)");
   Device d = **existing;
   const auto now = clock_.now();
   jobs::apply_row(d, *row, now);
@@ -334,14 +330,14 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
     d.keygen_failures = 0;
   }
   if (generate && d.auth_mode != AuthMode::auth_string)
-    return error(400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
-  if (auto why = jobs::check_capf_settings(d)) return error(400, name + ": " + *why);
+    return error_response(400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
+  if (auto why = jobs::check_capf_settings(d)) return error_response(400, name + ": " + *why);
   store::Transition t;
   t.put_devices.push_back(d);
   std::string what;
   for (const auto& [k, v] : body.items()) what += (what.empty() ? "" : " ") + k + (k == "auth_string" ? "=(set)" : "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
   t.audit.push_back(AuditEntry{now, r.actor, "phone.set", name, what});
-  if (auto w = store_.apply(t, store::Sync::yes); !w) return error(500, w.error().message);
+  if (auto w = store_.apply(t, store::Sync::yes); !w) return error_response(500, w.error().message);
   auto out = device_json(d);
   if (generate) out["generated_auth_string"] = d.auth_string;
   return {200, out};

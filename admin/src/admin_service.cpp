@@ -8,19 +8,6 @@
 
 namespace capf::admin {
 
-namespace {
-Response error(int status, std::string message) { return {status, {{"error", std::move(message)}}}; }
-}  // namespace
-
-std::string query_param(const std::string& query, const std::string& key) {
-  for (const auto& pair : util::split(query, '&')) {
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) != key) continue;
-    return util::percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1), true);
-  }
-  return "";
-}
-
 std::string url_encode(const std::string& s) { return util::percent_encode(s); }
 
 nlohmann::json device_json(const Device& d) {
@@ -70,8 +57,6 @@ nlohmann::json certificate_json(const CertificateRecord& c) {
           {"state", to_string(c.state)}};
 }
 
-Response error_response(int status, const std::string& message) { return {status, {{"error", message}}}; }
-
 Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<std::string>& out) {
   return store.for_each_meta(kRevocationMetaPrefix, [&](const std::string& key, const std::string&) {
     out.insert(key.substr(kRevocationMetaPrefix.size()));
@@ -117,7 +102,7 @@ Response AdminService::handle(const Request& r) {
     if (r.method == "GET" && path == "/v1/audit") return list_audit(query);
     if (r.method == "GET" && path == "/v1/health") return {200, {{"status", "ok"}}};
     if (r.method == "GET" && (path == "/metrics" || path == "/v1/metrics")) {
-      if (engine_ == nullptr) return error(503, "metrics come from the running daemon (start `capf serve`)");
+      if (engine_ == nullptr) return error_response(503, "metrics come from the running daemon (start `capf serve`)");
       Response m;
       m.content_type = "text/plain; version=0.0.4; charset=utf-8";
       m.text = util::metrics::Registry::global().expose();
@@ -125,7 +110,7 @@ Response AdminService::handle(const Request& r) {
     }
     const std::string jobs = "/v1/jobs";
     if (path == jobs || path.rfind(jobs + "/", 0) == 0) {
-      if (engine_ == nullptr) return error(503, "job commands need the running daemon (start `capf serve`)");
+      if (engine_ == nullptr) return error_response(503, "job commands need the running daemon (start `capf serve`)");
       if (path == jobs && r.method == "POST") return submit_job(r);
       if (path == jobs && r.method == "GET") return list_jobs();
       auto rest = util::split(path.substr(jobs.size() + 1), '/');
@@ -133,16 +118,15 @@ Response AdminService::handle(const Request& r) {
       if (rest.size() == 2 && rest[1] == "devices" && r.method == "GET") return job_devices(rest[0], query);
       if (rest.size() == 2 && r.method == "POST") return control_job(r, rest[0], rest[1]);
     }
-    for (const auto& m : modules_)
-      if (auto answer = m->handle(r, path, query)) return std::move(*answer);
+    if (auto answer = router_.route(r, path, query)) return std::move(*answer);
   } catch (const nlohmann::json::exception& e) {
-    return error(400, std::string("bad JSON in request: ") + e.what());
+    return error_response(400, std::string("bad JSON in request: ") + e.what());
   } catch (...) {
     // A handler that throws ends this one request (the admin socket and the dashboard both come here).
     util::report_contained("admin", "admin request " + r.method + " " + path, std::current_exception());
-    return error(500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
+    return error_response(500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
   }
-  return error(404, "no such admin API route: " + r.method + " " + path);
+  return error_response(404, "no such admin API route: " + r.method + " " + path);
 }
 
 std::string AdminService::time_zone() const {
@@ -155,14 +139,14 @@ Response AdminService::list_certificates(const std::string& query) {
   nlohmann::json list = nlohmann::json::array();
   if (!device.empty()) {
     auto certs = store_.certificates_of(device);
-    if (!certs) return error(500, certs.error().message);
+    if (!certs) return error_response(500, certs.error().message);
     for (const auto& c : *certs) list.push_back(certificate_json(c));
   } else {
     auto r = store_.for_each_certificate([&](const CertificateRecord& c) {
       list.push_back(certificate_json(c));
       return true;
     });
-    if (!r) return error(500, r.error().message);
+    if (!r) return error_response(500, r.error().message);
   }
   return {200, {{"certificates", list}}};
 }
@@ -171,7 +155,7 @@ Response AdminService::list_audit(const std::string& query) {
   // Filters: actor (exact), action (prefix, e.g. "job." or "config.set"), since (ISO 8601 time,
   // or a duration back from now: 30m, 12h, 7d); limit keeps the newest N that match.
   const auto limit = util::parse_int(query_param(query, "limit")).value_or(0);
-  if (limit < 0) return error(400, "limit must be 0 (all) or more");
+  if (limit < 0) return error_response(400, "limit must be 0 (all) or more");
   const std::string actor = query_param(query, "actor");
   const std::string action = query_param(query, "action");
   const std::string since_text = query_param(query, "since");
@@ -184,7 +168,7 @@ Response AdminService::list_audit(const std::string& query) {
       auto n = util::parse_int(std::string_view(since_text).substr(0, since_text.size() - 1));
       const long per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
       if (!n || *n < 0 || per == 0)
-        return error(400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
+        return error_response(400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
                               since_text + "\"");
       // Checked before multiplying: a duration reaching back past the epoch means "everything".
       const util::UnixTime now = clock_.now();
@@ -193,11 +177,11 @@ Response AdminService::list_audit(const std::string& query) {
   }
   const std::string subject = query_param(query, "subject");
   auto paged = page_request(query, {"time"}, true);
-  if (!paged) return error(400, paged.error().message);
+  if (!paged) return error_response(400, paged.error().message);
   if (*paged) return page_of_audit(**paged, actor, action, subject, since);
   const bool filtered = !actor.empty() || !action.empty() || !subject.empty() || since > 0;
   auto entries = store_.list_audit(filtered ? 0 : static_cast<std::size_t>(limit));
-  if (!entries) return error(500, entries.error().message);
+  if (!entries) return error_response(500, entries.error().message);
   std::vector<const AuditEntry*> kept;
   for (const auto& a : *entries) {
     if (!actor.empty() && a.actor != actor) continue;
@@ -214,7 +198,7 @@ Response AdminService::list_audit(const std::string& query) {
 
 Response AdminService::page_of_audit(const PageRequest& request, const std::string& actor, const std::string& action,
                                      const std::string& subject, util::UnixTime since) {
-  if (!request.descending) return error(400, "the audit trail pages newest first (order=desc)");
+  if (!request.descending) return error_response(400, "the audit trail pages newest first (order=desc)");
   const bool filtered = !actor.empty() || !action.empty() || !subject.empty();
   nlohmann::json list = nlohmann::json::array();
   std::size_t matched = 0;
@@ -236,12 +220,12 @@ Response AdminService::page_of_audit(const PageRequest& request, const std::stri
   // The cursor's key is the store's own audit position.
   const std::string& after = request.after;
   auto r = store_.for_each_audit_before(after, since, take);
-  if (!r) return error(r.error().code == Errc::invalid_argument ? 400 : 500, r.error().message);
+  if (!r) return error_response(r.error().code == Errc::invalid_argument ? 400 : 500, r.error().message);
   nlohmann::json count;
   if (request.count && filtered) count = matched;
   if (request.count && !filtered) {
     auto n = store_.count_audit(since);
-    if (!n) return error(500, n.error().message);
+    if (!n) return error_response(500, n.error().message);
     count = *n;
   }
   return {200, {{"audit", std::move(list)}, {"matched", count}, {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},

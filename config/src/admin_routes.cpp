@@ -9,14 +9,6 @@ auto log() {
   static auto l = util::logger("config");
   return l;
 }
-
-int status_of(const Error& e) {
-  switch (e.code) {
-    case Errc::invalid_argument: return 400;
-    case Errc::not_found: return 404;
-    default: return 500;
-  }
-}
 }  // namespace
 
 nlohmann::json param_json(const ParamInfo& info, const ServiceParams& p) {
@@ -85,7 +77,7 @@ admin::Response AdminRoutes::set(const admin::Request& r, const std::string& nam
     if (!before) return admin::error_response(500, before.error().message);
     after = *before;
     auto changed = reset ? reset_parameter(after, info->name) : set_parameter(after, info->name, value);
-    if (!changed) return admin::error_response(status_of(changed.error()), changed.error().message);
+    if (!changed) return admin::error_response(changed.error());
     const std::string detail = change_detail(*info, *before, after);
     if (auto w = save(store_, after, {AuditEntry{clock_.now(), r.actor, "config.set", std::string(info->name), detail}}); !w)
       return admin::error_response(500, w.error().message);

@@ -10,15 +10,6 @@ using admin::Response;
 
 namespace {
 
-int status_of(Errc e) {
-  switch (e) {
-    case Errc::invalid_argument: return 400;
-    case Errc::not_found: return 404;
-    case Errc::already_exists: return 409;
-    default: return 500;
-  }
-}
-
 /// A serial as the administrator typed it, in capf's form; an error naming the accepted forms
 /// when it is not a serial.
 Result<std::string> serial_of(const std::string& typed, const char* what) {
@@ -95,7 +86,7 @@ Response AdminRoutes::regenerate(const admin::Request& r) {
   auto key = parse_ca_key(key_text);
   if (!key) return error_response(400, key.error().message);
   auto done = monitor::regenerate(store_, ca_dir_, *key, r.actor, clock_);
-  if (!done) return error_response(status_of(done.error().code), done.error().message);
+  if (!done) return error_response(done.error());
   return Response{200,
                   {{"old", {{"subject", done->old_subject}, {"serial", done->old_serial}}},
                    {"new", {{"subject", done->new_subject}, {"serial", done->new_serial}, {"key", done->new_key},
@@ -124,7 +115,7 @@ Response AdminRoutes::delete_retired(const admin::Request& r, const std::string&
   if (list)
     for (const auto& c : *list)
       if (c.certificate.serial_hex() == serial) subject = c.certificate.subject();
-  if (auto d = crypto::delete_retired_ca(ca_dir_, serial); !d) return error_response(status_of(d.error().code), d.error().message);
+  if (auto d = crypto::delete_retired_ca(ca_dir_, serial); !d) return error_response(d.error());
   store::Transition t;
   t.audit.push_back(AuditEntry{clock_.now(), r.actor, "ca.retired.deleted", serial, subject});
   if (auto w = store_.apply(t); !w) return error_response(500, w.error().message);
@@ -154,7 +145,7 @@ Response AdminRoutes::revoke(const admin::Request& r, const std::string& serial)
     return error_response(400, "unknown revocation reason \"" + reason_text + "\" (one of " +
                                    crypto::revocation_reason_names() + ")");
   auto done = monitor::revoke(store_, ca_dir_, serial, *reason, r.actor, clock_);
-  if (!done) return error_response(status_of(done.error().code), done.error().message);
+  if (!done) return error_response(done.error());
   return Response{200,
                   {{"revoked", done->record.serial},
                    {"device", done->record.device},
@@ -170,7 +161,7 @@ Response AdminRoutes::crl(const std::string& query) {
     ca = *serial;
   }
   auto c = crl_of(store_, ca_dir_, ca, false, clock_);
-  if (!c) return error_response(status_of(c.error().code), c.error().message);
+  if (!c) return error_response(c.error());
   return Response{200, crl_json(*c)};
 }
 

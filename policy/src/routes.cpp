@@ -14,52 +14,48 @@ namespace {
 
 using admin::Response;
 using admin::error_response;
-
-std::optional<std::string> text(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
+using admin::json_text;
 
 Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   DeviceTemplate t;
-  t.name = text(j, "name").value_or("");
-  t.where = text(j, "where").value_or("");
-  if (auto v = text(j, "priority")) {
+  t.name = json_text(j, "name").value_or("");
+  t.where = json_text(j, "where").value_or("");
+  if (auto v = json_text(j, "priority")) {
     auto n = util::parse_int(*v);
     if (!n) return make_error(Errc::invalid_argument, "--priority must be a whole number, got " + *v);
     t.priority = static_cast<int>(*n);
   }
-  if (auto v = text(j, "operation")) {
+  if (auto v = json_text(j, "operation")) {
     t.operation = parse_operation(*v);
     if (!t.operation) return make_error(Errc::invalid_argument, "unknown Certificate Operation \"" + *v + "\" (install, delete, troubleshoot, none)");
   }
-  if (auto v = text(j, "auth_mode")) {
+  if (auto v = json_text(j, "auth_mode")) {
     t.auth_mode = parse_auth_mode(*v);
     if (!t.auth_mode) return make_error(Errc::invalid_argument, "unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
   }
-  if (auto v = text(j, "string_policy")) {
+  if (auto v = json_text(j, "string_policy")) {
     t.string_policy = parse_string_policy(*v);
     if (!t.string_policy) return make_error(Errc::invalid_argument, "unknown string policy \"" + *v + "\" (keep, unique, shared, csv)");
   }
-  if (auto v = text(j, "key_size")) {
+  if (auto v = json_text(j, "key_size")) {
     auto n = util::parse_int(*v);
     if (!n) return make_error(Errc::invalid_argument, "--key-size must be 1024, 2048, 3072 or 4096, got " + *v);
     t.rsa_key_bits = static_cast<int>(*n);
   }
-  if (auto v = text(j, "key_order")) {
+  if (auto v = json_text(j, "key_order")) {
     t.key_order = parse_key_order(*v);
     if (!t.key_order) return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
   }
-  if (auto v = text(j, "ec_key_size")) {
+  if (auto v = json_text(j, "ec_key_size")) {
     auto n = util::parse_int(*v);
     if (!n) return make_error(Errc::invalid_argument, "--ec-key-size must be 256, 384 or 521, got " + *v);
     t.ec_key_bits = static_cast<int>(*n);
   }
-  if (auto v = text(j, "issuer")) {
+  if (auto v = json_text(j, "issuer")) {
     t.issuer = parse_issuer(*v);
     if (!t.issuer) return make_error(Errc::invalid_argument, "unknown Certificate Issuer to Endpoint \"" + *v + "\" (capf, online, offline)");
   }
-  if (auto v = text(j, "auth_string")) t.auth_string = *v;
+  if (auto v = json_text(j, "auth_string")) t.auth_string = *v;
   if (j.value("generate_string", false)) {
     // The seed's Generate String on a template: one string for all its phones, made here.
     if (t.auth_string) return make_error(Errc::invalid_argument, "give --auth-string or --generate-string, not both");
@@ -95,9 +91,9 @@ Result<void> check_security_modes(const store::Store& store, const std::string& 
 
 Result<Policy> policy_from_json(const nlohmann::json& j) {
   Policy p;
-  p.name = text(j, "name").value_or("");
-  p.where = text(j, "where").value_or("");
-  p.template_name = text(j, "template").value_or("");
+  p.name = json_text(j, "name").value_or("");
+  p.where = json_text(j, "where").value_or("");
+  p.template_name = json_text(j, "template").value_or("");
   p.rate_per_minute = j.value("rate", 0.0);  // the API's name for rate_per_minute
   if (j.contains("renew_at_fraction") && j.contains("renew_days_before"))
     return make_error(Errc::invalid_argument, "give --renew-at-fraction or --renew-days-before, not both");

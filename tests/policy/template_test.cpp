@@ -16,7 +16,7 @@ class TemplateTest : public PolicyTest {
   void SetUp() override {
     PolicyTest::SetUp();
     service = std::make_unique<admin::AdminService>(*store, admin::CaInfo{}, clock);
-    service->add_module(std::shared_ptr<policy::AdminRoutes>(routes.get(), [](auto*) {}));
+    service->router().add(std::shared_ptr<policy::AdminRoutes>(routes.get(), [](auto*) {}));
     service->set_new_device_defaults(policy::new_device_defaults(*store, clock));
   }
   void TearDown() override {

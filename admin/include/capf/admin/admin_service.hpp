@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capf/admin/router.hpp"
 #include "capf/core/device.hpp"
 #include "capf/engine/engine.hpp"
 #include "capf/jobs/query.hpp"
@@ -23,26 +24,6 @@
 namespace capf::admin {
 
 struct PageRequest;
-
-/// An HTTP-like answer: status code and JSON body ({"error": "..."} when not 2xx). A route
-/// that answers something other than JSON (the Prometheus text of /metrics) sets
-/// `content_type` and `text` instead; `body` is then ignored.
-struct Response {
-  Response() = default;
-  Response(int s, nlohmann::json b) : status(s), body(std::move(b)) {}  // NOLINT(google-explicit-constructor)
-  int status = 200;
-  nlohmann::json body;
-  std::string content_type;  ///< empty: JSON `body`
-  std::string text;          ///< the raw body when `content_type` is set
-};
-
-/// A request in the admin API's terms.
-struct Request {
-  std::string method;  ///< "GET", "POST"
-  std::string target;  ///< "/v1/phones?x=y"
-  std::string body;
-  std::string actor = "admin";  ///< who asks: the caller's user name (Unix socket peer credentials)
-};
 
 /// Facts about the CAPF CA the service reports; filled by whoever loaded the CA.
 struct CaInfo {
@@ -55,15 +36,6 @@ struct CaInfo {
   util::UnixTime not_after = 0;
 };
 
-/// A group of admin routes another part of capf adds (trust stores, offline CA, config, …).
-/// Thread-safe; calls may block.
-class RouteModule {
- public:
-  virtual ~RouteModule() = default;
-  /// The answer, or nullopt when the route is not this module's. `path` has no query string.
-  virtual std::optional<Response> handle(const Request& r, const std::string& path, const std::string& query) = 0;
-};
-
 /// What the device templates did to one device a CSV import adds.
 struct NewDeviceDefaultsApplied {
   std::string template_name;      ///< the template that matched, "" when none did
@@ -73,9 +45,9 @@ struct NewDeviceDefaultsApplied {
 /// Routes and runs admin requests against the store. Thread-safe; calls may block.
 class AdminService {
  public:
-  /// Adds routes; call before serving. Modules are asked in the order added, after the
-  /// service's own routes.
-  void add_module(std::shared_ptr<RouteModule> module) { modules_.push_back(std::move(module)); }
+  /// Where feature libraries' routes are added (router.hpp); add them before serving. They
+  /// are asked after the service's own routes.
+  Router& router() { return router_; }
   /// Settings for the devices a CSV import adds (device templates): called once per import, it
   /// returns what to apply to each new device after its row. Set before serving.
   using NewDeviceDefaults =
@@ -137,15 +109,12 @@ class AdminService {
   const util::Clock& clock_;
   engine::Engine* engine_;
   std::mutex write_mutex_;  ///< read-modify-write of devices by administrators is serialised
-  std::vector<std::shared_ptr<RouteModule>> modules_;
+  Router router_;
   NewDeviceDefaults new_device_defaults_;
 };
 
 /// Digits of a string made by Generate String (a phone's, or a template's per phone).
 inline constexpr std::size_t kGeneratedStringDigits = 8;
-
-/// {"error": message} with `status`.
-Response error_response(int status, const std::string& message);
 
 /// JSON view of a device for listings (the authentication string is never included).
 nlohmann::json device_json(const Device& d);
@@ -154,8 +123,6 @@ nlohmann::json audit_json(const AuditEntry& a);
 /// JSON view of a certificate record (without the DER).
 nlohmann::json certificate_json(const CertificateRecord& c);
 
-/// Value of `key` in a query string "a=1&b=2" (percent-decoded), or "".
-std::string query_param(const std::string& query, const std::string& key);
 /// JSON view of a job with its figures.
 nlohmann::json job_json(const engine::JobView& v);
 /// JSON view of one device of a job.

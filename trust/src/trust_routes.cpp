@@ -1,23 +1,14 @@
-// Admin routes of the trust stores: GET /v1/trust, POST /v1/trust (upload),
-// POST /v1/trust/{id}/delete.
+#include "capf/trust/trust_routes.hpp"
+
 #include <mutex>
 
 #include "capf/crypto/bundle.hpp"
 #include "capf/trust/trust.hpp"
 #include "capf/util/text.hpp"
-#include "modules.hpp"
 
-namespace capf::cli {
+namespace capf::trust {
 
 namespace {
-
-int status_of(const Error& e) {
-  switch (e.code) {
-    case Errc::invalid_argument: return 400;
-    case Errc::not_found: return 404;
-    default: return 500;
-  }
-}
 
 nlohmann::json entry_json(const trust::Entry& e, bool with_pem) {
   nlohmann::json j{{"id", e.id},
@@ -43,7 +34,8 @@ nlohmann::json entry_json(const trust::Entry& e, bool with_pem) {
 
 class TrustRoutes : public admin::RouteModule {
  public:
-  explicit TrustRoutes(const ModuleContext& ctx) : ctx_(ctx) {}
+  TrustRoutes(store::Store& store, const util::Clock& clock, std::function<void()> capf_trust_changed)
+      : store_(store), clock_(clock), capf_trust_changed_(std::move(capf_trust_changed)) {}
 
   std::optional<admin::Response> handle(const admin::Request& r, const std::string& path,
                                         const std::string& query) override {
@@ -64,7 +56,7 @@ class TrustRoutes : public admin::RouteModule {
       kind = trust::parse_kind(s);
       if (!kind) return admin::error_response(400, "unknown trust store \"" + s + "\" (capf-trust, callmanager-trust)");
     }
-    auto entries = trust::list(ctx_.store, kind);
+    auto entries = trust::list(store_, kind);
     if (!entries) return admin::error_response(500, entries.error().message);
     const bool pem = admin::query_param(query, "pem") == "1";
     nlohmann::json out{{"entries", nlohmann::json::array()}};
@@ -83,10 +75,10 @@ class TrustRoutes : public admin::RouteModule {
     Result<trust::UploadResult> result = make_error(Errc::internal, "not run");
     {
       std::lock_guard lock(mutex_);
-      result = trust::upload(ctx_.store, *kind, *data, body.value("description", ""), r.actor, ctx_.clock.now());
+      result = trust::upload(store_, *kind, *data, body.value("description", ""), r.actor, clock_.now());
     }
-    if (!result) return admin::error_response(status_of(result.error()), file + ": " + result.error().message);
-    if (!result->added.empty() && *kind == trust::Kind::capf_trust && ctx_.trust_changed) ctx_.trust_changed();
+    if (!result) return admin::error_response(Error{result.error().code, file + ": " + result.error().message});
+    if (!result->added.empty() && *kind == trust::Kind::capf_trust && capf_trust_changed_) capf_trust_changed_();
     nlohmann::json out{{"added", nlohmann::json::array()}, {"already", nlohmann::json::array()}, {"notes", result->notes}};
     for (const auto& e : result->added) out["added"].push_back(entry_json(e, false));
     for (const auto& e : result->already) out["already"].push_back(entry_json(e, false));
@@ -102,21 +94,24 @@ class TrustRoutes : public admin::RouteModule {
     Result<trust::Entry> removed = make_error(Errc::internal, "not run");
     {
       std::lock_guard lock(mutex_);
-      removed = trust::remove(ctx_.store, id, kind, r.actor, ctx_.clock.now());
+      removed = trust::remove(store_, id, kind, r.actor, clock_.now());
     }
-    if (!removed) return admin::error_response(status_of(removed.error()), removed.error().message);
-    if (removed->store == trust::Kind::capf_trust && ctx_.trust_changed) ctx_.trust_changed();
+    if (!removed) return admin::error_response(removed.error());
+    if (removed->store == trust::Kind::capf_trust && capf_trust_changed_) capf_trust_changed_();
     return {200, {{"deleted", entry_json(*removed, false)}}};
   }
 
-  ModuleContext ctx_;
+  store::Store& store_;
+  const util::Clock& clock_;
+  std::function<void()> capf_trust_changed_;
   std::mutex mutex_;
 };
 
 }  // namespace
 
-std::shared_ptr<admin::RouteModule> make_trust_routes(const ModuleContext& ctx) {
-  return std::make_shared<TrustRoutes>(ctx);
+std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
+                                                     std::function<void()> capf_trust_changed) {
+  return std::make_shared<TrustRoutes>(store, clock, std::move(capf_trust_changed));
 }
 
-}  // namespace capf::cli
+}  // namespace capf::trust

@@ -1,18 +1,13 @@
-// Admin routes of the Offline CA and the external-CA listings:
-//   POST /v1/offline/export {out, again}      records a round, answers the CSRs to write
-//   POST /v1/offline/import {files:[{name,data}]}  imports signed certificates
-//   GET  /v1/offline/rounds
-//   GET  /v1/csrs?state=pending|all|<state>
-//   GET  /v1/stale-lscs, POST /v1/stale-lscs/delete {all:true}
+#include "capf/ca_offline/offline_routes.hpp"
+
 #include <mutex>
 
 #include "capf/admin/paging.hpp"
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/trust/trust.hpp"
-#include "modules.hpp"
 
-namespace capf::cli {
+namespace capf::offline {
 
 namespace {
 
@@ -51,7 +46,8 @@ nlohmann::json lsc_json(const CertificateRecord& c) {
 
 class OfflineRoutes : public admin::RouteModule {
  public:
-  explicit OfflineRoutes(const ModuleContext& ctx) : ctx_(ctx) {}
+  OfflineRoutes(store::Store& store, const util::Clock& clock, engine::Engine* engine)
+      : store_(store), clock_(clock), engine_(engine) {}
 
   std::optional<admin::Response> handle(const admin::Request& r, const std::string& path,
                                         const std::string& query) override {
@@ -78,7 +74,7 @@ class OfflineRoutes : public admin::RouteModule {
     Result<offline::ExportResult> result = make_error(Errc::internal, "not run");
     {
       std::lock_guard lock(mutex_);
-      result = offline::record_export(ctx_.store, out, body.value("again", false), r.actor, ctx_.clock.now());
+      result = offline::record_export(store_, out, body.value("again", false), r.actor, clock_.now());
     }
     if (!result) return admin::error_response(500, result.error().message);
     nlohmann::json j{{"round", result->round.number ? round_json(result->round) : nlohmann::json()},
@@ -107,16 +103,16 @@ class OfflineRoutes : public admin::RouteModule {
     Result<offline::ImportReport> report = make_error(Errc::internal, "not run");
     {
       std::lock_guard lock(mutex_);
-      auto capf_trust = trust::capf_trust(ctx_.store);
+      auto capf_trust = trust::capf_trust(store_);
       if (!capf_trust) return admin::error_response(500, "CAPF-trust: " + capf_trust.error().message);
       if (capf_trust->size() == 0)
         return admin::error_response(409, "CAPF-trust is empty: upload the Offline CA's chain first "
                                           "(capf trust upload --store capf-trust CHAIN.pem --description ...)");
-      report = offline::import_certificates(ctx_.store, *capf_trust, files, r.actor, ctx_.clock.now());
+      report = offline::import_certificates(store_, *capf_trust, files, r.actor, clock_.now());
     }
     if (!report) return admin::error_response(500, report.error().message);
     // The daemon's engine sends the phones whose certificate arrived back to be triggered.
-    if (ctx_.engine && !report->devices.empty()) ctx_.engine->certificates_ready(report->devices);
+    if (engine_ && !report->devices.empty()) engine_->certificates_ready(report->devices);
     nlohmann::json j{{"imported", report->imported}, {"already", report->already}, {"failed", report->failed},
                      {"problems", nlohmann::json::array()}, {"issued", nlohmann::json::array()}};
     for (const auto& p : report->problems)
@@ -126,7 +122,7 @@ class OfflineRoutes : public admin::RouteModule {
   }
 
   admin::Response rounds() {
-    auto all = offline::list_rounds(ctx_.store);
+    auto all = offline::list_rounds(store_);
     if (!all) return admin::error_response(500, all.error().message);
     nlohmann::json j{{"rounds", nlohmann::json::array()}};
     for (const auto& r : *all) j["rounds"].push_back(round_json(r));
@@ -146,7 +142,7 @@ class OfflineRoutes : public admin::RouteModule {
     }
     auto paged = admin::page_request(query, kCsrColumns, true);
     if (!paged) return admin::error_response(400, paged.error().message);
-    auto list = offline::list_csrs(ctx_.store, state);
+    auto list = offline::list_csrs(store_, state);
     if (!list) return admin::error_response(500, list.error().message);
     if (*paged) return page_of_csrs(*list, **paged);
     nlohmann::json j{{"csrs", nlohmann::json::array()}};
@@ -172,7 +168,7 @@ class OfflineRoutes : public admin::RouteModule {
   }
 
   admin::Response stale() {
-    auto list = offline::stale_lscs(ctx_.store);
+    auto list = offline::stale_lscs(store_);
     if (!list) return admin::error_response(500, list.error().message);
     nlohmann::json j{{"lscs", nlohmann::json::array()}};
     for (const auto& c : *list) j["lscs"].push_back(lsc_json(c));
@@ -186,7 +182,7 @@ class OfflineRoutes : public admin::RouteModule {
     Result<std::vector<CertificateRecord>> deleted = make_error(Errc::internal, "not run");
     {
       std::lock_guard lock(mutex_);
-      deleted = offline::delete_stale_lscs(ctx_.store, r.actor, ctx_.clock.now());
+      deleted = offline::delete_stale_lscs(store_, r.actor, clock_.now());
     }
     if (!deleted) return admin::error_response(500, deleted.error().message);
     nlohmann::json j{{"deleted", deleted->size()}, {"lscs", nlohmann::json::array()}};
@@ -194,14 +190,17 @@ class OfflineRoutes : public admin::RouteModule {
     return {200, j};
   }
 
-  ModuleContext ctx_;
+  store::Store& store_;
+  const util::Clock& clock_;
+  engine::Engine* engine_;
   std::mutex mutex_;
 };
 
 }  // namespace
 
-std::shared_ptr<admin::RouteModule> make_offline_routes(const ModuleContext& ctx) {
-  return std::make_shared<OfflineRoutes>(ctx);
+std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
+                                                     engine::Engine* engine) {
+  return std::make_shared<OfflineRoutes>(store, clock, engine);
 }
 
-}  // namespace capf::cli
+}  // namespace capf::offline
