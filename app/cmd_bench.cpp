@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/store/store.hpp"
@@ -37,21 +38,9 @@ struct Row {
   std::string bench, figure, reference, ratio, target, met;
 };
 
-std::string fmt(double v, const char* unit) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f %s", v, unit);
-  return buf;
-}
-std::string fmt3(double seconds) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f s", seconds);
-  return buf;
-}
-std::string fmt_ratio(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
+std::string fmt(double v, const char* unit) { return fmt::format("{:.1f} {}", v, unit); }
+std::string fmt3(double seconds) { return fmt::format("{:.3f} s", seconds); }
+std::string fmt_ratio(double v) { return fmt::format("{:.3f}", v); }
 
 Row run_crypto(double seconds) {
   auto r = bench::bench_crypto(seconds);
@@ -83,9 +72,7 @@ Row run_store(std::size_t transitions, std::size_t batch, unsigned threads) {
 std::string list_seconds(const std::vector<double>& runs) {
   std::string out;
   for (double s : runs) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%.3f", out.empty() ? "" : ", ", s);
-    out += buf;
+    out += fmt::format("{}{:.3f}", out.empty() ? "" : ", ", s);
   }
   return out;
 }
@@ -116,8 +103,7 @@ Row run_rate(std::size_t dispatches) {
   std::vector<std::vector<std::string>> rows;
   double worst = 0;
   for (const auto& l : r.lines) {
-    char dev[32];
-    std::snprintf(dev, sizeof dev, "%+.3f %%", l.deviation_pct);
+    const std::string dev = fmt::format("{:+.3f} %", l.deviation_pct);
     rows.push_back({l.what, fmt(l.set_per_minute, "/min"), std::to_string(l.dispatches), fmt(l.measured_per_minute, "/min"), dev});
     worst = std::max(worst, std::abs(l.deviation_pct));
   }
@@ -127,8 +113,7 @@ Row run_rate(std::size_t dispatches) {
               r.windows.c_str(), r.window_dispatches, r.open_minutes, r.window_rate, r.open_minutes * r.window_rate);
   std::printf("dispatches outside a window: %zu\n", r.outside_window);
   const bool met = worst <= 2.0 && r.outside_window == 0 && r.window_dispatches > 0;
-  char fig[64];
-  std::snprintf(fig, sizeof fig, "worst deviation %.3f %%, %zu outside", worst, r.outside_window);
+  const std::string fig = fmt::format("worst deviation {:.3f} %, {} outside", worst, r.outside_window);
   return {"rate", fig, "set rate; schedule", "-", "±2 %, 0 outside", met ? "yes" : "no"};
 }
 
@@ -205,17 +190,14 @@ Row run_restart(std::size_t devices, std::size_t kills) {
   print_table({"restart", "dispatched before the kill", "exec to listening", "exec to first Apply Config"}, rows);
   std::printf("  Apply Configs received: %zu for %zu distinct devices\n", r.dispatches, r.distinct);
   const bool met = r.worst < 2.0 && !r.dispatch_seconds.empty();
-  char worst[32];
-  std::snprintf(worst, sizeof worst, "%.3f s", r.worst);
-  std::printf("worst restart to first dispatch: %s (target < 2 s: %s)\n", worst, met ? "met" : "NOT met");
+  const std::string worst = fmt3(r.worst);
+  std::printf("worst restart to first dispatch: %s (target < 2 s: %s)\n", worst.c_str(), met ? "met" : "NOT met");
   return {"restart " + std::to_string(r.devices), std::string("worst ") + worst, "2 s", fmt_ratio(r.worst / 2), "< 2 s",
           met ? "yes" : "no"};
 }
 
 std::string fmt_timing(const bench::Timing& t) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f ms (cpu %.1f ms)", t.wall_ms, t.cpu_ms);
-  return buf;
+  return fmt::format("{:.1f} ms (cpu {:.1f} ms)", t.wall_ms, t.cpu_ms);
 }
 
 Row run_paging(std::size_t devices, std::size_t runs, const std::string& data_dir) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/util/files.hpp"
@@ -41,14 +42,9 @@ std::string rate_text(const nlohmann::json& job) {
   const auto& measured = job["rate_per_minute_measured"];
   const std::string state = job.value("state", "");
   if (state == "completed" || state == "cancelled") return "-";  // nothing dispatches any more
-  char buf[96];
-  if (measured.is_number()) {
-    std::snprintf(buf, sizeof buf, "%.0f/min", measured.get<double>());
-  } else {
-    const int window = job.value("rate_window_seconds", 0);
-    std::snprintf(buf, sizeof buf, "measuring rate (%zu in %d s)", job.value("dispatched_last_minute", std::size_t{0}), window);
-  }
-  return buf;
+  if (measured.is_number()) return fmt::format("{:.0f}/min", measured.get<double>());
+  const int window = job.value("rate_window_seconds", 0);
+  return fmt::format("measuring rate ({} in {} s)", job.value("dispatched_last_minute", std::size_t{0}), window);
 }
 
 /// "[#########-----------]  312/500  62%  301/min  ETA 12:04:10Z  in flight 12  failed 3".
@@ -57,13 +53,10 @@ std::string progress_line(const nlohmann::json& job) {
   const std::size_t done = count(job, "succeeded") + count(job, "failed") + count(job, "expired") + count(job, "cancelled");
   const int width = 30;
   const int filled = total ? static_cast<int>(width * done / total) : width;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "[%s%s] %zu/%zu %3zu%%  %s  in flight %zu  ok %zu  failed %zu  expired %zu  %s",
-                std::string(filled, '#').c_str(), std::string(width - filled, '-').c_str(), done, total,
-                total ? 100 * done / total : 100, rate_text(job).c_str(),
-                job.value("in_flight", std::size_t{0}), count(job, "succeeded"), count(job, "failed"),
-                count(job, "expired"), shown_state(job).c_str());
-  std::string line = buf;
+  std::string line = fmt::format("[{}{}] {}/{} {:3}%  {}  in flight {}  ok {}  failed {}  expired {}  {}",
+                                 std::string(filled, '#'), std::string(width - filled, '-'), done, total,
+                                 total ? 100 * done / total : 100, rate_text(job), job.value("in_flight", std::size_t{0}),
+                                 count(job, "succeeded"), count(job, "failed"), count(job, "expired"), shown_state(job));
   if (!text(job, "eta").empty() && shown_state(job) == "active") line += "  ETA " + text(job, "eta");
   if (const auto w = waiting_text(job); !w.empty()) line += "  (" + w + ")";
   return line;
@@ -171,9 +164,7 @@ int submit(const std::string& dir, const po::variables_map& vm) {
     std::cout << "schedule check: " << text(r, "capacity") << "\n";
     std::cout << "safety: " << text(r, "safety") << "\n";
     if (r.value("rate_per_minute", 0.0) > 0) {
-      char rate[96];
-      std::snprintf(rate, sizeof rate, "rate: %g/min, burst %g", r.value("rate_per_minute", 0.0), r.value("burst", 1.0));
-      std::cout << rate;
+      std::cout << fmt::format("rate: {:g}/min, burst {:g}", r.value("rate_per_minute", 0.0), r.value("burst", 1.0));
       if (!text(r, "burst_note").empty()) std::cout << " (" << text(r, "burst_note") << ")";
       std::cout << "\n";
     }

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <fmt/format.h>
 
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/net/host_port.hpp"
@@ -199,8 +200,7 @@ int cmd_sim(const Args& args) {
       const auto found = profiles.find(o.device);
       sim::PhoneProfile profile;
       if (found != profiles.end()) profile = *found->second;
-      char secs[32];
-      std::snprintf(secs, sizeof secs, "%.2f", o.seconds);
+      const std::string secs = fmt::format("{:.2f}", o.seconds);
       rows.push_back({o.device, o.operation, std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
                       o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
                       o.result == "installed" ? "" : o.detail, o.connected_via});

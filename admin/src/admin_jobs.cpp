@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
@@ -72,9 +73,7 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
     if (!j[key].is_number()) return bad(std::string(flag) + " must be a number");
     out = j[key].get<double>();
     if (out < lo || out > hi) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " must be between %g and %g", lo, hi);
-      return bad(std::string(flag) + buf);
+      return bad(std::string(flag) + fmt::format(" must be between {:g} and {:g}", lo, hi));
     }
     return ok();
   };

@@ -20,10 +20,7 @@ namespace http = beast::http;
 using local = asio::local::stream_protocol;
 
 namespace {
-auto log() {
-  static auto l = util::logger("admin");
-  return l;
-}
+const util::ModuleLogger log{"admin"};
 
 /// Compares the presented bearer token in constant time.
 bool token_matches(std::string_view header, const std::string& token) {

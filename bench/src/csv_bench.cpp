@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/bench/bench.hpp"
@@ -47,7 +48,6 @@ std::string generate_csv(std::size_t rows) {
   std::mt19937_64 rng(7);
   std::string out = kHeader;
   out.reserve(rows * 190);
-  char line[512];
   for (std::size_t i = 0; i < rows; ++i) {
     const auto r = rng();
     const char* mode = modes[r % 4];
@@ -55,15 +55,14 @@ std::string generate_csv(std::size_t rows) {
     const std::string auth = string_mode ? std::to_string(1000 + (r >> 8) % 9'999'000) : "";
     const char* model = models[(r >> 16) % 4];
     const unsigned pool = (r >> 20) % 4;
-    std::snprintf(line, sizeof line,
-                  "SEP%012zX,%s %s - %s %uF,%s,%s,%s - Standard SIP Non-Secure Profile,%s,%s,%s,2048,%s,256,%s,"
-                  "10.%u.%zu.%zu,2001:db8:%u:%zx::%zx\n",
-                  0x00EBD5000000 + i, first[(r >> 24) % 10], last[(r >> 28) % 8], dept[(r >> 32) % 6],
-                  unsigned((r >> 36) % 9 + 1), model, pools[pool], model,
-                  (r >> 40) % 8 ? "Install/Upgrade" : "No Pending Operation", mode, auth.c_str(),
-                  orders[(r >> 44) % 4], (r >> 48) % 3 ? "" : "2031-07-25", 20 + pool, (i / 250) % 256, i % 250 + 1,
-                  20 + pool, i / 0xFFFF, i % 0xFFFF + 1);
-    out += line;
+    fmt::format_to(std::back_inserter(out),
+                   "SEP{:012X},{} {} - {} {}F,{},{},{} - Standard SIP Non-Secure Profile,{},{},{},2048,{},256,{},"
+                   "10.{}.{}.{},2001:db8:{}:{:x}::{:x}\n",
+                   0x00EBD5000000 + i, first[(r >> 24) % 10], last[(r >> 28) % 8], dept[(r >> 32) % 6],
+                   unsigned((r >> 36) % 9 + 1), model, pools[pool], model,
+                   (r >> 40) % 8 ? "Install/Upgrade" : "No Pending Operation", mode, auth,
+                   orders[(r >> 44) % 4], (r >> 48) % 3 ? "" : "2031-07-25", 20 + pool, (i / 250) % 256, i % 250 + 1,
+                   20 + pool, i / 0xFFFF, i % 0xFFFF + 1);
   }
   return out;
 }

@@ -17,6 +17,7 @@
 #include <atomic>
 
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -154,10 +155,8 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   // Both sides in CPU time (the daemon's from /proc, the floor's from the thread's clock), so
   // a busy machine slows both alike.
   r.floor_ms = 1000.0 * (2.0 / s->per_cpu_second + 1.0 / x->per_cpu_second);
-  char formula[256];
-  std::snprintf(formula, sizeof formula, "2 / %.1f %s per CPU-s + 1 / %.1f X25519 exchanges per CPU-s, one thread",
-                s->per_cpu_second, server_op.c_str(), x->per_cpu_second);
-  r.floor_formula = formula;
+  r.floor_formula = fmt::format("2 / {:.1f} {} per CPU-s + 1 / {:.1f} X25519 exchanges per CPU-s, one thread",
+                                s->per_cpu_second, server_op, x->per_cpu_second);
   r.ratio = r.daemon_cpu_ms > 0 ? r.floor_ms / r.daemon_cpu_ms : 0;
   return r;
 }

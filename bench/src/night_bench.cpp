@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
@@ -67,8 +68,7 @@ NightResult bench_night(const NightOptions& options) {
                  "8"},
                 dir.path() + "/serve.log");
   constexpr std::uint64_t kFirstMac = 0x00D1E0000000ull;
-  char first_mac[16];
-  std::snprintf(first_mac, sizeof first_mac, "%012llX", static_cast<unsigned long long>(kFirstMac));
+  const std::string first_mac = fmt::format("{:012X}", kFirstMac);
   Child sim({binary, "sim", "--control", "127.0.0.1:" + std::to_string(sim_port), "--server",
              "127.0.0.1:" + std::to_string(daemon.port()), "--ca", data + "/ca/capf-ca.pem", "--phones",
              std::to_string(options.phones), "--first-mac", first_mac, "--state", state, "--mic-key", "p256",

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
+#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/bench/bench.hpp"
@@ -34,23 +35,17 @@ void must(Result<void> r, const std::string& what) {
 }
 
 std::string hex_id(const char* prefix, std::size_t i, std::size_t width) {
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%s%0*zx", prefix, static_cast<int>(width), i);
-  return buf;
+  return fmt::format("{}{:0{}x}", prefix, i, width);
 }
 
 /// Phone i of the planted fleet, with its LSC as the header of plant_fleet describes.
 Device planted_device(std::size_t i, std::int64_t now, const std::string& ca_subject) {
   static const char* const kTypes[] = {"Cisco 8841", "Cisco 8845", "Cisco 7841", "Cisco 8865"};
   Device d;
-  char name[32];
-  std::snprintf(name, sizeof name, "SEP%012zX", i);
-  d.name = name;
+  d.name = fmt::format("SEP{:012X}", i);
   d.description = "Planted phone " + std::to_string(i);
   d.device_type = kTypes[i % 4];
-  char pool[16];
-  std::snprintf(pool, sizeof pool, "DP-%02zu", i % 20);
-  d.device_pool = pool;
+  d.device_pool = fmt::format("DP-{:02}", i % 20);
   d.security_profile = std::string(d.device_type) + " - Standard SIP Non-Secure Profile";
   d.last_seen = now - static_cast<std::int64_t>(i % 30) * kDay;
   d.ipv4 = "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);

@@ -2,6 +2,7 @@
 // util::ManualClock and an Apply Config that only records when it was called.
 #include <cstdio>
 #include <stdexcept>
+#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/engine/engine.hpp"
@@ -32,9 +33,7 @@ std::vector<std::string> add_devices(store::Store& store, std::size_t n) {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < n; ++i) {
     Device d;
-    char name[32];
-    std::snprintf(name, sizeof name, "SEP0000%08zX", i);
-    d.name = name;
+    d.name = fmt::format("SEP0000{:08X}", i);
     d.device_pool = "DP-HQ";
     d.security_profile = "Cisco 8841 - Standard SIP Non-Secure Profile";
     names.push_back(d.name);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/store/store.hpp"
@@ -22,9 +23,7 @@ std::vector<Device> devices_of(std::size_t i, std::size_t batch) {
   std::vector<Device> out;
   for (std::size_t k = 0; k < batch; ++k) {
     Device d;
-    char name[32];
-    std::snprintf(name, sizeof name, "SEP%012zX", i * batch + k);
-    d.name = name;
+    d.name = fmt::format("SEP{:012X}", i * batch + k);
     d.description = "Bench phone " + std::to_string(i * batch + k);
     d.device_type = "Cisco 8841";
     d.device_pool = "DP-HQ";

@@ -5,10 +5,7 @@
 namespace capf::config {
 
 namespace {
-auto log() {
-  static auto l = util::logger("config");
-  return l;
-}
+const util::ModuleLogger log{"config"};
 }  // namespace
 
 nlohmann::json param_json(const ParamInfo& info, const ServiceParams& p) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <fmt/format.h>
 
 #include "capf/core/csr.hpp"
 #include "capf/store/csr_ledger.hpp"
@@ -11,10 +12,7 @@
 namespace capf::engine {
 
 namespace {
-auto log() {
-  static auto l = util::logger("engine");
-  return l;
-}
+const util::ModuleLogger log{"engine"};
 using S = JobDeviceState;
 using K = Event::Kind;
 
@@ -29,11 +27,9 @@ bool hold_on_failures(Job& job, const std::vector<JobDevice>& devices, util::Uni
   if (finished < sample) return false;
   const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(finished);
   if (pct <= job.max_fail_pct) return false;
-  char buf[200];
-  std::snprintf(buf, sizeof buf, "%zu of %zu finished devices failed (%.1f %% > %g %%); release to go on", bad, finished,
-                pct, job.max_fail_pct);
   job.state = JobState::failure_hold;
-  job.state_reason = buf;
+  job.state_reason = fmt::format("{} of {} finished devices failed ({:.1f} % > {:g} %); release to go on", bad, finished,
+                                 pct, job.max_fail_pct);
   t.audit.push_back(AuditEntry{now, "engine", "job.failure_hold", job.id, job.state_reason});
   log()->warn("job={} {}", job.id, job.state_reason);
   return true;
@@ -270,10 +266,8 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
       if (pct > job.max_fail_pct) {
         if (job.state != JobState::canary_hold) {
           job.state = JobState::canary_hold;
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "canary: %zu of %zu devices failed (%.1f %% > %.1f %%); release to go on",
-                        bad, total, pct, job.max_fail_pct);
-          job.state_reason = buf;
+          job.state_reason = fmt::format("canary: {} of {} devices failed ({:.1f} % > {:.1f} %); release to go on",
+                                         bad, total, pct, job.max_fail_pct);
           t.audit.push_back(AuditEntry{now, "engine", "job.canary_hold", job.id, job.state_reason});
           log()->warn("job={} {}", job.id, job.state_reason);
           job_changed = true;

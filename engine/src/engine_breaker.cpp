@@ -3,6 +3,7 @@
 // the breaker's saved state. The rule is in docs/arch/breakers.md.
 #include <algorithm>
 #include <cstdio>
+#include <fmt/format.h>
 
 #include "capf/engine/engine.hpp"
 #include "capf/util/log.hpp"
@@ -12,10 +13,7 @@ namespace capf::engine {
 
 namespace {
 
-auto log() {
-  static auto l = util::logger("engine");
-  return l;
-}
+const util::ModuleLogger log{"engine"};
 
 constexpr Dependency kApply = Dependency::apply_config;
 
@@ -24,9 +22,7 @@ constexpr Dependency kApply = Dependency::apply_config;
 std::string meta_key(Dependency d, std::uint64_t v) {
   std::string key = "breaker:" + std::string(key_of(d));
   if (v == 0) return key;
-  char hex[20];
-  std::snprintf(hex, sizeof hex, "@%016llx", static_cast<unsigned long long>(v));
-  return key + hex;
+  return key + fmt::format("@{:016x}", v);
 }
 
 /// The version in a key meta_key() made, or nullopt for another key under the same prefix.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fmt/format.h>
 
 namespace capf::engine {
 namespace {
@@ -65,17 +66,13 @@ TickBurst tick_burst(double per_minute, double requested, std::int64_t tick_ms, 
   const double share = per_minute * static_cast<double>(std::max<std::int64_t>(tick_ms, 1)) / kMsPerMinute;
   // The small subtraction keeps float noise (5.0000000001) from asking one token more.
   const double one_tick = std::max(1.0, std::ceil(share - 1e-9));
-  char buf[200];
   if (!std::isfinite(requested) || requested <= 0) {
     out.burst = std::max(1.0, std::ceil(2 * share - 1e-9));
-    std::snprintf(buf, sizeof buf, "automatic: two %lld ms ticks' share of %g/min", static_cast<long long>(tick_ms),
-                  per_minute);
-    out.note = buf;
+    out.note = fmt::format("automatic: two {} ms ticks' share of {:g}/min", tick_ms, per_minute);
   } else if (requested < one_tick) {
     out.burst = one_tick;
-    std::snprintf(buf, sizeof buf, "%s %g is below one %lld ms tick's share of %g/min: raised to %g", flag, requested,
-                  static_cast<long long>(tick_ms), per_minute, one_tick);
-    out.note = buf;
+    out.note = fmt::format("{} {:g} is below one {} ms tick's share of {:g}/min: raised to {:g}", flag, requested, tick_ms,
+                           per_minute, one_tick);
   }
   return out;
 }

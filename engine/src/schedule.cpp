@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <fmt/format.h>
 
 #include "capf/engine/schedule.hpp"
 #include "capf/util/text.hpp"
@@ -72,12 +73,9 @@ std::size_t dispatches_in(std::int64_t open, double per_minute, std::size_t cap)
 
 std::string format_rate(double per_minute) {
   if (per_minute <= 0) return "an unlimited rate";
-  char buf[64];
   if (per_minute == std::floor(per_minute) && per_minute < 1e15)
-    std::snprintf(buf, sizeof buf, "%lld/min", static_cast<long long>(per_minute));
-  else
-    std::snprintf(buf, sizeof buf, "%.2f/min", per_minute);
-  return buf;
+    return fmt::format("{}/min", static_cast<long long>(per_minute));
+  return fmt::format("{:.2f}/min", per_minute);
 }
 
 }  // namespace

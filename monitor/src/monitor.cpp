@@ -19,10 +19,7 @@ namespace {
 constexpr util::UnixTime kDay = 86400;
 constexpr util::UnixTime kHour = 3600;
 
-auto log() {
-  static auto l = util::logger("monitor");
-  return l;
-}
+const util::ModuleLogger log{"monitor"};
 
 /// One certificate to look at.
 struct Watched {

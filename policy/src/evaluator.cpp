@@ -12,10 +12,7 @@
 namespace capf::policy {
 
 namespace {
-auto log() {
-  static auto l = util::logger("policy");
-  return l;
-}
+const util::ModuleLogger log{"policy"};
 constexpr std::size_t kRecentJobs = 20;
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fmt/format.h>
 
 #include "capf/crypto/crypto.hpp"
 #include "capf/util/text.hpp"
@@ -162,11 +163,9 @@ Result<nlohmann::json> forecast_json(const store::Store& store, const Policy& p,
     nights.push_back(std::move(n));
     total += np.devices;
     if (np.over) {
-      char buf[256];
-      std::snprintf(buf, sizeof buf, "%s: %zu devices > %.0f (%g/min × %.0f min); the rest runs into the next window",
-                    util::format_iso8601(np.night.start).c_str(), np.devices, std::floor(np.capacity), p.rate_per_minute,
-                    minutes);
-      warnings.push_back(buf);
+      warnings.push_back(fmt::format("{}: {} devices > {:.0f} ({:g}/min × {:.0f} min); the rest runs into the next window",
+                                     util::format_iso8601(np.night.start), np.devices, std::floor(np.capacity),
+                                     p.rate_per_minute, minutes));
     }
   }
   nlohmann::json out{{"policy", p.name},

@@ -6,6 +6,10 @@
 
 namespace capf::server {
 
+namespace {
+const util::ModuleLogger log{"capf"};
+}  // namespace
+
 OnlineCaWorker::OnlineCaWorker(OnlineCaCoordinator& online, const util::Clock& clock, unsigned parallel)
     : online_(online), clock_(clock), pool_(parallel == 0 ? 1 : parallel) {}
 
@@ -60,8 +64,7 @@ void OnlineCaWorker::round(bool at_start) {
       } done{*this, id};
       util::fault_point_for_test("ca-worker", device);
       auto step = online_.work(id);
-      static auto log = util::logger("capf");
-      log->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
+      log()->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
                 step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));
     });
   }

@@ -18,10 +18,7 @@ namespace capf::server {
 namespace asio = net::asio;
 
 namespace {
-auto log() {
-  static auto l = util::logger("capf");
-  return l;
-}
+const util::ModuleLogger log{"capf"};
 }  // namespace
 
 void CapfServer::set_keep_alive_probes(net::tcp::socket& socket) {

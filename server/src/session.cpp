@@ -11,10 +11,7 @@ using protocol::Command;
 using protocol::Reason;
 
 namespace {
-auto log() {
-  static auto l = util::logger("capf");
-  return l;
-}
+const util::ModuleLogger log{"capf"};
 
 // "aborted by the phone: END_SESSION reason 7 (user abort)". REASON_INFO is peer text on its
 // way into the log, the device's status and the job: at most 80 bytes, printable ASCII only.

@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "capf/sim/simulator.hpp"
 #include "capf/util/files.hpp"
@@ -89,11 +90,8 @@ Result<void> save_flash(const std::string& state_dir, const std::string& device,
 std::vector<std::string> generated_names(std::size_t count, std::uint64_t first_mac) {
   std::vector<std::string> names;
   names.reserve(count);
-  char buf[32];
-  for (std::size_t i = 0; i < count; ++i) {
-    std::snprintf(buf, sizeof buf, "SEP%012llX", static_cast<unsigned long long>((first_mac + i) & 0xFFFFFFFFFFFFull));
-    names.emplace_back(buf);
-  }
+  for (std::size_t i = 0; i < count; ++i)
+    names.push_back(fmt::format("SEP{:012X}", static_cast<unsigned long long>((first_mac + i) & 0xFFFFFFFFFFFFull)));
   return names;
 }
 

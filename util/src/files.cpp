@@ -8,6 +8,7 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fmt/format.h>
 
 namespace capf::util {
 
@@ -74,8 +75,7 @@ Result<void> make_private_dir(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, path + " is not a directory");
   if ((st.st_mode & 07777) == 0700) return ok();
   if (::chmod(path.c_str(), 0700) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    const std::string mode = fmt::format("{:04o}", static_cast<unsigned>(st.st_mode & 07777));
     return make_error(Errc::io, path + " has mode " + mode + " and cannot be made 0700 (only its owner may use it): " +
                                     std::strerror(errno));
   }

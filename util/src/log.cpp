@@ -47,6 +47,11 @@ std::vector<spdlog::sink_ptr>& sinks() {
 }
 }  // namespace
 
+const std::shared_ptr<spdlog::logger>& ModuleLogger::operator()() const {
+  std::call_once(once_, [this] { logger_ = logger(module_); });
+  return logger_;
+}
+
 std::shared_ptr<spdlog::logger> logger(const std::string& module) {
   std::lock_guard lock(g_mutex);
   if (auto existing = spdlog::get(module)) return existing;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <fmt/format.h>
 
 namespace capf::util::metrics {
 
@@ -125,12 +126,12 @@ std::string format_value(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
-  char buf[64];
+  std::string text;
   for (int precision = 15; precision <= 17; ++precision) {  // the shortest text that reads back the same
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
+    text = fmt::format("{:.{}g}", v, precision);
+    if (std::strtod(text.c_str(), nullptr) == v) break;
   }
-  return buf;
+  return text;
 }
 
 namespace {

@@ -15,10 +15,7 @@ namespace {
 
 constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
-auto log() {
-  static auto l = util::logger("web");
-  return l;
-}
+const util::ModuleLogger log{"web"};
 
 std::string sv(boost::beast::string_view s) { return std::string(s.data(), s.size()); }
 

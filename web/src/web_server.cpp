@@ -33,10 +33,7 @@ using Stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
-auto log() {
-  static auto l = util::logger("web");
-  return l;
-}
+const util::ModuleLogger log{"web"};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <fmt/format.h>
 
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
@@ -19,15 +20,11 @@ namespace capf::offline {
 namespace {
 
 std::string round_key(int number) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08d", number);
-  return buf;
+  return fmt::format("{:08}", number);
 }
 
 std::string round_dir_name(int number) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "round-%03d", number);
-  return buf;
+  return fmt::format("round-{:03}", number);
 }
 
 // A file name from a device name: letters, digits, '.', '_', '-' kept, anything else '_'.

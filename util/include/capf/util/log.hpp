@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -14,6 +15,21 @@ namespace capf::util {
 
 /// The logger for a module ("server", "store", ...), created on first use.
 std::shared_ptr<spdlog::logger> logger(const std::string& module);
+
+/// A module's logger for the file that names it once, at namespace scope:
+///   const util::ModuleLogger log{"engine"};   …   log()->info("job={} …", id);
+/// Looked up on first use (so after configure_log, whatever the order of static
+/// initialisation) and kept, so a log line costs no registry lookup.
+class ModuleLogger {
+ public:
+  constexpr explicit ModuleLogger(const char* module) : module_(module) {}
+  const std::shared_ptr<spdlog::logger>& operator()() const;
+
+ private:
+  const char* module_;
+  mutable std::once_flag once_;
+  mutable std::shared_ptr<spdlog::logger> logger_;
+};
 
 /// Sets the level of every capf logger ("trace" … "off").
 void set_log_level(const std::string& level);
