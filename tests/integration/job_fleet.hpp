@@ -68,6 +68,15 @@ struct JobFleet {
     }
     return j;
   }
+  /// Writes `rows` (a header line, then one phone a line) to DIR/p.csv and imports them with
+  /// `capf phones import`; the file's path, for the simulator.
+  std::string import_rows(const std::string& rows) const {
+    const auto path = dir / "p.csv";
+    std::ofstream(path) << rows;
+    const auto r = cli({"phones", "import", path, "--data-dir", data});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return path;
+  }
   std::string write_fleet_csv(int n, const std::string& pool_b = "DP-BRANCH") const {
     std::string rows = "Device Name,Device Pool,Certificate Operation,Authentication Mode,Key Order,EC Key Size (Bits)\n";
     for (int i = 0; i < n; ++i) {

@@ -66,11 +66,10 @@ TEST(Job, QueryJobInAWindowWithARateCompletesOverTriggeredPhones) {
 
 TEST(Job, RefusesAuthenticationStringsOnSecureProfilesAndHandsGeneratedStringsOutOnce) {
   JobFleet f;
-  const auto csv = f.dir / "p.csv";
-  std::ofstream(csv) << "Device Name,Device Security Profile\n"
-                        "SEP00000B000001,Cisco 8841 - Standard SIP Non-Secure Profile\n"
-                        "SEP00000B000002,Cisco 8841 - Standard SIP Secure Profile\n";
-  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  const auto csv = f.import_rows("Device Name,Device Security Profile\n"
+                                  "SEP00000B000001,Cisco 8841 - Standard SIP Non-Secure Profile\n"
+                                  "SEP00000B000002,Cisco 8841 - Standard SIP Secure Profile\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
   auto r = cli({"job", "submit", "--csv", csv, "--operation", "install", "--auth-mode", "string", "--string-policy",
                 "unique", "--data-dir", f.data});
   EXPECT_EQ(r.exit_code, 1);

@@ -65,12 +65,11 @@ TEST(SecurityMode, TheColumnWinsTheProfileNameOnlyStandsInWhenItIsAbsent) {
 
 TEST(SecurityMode, AuthenticationStringsAreRefusedOnSecureDevicesEverywhere) {
   JobFleet f;
-  const auto csv = f.dir / "p.csv";
-  std::ofstream(csv) << "Device Name,Device Pool,Device Security Mode\n"
-                        "SEP00000019D001,DP-SEC,Encrypted\n"
-                        "SEP00000019D002,DP-SEC,Non Secure\n"
-                        "SEP00000019D003,DP-OPEN,Non Secure\n";
-  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  f.import_rows("Device Name,Device Pool,Device Security Mode\n"
+                "SEP00000019D001,DP-SEC,Encrypted\n"
+                "SEP00000019D002,DP-SEC,Non Secure\n"
+                "SEP00000019D003,DP-OPEN,Non Secure\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   // phone set: refused while Encrypted, accepted once the device is Non Secure.
   auto r = cli({"phone", "set", "SEP00000019D001", "--operation", "install", "--auth-mode", "string", "--auth-string",

@@ -132,10 +132,9 @@ TEST(Troubleshoot, AnLscAndAMicAreBothRecordedWithTheirTypesInEitherForm) {
 
 TEST(Troubleshoot, APhoneWithoutAnLscEndsNoCertificateOnThePhoneNotFailedAndTheJobSaysSo) {
   JobFleet f;
-  const auto csv = f.dir / "p.csv";
-  std::ofstream(csv) << "Device Name,Device Pool,Authentication Mode\n"
-                        "SEP00000019E503,DP-TS,By Null String\n";
-  ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
+  const auto csv = f.import_rows("Device Name,Device Pool,Authentication Mode\n"
+                                  "SEP00000019E503,DP-TS,By Null String\n");
+  ASSERT_FALSE(::testing::Test::HasFailure());
   f.start_sim(csv);  // the phone has only its MIC and answers Troubleshoot as capfc does: REASON 7
   auto sub = cli({"job", "submit", "--where", "device_pool = DP-TS", "--operation", "troubleshoot", "--max-attempts",
                   "1", "--data-dir", f.data});

@@ -12,6 +12,7 @@
 #include "capf/server/enrollment.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
+#include "server_fixture.hpp"
 
 namespace capf::server {
 namespace {
@@ -51,7 +52,7 @@ class FlakyCa final : public OnlineCa {
 };
 
 struct Fleet {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("capf-ca-breaker-" + std::to_string(::getpid()));
+  std::filesystem::path dir = testing::test_dir("capf-ca-breaker");
   std::unique_ptr<store::Store> store;
   std::optional<crypto::CertificateAuthority> capf_ca, online_ca;
   util::ManualClock clock{util::now()};
@@ -59,30 +60,15 @@ struct Fleet {
   std::vector<std::string> csrs;
 
   explicit Fleet(int phones) {
-    std::filesystem::remove_all(dir);
-    auto s = store::Store::open((dir / "db").string());
-    EXPECT_TRUE(s.ok());
-    store = std::move(*s);
-    crypto::CaOptions options;
-    options.key = KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256};
-    auto made = crypto::CertificateAuthority::create(options);
-    auto other = crypto::CertificateAuthority::create(options);
-    EXPECT_TRUE(made.ok() && other.ok());
-    capf_ca.emplace(std::move(*made));
-    online_ca.emplace(std::move(*other));
+    store = testing::fresh_store(dir);
+    capf_ca = testing::ec_ca();
+    online_ca = testing::ec_ca();
     crypto::TrustStore trust;
     trust.add(online_ca->certificate());
     service = std::make_unique<EnrollmentService>(*store, *capf_ca, std::move(trust), 365, clock);
     for (int i = 0; i < phones; ++i) {
-      Device d;
-      d.name = "SEP00AA00BB00" + std::to_string(10 + i);
-      d.operation = CertificateOperation::install_upgrade;
-      d.job_id = "J0001";
-      store::Transition t;
-      t.put_devices.push_back(d);
-      EXPECT_TRUE(store->apply(t).ok());
-      auto key = crypto::PrivateKey::generate(KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256});
-      EXPECT_TRUE(key.ok());
+      const Device d = testing::put_armed_device(*store, "SEP00AA00BB00" + std::to_string(10 + i));
+      auto key = testing::ec_key();
       auto der = crypto::make_csr(*key, d.name);
       EXPECT_TRUE(der.ok());
       auto csr = service->accept_csr(d.name, *der, key->public_key_der(), key->spec(), IssuerKind::online_ca);

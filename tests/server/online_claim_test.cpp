@@ -16,6 +16,7 @@
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 #include "capf/core/session_hook.hpp"
+#include "server_fixture.hpp"
 
 namespace capf::server {
 namespace {
@@ -95,7 +96,7 @@ class RecordingHook final : public SessionHook {
 
 /// A store, the CAPF CA, the service and one phone of a job with a fresh Online CA CSR.
 struct Bench {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("capf-claim-" + std::to_string(::getpid()));
+  std::filesystem::path dir = testing::test_dir("capf-claim");
   std::unique_ptr<store::Store> store;
   std::optional<crypto::CertificateAuthority> ca;
   util::SystemClock clock;
@@ -104,27 +105,13 @@ struct Bench {
   std::optional<crypto::PrivateKey> key;
 
   Bench() {
-    std::filesystem::remove_all(dir);
-    auto s = store::Store::open((dir / "db").string());
-    EXPECT_TRUE(s.ok());
-    store = std::move(*s);
-    crypto::CaOptions options;
-    options.key = KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256};
-    auto made = crypto::CertificateAuthority::create(options);
-    EXPECT_TRUE(made.ok());
-    ca.emplace(std::move(*made));
+    store = testing::fresh_store(dir);
+    ca = testing::ec_ca();
     crypto::TrustStore trust;  // the Online CA's certificates must chain to CAPF-trust
     trust.add(ca->certificate());
     service = std::make_unique<EnrollmentService>(*store, *ca, std::move(trust), 365, clock);
-    device.name = "SEP00AA00BB00CC";
-    device.operation = CertificateOperation::install_upgrade;
-    device.job_id = "J0001";
-    store::Transition t;
-    t.put_devices.push_back(device);
-    EXPECT_TRUE(store->apply(t).ok());
-    auto k = crypto::PrivateKey::generate(KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256});
-    EXPECT_TRUE(k.ok());
-    key.emplace(std::move(*k));
+    device = testing::put_armed_device(*store, "SEP00AA00BB00CC");
+    key = testing::ec_key();
   }
   ~Bench() {
     service.reset();
