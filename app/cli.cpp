@@ -1,5 +1,4 @@
 #include "cli.hpp"
-#include "modules.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -9,14 +8,25 @@
 #include "capf/store/store.hpp"
 #include "capf/util/files.hpp"
 #include "capf/util/user.hpp"
+#include "modules.hpp"
 
 namespace capf::cli {
 
-std::string ca_dir(const std::string& d) { return d + "/ca"; }
-std::string store_dir(const std::string& d) { return d + "/store"; }
-std::string admin_socket(const std::string& d) { return d + "/admin.sock"; }
-std::string admin_token_file(const std::string& d) { return d + "/admin.token"; }
-std::string daemon_file(const std::string& d) { return d + "/daemon.json"; }
+std::string ca_dir(const std::string& d) {
+  return d + "/ca";
+}
+std::string store_dir(const std::string& d) {
+  return d + "/store";
+}
+std::string admin_socket(const std::string& d) {
+  return d + "/admin.sock";
+}
+std::string admin_token_file(const std::string& d) {
+  return d + "/admin.token";
+}
+std::string daemon_file(const std::string& d) {
+  return d + "/daemon.json";
+}
 
 std::string data_dir(const po::variables_map& vm) {
   if (vm.count("data-dir")) return vm["data-dir"].as<std::string>();
@@ -73,13 +83,20 @@ admin::Response admin_request(const std::string& dir, const std::string& method,
     admin::CaInfo info;
     if (auto pem = util::read_file(ca_dir(dir) + "/capf-ca.pem")) {
       if (auto cert = crypto::Certificate::from_pem(*pem)) {
-        info = {*pem, cert->subject(), cert->serial_hex(), to_string(cert->key_spec()), cert->sha256_fingerprint(),
-                cert->not_before(), cert->not_after()};
+        info = {*pem,
+                cert->subject(),
+                cert->serial_hex(),
+                to_string(cert->key_spec()),
+                cert->sha256_fingerprint(),
+                cert->not_before(),
+                cert->not_after()};
       }
     }
     util::SystemClock clock;
     admin::AdminService service(**store, info, clock);
-    install_admin_modules(service, ModuleContext{.store = **store, .clock = clock, .engine = nullptr, .data_dir = dir, .ca_subject = info.subject});
+    install_admin_modules(
+        service, ModuleContext{
+                     .store = **store, .clock = clock, .engine = nullptr, .data_dir = dir, .ca_subject = info.subject});
     response = service.handle(request);
   }
   return std::move(*response);
@@ -113,8 +130,10 @@ std::string save_generated_strings(nlohmann::json& r, const std::string& path, c
   for (const auto& g : r["generated_strings"]) content += text(g, "device") + "," + text(g, "auth_string") + "\n";
   r.erase("generated_strings");
   if (auto w = util::write_file_atomic(file, content, 0600); !w)
-    throw Failure("the generated Authentication Strings could not be written (their devices have them; set new ones "
-                  "with `capf phone set NAME --generate-string`): " + w.error().message);
+    throw Failure(
+        "the generated Authentication Strings could not be written (their devices have them; set new ones "
+        "with `capf phone set NAME --generate-string`): " +
+        w.error().message);
   r["strings_file"] = file;
   return file;
 }
@@ -129,7 +148,9 @@ std::size_t columns(const std::string& s) {
 }
 }  // namespace
 
-std::string text(const nlohmann::json& j, const char* key) { return admin::json_text(j, key).value_or(""); }
+std::string text(const nlohmann::json& j, const char* key) {
+  return admin::json_text(j, key).value_or("");
+}
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());

@@ -1,9 +1,10 @@
 // `capf bench NAME [options]`: the benchmarks of issue 7. Each prints capf's figure, the
 // reference measured in the same run and the ratio; none asserts on time.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/store/store.hpp"
@@ -38,9 +39,15 @@ struct Row {
   std::string bench, figure, reference, ratio, target, met;
 };
 
-std::string fmt(double v, const char* unit) { return fmt::format("{:.1f} {}", v, unit); }
-std::string fmt3(double seconds) { return fmt::format("{:.3f} s", seconds); }
-std::string fmt_ratio(double v) { return fmt::format("{:.3f}", v); }
+std::string fmt(double v, const char* unit) {
+  return fmt::format("{:.1f} {}", v, unit);
+}
+std::string fmt3(double seconds) {
+  return fmt::format("{:.3f} s", seconds);
+}
+std::string fmt_ratio(double v) {
+  return fmt::format("{:.3f}", v);
+}
 
 Row run_crypto(double seconds) {
   auto r = bench::bench_crypto(seconds);
@@ -60,13 +67,18 @@ Row run_store(std::size_t transitions, std::size_t batch, unsigned threads) {
               {{"capf Store::apply(Sync::yes)", fmt(r.capf_per_second, ""), fmt(r.capf_per_second * r.batch, "")},
                {"raw rocksdb WriteBatch sync=true", fmt(r.raw_per_second, ""), fmt(r.raw_per_second * r.batch, "")}});
   std::printf("ratio capf/raw: %.3f (target >= 0.5: %s)\n", r.ratio, r.ratio >= 0.5 ? "met" : "NOT met");
-  std::printf("group commit (capf side, RocksDB's counters): %llu synced writes, %llu WAL syncs in %llu write groups: "
-              "%.2f writes a sync\n",
-              static_cast<unsigned long long>(r.synced_writes), static_cast<unsigned long long>(r.wal_syncs),
-              static_cast<unsigned long long>(r.write_groups),
-              r.wal_syncs ? static_cast<double>(r.synced_writes) / static_cast<double>(r.wal_syncs) : 0.0);
-  return {"store", fmt(r.capf_per_second, "transitions/s"), fmt(r.raw_per_second, "batches/s"), fmt_ratio(r.ratio),
-          ">= 0.5", r.ratio >= 0.5 ? "yes" : "no"};
+  std::printf(
+      "group commit (capf side, RocksDB's counters): %llu synced writes, %llu WAL syncs in %llu write groups: "
+      "%.2f writes a sync\n",
+      static_cast<unsigned long long>(r.synced_writes), static_cast<unsigned long long>(r.wal_syncs),
+      static_cast<unsigned long long>(r.write_groups),
+      r.wal_syncs ? static_cast<double>(r.synced_writes) / static_cast<double>(r.wal_syncs) : 0.0);
+  return {"store",
+          fmt(r.capf_per_second, "transitions/s"),
+          fmt(r.raw_per_second, "batches/s"),
+          fmt_ratio(r.ratio),
+          ">= 0.5",
+          r.ratio >= 0.5 ? "yes" : "no"};
 }
 
 std::string list_seconds(const std::vector<double>& runs) {
@@ -82,19 +94,25 @@ Row run_csv(std::size_t rows, std::size_t repeat) {
   std::printf("csv: %zu generated rows (BAT columns like samples/csv/site-500.csv), %zu stored by capf\n", r.rows,
               r.imported);
   if (r.rejected) std::printf("  %zu rows rejected, first: %s\n", r.rejected, r.first_issue.c_str());
-  print_table({"importer", "seconds", "rows/s"},
-              {{"capf (parse, validate, apply, one durable write)", fmt(r.capf_seconds, "s"), fmt(r.capf_rows_per_second, "")},
-               {"sqlite3 .import into an indexed table", r.sqlite_seconds > 0 ? fmt(r.sqlite_seconds, "s") : "not run",
-                fmt(r.sqlite_rows_per_second, "")}});
+  print_table(
+      {"importer", "seconds", "rows/s"},
+      {{"capf (parse, validate, apply, one durable write)", fmt(r.capf_seconds, "s"), fmt(r.capf_rows_per_second, "")},
+       {"sqlite3 .import into an indexed table", r.sqlite_seconds > 0 ? fmt(r.sqlite_seconds, "s") : "not run",
+        fmt(r.sqlite_rows_per_second, "")}});
   std::printf("  medians of %zu runs each, taking turns; capf %s s; sqlite3 %s s\n", r.capf_runs.size(),
               list_seconds(r.capf_runs).c_str(), list_seconds(r.sqlite_runs).c_str());
-  std::printf("  capf's steps timed alone, on one thread: parse %.2f s, per-row lookup+apply+check+encode %.2f s, "
-              "one durable write %.2f s\n  (the route parses on a second thread while the rows already parsed are "
-              "applied; from %zu devices on, the write is an ingest of sorted table files)\n",
-              r.parse_seconds, r.rows_seconds, r.write_seconds, store::kIngestMinimumDevices);
+  std::printf(
+      "  capf's steps timed alone, on one thread: parse %.2f s, per-row lookup+apply+check+encode %.2f s, "
+      "one durable write %.2f s\n  (the route parses on a second thread while the rows already parsed are "
+      "applied; from %zu devices on, the write is an ingest of sorted table files)\n",
+      r.parse_seconds, r.rows_seconds, r.write_seconds, store::kIngestMinimumDevices);
   std::printf("ratio capf/sqlite3: %.3f (target >= 1: %s)\n", r.ratio, r.ratio >= 1 ? "met" : "NOT met");
-  return {"csv", fmt(r.capf_rows_per_second, "rows/s"), fmt(r.sqlite_rows_per_second, "rows/s"), fmt_ratio(r.ratio),
-          ">= 1", r.ratio >= 1 ? "yes" : "no"};
+  return {"csv",
+          fmt(r.capf_rows_per_second, "rows/s"),
+          fmt(r.sqlite_rows_per_second, "rows/s"),
+          fmt_ratio(r.ratio),
+          ">= 1",
+          r.ratio >= 1 ? "yes" : "no"};
 }
 
 Row run_rate(std::size_t dispatches) {
@@ -104,13 +122,15 @@ Row run_rate(std::size_t dispatches) {
   double worst = 0;
   for (const auto& l : r.lines) {
     const std::string dev = fmt::format("{:+.3f} %", l.deviation_pct);
-    rows.push_back({l.what, fmt(l.set_per_minute, "/min"), std::to_string(l.dispatches), fmt(l.measured_per_minute, "/min"), dev});
+    rows.push_back(
+        {l.what, fmt(l.set_per_minute, "/min"), std::to_string(l.dispatches), fmt(l.measured_per_minute, "/min"), dev});
     worst = std::max(worst, std::abs(l.deviation_pct));
   }
   print_table({"what", "set", "dispatches", "measured", "deviation"}, rows);
-  std::printf("windowed job over 7 simulated days (%s): %zu dispatches; the schedule is open %.0f min, "
-              "x %.0f/min = %.0f possible\n",
-              r.windows.c_str(), r.window_dispatches, r.open_minutes, r.window_rate, r.open_minutes * r.window_rate);
+  std::printf(
+      "windowed job over 7 simulated days (%s): %zu dispatches; the schedule is open %.0f min, "
+      "x %.0f/min = %.0f possible\n",
+      r.windows.c_str(), r.window_dispatches, r.open_minutes, r.window_rate, r.open_minutes * r.window_rate);
   std::printf("dispatches outside a window: %zu\n", r.outside_window);
   const bool met = worst <= 2.0 && r.outside_window == 0 && r.window_dispatches > 0;
   const std::string fig = fmt::format("worst deviation {:.3f} %, {} outside", worst, r.outside_window);
@@ -119,31 +139,36 @@ Row run_rate(std::size_t dispatches) {
 
 Row run_enroll(const bench::EnrollOptions& o) {
   auto r = bench::bench_enroll(o);
-  std::printf("enroll: %zu phones, key %s, CA key %s, concurrency %zu, daemon + in-process simulator on loopback TLS, "
-              "%zu phone keys made beforehand\n",
-              r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency, r.prepared_keys);
-  std::printf("  enrolled %zu in %zu round(s) taking %.2f s: %.2f enrollments/s, session p50 %.1f ms, p99 %.1f ms%s%s\n",
-              r.enrolled, r.rounds, r.seconds, r.per_second, r.p50_ms, r.p99_ms, r.note.empty() ? "" : "; also ",
-              r.note.c_str());
-  std::printf("  CPU per enrollment: daemon %.3f ms (/proc/PID/stat), simulator %.3f ms\n", r.daemon_cpu_ms, r.sim_cpu_ms);
+  std::printf(
+      "enroll: %zu phones, key %s, CA key %s, concurrency %zu, daemon + in-process simulator on loopback TLS, "
+      "%zu phone keys made beforehand\n",
+      r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency, r.prepared_keys);
+  std::printf(
+      "  enrolled %zu in %zu round(s) taking %.2f s: %.2f enrollments/s, session p50 %.1f ms, p99 %.1f ms%s%s\n",
+      r.enrolled, r.rounds, r.seconds, r.per_second, r.p50_ms, r.p99_ms, r.note.empty() ? "" : "; also ",
+      r.note.c_str());
+  std::printf("  CPU per enrollment: daemon %.3f ms (/proc/PID/stat), simulator %.3f ms\n", r.daemon_cpu_ms,
+              r.sim_cpu_ms);
   std::printf("  server crypto floor %.3f ms per enrollment = %s\n", r.floor_ms, r.floor_formula.c_str());
   std::printf("ratio floor/daemon CPU: %.3f (target >= 0.6: %s)\n", r.ratio, r.ratio >= 0.6 ? "met" : "NOT met");
   return {"enroll " + r.key, fmt(r.daemon_cpu_ms, "ms daemon CPU"), fmt(r.floor_ms, "ms floor"), fmt_ratio(r.ratio),
-          ">= 0.6", r.ratio >= 0.6 ? "yes" : "no"};
+          ">= 0.6",          r.ratio >= 0.6 ? "yes" : "no"};
 }
 
 Row run_night(const bench::NightOptions& o) {
   auto r = bench::bench_night(o);
-  std::printf("night: a job over %zu devices (query), %.0f/min, canary %d, simulator phones connect when triggered "
-              "(import %.1f s)\n",
-              r.phones, o.rate_per_minute, o.canary, r.import_seconds);
-  std::printf("  job %s: %zu succeeded, %zu failed, %zu other; wall %.1f s, daemon CPU %.1f s (%.3f ms per device), "
-              "peak RSS %.1f MiB\n",
-              r.job_state.c_str(), r.succeeded, r.failed, r.other, r.wall_seconds, r.daemon_cpu_seconds,
-              r.phones ? 1000 * r.daemon_cpu_seconds / static_cast<double>(r.phones) : 0.0, r.peak_rss_mib);
+  std::printf(
+      "night: a job over %zu devices (query), %.0f/min, canary %d, simulator phones connect when triggered "
+      "(import %.1f s)\n",
+      r.phones, o.rate_per_minute, o.canary, r.import_seconds);
+  std::printf(
+      "  job %s: %zu succeeded, %zu failed, %zu other; wall %.1f s, daemon CPU %.1f s (%.3f ms per device), "
+      "peak RSS %.1f MiB\n",
+      r.job_state.c_str(), r.succeeded, r.failed, r.other, r.wall_seconds, r.daemon_cpu_seconds,
+      r.phones ? 1000 * r.daemon_cpu_seconds / static_cast<double>(r.phones) : 0.0, r.peak_rss_mib);
   const bool met = r.job_state == "completed" && r.succeeded == r.phones && r.peak_rss_mib <= 108;
-  return {"night " + std::to_string(r.phones), fmt(r.peak_rss_mib, "MiB peak"), "108 MiB", fmt_ratio(r.peak_rss_mib / 108),
-          "completes, <= 108 MiB", met ? "yes" : "no"};
+  return {"night " + std::to_string(r.phones), fmt(r.peak_rss_mib, "MiB peak"), "108 MiB",
+          fmt_ratio(r.peak_rss_mib / 108),     "completes, <= 108 MiB",         met ? "yes" : "no"};
 }
 
 Row run_idle(std::size_t sessions, double hold) {
@@ -151,15 +176,21 @@ Row run_idle(std::size_t sessions, double hold) {
   const double mib = r.rss_kib / 1024.0, before = r.rss_before_kib / 1024.0;
   std::printf("idle: %zu loopback TLS sessions that read AUTH_REQUEST and stay silent, held %.0f s\n", r.sessions,
               r.held_seconds);
-  std::printf("  established %zu (in %.1f s, 64 handshakes at a time), failed %zu, closed by the daemon while held %zu%s%s\n",
-              r.established, r.open_seconds, r.failed, r.closed_early, r.first_error.empty() ? "" : "; first: ",
-              r.first_error.c_str());
+  std::printf(
+      "  established %zu (in %.1f s, 64 handshakes at a time), failed %zu, closed by the daemon while held %zu%s%s\n",
+      r.established, r.open_seconds, r.failed, r.closed_early,
+      r.first_error.empty() ? "" : "; first: ", r.first_error.c_str());
   std::printf("  daemon capf_sessions_open while held: %ld\n", r.daemon_sessions_open);
-  std::printf("  daemon resident memory: %.1f MiB before, %.1f MiB held (peak VmHWM %.1f MiB); %.1f KiB per session\n", before,
-              mib, r.hwm_kib / 1024.0, r.established ? (r.rss_kib - r.rss_before_kib) / static_cast<double>(r.established) : 0.0);
+  std::printf("  daemon resident memory: %.1f MiB before, %.1f MiB held (peak VmHWM %.1f MiB); %.1f KiB per session\n",
+              before, mib, r.hwm_kib / 1024.0,
+              r.established ? (r.rss_kib - r.rss_before_kib) / static_cast<double>(r.established) : 0.0);
   const bool met = mib < 1024 && r.failed == 0 && r.closed_early == 0 && r.established == r.sessions;
   std::printf("target: resident < 1024 MiB, no errors: %s\n", met ? "met" : "NOT met");
-  return {"idle " + std::to_string(r.sessions), fmt(mib, "MiB resident"), "1024 MiB", fmt_ratio(mib / 1024), "< 1 GiB, 0 errors",
+  return {"idle " + std::to_string(r.sessions),
+          fmt(mib, "MiB resident"),
+          "1024 MiB",
+          fmt_ratio(mib / 1024),
+          "< 1 GiB, 0 errors",
           met ? "yes" : "no"};
 }
 
@@ -175,14 +206,19 @@ Row run_offline_import(std::size_t certs) {
   std::printf("  capf imported %zu, failed %zu; openssl verified %zu\n", r.imported, r.failed, r.openssl_verified);
   const bool met = r.ratio >= 0.5 && r.imported == r.certificates;
   std::printf("ratio capf/openssl: %.3f (target >= 0.5: %s)\n", r.ratio, met ? "met" : "NOT met");
-  return {"offline-import", fmt(r.capf_per_second, "certs/s"), fmt(r.openssl_per_second, "certs/s"), fmt_ratio(r.ratio),
-          ">= 0.5", met ? "yes" : "no"};
+  return {"offline-import",
+          fmt(r.capf_per_second, "certs/s"),
+          fmt(r.openssl_per_second, "certs/s"),
+          fmt_ratio(r.ratio),
+          ">= 0.5",
+          met ? "yes" : "no"};
 }
 
 Row run_restart(std::size_t devices, std::size_t kills) {
   auto r = bench::bench_restart(devices, kills);
-  std::printf("restart: a job of %zu devices (import %.1f s, submit %.1f s), 6000/min, SIGKILL %zu times while it dispatches\n",
-              r.devices, r.import_seconds, r.submit_seconds, r.dispatch_seconds.size());
+  std::printf(
+      "restart: a job of %zu devices (import %.1f s, submit %.1f s), 6000/min, SIGKILL %zu times while it dispatches\n",
+      r.devices, r.import_seconds, r.submit_seconds, r.dispatch_seconds.size());
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < r.dispatch_seconds.size(); ++i)
     rows.push_back({std::to_string(i + 1), std::to_string(r.dispatched_before[i]), fmt3(r.ready_seconds[i]),
@@ -192,7 +228,11 @@ Row run_restart(std::size_t devices, std::size_t kills) {
   const bool met = r.worst < 2.0 && !r.dispatch_seconds.empty();
   const std::string worst = fmt3(r.worst);
   std::printf("worst restart to first dispatch: %s (target < 2 s: %s)\n", worst.c_str(), met ? "met" : "NOT met");
-  return {"restart " + std::to_string(r.devices), std::string("worst ") + worst, "2 s", fmt_ratio(r.worst / 2), "< 2 s",
+  return {"restart " + std::to_string(r.devices),
+          std::string("worst ") + worst,
+          "2 s",
+          fmt_ratio(r.worst / 2),
+          "< 2 s",
           met ? "yes" : "no"};
 }
 
@@ -202,23 +242,30 @@ std::string fmt_timing(const bench::Timing& t) {
 
 Row run_paging(std::size_t devices, std::size_t runs, const std::string& data_dir) {
   auto r = bench::bench_paging(devices, runs, data_dir);
-  std::printf("paging: %zu phones planted in %.1f s%s; pages of %zu through the admin API in-process (as the dashboard "
-              "asks it), JSON written out; medians of %zu runs, wall and the request thread's CPU time\n",
-              r.fleet.devices, r.fleet.seconds, data_dir.empty() ? "" : (" into " + data_dir).c_str(), r.page_size, r.runs);
+  std::printf(
+      "paging: %zu phones planted in %.1f s%s; pages of %zu through the admin API in-process (as the dashboard "
+      "asks it), JSON written out; medians of %zu runs, wall and the request thread's CPU time\n",
+      r.fleet.devices, r.fleet.seconds, data_dir.empty() ? "" : (" into " + data_dir).c_str(), r.page_size, r.runs);
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : r.lines)
-    rows.push_back({l.what, std::to_string(l.matched), fmt_timing(l.first), l.next.wall_ms > 0 ? fmt_timing(l.next) : "-"});
+    rows.push_back(
+        {l.what, std::to_string(l.matched), fmt_timing(l.first), l.next.wall_ms > 0 ? fmt_timing(l.next) : "-"});
   print_table({"device query", "matched", "first page (counted)", "next page (cursor)"}, rows);
   std::printf("reference: a bare scan of every device record %s; the former dashboard request (limit=500) %s\n",
               fmt_timing(r.scan).c_str(), fmt_timing(r.unpaged).c_str());
   const bool met = r.worst_first.wall_ms < 100;
-  std::printf("slowest first page: %s (target < 100 ms: %s)\n", fmt_timing(r.worst_first).c_str(), met ? "met" : "NOT met");
-  return {"paging " + std::to_string(r.fleet.devices), fmt(r.worst_first.wall_ms, "ms first page"), fmt(r.scan.wall_ms, "ms scan"),
-          fmt_ratio(r.scan.wall_ms > 0 ? r.worst_first.wall_ms / r.scan.wall_ms : 0), "< 100 ms", met ? "yes" : "no"};
+  std::printf("slowest first page: %s (target < 100 ms: %s)\n", fmt_timing(r.worst_first).c_str(),
+              met ? "met" : "NOT met");
+  return {"paging " + std::to_string(r.fleet.devices),
+          fmt(r.worst_first.wall_ms, "ms first page"),
+          fmt(r.scan.wall_ms, "ms scan"),
+          fmt_ratio(r.scan.wall_ms > 0 ? r.worst_first.wall_ms / r.scan.wall_ms : 0),
+          "< 100 ms",
+          met ? "yes" : "no"};
 }
 
 bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::string& key, std::size_t phones,
-                                   std::size_t rounds) {
+                                    std::size_t rounds) {
   bench::EnrollOptions o;
   o.rounds = rounds;
   o.key = key;
@@ -234,8 +281,8 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
 
 int cmd_bench(const Args& args) {
   po::options_description desc("bench options");
-  desc.add_options()("name", po::value<std::string>(), "benchmark")(
-      "seconds", po::value<double>()->default_value(1.0), "crypto: seconds per measurement")(
+  desc.add_options()("name", po::value<std::string>(), "benchmark")("seconds", po::value<double>()->default_value(1.0),
+                                                                    "crypto: seconds per measurement")(
       "key", po::value<std::string>()->default_value("p256"), "enroll: rsa2048 or p256")(
       "phones", po::value<std::size_t>()->default_value(200), "enroll: phones")(
       "concurrency", po::value<std::size_t>()->default_value(64), "enroll: sessions at once")(
@@ -245,7 +292,8 @@ int cmd_bench(const Args& args) {
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(
-      "repeat", po::value<std::size_t>()->default_value(3), "csv: runs of each importer, taking turns (medians compared)")(
+      "repeat", po::value<std::size_t>()->default_value(3),
+      "csv: runs of each importer, taking turns (medians compared)")(
       "transitions", po::value<std::size_t>()->default_value(2000), "store: transitions")(
       "batch", po::value<std::size_t>()->default_value(4), "store: devices per transition")(
       "threads", po::value<unsigned>()->default_value(8), "store: writer threads")(
@@ -270,7 +318,8 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_enroll(enroll_options(vm, "p256", 100, 5)));
     summary.push_back(run_enroll(enroll_options(vm, "rsa2048", 20, 1)));
     summary.push_back(run_csv(vm["rows"].as<std::size_t>(), vm["repeat"].as<std::size_t>()));
-    summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
+    summary.push_back(
+        run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
     summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
     summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
     summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
@@ -280,13 +329,19 @@ int cmd_bench(const Args& args) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : summary) rows.push_back({r.bench, r.figure, r.reference, r.ratio, r.target, r.met});
     print_table({"bench", "capf", "reference", "ratio", "target", "met"}, rows);
-  } else if (name == "crypto") summary.push_back(run_crypto(vm["seconds"].as<double>()));
+  } else if (name == "crypto")
+    summary.push_back(run_crypto(vm["seconds"].as<double>()));
   else if (name == "store")
-    summary.push_back(run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
-  else if (name == "csv") summary.push_back(run_csv(vm["rows"].as<std::size_t>(), vm["repeat"].as<std::size_t>()));
-  else if (name == "rate") summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
-  else if (name == "idle") summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
-  else if (name == "offline-import") summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
+    summary.push_back(
+        run_store(vm["transitions"].as<std::size_t>(), vm["batch"].as<std::size_t>(), vm["threads"].as<unsigned>()));
+  else if (name == "csv")
+    summary.push_back(run_csv(vm["rows"].as<std::size_t>(), vm["repeat"].as<std::size_t>()));
+  else if (name == "rate")
+    summary.push_back(run_rate(vm["dispatches"].as<std::size_t>()));
+  else if (name == "idle")
+    summary.push_back(run_idle(vm["sessions"].as<std::size_t>(), vm["hold"].as<double>()));
+  else if (name == "offline-import")
+    summary.push_back(run_offline_import(vm["certs"].as<std::size_t>()));
   else if (name == "restart")
     summary.push_back(run_restart(vm["devices"].as<std::size_t>(), vm["kills"].as<std::size_t>()));
   else if (name == "night") {
@@ -299,9 +354,10 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_paging(vm["devices"].defaulted() ? 40000 : vm["devices"].as<std::size_t>(),
                                  vm["runs"].as<std::size_t>(), vm.count("data-dir") ? data_dir(vm) : ""));
   else if (name == "enroll")
-    summary.push_back(run_enroll(
-        enroll_options(vm, vm["key"].as<std::string>(), vm["phones"].as<std::size_t>(), vm["rounds"].as<std::size_t>())));
-  else throw UsageError("unknown benchmark \"" + name + "\"\n" + kBenchUsage);
+    summary.push_back(run_enroll(enroll_options(vm, vm["key"].as<std::string>(), vm["phones"].as<std::size_t>(),
+                                                vm["rounds"].as<std::size_t>())));
+  else
+    throw UsageError("unknown benchmark \"" + name + "\"\n" + kBenchUsage);
   return 0;
 }
 

@@ -1,8 +1,9 @@
 // `capf sim`: the phone-fleet simulator's command line.
+#include <fmt/format.h>
+
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <fmt/format.h>
 
 #include "capf/jobs/phones_csv.hpp"
 #include "capf/net/host_port.hpp"
@@ -40,8 +41,14 @@ nlohmann::json summary_json(const sim::Summary& s) {
                    {"by_result", s.by_result},
                    {"phones", nlohmann::json::array()}};
   for (const auto& o : s.outcomes)
-    j["phones"].push_back({{"device", o.device}, {"operation", o.operation}, {"result", o.result}, {"reason", o.reason}, {"detail", o.detail},
-                           {"lsc_serial", o.lsc_serial}, {"seconds", o.seconds}, {"connected_via", o.connected_via}});
+    j["phones"].push_back({{"device", o.device},
+                           {"operation", o.operation},
+                           {"result", o.result},
+                           {"reason", o.reason},
+                           {"detail", o.detail},
+                           {"lsc_serial", o.lsc_serial},
+                           {"seconds", o.seconds},
+                           {"connected_via", o.connected_via}});
   return j;
 }
 
@@ -68,41 +75,49 @@ Result<sim::Summary> run_controlled(const po::variables_map& vm, const sim::SimO
 
 int cmd_sim(const Args& args) {
   auto desc = common_options();
-  desc.add_options()
-    ("action", po::value<std::string>(), "init (create the manufacturer CA) or nothing (run phones)")
-    ("server", po::value<std::vector<std::string>>()->composing(),
-     "CAPF address HOST:PORT or [V6]:PORT; repeat for CAPF's IPv4 and IPv6 addresses (a name resolves to all of them)")
-    ("ip-mode", po::value<std::string>(), "every phone's IP stacks: dual (IPv6 first, then IPv4), ipv4 or ipv6 "
-     "(default: from the CSV's IPv4/IPv6 Address columns, else dual)")
-    ("ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")
-    ("source-address", po::value<std::string>(), "local address every phone connects from (e.g. 127.0.0.2: phones at another address)")
-    ("lsc-ca", po::value<std::string>(), "CA modes: PEM chain of the external CA whose LSCs the phones accept")
-    ("phones", po::value<std::size_t>(), "simulate N phones named SEP...")
-    ("first-mac", po::value<std::string>()->default_value("0A0000000001"), "MAC of the first generated phone (12 hex)")
-    ("csv", po::value<std::string>(), "simulate the phones of a BAT-style CSV (names, modes, strings)")
-    ("state", po::value<std::string>()->default_value("./capf-sim"), "directory of the manufacturer CA and phone flash")
-    ("concurrency", po::value<std::size_t>()->default_value(64), "phones in session at once")
-    ("auth-mode", po::value<std::string>()->default_value("null"), "mode of generated phones (string|null|lsc|mic)")
-    ("auth-string", po::value<std::string>(), "string the generated phones' users type")
-    ("jabber-every", po::value<std::size_t>()->default_value(0), "every Kth phone behaves like Jabber (VERSION 2, no PASSWORD)")
-    ("no-ec", "phones cannot generate EC keys")
-    ("fault", po::value<std::string>(), "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
-                                        "arrives) | user-abort-at-keygen (the user aborts while the key is generated)")
-    ("troubleshoot", po::value<std::string>(), "what phones return to Troubleshoot: lsc (default; none when they "
-                                               "have no LSC) | mic | both | both-in-one (one CERTIFICATE element) | none")
-    ("keygen-seconds", po::value<double>(), "seconds phones take to generate a key after REQUEST_IN_PROGRESS, silent")
-    ("digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")
-    ("timeout", po::value<double>()->default_value(60), "seconds per phone session")
-    ("mic-key", po::value<std::string>()->default_value("rsa2048"),
-     "key of the MIC a phone gets at first boot: rsa2048 (like real phones) or p256 (fast boot for load tests)")
-    ("table", "print one row per phone")
-    ("expect", po::value<std::string>(), "exit 1 unless every phone ends with this result (e.g. installed)")
-    ("summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE")
-    ("control", po::value<std::string>(), "serve a trigger endpoint on loopback HOST:PORT (port 0 picks one); phones connect only when triggered")
-    ("control-port-file", po::value<std::string>(), "with --control: write {\"port\": N} to FILE once listening")
-    ("idle-exit", po::value<double>()->default_value(0), "with --control: exit after SECONDS with no session running (0: until SIGINT/SIGTERM)")
-    ("fail-percent", po::value<double>()->default_value(0), "with --control: answer P% of triggers with 503 and Retry-After: 1")
-    ("fail-seed", po::value<std::uint64_t>()->default_value(1), "with --control: seed of the injected failures");
+  desc.add_options()("action", po::value<std::string>(), "init (create the manufacturer CA) or nothing (run phones)")(
+      "server", po::value<std::vector<std::string>>()->composing(),
+      "CAPF address HOST:PORT or [V6]:PORT; repeat for CAPF's IPv4 and IPv6 addresses (a name resolves to all of "
+      "them)")("ip-mode", po::value<std::string>(),
+               "every phone's IP stacks: dual (IPv6 first, then IPv4), ipv4 or ipv6 "
+               "(default: from the CSV's IPv4/IPv6 Address columns, else dual)")(
+      "ca", po::value<std::string>(), "PEM file of the CAPF CA the phones trust")(
+      "source-address", po::value<std::string>(),
+      "local address every phone connects from (e.g. 127.0.0.2: phones at another address)")(
+      "lsc-ca", po::value<std::string>(), "CA modes: PEM chain of the external CA whose LSCs the phones accept")(
+      "phones", po::value<std::size_t>(), "simulate N phones named SEP...")(
+      "first-mac", po::value<std::string>()->default_value("0A0000000001"),
+      "MAC of the first generated phone (12 hex)")("csv", po::value<std::string>(),
+                                                   "simulate the phones of a BAT-style CSV (names, modes, strings)")(
+      "state", po::value<std::string>()->default_value("./capf-sim"),
+      "directory of the manufacturer CA and phone flash")("concurrency", po::value<std::size_t>()->default_value(64),
+                                                          "phones in session at once")(
+      "auth-mode", po::value<std::string>()->default_value("null"), "mode of generated phones (string|null|lsc|mic)")(
+      "auth-string", po::value<std::string>(), "string the generated phones' users type")(
+      "jabber-every", po::value<std::size_t>()->default_value(0),
+      "every Kth phone behaves like Jabber (VERSION 2, no PASSWORD)")("no-ec", "phones cannot generate EC keys")(
+      "fault", po::value<std::string>(),
+      "what goes wrong on every phone: power-cut-at-store (loses power as the LSC "
+      "arrives) | user-abort-at-keygen (the user aborts while the key is generated)")(
+      "troubleshoot", po::value<std::string>(),
+      "what phones return to Troubleshoot: lsc (default; none when they "
+      "have no LSC) | mic | both | both-in-one (one CERTIFICATE element) | none")(
+      "keygen-seconds", po::value<double>(), "seconds phones take to generate a key after REQUEST_IN_PROGRESS, silent")(
+      "digest-info", "RSA signatures with DigestInfo (default: bare digest, as capfc)")(
+      "timeout", po::value<double>()->default_value(60), "seconds per phone session")(
+      "mic-key", po::value<std::string>()->default_value("rsa2048"),
+      "key of the MIC a phone gets at first boot: rsa2048 (like real phones) or p256 (fast boot for load tests)")(
+      "table", "print one row per phone")("expect", po::value<std::string>(),
+                                          "exit 1 unless every phone ends with this result (e.g. installed)")(
+      "summary-json", po::value<std::string>(), "write the summary and per-phone outcomes as JSON to FILE")(
+      "control", po::value<std::string>(),
+      "serve a trigger endpoint on loopback HOST:PORT (port 0 picks one); phones connect only when triggered")(
+      "control-port-file", po::value<std::string>(), "with --control: write {\"port\": N} to FILE once listening")(
+      "idle-exit", po::value<double>()->default_value(0),
+      "with --control: exit after SECONDS with no session running (0: until SIGINT/SIGTERM)")(
+      "fail-percent", po::value<double>()->default_value(0),
+      "with --control: answer P% of triggers with 503 and Retry-After: 1")(
+      "fail-seed", po::value<std::uint64_t>()->default_value(1), "with --control: seed of the injected failures");
   po::positional_options_description pos;
   pos.add("action", 1);
   const std::string usage =
@@ -142,8 +157,10 @@ int cmd_sim(const Args& args) {
   options.timeout_seconds = vm["timeout"].as<double>();
   if (vm.count("digest-info")) options.rsa_form = crypto::RsaDigestForm::digest_info;
   const std::string mic_key = vm["mic-key"].as<std::string>();
-  if (mic_key == "p256") options.mic_key = {KeyAlgorithm::ec, 0, EcCurve::p256};
-  else if (mic_key != "rsa2048") throw UsageError("--mic-key must be rsa2048 or p256, got \"" + mic_key + "\"");
+  if (mic_key == "p256")
+    options.mic_key = {KeyAlgorithm::ec, 0, EcCurve::p256};
+  else if (mic_key != "rsa2048")
+    throw UsageError("--mic-key must be rsa2048 or p256, got \"" + mic_key + "\"");
 
   std::vector<sim::PhoneProfile> phones;
   if (vm.count("csv")) {
@@ -160,20 +177,24 @@ int cmd_sim(const Args& args) {
   }
   if (vm.count("ip-mode")) {
     auto mode = sim::parse_ip_mode(vm["ip-mode"].as<std::string>());
-    if (!mode) throw UsageError("--ip-mode must be dual, ipv4 or ipv6, got \"" + vm["ip-mode"].as<std::string>() + "\"");
+    if (!mode)
+      throw UsageError("--ip-mode must be dual, ipv4 or ipv6, got \"" + vm["ip-mode"].as<std::string>() + "\"");
     for (auto& p : phones) p.ip_mode = *mode;
   }
   auto fault = sim::PhoneFault::none;
   if (vm.count("fault")) {
     auto f = sim::parse_phone_fault(vm["fault"].as<std::string>());
-    if (!f) throw UsageError("--fault must be power-cut-at-store or user-abort-at-keygen, got \"" + vm["fault"].as<std::string>() + "\"");
+    if (!f)
+      throw UsageError("--fault must be power-cut-at-store or user-abort-at-keygen, got \"" +
+                       vm["fault"].as<std::string>() + "\"");
     fault = *f;
   }
   auto troubleshoot = sim::TroubleshootAnswer::lsc;
   if (vm.count("troubleshoot")) {
     auto a = sim::parse_troubleshoot_answer(vm["troubleshoot"].as<std::string>());
-    if (!a) throw UsageError("--troubleshoot must be lsc, mic, both, both-in-one or none, got \"" +
-                             vm["troubleshoot"].as<std::string>() + "\"");
+    if (!a)
+      throw UsageError("--troubleshoot must be lsc, mic, both, both-in-one or none, got \"" +
+                       vm["troubleshoot"].as<std::string>() + "\"");
     troubleshoot = *a;
   }
   const double keygen_seconds = vm.count("keygen-seconds") ? vm["keygen-seconds"].as<double>() : 0;
@@ -189,7 +210,8 @@ int cmd_sim(const Args& args) {
 
   const bool controlled = vm.count("control") > 0;
   for (const char* flag : {"control-port-file", "idle-exit", "fail-percent", "fail-seed"})
-    if (!controlled && !vm[flag].defaulted() && vm.count(flag)) throw UsageError(std::string("--") + flag + " needs --control");
+    if (!controlled && !vm[flag].defaulted() && vm.count(flag))
+      throw UsageError(std::string("--") + flag + " needs --control");
   auto summary = controlled ? run_controlled(vm, options, phones) : sim::run_fleet(options, phones);
   if (!summary) throw Failure(summary.error().message);
   if (vm.count("table")) {
@@ -201,20 +223,25 @@ int cmd_sim(const Args& args) {
       sim::PhoneProfile profile;
       if (found != profiles.end()) profile = *found->second;
       const std::string secs = fmt::format("{:.2f}", o.seconds);
-      rows.push_back({o.device, o.operation, std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
+      rows.push_back({o.device, o.operation,
+                      std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
                       o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
                       o.result == "installed" ? "" : o.detail, o.connected_via});
     }
-    print_table({"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL", "VIA"}, rows);
+    print_table(
+        {"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL", "VIA"},
+        rows);
     std::cout << "\n";
   }
   if (controlled)
-    std::printf("capf sim: %zu phones, %zu sessions, concurrency %zu, %.2f s\n", phones.size(), summary->outcomes.size(),
-                options.concurrency, summary->elapsed_seconds);
+    std::printf("capf sim: %zu phones, %zu sessions, concurrency %zu, %.2f s\n", phones.size(),
+                summary->outcomes.size(), options.concurrency, summary->elapsed_seconds);
   else
-    std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency, summary->elapsed_seconds);
+    std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency,
+                summary->elapsed_seconds);
   for (const auto& [result, n] : summary->by_result) std::printf("  %-28s %zu\n", result.c_str(), n);
-  std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary->enrollments, summary->enrollments_per_second());
+  std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary->enrollments,
+              summary->enrollments_per_second());
   if (vm.count("summary-json")) {
     std::ofstream out(vm["summary-json"].as<std::string>());
     out << summary_json(*summary).dump(2) << "\n";
@@ -224,7 +251,9 @@ int cmd_sim(const Args& args) {
     const auto want = vm["expect"].as<std::string>();
     std::size_t bad = 0;
     for (const auto& o : summary->outcomes) bad += o.result != want;
-    if (bad) throw Failure(std::to_string(bad) + " of " + std::to_string(summary->outcomes.size()) + " sessions did not end " + want);
+    if (bad)
+      throw Failure(std::to_string(bad) + " of " + std::to_string(summary->outcomes.size()) + " sessions did not end " +
+                    want);
   }
   return 0;
 }

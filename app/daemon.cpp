@@ -1,10 +1,10 @@
 #include "daemon.hpp"
 
-#include <csignal>
-#include <thread>
 #include <unistd.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "capf/ca_online/online_ca.hpp"
 #include "capf/config/params.hpp"
@@ -13,8 +13,8 @@
 #include "capf/net/host_port.hpp"
 #include "capf/net/spawn.hpp"
 #include "capf/trust/trust.hpp"
-#include "capf/util/heap.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/heap.hpp"
 #include "capf/util/log.hpp"
 #include "capf/util/open_files.hpp"
 #include "capf/util/text.hpp"
@@ -31,9 +31,10 @@ std::string prepare_data_dir(std::string dir, std::size_t max_sessions) {
   const std::uint64_t limit = util::raise_open_file_limit();
   const std::uint64_t needed = max_sessions + 512;  // the store, logs, admin and web sockets
   if (limit < needed && limit > 512)
-    util::logger("capf")->info("open-file limit {}: room for about {} CAPF sessions at once, fewer than --max-sessions {} (raise "
-                "LimitNOFILE or ulimit -n for more)",
-                limit, limit - 512, max_sessions);
+    util::logger("capf")->info(
+        "open-file limit {}: room for about {} CAPF sessions at once, fewer than --max-sessions {} (raise "
+        "LimitNOFILE or ulimit -n for more)",
+        limit, limit - 512, max_sessions);
   if (auto r = util::make_private_dir(dir); !r) throw Failure("data directory: " + r.error().message);
   return dir;
 }
@@ -63,11 +64,14 @@ ServiceParams startup_params(store::Store& store, const util::Clock& clock,
     if (auto r = config::set_parameter(p, name, value); !r) throw UsageError(r.error().message);
     const auto* info = config::find_parameter(name);
     if (config::raw_value(before, *info) != config::raw_value(p, *info))
-      audit.push_back(AuditEntry{clock.now(), "capf serve", "config.set", name, config::change_detail(*info, before, p)});
+      audit.push_back(
+          AuditEntry{clock.now(), "capf serve", "config.set", name, config::change_detail(*info, before, p)});
   }
   if (!audit.empty()) {
-    if (auto r = config::save(store, p, audit); !r) throw Failure("storing the service parameters: " + r.error().message);
-    for (const auto& a : audit) util::logger("capf")->info("service parameter from the command line/config file: {}", a.detail);
+    if (auto r = config::save(store, p, audit); !r)
+      throw Failure("storing the service parameters: " + r.error().message);
+    for (const auto& a : audit)
+      util::logger("capf")->info("service parameter from the command line/config file: {}", a.detail);
   }
   return p;
 }
@@ -79,7 +83,8 @@ void trust_retired_cas(crypto::TrustStore& trust, const std::string& ca_dir) {
   if (!retired) throw Failure("retired CAPF CAs: " + retired.error().message);
   for (const auto& r : *retired) {
     trust.add(r.certificate);
-    util::logger("capf")->info("CAPF-trust: retired CAPF CA {} (serial {})", r.certificate.subject(), r.certificate.serial_hex());
+    util::logger("capf")->info("CAPF-trust: retired CAPF CA {} (serial {})", r.certificate.subject(),
+                               r.certificate.serial_hex());
   }
 }
 
@@ -130,8 +135,9 @@ void issue_dashboard_identity(web::WebConfig& wc, const crypto::CertificateAutho
 }
 
 admin::CaInfo ca_info(const crypto::Certificate& cert) {
-  return admin::CaInfo{cert.to_pem(),         cert.subject(),       cert.serial_hex(), to_string(cert.key_spec()),
-                       cert.sha256_fingerprint(), cert.not_before(), cert.not_after()};
+  return admin::CaInfo{
+      cert.to_pem(),     cert.subject(),  cert.serial_hex(), to_string(cert.key_spec()), cert.sha256_fingerprint(),
+      cert.not_before(), cert.not_after()};
 }
 
 std::string write_admin_token(const std::string& dir) {
@@ -148,7 +154,9 @@ engine::EngineConfig engine_config_at_start(engine::EngineConfig config, IssuerK
   return config;
 }
 
-unsigned io_thread_count(unsigned given) { return given ? given : std::max(2u, std::thread::hardware_concurrency()); }
+unsigned io_thread_count(unsigned given) {
+  return given ? given : std::max(2u, std::thread::hardware_concurrency());
+}
 
 }  // namespace
 
@@ -189,7 +197,8 @@ Daemon::Daemon(ServeOptions options, std::string data_dir)
   admin_server_.start();
   start_dashboard();
   write_daemon_file();
-  util::logger("capf")->info("capf ready: CA {} ; data {} ; admin socket {}", ca_.certificate().subject(), dir_, admin_socket(dir_));
+  util::logger("capf")->info("capf ready: CA {} ; data {} ; admin socket {}", ca_.certificate().subject(), dir_,
+                             admin_socket(dir_));
 }
 
 Daemon::~Daemon() = default;
@@ -235,7 +244,8 @@ crypto::TrustStore Daemon::capf_trust_at_start() {
 engine::TriggerConfig Daemon::trigger_config() const {
   engine::TriggerConfig trigger = options_.trigger;
   if (!options_.trigger_password_file.empty())
-    trigger.password = std::string(util::trim(read_option_file("--trigger-password-file", options_.trigger_password_file)));
+    trigger.password =
+        std::string(util::trim(read_option_file("--trigger-password-file", options_.trigger_password_file)));
   if (!options_.trigger_ca_file.empty()) trigger.ca_pem = read_option_file("--trigger-ca", options_.trigger_ca_file);
   return trigger;
 }
@@ -266,8 +276,10 @@ void Daemon::apply_issuer(const ServiceParams& p) {
     if (auto certs = trust::certificates(*store_, trust::Kind::capf_trust))
       for (const auto& c : *certs) chain += c.to_pem();
     auto made = ca_online::make_online_ca(p.online_ca, chain);
-    if (made) online = std::move(*made);
-    else if (p.issuer == IssuerKind::online_ca) util::logger("capf")->warn("Online CA not usable: {}", made.error().message);
+    if (made)
+      online = std::move(*made);
+    else if (p.issuer == IssuerKind::online_ca)
+      util::logger("capf")->warn("Online CA not usable: {}", made.error().message);
   }
   enrollment_.set_issuer(p.issuer, std::move(online), p.online_ca);
   engine_.set_issuer(p.issuer);
@@ -283,8 +295,9 @@ void Daemon::apply(const ServiceParams& p) {
   capf_server_.set_session_limit(next.session_limit);
   capf_server_.set_max_sessions_per_address(next.max_sessions_per_address);
   apply_issuer(p);
-  util::logger("capf")->info("service parameters applied: validity {} days, keygen timeout {} min, keygen attempts {}, keep-alive {} s",
-              p.validity_days, p.keygen_timeout_min, p.keygen_attempts, next.keep_alive.get().count());
+  util::logger("capf")->info(
+      "service parameters applied: validity {} days, keygen timeout {} min, keygen attempts {}, keep-alive {} s",
+      p.validity_days, p.keygen_timeout_min, p.keygen_attempts, next.keep_alive.get().count());
 }
 
 void Daemon::reload_trust() {
@@ -297,7 +310,10 @@ void Daemon::reload_trust() {
 }
 
 ModuleContext Daemon::module_context() {
-  ModuleContext m{.store = *store_, .clock = clock_, .engine = &engine_, .data_dir = dir_,
+  ModuleContext m{.store = *store_,
+                  .clock = clock_,
+                  .engine = &engine_,
+                  .data_dir = dir_,
                   .ca_subject = ca_.certificate().subject()};
   m.monitor = &cert_monitor_;
   m.trust_changed = [this] { reload_trust(); };
@@ -311,7 +327,7 @@ void Daemon::start_dashboard() {
   web_server_ = std::make_unique<web::WebServer>(io_, workers_, admin_service_, std::move(*web_config_));
   web_server_->start();
   util::logger("capf")->info("web dashboard: {} (log in with {} or a user from `capf web passwd`)", web_server_->url(),
-              admin_token_file(dir_));
+                             admin_token_file(dir_));
 }
 
 void Daemon::write_daemon_file() const {
@@ -334,19 +350,22 @@ void Daemon::each_round() {
 
 void Daemon::shut_down(int signal) {
   util::logger("capf")->info("signal {}: no new sessions; waiting up to 10 s for {} open ones", signal,
-              capf_server_.stats().sessions_open.load());
+                             capf_server_.stats().sessions_open.load());
   capf_server_.stop();
   admin_server_.stop();
   if (web_server_) web_server_->stop();
   // Let running sessions finish their durable writes before the loop stops.
-  net::spawn(io_.get_executor(), [this]() -> net::awaitable<void> {
-    net::asio::steady_timer t(io_);
-    for (int i = 0; i < 100 && capf_server_.stats().sessions_open.load() > 0; ++i) {
-      t.expires_after(std::chrono::milliseconds(100));
-      co_await t.async_wait(net::asio::use_awaitable);
-    }
-    io_.stop();
-  }, "io", "the shutdown wait");
+  net::spawn(
+      io_.get_executor(),
+      [this]() -> net::awaitable<void> {
+        net::asio::steady_timer t(io_);
+        for (int i = 0; i < 100 && capf_server_.stats().sessions_open.load() > 0; ++i) {
+          t.expires_after(std::chrono::milliseconds(100));
+          co_await t.async_wait(net::asio::use_awaitable);
+        }
+        io_.stop();
+      },
+      "io", "the shutdown wait");
 }
 
 int Daemon::run() {

@@ -1,9 +1,10 @@
 // Job routes of the admin API: submit (from a CSV or a query), list, show, devices, control.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
-#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
@@ -101,7 +102,8 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
 }
 
 /// Columns a job's device listing sorts by; the first is the default, in the store's order.
-const std::vector<std::string_view> kJobDeviceColumns{"device", "state", "attempts", "reason", "finished_at", "dispatched"};
+const std::vector<std::string_view> kJobDeviceColumns{"device", "state",       "attempts",
+                                                      "reason", "finished_at", "dispatched"};
 
 std::string job_device_sort_key(const JobDevice& d, const std::string& column) {
   if (column == "state") return sort_key(to_string(d.state), d.device);
@@ -113,7 +115,9 @@ std::string job_device_sort_key(const JobDevice& d, const std::string& column) {
 }
 
 /// Failed and expired devices: the job's failures.
-bool failure(JobDeviceState s) { return s == JobDeviceState::failed || s == JobDeviceState::expired; }
+bool failure(JobDeviceState s) {
+  return s == JobDeviceState::failed || s == JobDeviceState::expired;
+}
 
 /// Dispatches, successes and failures per minute, from the devices' last dispatch and their
 /// final outcome; only minutes with something in them, as [minute, dispatched, succeeded, failed].
@@ -153,7 +157,9 @@ nlohmann::json job_device_json(const JobDevice& d) {
   return {{"device", d.device},
           {"state", to_string(d.state)},
           {"attempts", d.attempts},
-          {"next_attempt", d.next_attempt_ms > 0 && !is_final(d.state) ? nlohmann::json(util::format_iso8601(d.next_attempt_ms / 1000)) : nlohmann::json()},
+          {"next_attempt", d.next_attempt_ms > 0 && !is_final(d.state)
+                               ? nlohmann::json(util::format_iso8601(d.next_attempt_ms / 1000))
+                               : nlohmann::json()},
           {"reason", d.reason},
           {"serial", d.serial},
           {"wave", d.wave == 1 ? "canary" : ""},
@@ -186,8 +192,9 @@ nlohmann::json job_json(const engine::JobView& v) {
   const Job& j = v.job;
   nlohmann::json counts = nlohmann::json::object();
   std::size_t total = 0;
-  for (auto s : {JobDeviceState::queued, JobDeviceState::triggered, JobDeviceState::in_session, JobDeviceState::pending_ca,
-                 JobDeviceState::succeeded, JobDeviceState::failed, JobDeviceState::expired, JobDeviceState::cancelled}) {
+  for (auto s :
+       {JobDeviceState::queued, JobDeviceState::triggered, JobDeviceState::in_session, JobDeviceState::pending_ca,
+        JobDeviceState::succeeded, JobDeviceState::failed, JobDeviceState::expired, JobDeviceState::cancelled}) {
     auto it = v.counts.find(s);
     const std::size_t n = it == v.counts.end() ? 0 : it->second;
     counts[std::string(to_string(s))] = n;
@@ -234,7 +241,8 @@ Response AdminService::submit_job(const Request& r) {
   std::vector<std::pair<std::string, std::string>> template_strings;  // Generate String of templates
   const auto where = json_text(body, "where");
   const auto csv = json_text(body, "csv");
-  if (where.has_value() == csv.has_value()) return error_response(400, "a job needs exactly one of --csv FILE or --where QUERY");
+  if (where.has_value() == csv.has_value())
+    return error_response(400, "a job needs exactly one of --csv FILE or --where QUERY");
   if (csv) {
     const std::string file = json_text(body, "csv_name").value_or("job.csv");
     const bool strict = body.value("strict", false);
@@ -252,7 +260,8 @@ Response AdminService::submit_job(const Request& r) {
       for (const auto& row : parsed->rows) request.devices.push_back(row.name);
     } else {
       auto imported = import_csv(*csv, file, strict, r.actor, request.devices, take_string);
-      if (!imported) return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+      if (!imported)
+        return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
       issues = std::move(imported->issues);
       template_strings = std::move(imported->generated_strings);
     }
@@ -275,8 +284,10 @@ Response AdminService::submit_job(const Request& r) {
   nlohmann::json preview = nlohmann::json::array();
   for (std::size_t i = 0; i < request.devices.size() && i < 10; ++i) {
     auto d = store_.get_device(request.devices[i]);
-    if (d && d->has_value()) preview.push_back(device_json(**d));
-    else preview.push_back({{"name", request.devices[i]}, {"note", "added from the CSV on submit"}});
+    if (d && d->has_value())
+      preview.push_back(device_json(**d));
+    else
+      preview.push_back({{"name", request.devices[i]}, {"note", "added from the CSV on submit"}});
   }
   out["preview"] = preview;
   auto result = engine_->submit(request);
@@ -305,9 +316,11 @@ Response AdminService::submit_job(const Request& r) {
   out["generated_strings"] = generated_strings_json({strings.begin(), strings.end()});
   if (!result->submitted && !request.dry_run) {
     std::string why = !result->refused.empty()
-                          ? std::to_string(result->refused.size()) + " devices cannot work (see refused; --skip-invalid submits the rest)"
-                      : !result->capacity_fits ? "the windows cannot meet the deadline: " + result->capacity + " (--force submits anyway)"
-                                               : "nothing to submit";
+                          ? std::to_string(result->refused.size()) +
+                                " devices cannot work (see refused; --skip-invalid submits the rest)"
+                      : !result->capacity_fits
+                          ? "the windows cannot meet the deadline: " + result->capacity + " (--force submits anyway)"
+                          : "nothing to submit";
     out["error"] = "job not submitted: " + why;
     return {422, out};
   }
@@ -328,7 +341,8 @@ Response AdminService::show_job(const std::string& id, const std::string& query)
   if (devices) {
     nlohmann::json stuck = nlohmann::json::array();
     for (const auto& d : *devices)
-      if (!is_final(d.state) && (d.attempts > 0 || !d.reason.empty()) && stuck.size() < 50) stuck.push_back(job_device_json(d));
+      if (!is_final(d.state) && (d.attempts > 0 || !d.reason.empty()) && stuck.size() < 50)
+        stuck.push_back(job_device_json(d));
     j["attention"] = stuck;
     if (query_param(query, "chart") == "1") {
       j["chart"] = job_chart_json(*devices);
@@ -349,7 +363,8 @@ Response AdminService::job_devices(const std::string& id, const std::string& que
   return {200, {{"job", id}, {"devices", list}}};
 }
 
-Response AdminService::page_of_job_devices(const std::string& id, const std::string& query, const PageRequest& request) {
+Response AdminService::page_of_job_devices(const std::string& id, const std::string& query,
+                                           const PageRequest& request) {
   auto job = store_.get_job(id);
   if (!job) return error_response(500, job.error().message);
   if (!job->has_value()) return error_response(404, "no job " + id);
@@ -358,8 +373,9 @@ Response AdminService::page_of_job_devices(const std::string& id, const std::str
   const std::string name = util::to_lower(query_param(query, "name"));
   std::optional<JobDeviceState> wanted;
   if (!state.empty() && !(wanted = parse_job_device_state(state)))
-    return error_response(400, "unknown device state \"" + state.substr(0, 40) +
-                          "\" (queued, triggered, in-session, pending-ca, succeeded, failed, expired, cancelled)");
+    return error_response(400,
+                          "unknown device state \"" + state.substr(0, 40) +
+                              "\" (queued, triggered, in-session, pending-ca, succeeded, failed, expired, cancelled)");
   PageCollector<JobDevice> page(request);
   const bool seek = request.sort == "device" && !request.descending && !request.count;
   auto take = [&](const JobDevice& d) {

@@ -56,26 +56,29 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
   auto text = [&](const char* key) { return json_text(j, key); };
   if (auto v = text("operation")) {
     auto op = parse_operation(*v);
-    if (!op) return make_error(Errc::invalid_argument, "unknown Certificate Operation \"" + *v +
-                                                           "\" (use install, delete, troubleshoot or none)");
+    if (!op)
+      return make_error(Errc::invalid_argument,
+                        "unknown Certificate Operation \"" + *v + "\" (use install, delete, troubleshoot or none)");
     row.operation = *op;
   }
   if (auto v = text("auth_mode")) {
     auto m = parse_auth_mode(*v);
-    if (!m) return make_error(Errc::invalid_argument, "unknown Authentication Mode \"" + *v +
-                                                          "\" (use string, null, lsc or mic)");
+    if (!m)
+      return make_error(Errc::invalid_argument,
+                        "unknown Authentication Mode \"" + *v + "\" (use string, null, lsc or mic)");
     row.auth_mode = *m;
   }
   if (auto v = text("auth_string")) {
     if (!valid_auth_string(*v))
-      return make_error(Errc::invalid_argument, "Authentication String must be 4–10 digits (got " +
-                                                    std::to_string(v->size()) + " characters)");
+      return make_error(Errc::invalid_argument,
+                        "Authentication String must be 4–10 digits (got " + std::to_string(v->size()) + " characters)");
     row.auth_string = *v;
   }
   if (auto v = text("security_mode")) {
     auto m = parse_security_mode(*v);
-    if (!m) return make_error(Errc::invalid_argument, "unknown Device Security Mode \"" + *v +
-                                                          "\" (use \"Non Secure\", Authenticated or Encrypted)");
+    if (!m)
+      return make_error(Errc::invalid_argument,
+                        "unknown Device Security Mode \"" + *v + "\" (use \"Non Secure\", Authenticated or Encrypted)");
     row.security_mode = *m;
   }
   if (auto v = text("key_size")) {
@@ -92,7 +95,8 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
   }
   if (auto v = text("key_order")) {
     auto k = parse_key_order(*v);
-    if (!k) return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (use rsa, ec, ec-rsa or rsa-ec)");
+    if (!k)
+      return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (use rsa, ec, ec-rsa or rsa-ec)");
     row.key_order = *k;
   }
   if (auto v = text("completes_by")) {
@@ -114,10 +118,9 @@ namespace {
 constexpr std::size_t kImportChunkRows = 2048;
 }  // namespace
 
-Result<AdminService::CsvImport> AdminService::import_csv(std::string_view content, const std::string& file,
-                                                          bool strict, const std::string& actor,
-                                                          std::vector<std::string>& names,
-                                                          const std::function<void(const jobs::PhoneRow&)>& on_row) {
+Result<AdminService::CsvImport> AdminService::import_csv(std::string_view content, const std::string& file, bool strict,
+                                                         const std::string& actor, std::vector<std::string>& names,
+                                                         const std::function<void(const jobs::PhoneRow&)>& on_row) {
   std::lock_guard lock(write_mutex_);
   const auto now = clock_.now();
   CsvImport out;
@@ -207,7 +210,8 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
   const bool strict = query_param(query, "strict") == "1";
   std::vector<std::string> names;
   auto imported = import_csv(r.body, file, strict, r.actor, names);
-  if (!imported) return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
+  if (!imported)
+    return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
   return {imported->rejected_file ? 422 : 200,
           {{"file", file},
            {"records", imported->records},
@@ -222,8 +226,8 @@ Response AdminService::import_phones(const Request& r, const std::string& query)
 namespace {
 
 /// Columns a device listing sorts by; the first is the default, in the store's own order.
-const std::vector<std::string_view> kDeviceColumns{"name",   "device_pool", "device_type", "operation", "status",
-                                                   "lsc_issuer", "lsc_expires", "last_seen"};
+const std::vector<std::string_view> kDeviceColumns{"name",   "device_pool", "device_type", "operation",
+                                                   "status", "lsc_issuer",  "lsc_expires", "last_seen"};
 
 std::string device_sort_key(const Device& d, const std::string& column) {
   if (column == "device_pool") return sort_key(d.device_pool, d.name);
@@ -330,12 +334,15 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
     d.keygen_failures = 0;
   }
   if (generate && d.auth_mode != AuthMode::auth_string)
-    return error_response(400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
+    return error_response(
+        400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
   if (auto why = jobs::check_capf_settings(d)) return error_response(400, name + ": " + *why);
   store::Transition t;
   t.put_devices.push_back(d);
   std::string what;
-  for (const auto& [k, v] : body.items()) what += (what.empty() ? "" : " ") + k + (k == "auth_string" ? "=(set)" : "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
+  for (const auto& [k, v] : body.items())
+    what += (what.empty() ? "" : " ") + k +
+            (k == "auth_string" ? "=(set)" : "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
   t.audit.push_back(AuditEntry{now, r.actor, "phone.set", name, what});
   if (auto w = store_.apply(t, store::Sync::yes); !w) return error_response(500, w.error().message);
   auto out = device_json(d);

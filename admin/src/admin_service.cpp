@@ -8,7 +8,9 @@
 
 namespace capf::admin {
 
-std::string url_encode(const std::string& s) { return util::percent_encode(s); }
+std::string url_encode(const std::string& s) {
+  return util::percent_encode(s);
+}
 
 nlohmann::json device_json(const Device& d) {
   nlohmann::json j{
@@ -34,7 +36,8 @@ nlohmann::json device_json(const Device& d) {
       {"last_seen", d.last_seen ? nlohmann::json(util::format_iso8601(d.last_seen)) : nlohmann::json()},
   };
   if (!d.lsc_serial.empty())
-    j["lsc"] = {{"serial", d.lsc_serial}, {"issuer", d.lsc_issuer}, {"not_after", util::format_iso8601(d.lsc_not_after)}};
+    j["lsc"] = {
+        {"serial", d.lsc_serial}, {"issuer", d.lsc_issuer}, {"not_after", util::format_iso8601(d.lsc_not_after)}};
   else
     j["lsc"] = nullptr;
   if (!d.fetched_cert_pem.empty()) j["fetched_certificate"] = d.fetched_cert_pem;
@@ -42,7 +45,10 @@ nlohmann::json device_json(const Device& d) {
 }
 
 nlohmann::json audit_json(const AuditEntry& a) {
-  return {{"time", util::format_iso8601(a.time)}, {"actor", a.actor}, {"action", a.action}, {"subject", a.subject},
+  return {{"time", util::format_iso8601(a.time)},
+          {"actor", a.actor},
+          {"action", a.action},
+          {"subject", a.subject},
           {"detail", a.detail}};
 }
 
@@ -124,7 +130,8 @@ Response AdminService::handle(const Request& r) {
   } catch (...) {
     // A handler that throws ends this one request (the admin socket and the dashboard both come here).
     util::report_contained("admin", "admin request " + r.method + " " + path, std::current_exception());
-    return error_response(500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
+    return error_response(
+        500, "internal error while answering " + r.method + " " + path + " (the daemon log has the detail)");
   }
   return error_response(404, "no such admin API route: " + r.method + " " + path);
 }
@@ -168,8 +175,9 @@ Response AdminService::list_audit(const std::string& query) {
       auto n = util::parse_int(std::string_view(since_text).substr(0, since_text.size() - 1));
       const long per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
       if (!n || *n < 0 || per == 0)
-        return error_response(400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
-                              since_text + "\"");
+        return error_response(
+            400, "since must be an ISO 8601 time (2026-03-01T00:00:00Z) or a duration like 30m, 12h, 7d; got \"" +
+                     since_text + "\"");
       // Checked before multiplying: a duration reaching back past the epoch means "everything".
       const util::UnixTime now = clock_.now();
       since = *n > now / per ? 0 : now - *n * per;
@@ -228,8 +236,12 @@ Response AdminService::page_of_audit(const PageRequest& request, const std::stri
     if (!n) return error_response(500, n.error().message);
     count = *n;
   }
-  return {200, {{"audit", std::move(list)}, {"matched", count}, {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},
-                {"sort", "time"}, {"order", "desc"}}};
+  return {200,
+          {{"audit", std::move(list)},
+           {"matched", count},
+           {"next", next.empty() ? nlohmann::json() : nlohmann::json(next)},
+           {"sort", "time"},
+           {"order", "desc"}}};
 }
 
 }  // namespace capf::admin

@@ -86,7 +86,8 @@ net::awaitable<void> AdminServer::serve(local::socket socket) {
     auto auth = req[http::field::authorization];
     if (!token_matches(std::string_view(auth.data(), auth.size()), token_)) {
       response = {401, {{"error", "missing or wrong admin token"}}};
-      log()->warn("refused admin request {} {}: bad token", std::string(req.method_string()), std::string(req.target()));
+      log()->warn("refused admin request {} {}: bad token", std::string(req.method_string()),
+                  std::string(req.target()));
     } else {
       Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
                 peer_actor(socket.native_handle())};

@@ -4,7 +4,9 @@
 
 namespace capf::admin {
 
-void Router::add(std::shared_ptr<RouteModule> module) { modules_.push_back(std::move(module)); }
+void Router::add(std::shared_ptr<RouteModule> module) {
+  modules_.push_back(std::move(module));
+}
 
 std::optional<Response> Router::route(const Request& r, const std::string& path, const std::string& query) const {
   for (const auto& m : modules_)
@@ -12,14 +14,20 @@ std::optional<Response> Router::route(const Request& r, const std::string& path,
   return std::nullopt;
 }
 
-Response error_response(int status, const std::string& message) { return {status, {{"error", message}}}; }
+Response error_response(int status, const std::string& message) {
+  return {status, {{"error", message}}};
+}
 
 Response error_response(const Error& error) {
   switch (error.code) {
-    case Errc::invalid_argument: return error_response(400, error.message);
-    case Errc::not_found: return error_response(404, error.message);
-    case Errc::already_exists: return error_response(409, error.message);
-    default: return error_response(500, error.message);
+    case Errc::invalid_argument:
+      return error_response(400, error.message);
+    case Errc::not_found:
+      return error_response(404, error.message);
+    case Errc::already_exists:
+      return error_response(409, error.message);
+    default:
+      return error_response(500, error.message);
   }
 }
 

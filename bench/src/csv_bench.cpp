@@ -1,5 +1,6 @@
 // CSV import of a generated BAT file: capf's import route (parse, validate, apply rows, one
 // synced store write) against `sqlite3 .import` of the same file into an indexed table.
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,7 +10,6 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/bench/bench.hpp"
@@ -60,9 +60,9 @@ std::string generate_csv(std::size_t rows) {
                    "10.{}.{}.{},2001:db8:{}:{:x}::{:x}\n",
                    0x00EBD5000000 + i, first[(r >> 24) % 10], last[(r >> 28) % 8], dept[(r >> 32) % 6],
                    unsigned((r >> 36) % 9 + 1), model, pools[pool], model,
-                   (r >> 40) % 8 ? "Install/Upgrade" : "No Pending Operation", mode, auth,
-                   orders[(r >> 44) % 4], (r >> 48) % 3 ? "" : "2031-07-25", 20 + pool, (i / 250) % 256, i % 250 + 1,
-                   20 + pool, i / 0xFFFF, i % 0xFFFF + 1);
+                   (r >> 40) % 8 ? "Install/Upgrade" : "No Pending Operation", mode, auth, orders[(r >> 44) % 4],
+                   (r >> 48) % 3 ? "" : "2031-07-25", 20 + pool, (i / 250) % 256, i % 250 + 1, 20 + pool, i / 0xFFFF,
+                   i % 0xFFFF + 1);
   }
   return out;
 }
@@ -98,7 +98,8 @@ RouteRun time_capf_route(const std::string& store_dir, const std::string& file) 
       if (response.status != 200) throw std::runtime_error("capf import: " + response.body.dump());
       const auto& issues = response.body["issues"];
       report = "ok " + std::to_string(seconds) + " " +
-               std::to_string(response.body.value("added", std::size_t{0}) + response.body.value("updated", std::size_t{0})) +
+               std::to_string(response.body.value("added", std::size_t{0}) +
+                              response.body.value("updated", std::size_t{0})) +
                " " + std::to_string(issues.size()) + " " + (issues.empty() ? "" : issues[0].get<std::string>());
     } catch (const std::exception& e) {
       report = std::string("error ") + e.what();

@@ -2,22 +2,21 @@
 // import`, the simulator in-process with the phones' keys made beforehand: the daemon's CPU per
 // enrollment (from /proc/PID/stat) against the server's crypto floor measured in the same run.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <atomic>
-
-#include <nlohmann/json.hpp>
-#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -71,8 +70,8 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     for (const auto& n : names) out << n << ",DP-HQ,Install/Upgrade,By Null String,,2048," << order << ",256\n";
   }
   auto import = [&] {
-    const int imported = run_process({binary, "phones", "import", csv, "--data-dir", data},
-                                     dir.path() + "/import.out", dir.path() + "/import.err");
+    const int imported = run_process({binary, "phones", "import", csv, "--data-dir", data}, dir.path() + "/import.out",
+                                     dir.path() + "/import.err");
     if (imported != 0) throw std::runtime_error("capf phones import failed: " + slurp(dir.path() + "/import.err"));
   };
 

@@ -1,6 +1,7 @@
 // The 40,000-phone night: a real `capf serve`, a job over a query of every phone at the night's
 // rate with a canary wave, Apply Config sent to `capf sim --control` (phones connect only when
 // triggered), until the job completes; the daemon's wall time, CPU and peak memory.
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,11 +9,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
-
-#include <nlohmann/json.hpp>
-#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
@@ -63,16 +62,34 @@ NightResult bench_night(const NightOptions& options) {
   const std::string data = dir.path() + "/data", state = dir.path() + "/sim";
   const std::string binary = options.capf_binary.empty() ? self_exe() : options.capf_binary;
   const int sim_port = free_port();
-  Daemon daemon(binary, data,
-                {"--trigger-url", "http://127.0.0.1:" + std::to_string(sim_port) + "/trigger/{name}", "--trigger-threads",
-                 "8"},
-                dir.path() + "/serve.log");
+  Daemon daemon(
+      binary, data,
+      {"--trigger-url", "http://127.0.0.1:" + std::to_string(sim_port) + "/trigger/{name}", "--trigger-threads", "8"},
+      dir.path() + "/serve.log");
   constexpr std::uint64_t kFirstMac = 0x00D1E0000000ull;
   const std::string first_mac = fmt::format("{:012X}", kFirstMac);
-  Child sim({binary, "sim", "--control", "127.0.0.1:" + std::to_string(sim_port), "--server",
-             "127.0.0.1:" + std::to_string(daemon.port()), "--ca", data + "/ca/capf-ca.pem", "--phones",
-             std::to_string(options.phones), "--first-mac", first_mac, "--state", state, "--mic-key", "p256",
-             "--concurrency", "64", "--control-port-file", dir.path() + "/sim-port.json", "--log-level", "warn"},
+  Child sim({binary,
+             "sim",
+             "--control",
+             "127.0.0.1:" + std::to_string(sim_port),
+             "--server",
+             "127.0.0.1:" + std::to_string(daemon.port()),
+             "--ca",
+             data + "/ca/capf-ca.pem",
+             "--phones",
+             std::to_string(options.phones),
+             "--first-mac",
+             first_mac,
+             "--state",
+             state,
+             "--mic-key",
+             "p256",
+             "--concurrency",
+             "64",
+             "--control-port-file",
+             dir.path() + "/sim-port.json",
+             "--log-level",
+             "warn"},
             dir.path() + "/sim.log");
   // The simulator makes every phone's MIC before it listens: 40,000 of them took more than a
   // minute on a busy machine, so the bound grows with the fleet.
@@ -104,11 +121,10 @@ NightResult bench_night(const NightOptions& options) {
   const double cpu_before = daemon.cpu_seconds();
   t0 = now_seconds();
   // No --burst: the engine's automatic burst covers its ticks' share of the rate.
-  const std::string submitted =
-      cli({"job", "submit", "--where", "device_pool = DP-NIGHT", "--operation", "install", "--rate",
-           std::to_string(static_cast<long>(options.rate_per_minute)), "--canary",
-           std::to_string(options.canary), "--json"},
-          "capf job submit");
+  const std::string submitted = cli({"job", "submit", "--where", "device_pool = DP-NIGHT", "--operation", "install",
+                                     "--rate", std::to_string(static_cast<long>(options.rate_per_minute)), "--canary",
+                                     std::to_string(options.canary), "--json"},
+                                    "capf job submit");
   auto sub = nlohmann::json::parse(submitted, nullptr, false);
   const std::string id = sub.is_object() ? sub.value("job_id", "") : "";
   if (id.empty()) throw std::runtime_error("capf job submit answered no job id: " + submitted);
@@ -127,9 +143,12 @@ NightResult bench_night(const NightOptions& options) {
     r.job_state = job.value("state", "");
     for (const auto& [state, n] : job["counts"].items()) {
       const auto count = n.get<std::size_t>();
-      if (state == "succeeded") r.succeeded = count;
-      else if (state == "failed") r.failed = count;
-      else r.other += count;
+      if (state == "succeeded")
+        r.succeeded = count;
+      else if (state == "failed")
+        r.failed = count;
+      else
+        r.other += count;
     }
   }
   return r;

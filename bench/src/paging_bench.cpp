@@ -1,13 +1,13 @@
 // Pages of device queries over a 40,000-phone inventory: the first page of a query (with its
 // count, which needs every device) and the page after it (from the store cursor alone), beside
 // a bare scan of the store and the request the dashboard made before it paged on the server.
+#include <fmt/format.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
-#include <fmt/format.h>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/bench/bench.hpp"
@@ -48,7 +48,8 @@ Device planted_device(std::size_t i, std::int64_t now, const std::string& ca_sub
   d.device_pool = fmt::format("DP-{:02}", i % 20);
   d.security_profile = std::string(d.device_type) + " - Standard SIP Non-Secure Profile";
   d.last_seen = now - static_cast<std::int64_t>(i % 30) * kDay;
-  d.ipv4 = "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
+  d.ipv4 =
+      "10." + std::to_string(i / 65536 % 256) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256);
   if (i % 50 == 0) return d;
   d.status = OperationStatus::success;
   d.lsc_serial = hex_id("5e", i, 8);
@@ -125,8 +126,8 @@ nlohmann::json ask(admin::AdminService& service, const std::string& target) {
 
 PagingLine time_query(admin::AdminService& service, const std::string& what, const std::string& where,
                       const std::string& sort, std::size_t page_size, std::size_t runs) {
-  const std::string base = "/v1/phones?where=" + admin::url_encode(where) + "&page_size=" + std::to_string(page_size) +
-                           "&sort=" + sort;
+  const std::string base =
+      "/v1/phones?where=" + admin::url_encode(where) + "&page_size=" + std::to_string(page_size) + "&sort=" + sort;
   PagingLine line;
   line.what = what;
   nlohmann::json first;
@@ -159,7 +160,8 @@ PlantedFleet plant_fleet(const std::string& data_dir, std::size_t devices, std::
     if (d.lsc_serial.empty()) continue;
     const bool revoked = i % 500 == 5;
     t.put_certificates.push_back(record_of(d, revoked ? CertificateState::revoked : CertificateState::delivered));
-    if (revoked) t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + d.lsc_serial, R"({"reason":"keyCompromise"})");
+    if (revoked)
+      t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + d.lsc_serial, R"({"reason":"keyCompromise"})");
     if (i % 1000 == 7) {
       Device newer = d;
       newer.lsc_serial = hex_id("57", i, 8);

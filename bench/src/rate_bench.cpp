@@ -1,8 +1,9 @@
 // The rate limiter and windows: engine::RateLimiter and engine::Engine driven by a
 // util::ManualClock and an Apply Config that only records when it was called.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <stdexcept>
-#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/engine/engine.hpp"

@@ -1,6 +1,7 @@
 // Durable device transitions per second through Store::apply(Sync::yes) against raw synced
 // RocksDB WriteBatches carrying the same keys and encoded values, from the same writer threads
 // (so both get RocksDB's group commit).
+#include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -9,7 +10,6 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
-#include <fmt/format.h>
 
 #include "capf/bench/bench.hpp"
 #include "capf/store/store.hpp"
@@ -66,7 +66,8 @@ StoreResult bench_store(std::size_t transitions, std::size_t batch, unsigned thr
     ts[i].put_devices = devices_of(i, batch);
     for (const auto& d : ts[i].put_devices) raw[i].emplace_back(d.name, store::encode_device(d));
   }
-  for (const auto& [k, v] : raw.empty() ? decltype(raw)::value_type{} : raw[0]) r.bytes_per_batch += k.size() + v.size();
+  for (const auto& [k, v] : raw.empty() ? decltype(raw)::value_type{} : raw[0])
+    r.bytes_per_batch += k.size() + v.size();
 
   {
     store::OpenOptions o;

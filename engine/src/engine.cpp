@@ -1,8 +1,9 @@
 #include "capf/engine/engine.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-#include <fmt/format.h>
 
 #include "capf/core/csr.hpp"
 #include "capf/store/csr_ledger.hpp"
@@ -28,8 +29,8 @@ bool hold_on_failures(Job& job, const std::vector<JobDevice>& devices, util::Uni
   const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(finished);
   if (pct <= job.max_fail_pct) return false;
   job.state = JobState::failure_hold;
-  job.state_reason = fmt::format("{} of {} finished devices failed ({:.1f} % > {:g} %); release to go on", bad, finished,
-                                 pct, job.max_fail_pct);
+  job.state_reason = fmt::format("{} of {} finished devices failed ({:.1f} % > {:g} %); release to go on", bad,
+                                 finished, pct, job.max_fail_pct);
   t.audit.push_back(AuditEntry{now, "engine", "job.failure_hold", job.id, job.state_reason});
   log()->warn("job={} {}", job.id, job.state_reason);
   return true;
@@ -75,7 +76,8 @@ Engine::Engine(store::Store& store, const util::Clock& clock, TriggerRunner& run
   breakers_->configure(Dependency::apply_config, config.breaker, apply_endpoint_.value_or(""));
   const auto global = tick_burst(config.global_rate_per_minute, config.global_burst, config.tick_ms, "--global-burst");
   global_rate_ = RateLimiter(config.global_rate_per_minute, global.burst, clock.now_ms());
-  if (!global.note.empty()) log()->info("global rate {}/min, burst {} ({})", config.global_rate_per_minute, global.burst, global.note);
+  if (!global.note.empty())
+    log()->info("global rate {}/min, burst {} ({})", config.global_rate_per_minute, global.burst, global.note);
 }
 
 Engine::~Engine() = default;
@@ -87,8 +89,8 @@ RetryPolicy Engine::policy_for(const Job& job) const {
 }
 
 Result<void> Engine::persist(store::Transition& t) {
-  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty() && t.put_meta.empty() &&
-      t.delete_meta.empty())
+  if (t.put_devices.empty() && t.put_job_devices.empty() && t.put_jobs.empty() && t.audit.empty() &&
+      t.put_meta.empty() && t.delete_meta.empty())
     return ok();
   auto r = store_.apply(t, store::Sync::yes);
   if (!r) log()->error("store write failed: {}", r.error().message);
@@ -160,8 +162,10 @@ bool Engine::apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t
   if (was_in_flight && !now_in_flight && global_in_flight_ > 0) --global_in_flight_;
   if (!was_in_flight && now_in_flight) ++global_in_flight_;
   cur = std::move(s.next);
-  if (is_final(cur.state)) active_job_of_.erase(cur.device);
-  else active_job_of_[cur.device] = rt.job.id;
+  if (is_final(cur.state))
+    active_job_of_.erase(cur.device);
+  else
+    active_job_of_[cur.device] = rt.job.id;
   if (cur.state == S::queued) rt.first_open = std::min(rt.first_open, i);
   t.put_job_devices.push_back(cur);
   apply_device_effects(cur, s.effects, rt.job, t);
@@ -266,8 +270,8 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
       if (pct > job.max_fail_pct) {
         if (job.state != JobState::canary_hold) {
           job.state = JobState::canary_hold;
-          job.state_reason = fmt::format("canary: {} of {} devices failed ({:.1f} % > {:.1f} %); release to go on",
-                                         bad, total, pct, job.max_fail_pct);
+          job.state_reason = fmt::format("canary: {} of {} devices failed ({:.1f} % > {:.1f} %); release to go on", bad,
+                                         total, pct, job.max_fail_pct);
           t.audit.push_back(AuditEntry{now, "engine", "job.canary_hold", job.id, job.state_reason});
           log()->warn("job={} {}", job.id, job.state_reason);
           job_changed = true;
@@ -287,7 +291,8 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
   const bool may_dispatch = job.state == JobState::active && now >= job.start_at && rt.schedule.is_open(now);
   if (may_dispatch) {
     const std::size_t job_cap = job.max_in_flight > 0 ? static_cast<std::size_t>(job.max_in_flight) : SIZE_MAX;
-    const std::size_t global_cap = config_.global_max_in_flight > 0 ? static_cast<std::size_t>(config_.global_max_in_flight) : SIZE_MAX;
+    const std::size_t global_cap =
+        config_.global_max_in_flight > 0 ? static_cast<std::size_t>(config_.global_max_in_flight) : SIZE_MAX;
     std::size_t in_flight = rt.in_flight();
     std::size_t i = rt.first_open;
     bool seen_queued = false;
@@ -322,14 +327,17 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
     }
     if (!seen_queued) rt.first_open = i;
   }
-  while (!rt.recent_dispatches.empty() && rt.recent_dispatches.front() < now_ms - 60'000) rt.recent_dispatches.pop_front();
+  while (!rt.recent_dispatches.empty() && rt.recent_dispatches.front() < now_ms - 60'000)
+    rt.recent_dispatches.pop_front();
 
-  const bool all_final = std::all_of(rt.devices.begin(), rt.devices.end(), [](const JobDevice& d) { return is_final(d.state); });
+  const bool all_final =
+      std::all_of(rt.devices.begin(), rt.devices.end(), [](const JobDevice& d) { return is_final(d.state); });
   if (all_final && job.state != JobState::completed && job.state != JobState::cancelled) {
     job.state = JobState::completed;
     job.finished_at = now;
     job.state_reason.clear();
-    t.audit.push_back(AuditEntry{now, "engine", "job.completed", job.id, std::to_string(rt.devices.size()) + " devices"});
+    t.audit.push_back(
+        AuditEntry{now, "engine", "job.completed", job.id, std::to_string(rt.devices.size()) + " devices"});
     log()->info("job={} completed", job.id);
     job_changed = true;
   }
@@ -382,11 +390,21 @@ std::optional<JobDevice> Engine::on_session_event(Device& device, const SessionE
   e.serial = ev.serial;
   e.retryable = ev.retryable;
   switch (ev.kind) {
-    case SessionEvent::Kind::started: e.kind = K::session_started; break;
-    case SessionEvent::Kind::succeeded: e.kind = K::session_succeeded; break;
-    case SessionEvent::Kind::failed: e.kind = K::session_failed; break;
-    case SessionEvent::Kind::expired: e.kind = K::deadline_passed; break;
-    case SessionEvent::Kind::deferred: e.kind = K::ca_pending; break;
+    case SessionEvent::Kind::started:
+      e.kind = K::session_started;
+      break;
+    case SessionEvent::Kind::succeeded:
+      e.kind = K::session_succeeded;
+      break;
+    case SessionEvent::Kind::failed:
+      e.kind = K::session_failed;
+      break;
+    case SessionEvent::Kind::expired:
+      e.kind = K::deadline_passed;
+      break;
+    case SessionEvent::Kind::deferred:
+      e.kind = K::ca_pending;
+      break;
   }
   store::Transition scratch;
   if (!apply_step(rt, pos->second, e, clock_.now_ms(), scratch)) return std::nullopt;

@@ -1,9 +1,10 @@
 // The Apply Config endpoint's breaker in the engine: which trigger failures are the endpoint's
 // (given back to the device) and which are the device's own (charged), the dispatch gate, and
 // the breaker's saved state. The rule is in docs/arch/breakers.md.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "capf/engine/engine.hpp"
 #include "capf/util/log.hpp"

@@ -1,10 +1,11 @@
 // Token bucket and full-jitter backoff.
 #include "capf/engine/rate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 
 namespace capf::engine {
 namespace {
@@ -13,7 +14,9 @@ constexpr double kMsPerMinute = 60000.0;
 /// Tolerance for float rounding: a token 1e-9 short still counts, so wait_ms's promise holds.
 constexpr double kOne = 1.0 - 1e-9;
 
-double sane_burst(double burst) { return std::isfinite(burst) ? std::max(burst, 1.0) : 1.0; }
+double sane_burst(double burst) {
+  return std::isfinite(burst) ? std::max(burst, 1.0) : 1.0;
+}
 
 }  // namespace
 
@@ -71,8 +74,8 @@ TickBurst tick_burst(double per_minute, double requested, std::int64_t tick_ms, 
     out.note = fmt::format("automatic: two {} ms ticks' share of {:g}/min", tick_ms, per_minute);
   } else if (requested < one_tick) {
     out.burst = one_tick;
-    out.note = fmt::format("{} {:g} is below one {} ms tick's share of {:g}/min: raised to {:g}", flag, requested, tick_ms,
-                           per_minute, one_tick);
+    out.note = fmt::format("{} {:g} is below one {} ms tick's share of {:g}/min: raised to {:g}", flag, requested,
+                           tick_ms, per_minute, one_tick);
   }
   return out;
 }

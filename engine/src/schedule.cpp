@@ -1,12 +1,14 @@
 // Schedules: windows minus blackouts as interval sets, the next open interval, open time,
 // dispatch estimates and the submit-time capacity check.
+#include "capf/engine/schedule.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <fmt/format.h>
 
-#include "capf/engine/schedule.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::engine {
@@ -116,7 +118,8 @@ Result<std::pair<std::optional<Window>, std::optional<Interval>>> Schedule::pars
     const auto a = util::parse_iso8601(util::trim(t.substr(0, slash)));
     const auto b = util::parse_iso8601(util::trim(t.substr(slash + 1)));
     if (a && b) {
-      if (*b <= *a) return make_error(Errc::invalid_argument, "blackout '" + std::string(t) + "' ends before it starts");
+      if (*b <= *a)
+        return make_error(Errc::invalid_argument, "blackout '" + std::string(t) + "' ends before it starts");
       return Pair{std::nullopt, Interval{*a, *b}};
     }
   }
@@ -125,7 +128,8 @@ Result<std::pair<std::optional<Window>, std::optional<Interval>>> Schedule::pars
     return make_error(Errc::invalid_argument,
                       "blackout '" + std::string(t) +
                           "' is neither START/END in ISO 8601 (e.g. 2026-12-24T00:00Z/2026-12-27T00:00Z) nor a "
-                          "window: " + w.error().message);
+                          "window: " +
+                          w.error().message);
   return Pair{std::move(*w), std::nullopt};
 }
 
@@ -156,7 +160,9 @@ std::vector<Interval> Schedule::open_intervals(util::UnixTime from, util::UnixTi
   return subtract(open, merge(std::move(black)));
 }
 
-bool Schedule::is_open(util::UnixTime t) const { return !open_intervals(t, t + 1).empty(); }
+bool Schedule::is_open(util::UnixTime t) const {
+  return !open_intervals(t, t + 1).empty();
+}
 
 std::optional<Interval> Schedule::next_open_until(util::UnixTime t, util::UnixTime limit) const {
   if (limit <= t) return std::nullopt;
@@ -218,10 +224,10 @@ CapacityCheck check_capacity(const Schedule& s, std::size_t devices, double per_
   if (!deadline) {
     r.fits = r.last_dispatch.has_value();
     r.possible = r.fits ? devices : dispatches_in(s.open_seconds(from, from + horizon * kDay), per_minute, devices);
-    r.message = r.fits ? "all " + count + " fit: the last dispatch at " + util::format_iso8601(*r.last_dispatch) +
-                             " at " + rate
-                       : "the windows allow " + format_count(r.possible) + " dispatches within " +
-                             std::to_string(horizon) + " days at " + rate + "; " + count + " " + need;
+    r.message =
+        r.fits ? "all " + count + " fit: the last dispatch at " + util::format_iso8601(*r.last_dispatch) + " at " + rate
+               : "the windows allow " + format_count(r.possible) + " dispatches within " + std::to_string(horizon) +
+                     " days at " + rate + "; " + count + " " + need;
     return r;
   }
   const std::int64_t open = *deadline > from ? s.open_seconds(from, *deadline) : 0;

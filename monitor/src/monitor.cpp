@@ -30,7 +30,9 @@ struct Watched {
 /// Where the SMTP server's breaker is kept between starts.
 const std::string kSmtpBreakerKey = "breaker:smtp";
 
-std::string sent_key(const Watched& w, int threshold) { return "notice/" + w.kind + "/" + w.id + "/" + std::to_string(threshold); }
+std::string sent_key(const Watched& w, int threshold) {
+  return "notice/" + w.kind + "/" + w.id + "/" + std::to_string(threshold);
+}
 
 // Whole days and hours rounded up, the way the thresholds count (a certificate is due for its
 // 7-day notice once at most 7 days are left, and that notice says "7 days"): an LSC valid 9
@@ -55,7 +57,8 @@ std::string advice(const Watched& w) {
            "issued (capf ca phones-on-old --submit-job).\n";
   if (w.kind == "retired CAPF CA")
     return "Phones whose LSC it issued cannot authenticate with that LSC after this date: re-enroll them "
-           "(capf ca phones-on-old --submit-job), then remove it (capf ca retired delete " + w.serial + ").\n";
+           "(capf ca phones-on-old --submit-job), then remove it (capf ca retired delete " +
+           w.serial + ").\n";
   return "Upload a renewed certificate to the trust store (capf trust upload) and delete this one.\n";
 }
 
@@ -64,16 +67,17 @@ Notice make_notice(const Watched& watched, int threshold, util::UnixTime now) {
   Watched w = watched;
   for (std::string* text : {&w.kind, &w.owner, &w.subject, &w.serial}) *text = util::escape_control(*text);
   Notice n{w.kind, w.id, w.owner, w.subject, w.serial, w.not_after, threshold, "", "", false, ""};
-  const std::string what = w.kind == "LSC" ? "LSC of " + w.owner : w.kind + " " + (w.owner.empty() ? w.subject : w.owner);
+  const std::string what =
+      w.kind == "LSC" ? "LSC of " + w.owner : w.kind + " " + (w.owner.empty() ? w.subject : w.owner);
   const auto remaining = w.not_after - now;
   n.mail_subject = "[capf] " + what + " " + when_text(remaining) + " (" + util::format_iso8601(w.not_after) + ")";
   n.mail_body = "The certificate monitor of capf found a certificate " +
                 std::string(remaining <= 0 ? "that has expired" : "close to its expiry") + ".\n\n" +
                 "  kind:       " + w.kind + "\n" + (w.owner.empty() ? "" : "  owner:      " + w.owner + "\n") +
-                "  subject:    " + w.subject + "\n  serial:     " + w.serial + "\n  not after:  " +
-                util::format_iso8601(w.not_after) + "\n  status:     " + when_text(remaining) + "\n  notice:     " +
-                (threshold == 0 ? std::string("expired") : std::to_string(threshold) + "-day") + " notice\n\n" +
-                advice(w) + "\nThis notice is sent once for this threshold.\n";
+                "  subject:    " + w.subject + "\n  serial:     " + w.serial +
+                "\n  not after:  " + util::format_iso8601(w.not_after) + "\n  status:     " + when_text(remaining) +
+                "\n  notice:     " + (threshold == 0 ? std::string("expired") : std::to_string(threshold) + "-day") +
+                " notice\n\n" + advice(w) + "\nThis notice is sent once for this threshold.\n";
   return n;
 }
 
@@ -82,7 +86,8 @@ Notice make_notice(const Watched& watched, int threshold, util::UnixTime now) {
 std::vector<Watched> collect(const store::Store& store, const std::string& ca_dir, std::vector<std::string>& errors) {
   std::vector<Watched> out;
   auto scan = store.for_each_certificate([&](const CertificateRecord& c) {
-    if (c.state == CertificateState::delivered) out.push_back({"LSC", c.serial, c.device, "CN=" + c.device, c.serial, c.not_after});
+    if (c.state == CertificateState::delivered)
+      out.push_back({"LSC", c.serial, c.device, "CN=" + c.device, c.serial, c.not_after});
     return true;
   });
   if (!scan) errors.push_back("reading the certificate records: " + scan.error().message);
@@ -94,8 +99,8 @@ std::vector<Watched> collect(const store::Store& store, const std::string& ca_di
   }
   if (auto retired = crypto::retired_cas(ca_dir)) {
     for (const auto& r : *retired)
-      out.push_back({"retired CAPF CA", r.certificate.serial_hex(), "", r.certificate.subject(), r.certificate.serial_hex(),
-                     r.certificate.not_after()});
+      out.push_back({"retired CAPF CA", r.certificate.serial_hex(), "", r.certificate.subject(),
+                     r.certificate.serial_hex(), r.certificate.not_after()});
   } else {
     errors.push_back("retired CAPF CAs: " + retired.error().message);
   }
@@ -183,10 +188,13 @@ nlohmann::json CheckReport::to_json() const {
           {"next_check", util::format_iso8601(next_check)}};
 }
 
-CertificateMonitor::CertificateMonitor(store::Store& store, std::string ca_dir, const util::Clock& clock, MailSender send)
+CertificateMonitor::CertificateMonitor(store::Store& store, std::string ca_dir, const util::Clock& clock,
+                                       MailSender send)
     : store_(store), ca_dir_(std::move(ca_dir)), clock_(clock), send_(std::move(send)) {}
 
-CertificateMonitor::~CertificateMonitor() { stop(); }
+CertificateMonitor::~CertificateMonitor() {
+  stop();
+}
 
 void CertificateMonitor::set_breakers(std::shared_ptr<Breakers> breakers, const BreakerSettings& settings) {
   std::lock_guard lock(check_mutex_);
@@ -217,7 +225,8 @@ Result<void> CertificateMonitor::send_guarded(const net::MailMessage& m, const s
   if (sent)
     change = breakers_->success(kSmtp, now);
   else if (sent.error().code == Errc::unavailable || sent.error().code == Errc::timeout)
-    change = breakers_->failure(kSmtp, key, sent.error().message, now, std::uniform_real_distribution<double>(0, 1)(rng));
+    change =
+        breakers_->failure(kSmtp, key, sent.error().message, now, std::uniform_real_distribution<double>(0, 1)(rng));
   if (change == CircuitBreaker::Change::none) return sent;
   const auto status = breakers_->status(kSmtp);
   store::Transition t;
@@ -227,7 +236,8 @@ Result<void> CertificateMonitor::send_guarded(const net::MailMessage& m, const s
     t.audit.push_back(AuditEntry{now, "capf", "dependency.down", "smtp", status.describe()});
   } else if (change == CircuitBreaker::Change::closed) {
     log()->info("SMTP server {} answers again", status.endpoint);
-    t.audit.push_back(AuditEntry{now, "capf", "dependency.up", "smtp", "SMTP server " + status.endpoint + " answers again"});
+    t.audit.push_back(
+        AuditEntry{now, "capf", "dependency.up", "smtp", "SMTP server " + status.endpoint + " answers again"});
   }
   if (auto w = store_.apply(t); !w) log()->error("recording the SMTP server's state: {}", w.error().message);
   return sent;
@@ -282,12 +292,15 @@ CheckReport CertificateMonitor::check() {
         t.put_meta.emplace_back(key, j.dump());
         t.audit.push_back(AuditEntry{now, "capf", "monitor.notice", w.kind + " " + w.serial,
                                      n.mail_subject + " → " + params.notify_email});
-        if (auto wr = store_.apply(t); !wr) report.errors.push_back("recording notice " + key + ": " + wr.error().message);
+        if (auto wr = store_.apply(t); !wr)
+          report.errors.push_back("recording notice " + key + ": " + wr.error().message);
         n.sent = true;
       }
     }
-    if (!n.sent) log()->warn("expiry notice not sent: {} — {}", n.mail_subject, n.error);
-    else log()->info("expiry notice sent: {}", n.mail_subject);
+    if (!n.sent)
+      log()->warn("expiry notice not sent: {} — {}", n.mail_subject, n.error);
+    else
+      log()->info("expiry notice sent: {}", n.mail_subject);
     report.notices.push_back(std::move(n));
   }
   // Keep the CRLs fresh: re-signed at half their validity (only those that exist).
@@ -318,7 +331,8 @@ CheckReport CertificateMonitor::check() {
   }
   const util::UnixTime every = std::max<util::UnixTime>(1, params.monitor_frequency_h) * kHour;
   report.next_check = now + (within_a_day ? std::min(every, kHour) : every);
-  const bool unsent = std::any_of(report.notices.begin(), report.notices.end(), [](const Notice& n) { return !n.sent; });
+  const bool unsent =
+      std::any_of(report.notices.begin(), report.notices.end(), [](const Notice& n) { return !n.sent; });
   if (const auto smtp = breakers_->status(Dependency::smtp); !smtp.closed() && unsent) {
     // Notices wait for the SMTP server: the next check is its probe.
     report.waiting = "waiting: " + smtp.describe();

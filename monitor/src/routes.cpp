@@ -14,9 +14,11 @@ namespace {
 /// when it is not a serial.
 Result<std::string> serial_of(const std::string& typed, const char* what) {
   if (auto s = util::normalize_serial(typed)) return *s;
-  return make_error(Errc::invalid_argument,
-                    std::string(what) + " \"" + typed + "\" is not a serial: give hex digits, in either case, with or "
-                    "without leading zeros or colons (as `capf phone show`, `openssl x509 -serial` or `-text` print it)");
+  return make_error(
+      Errc::invalid_argument,
+      std::string(what) + " \"" + typed +
+          "\" is not a serial: give hex digits, in either case, with or "
+          "without leading zeros or colons (as `capf phone show`, `openssl x509 -serial` or `-text` print it)");
 }
 
 nlohmann::json body_of(const admin::Request& r) {
@@ -41,7 +43,8 @@ AdminRoutes::AdminRoutes(store::Store& store, const util::Clock& clock, std::str
                          bool daemon)
     : store_(store), clock_(clock), ca_dir_(std::move(ca_dir)), monitor_(monitor), daemon_(daemon) {}
 
-std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::string& path, const std::string& query) {
+std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::string& path,
+                                            const std::string& query) {
   if (r.method == "POST" && path == "/v1/ca/regenerate") return regenerate(r);
   if (r.method == "GET" && path == "/v1/ca/retired") return retired();
   const std::string retired_prefix = "/v1/ca/retired/";
@@ -87,14 +90,18 @@ Response AdminRoutes::regenerate(const admin::Request& r) {
   if (!key) return error_response(400, key.error().message);
   auto done = monitor::regenerate(store_, ca_dir_, *key, r.actor, clock_);
   if (!done) return error_response(done.error());
-  return Response{200,
-                  {{"old", {{"subject", done->old_subject}, {"serial", done->old_serial}}},
-                   {"new", {{"subject", done->new_subject}, {"serial", done->new_serial}, {"key", done->new_key},
-                            {"not_after", done->new_not_after}}},
-                   {"retired_pem", done->retired_pem},
-                   {"restart_required", daemon_},
-                   {"note", daemon_ ? "the running daemon keeps the old CA for port 3804 and new LSCs until it is restarted"
-                                    : "the next `capf serve` uses the new CA"}}};
+  return Response{
+      200,
+      {{"old", {{"subject", done->old_subject}, {"serial", done->old_serial}}},
+       {"new",
+        {{"subject", done->new_subject},
+         {"serial", done->new_serial},
+         {"key", done->new_key},
+         {"not_after", done->new_not_after}}},
+       {"retired_pem", done->retired_pem},
+       {"restart_required", daemon_},
+       {"note", daemon_ ? "the running daemon keeps the old CA for port 3804 and new LSCs until it is restarted"
+                        : "the next `capf serve` uses the new CA"}}};
 }
 
 Response AdminRoutes::retired() {
@@ -123,8 +130,9 @@ Response AdminRoutes::delete_retired(const admin::Request& r, const std::string&
                   {{"deleted", serial},
                    {"subject", subject},
                    {"restart_required", daemon_},
-                   {"note", "phones whose LSC it issued can no longer authenticate with that LSC"
-                            " once the daemon (re)starts without it in CAPF-trust"}}};
+                   {"note",
+                    "phones whose LSC it issued can no longer authenticate with that LSC"
+                    " once the daemon (re)starts without it in CAPF-trust"}}};
 }
 
 Response AdminRoutes::phones_on_old() {
@@ -142,8 +150,8 @@ Response AdminRoutes::revoke(const admin::Request& r, const std::string& serial)
   const std::string reason_text = body.value("reason", "unspecified");
   auto reason = crypto::parse_revocation_reason(reason_text);
   if (!reason)
-    return error_response(400, "unknown revocation reason \"" + reason_text + "\" (one of " +
-                                   crypto::revocation_reason_names() + ")");
+    return error_response(
+        400, "unknown revocation reason \"" + reason_text + "\" (one of " + crypto::revocation_reason_names() + ")");
   auto done = monitor::revoke(store_, ca_dir_, serial, *reason, r.actor, clock_);
   if (!done) return error_response(done.error());
   return Response{200,

@@ -3,7 +3,6 @@
 #include "capf/policy/evaluator.hpp"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "capf/policy/template.hpp"
@@ -167,10 +166,12 @@ Result<std::size_t> Evaluator::run_policy(const Policy& p, util::UnixTime now, c
       for (const auto& name : devices) state->acted[name].job = res.job_id;
       for (const auto& [name, why] : res.refused) state->acted[name].job.clear();
     }
-    state->note = "night of " + util::format_iso8601(night.start) + ": " +
-                  (res.submitted ? "job " + res.job_id + " with " + std::to_string(res.accepted) + " devices" : "no job") +
-                  (res.refused.empty() ? "" : "; " + std::to_string(res.refused.size()) + " refused (first: " +
-                                                  res.refused[0].first + ": " + res.refused[0].second + ")");
+    state->note =
+        "night of " + util::format_iso8601(night.start) + ": " +
+        (res.submitted ? "job " + res.job_id + " with " + std::to_string(res.accepted) + " devices" : "no job") +
+        (res.refused.empty() ? ""
+                             : "; " + std::to_string(res.refused.size()) + " refused (first: " + res.refused[0].first +
+                                   ": " + res.refused[0].second + ")");
   }
   w.put_docs.push_back({store::Family::policies, state_key(p.name), encode_state(*state)});
   w.audit.push_back(AuditEntry{now, "policy:" + p.name, "policy.run", p.name, state->note});

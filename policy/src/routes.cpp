@@ -1,9 +1,10 @@
 // Admin routes of templates and policies.
 #include "capf/policy/routes.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "capf/crypto/crypto.hpp"
 #include "capf/util/text.hpp"
@@ -13,9 +14,9 @@ namespace capf::policy {
 
 namespace {
 
-using admin::Response;
 using admin::error_response;
 using admin::json_text;
+using admin::Response;
 
 Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   DeviceTemplate t;
@@ -28,15 +29,19 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   }
   if (auto v = json_text(j, "operation")) {
     t.operation = parse_operation(*v);
-    if (!t.operation) return make_error(Errc::invalid_argument, "unknown Certificate Operation \"" + *v + "\" (install, delete, troubleshoot, none)");
+    if (!t.operation)
+      return make_error(Errc::invalid_argument,
+                        "unknown Certificate Operation \"" + *v + "\" (install, delete, troubleshoot, none)");
   }
   if (auto v = json_text(j, "auth_mode")) {
     t.auth_mode = parse_auth_mode(*v);
-    if (!t.auth_mode) return make_error(Errc::invalid_argument, "unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
+    if (!t.auth_mode)
+      return make_error(Errc::invalid_argument, "unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
   }
   if (auto v = json_text(j, "string_policy")) {
     t.string_policy = parse_string_policy(*v);
-    if (!t.string_policy) return make_error(Errc::invalid_argument, "unknown string policy \"" + *v + "\" (keep, unique, shared, csv)");
+    if (!t.string_policy)
+      return make_error(Errc::invalid_argument, "unknown string policy \"" + *v + "\" (keep, unique, shared, csv)");
   }
   if (auto v = json_text(j, "key_size")) {
     auto n = util::parse_int(*v);
@@ -45,7 +50,8 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   }
   if (auto v = json_text(j, "key_order")) {
     t.key_order = parse_key_order(*v);
-    if (!t.key_order) return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
+    if (!t.key_order)
+      return make_error(Errc::invalid_argument, "unknown Key Order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
   }
   if (auto v = json_text(j, "ec_key_size")) {
     auto n = util::parse_int(*v);
@@ -54,7 +60,9 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
   }
   if (auto v = json_text(j, "issuer")) {
     t.issuer = parse_issuer(*v);
-    if (!t.issuer) return make_error(Errc::invalid_argument, "unknown Certificate Issuer to Endpoint \"" + *v + "\" (capf, online, offline)");
+    if (!t.issuer)
+      return make_error(Errc::invalid_argument,
+                        "unknown Certificate Issuer to Endpoint \"" + *v + "\" (capf, online, offline)");
   }
   if (auto v = json_text(j, "auth_string")) t.auth_string = *v;
   if (j.value("generate_string", false)) {
@@ -84,10 +92,10 @@ Result<void> check_security_modes(const store::Store& store, const std::string& 
   });
   if (!scan) return scan.error();
   if (secure == 0) return ok();
-  return make_error(Errc::invalid_argument,
-                    who + ": " + *auth_string_refusal(*mode) + "; " + std::to_string(secure) +
-                        " devices it matches are Authenticated or Encrypted (" + first + (secure > 3 ? ", …" : "") +
-                        "): narrow --where, e.g. add AND security_mode = \"Non Secure\"");
+  return make_error(Errc::invalid_argument, who + ": " + *auth_string_refusal(*mode) + "; " + std::to_string(secure) +
+                                                " devices it matches are Authenticated or Encrypted (" + first +
+                                                (secure > 3 ? ", …" : "") +
+                                                "): narrow --where, e.g. add AND security_mode = \"Non Secure\"");
 }
 
 Result<Policy> policy_from_json(const nlohmann::json& j) {
@@ -105,13 +113,18 @@ Result<Policy> policy_from_json(const nlohmann::json& j) {
   return p;
 }
 
-Response store_failure(const Error& e) { return error_response(500, e.message); }
+Response store_failure(const Error& e) {
+  return error_response(500, e.message);
+}
 
 }  // namespace
 
 nlohmann::json template_json(const DeviceTemplate& t) {
-  nlohmann::json j{{"name", t.name}, {"where", t.where}, {"priority", t.priority},
-                   {"created_at", util::format_iso8601(t.created_at)}, {"created_by", t.created_by}};
+  nlohmann::json j{{"name", t.name},
+                   {"where", t.where},
+                   {"priority", t.priority},
+                   {"created_at", util::format_iso8601(t.created_at)},
+                   {"created_by", t.created_by}};
   if (t.operation) j["operation"] = to_string(*t.operation);
   if (t.auth_mode) j["auth_mode"] = to_string(*t.auth_mode);
   if (t.string_policy) j["string_policy"] = to_string(*t.string_policy);
@@ -128,8 +141,10 @@ nlohmann::json policy_json(const Policy& p) {
   auto j = detail::common_fields(p);
   j["state"] = p.paused ? "paused" : "active";
   j["created_at"] = util::format_iso8601(p.created_at);
-  if (p.renew_days_before > 0) j["renew_days_before"] = p.renew_days_before;
-  else j["renew_at_fraction"] = p.renew_at_fraction;
+  if (p.renew_days_before > 0)
+    j["renew_days_before"] = p.renew_days_before;
+  else
+    j["renew_at_fraction"] = p.renew_at_fraction;
   return j;
 }
 
@@ -163,9 +178,9 @@ Result<nlohmann::json> forecast_json(const store::Store& store, const Policy& p,
     nights.push_back(std::move(n));
     total += np.devices;
     if (np.over) {
-      warnings.push_back(fmt::format("{}: {} devices > {:.0f} ({:g}/min × {:.0f} min); the rest runs into the next window",
-                                     util::format_iso8601(np.night.start), np.devices, std::floor(np.capacity),
-                                     p.rate_per_minute, minutes));
+      warnings.push_back(fmt::format(
+          "{}: {} devices > {:.0f} ({:g}/min × {:.0f} min); the rest runs into the next window",
+          util::format_iso8601(np.night.start), np.devices, std::floor(np.capacity), p.rate_per_minute, minutes));
     }
   }
   nlohmann::json out{{"policy", p.name},
@@ -187,7 +202,8 @@ Result<nlohmann::json> forecast_json(const store::Store& store, const Policy& p,
 AdminRoutes::AdminRoutes(store::Store& store, const util::Clock& clock, std::string ca_subject)
     : store_(store), clock_(clock), ca_subject_(std::move(ca_subject)) {}
 
-std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::string& path, const std::string& query) {
+std::optional<Response> AdminRoutes::handle(const admin::Request& r, const std::string& path,
+                                            const std::string& query) {
   const std::string templates = "/v1/templates", policies = "/v1/policies";
   if (path == templates || path.rfind(templates + "/", 0) == 0) {
     if (path == templates && r.method == "GET") {
@@ -284,16 +300,20 @@ Response AdminRoutes::create_policy(const admin::Request& r) {
   std::lock_guard lock(mutex_);
   auto t = load_template(store_, p->template_name);
   if (!t) return store_failure(t.error());
-  if (!t->has_value()) return error_response(400, "no template named " + p->template_name + " (capf template create …)");
+  if (!t->has_value())
+    return error_response(400, "no template named " + p->template_name + " (capf template create …)");
   const DeviceTemplate& tmpl = **t;
   // A policy's jobs keep each phone's string (the one its import gave it, the template's own
   // included); strings made per phone at job time would have nobody to hand them to.
   if (tmpl.auth_mode == AuthMode::auth_string && tmpl.string_policy == StringPolicy::unique)
-    return error_response(400, "template " + tmpl.name + ": a policy runs unattended, so nobody could hand out " +
-                                   "generated Authentication Strings; use a template with its own string (--auth-string or "
-                                   "--generate-string), or Authentication Mode lsc, mic or null");
+    return error_response(400,
+                          "template " + tmpl.name + ": a policy runs unattended, so nobody could hand out " +
+                              "generated Authentication Strings; use a template with its own string (--auth-string or "
+                              "--generate-string), or Authentication Mode lsc, mic or null");
   if (tmpl.auth_mode == AuthMode::auth_string)
-    if (auto c = check_security_modes(store_, p->where, clock_.now(), "policy " + p->name + " (template " + tmpl.name + ")"); !c)
+    if (auto c =
+            check_security_modes(store_, p->where, clock_.now(), "policy " + p->name + " (template " + tmpl.name + ")");
+        !c)
       return error_response(c.error().code == Errc::invalid_argument ? 400 : 500, c.error().message);
   auto existing = load_policy(store_, p->name);
   if (!existing) return store_failure(existing.error());
@@ -335,7 +355,8 @@ Response AdminRoutes::set_paused(const admin::Request& r, const std::string& nam
   if (!p) return store_failure(p.error());
   if (!p->has_value()) return error_response(404, "no policy named " + name);
   Policy policy = **p;
-  if (policy.paused == paused) return error_response(409, "policy " + name + " is already " + (paused ? "paused" : "active"));
+  if (policy.paused == paused)
+    return error_response(409, "policy " + name + " is already " + (paused ? "paused" : "active"));
   policy.paused = paused;
   store::Transition w;
   w.put_docs.push_back({store::Family::policies, policy_key(name), encode_policy(policy)});

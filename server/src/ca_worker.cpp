@@ -65,7 +65,7 @@ void OnlineCaWorker::round(bool at_start) {
       util::fault_point_for_test("ca-worker", device);
       auto step = online_.work(id);
       log()->info("online CA: device={} csr={} {}", device, id.substr(0, 12),
-                step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));
+                  step.certificate ? "issued" : (step.waiting ? "waiting: " + step.reason : "ended: " + step.reason));
     });
   }
 }

@@ -117,8 +117,10 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
       // Logged at the 1st, 2nd, 4th, 8th, … refusal, so a flood does not flood the log too.
       const auto n = ++stats_.sessions_rejected_per_address;
       if ((n & (n - 1)) == 0)
-        log()->warn("CAPF connection from {} closed: it has its maximum of sessions open (max-sessions-per-address); "
-                    "{} refused so far", address, n);
+        log()->warn(
+            "CAPF connection from {} closed: it has its maximum of sessions open (max-sessions-per-address); "
+            "{} refused so far",
+            address, n);
       socket.close(ec);
       continue;
     }

@@ -28,9 +28,12 @@ std::string phone_end_text(const protocol::Message& m) {
 
 protocol::WireCurve wire_curve(EcCurve c) {
   switch (c) {
-    case EcCurve::p256: return protocol::WireCurve::p256;
-    case EcCurve::p384: return protocol::WireCurve::p384;
-    case EcCurve::p521: return protocol::WireCurve::p521;
+    case EcCurve::p256:
+      return protocol::WireCurve::p256;
+    case EcCurve::p384:
+      return protocol::WireCurve::p384;
+    case EcCurve::p521:
+      return protocol::WireCurve::p521;
   }
   return protocol::WireCurve::p256;
 }
@@ -74,8 +77,9 @@ net::awaitable<void> Session::run_body() {
     ++stats_.fail_phone_abort;
   } catch (const boost::system::system_error& e) {
     error = watchdog_.fired() ? "timed out waiting for " + watchdog_.step() : "connection lost: " + e.code().message();
-    ++(!watchdog_.fired() ? stats_.fail_connection
-                          : watchdog_.step().find(kIdleMark) != std::string::npos ? stats_.fail_keep_alive : stats_.fail_timeout);
+    ++(!watchdog_.fired()                                      ? stats_.fail_connection
+       : watchdog_.step().find(kIdleMark) != std::string::npos ? stats_.fail_keep_alive
+                                                               : stats_.fail_timeout);
   } catch (...) {
     error = "internal error: " + util::describe(std::current_exception());
     internal_error = true;
@@ -99,8 +103,7 @@ net::awaitable<void> Session::run_body() {
                                std::current_exception());
     }
   }
-  if (!device_.empty())
-    util::contain("session", "releasing device " + device_, [&] { service_.release(device_); });
+  if (!device_.empty()) util::contain("session", "releasing device " + device_, [&] { service_.release(device_); });
   if (!watchdog_.fired()) {
     // Best-effort close_notify; a phone that already hung up makes this fail harmlessly.
     watchdog_.arm(std::chrono::seconds(3), "TLS shutdown");
@@ -180,16 +183,36 @@ net::awaitable<void> Session::flow() {
     util::fault_point_for_test("session-worker", auth.device_name);
     return service_.authenticate(auth, sid_);
   });
-  log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth.device_name,
-              auth.version, static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
+  log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth.device_name, auth.version,
+              static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {
-    case Decision::Kind::end_no_action: co_await end(Reason::no_action); co_return;
-    case Decision::Kind::end_unknown: ++stats_.fail_unknown_device; co_await end(Reason::unknown_device); co_return;
-    case Decision::Kind::end_refused: ++stats_.fail_refused; co_await end(Reason::refused); co_return;
-    case Decision::Kind::install: device_ = decision.device; co_await install(decision); co_return;
-    case Decision::Kind::fetch: device_ = decision.device; co_await fetch(decision); co_return;
-    case Decision::Kind::delete_lsc: device_ = decision.device; co_await remove(decision); co_return;
-    case Decision::Kind::deliver: device_ = decision.device; co_await deliver(decision); co_return;
+    case Decision::Kind::end_no_action:
+      co_await end(Reason::no_action);
+      co_return;
+    case Decision::Kind::end_unknown:
+      ++stats_.fail_unknown_device;
+      co_await end(Reason::unknown_device);
+      co_return;
+    case Decision::Kind::end_refused:
+      ++stats_.fail_refused;
+      co_await end(Reason::refused);
+      co_return;
+    case Decision::Kind::install:
+      device_ = decision.device;
+      co_await install(decision);
+      co_return;
+    case Decision::Kind::fetch:
+      device_ = decision.device;
+      co_await fetch(decision);
+      co_return;
+    case Decision::Kind::delete_lsc:
+      device_ = decision.device;
+      co_await remove(decision);
+      co_return;
+    case Decision::Kind::deliver:
+      device_ = decision.device;
+      co_await deliver(decision);
+      co_return;
   }
 }
 
@@ -281,9 +304,8 @@ net::awaitable<void> Session::install_via_ca(const Decision& d, const KeySpec& s
     }
     csr_der = *r.csr_der;
   }
-  auto csr = co_await net::run_blocking(workers_.get_executor(), [&] {
-    return service_.accept_csr(d.device, csr_der, public_key, spec, d.issuer);
-  });
+  auto csr = co_await net::run_blocking(
+      workers_.get_executor(), [&] { return service_.accept_csr(d.device, csr_der, public_key, spec, d.issuer); });
   if (!csr) {
     co_await record_failure(csr.error().message);
     co_await end(Reason::refused);

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
-#include <fmt/format.h>
 
 #include "capf/sim/simulator.hpp"
 #include "capf/util/files.hpp"

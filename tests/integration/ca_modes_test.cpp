@@ -2,6 +2,7 @@
 // signs every phone's CSR inside the session; an AD CS emulator holds requests for manager approval across a
 // daemon SIGKILL and the phones collect their certificates later; and 30 % injected faults end
 // with every device in a classified state and no CSR processed twice.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <map>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "ci_required.hpp"
 #include "emu_process.hpp"
@@ -40,11 +39,14 @@ struct CfsslServer {
                     "-addext keyUsage=critical,keyCertSign,cRLSign 2>&1");
     if (ca.exit_code != 0) throw std::runtime_error("openssl req: " + ca.out);
     std::ofstream(dir / "tls.ext") << "subjectAltName=DNS:" << kHost << "\nextendedKeyUsage=serverAuth\n";
-    auto tls = shell("cd '" + dir.path() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+    auto tls = shell("cd '" + dir.path() +
+                     "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
                      "-keyout tls-ca.key -out tls-ca.pem -days 365 -subj '/CN=Test HTTPS CA' "
                      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>&1 && "
                      "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                     "-keyout tls.key -out tls.csr -subj '/CN=" + kHost + "' 2>&1 && openssl x509 -req -in tls.csr "
+                     "-keyout tls.key -out tls.csr -subj '/CN=" +
+                     kHost +
+                     "' 2>&1 && openssl x509 -req -in tls.csr "
                      "-CA tls-ca.pem -CAkey tls-ca.key -CAcreateserial -days 30 -extfile tls.ext -out tls.pem 2>&1");
     if (tls.exit_code != 0) throw std::runtime_error("openssl (TLS certificate): " + tls.out);
     std::ofstream(dir / "config.json") << R"({"signing": {
@@ -52,7 +54,8 @@ struct CfsslServer {
       "profiles": {"phone": {"expiry": "8760h", "auth_key": "k1",
                    "usages": ["digital signature", "key encipherment", "server auth", "client auth"]},
                    "phone-no-ke": {"expiry": "8760h", "auth_key": "k1", "usages": ["digital signature", "client auth"]}}},
-      "auth_keys": {"k1": {"type": "standard", "key": ")" << kKey << R"("}}})";
+      "auth_keys": {"k1": {"type": "standard", "key": ")"
+                                       << kKey << R"("}}})";
     auto started = shell("cd '" + dir.path() + "' && (cfssl serve -address 127.0.0.1 -port " + std::to_string(port) +
                          " -ca ca.pem -ca-key ca.key -config config.json -tls-cert tls.pem -tls-key tls.key"
                          " > cfssl.log 2>&1 & echo $!)");
@@ -60,7 +63,8 @@ struct CfsslServer {
     const std::string where = std::string(kHost) + ":" + std::to_string(port);
     for (int i = 0; i < 300; ++i) {
       if (shell("curl -s -o /dev/null -w '%{http_code}' --cacert '" + tls_ca_pem + "' --resolve " + where +
-                ":127.0.0.1 -d '{\"profile\":\"phone\"}' https://" + where + "/api/v1/cfssl/info").out == "200")
+                ":127.0.0.1 -d '{\"profile\":\"phone\"}' https://" + where + "/api/v1/cfssl/info")
+              .out == "200")
         return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -74,7 +78,9 @@ struct CfsslServer {
   }
 };
 
-bool have_cfssl() { return shell("command -v cfssl").exit_code == 0; }
+bool have_cfssl() {
+  return shell("command -v cfssl").exit_code == 0;
+}
 
 std::string rsa_fleet_csv(const JobFleet& f, int n) {
   std::string rows = "Device Name,Device Pool,Certificate Operation,Authentication Mode,Key Order,Key Size (Bits)\n";
@@ -148,8 +154,8 @@ nlohmann::json wait_for(const JobFleet& f, const std::string& id, int seconds, P
 }
 
 std::string submit_all(const JobFleet& f, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args{"job", "submit", "--where", "device_pool = DP-CA", "--operation", "install", "--key-order", "rsa",
-                                "--data-dir", f.data};
+  std::vector<std::string> args{"job",     "submit",      "--where", "device_pool = DP-CA", "--operation",
+                                "install", "--key-order", "rsa",     "--data-dir",          f.data};
   args.insert(args.end(), extra.begin(), extra.end());
   auto sub = cli(args);
   EXPECT_EQ(sub.exit_code, 0) << sub.out << sub.err;
@@ -264,7 +270,8 @@ TEST(OnlineCa, AdcsPendingApprovalSurvivesADaemonKillAndPhonesCollectLater) {
   EXPECT_EQ(j["counts"]["succeeded"], 6);
   for (const auto& c : list) {
     const auto device = c["device"].get<std::string>();
-    EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + device + ".lsc.pem", f.dir / "adcs-root.pem", device), "")
+    EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + device + ".lsc.pem", f.dir / "adcs-root.pem", device),
+              "")
         << device;
   }
   // Polled after the restart, never submitted again.
@@ -287,8 +294,8 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
   const int n = 40;
   const auto csv = rsa_fleet_csv(f, n);
   ASSERT_EQ(cli({"phones", "import", csv, "--data-dir", f.data}).exit_code, 0);
-  ASSERT_NO_FATAL_FAILURE(use_adcs(
-      f, emu, {{"online-ca-timeout", "2"}, {"online-ca-retry-base", "1"}, {"online-ca-retry-ceiling", "2"}}));
+  ASSERT_NO_FATAL_FAILURE(
+      use_adcs(f, emu, {{"online-ca-timeout", "2"}, {"online-ca-retry-base", "1"}, {"online-ca-retry-ceiling", "2"}}));
   f.start_sim(csv, {"--lsc-ca", f.dir / "adcs-root.pem"});
 
   // Failures are what this test is about: neither the canary nor the automatic hold stops it.
@@ -317,12 +324,14 @@ TEST(OnlineCa, ThirtyPercentFaultsEndClassifiedWithoutDuplicateSubmissions) {
     std::snprintf(name, sizeof name, "SEP00000C%06X", i);
     auto phone = nlohmann::json::parse(cli({"phone", "show", name, "--json", "--data-dir", f.data}).out);
     if (phone["status"] == "success")
-      EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + name + ".lsc.pem", f.dir / "adcs-root.pem", name), "");
+      EXPECT_EQ(verify_lsc_with_openssl(f.sim_state + "/phones/" + name + ".lsc.pem", f.dir / "adcs-root.pem", name),
+                "");
     else
       EXPECT_FALSE(phone.value("status_reason", std::string()).empty()) << phone.dump(2);
   }
   std::cout << "online CA fault run: " << n << " devices; faults injected " << stats["faults"].dump()
-            << "; submissions " << submissions << " (" << retried << " CSRs sent more than once after a provable failure)"
+            << "; submissions " << submissions << " (" << retried
+            << " CSRs sent more than once after a provable failure)"
             << "; final:";
   for (const auto& [state, count] : finals) std::cout << " " << state << "=" << count;
   std::cout << std::endl;

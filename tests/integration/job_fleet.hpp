@@ -8,11 +8,10 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "harness.hpp"
 
@@ -30,10 +29,13 @@ struct JobFleet {
   explicit JobFleet(const std::vector<std::string>& extra = {}, int session_wait = 10) {
     auto init = cli({"sim", "init", "--state", sim_state});
     if (init.exit_code != 0) throw std::runtime_error(init.err);
-    std::vector<std::string> args{"--listen", "127.0.0.1:" + std::to_string(capf_port), "--mic-root",
-                                  sim_state + "/manufacturer/capf-ca.pem", "--trigger-url",
-                                  "http://127.0.0.1:" + std::to_string(control_port) + "/trigger/{name}",
-                                  "--session-wait", std::to_string(session_wait), "--backoff-base", "1", "--backoff-ceiling", "2"};
+    std::vector<std::string> args{
+        "--listen",          "127.0.0.1:" + std::to_string(capf_port),
+        "--mic-root",        sim_state + "/manufacturer/capf-ca.pem",
+        "--trigger-url",     "http://127.0.0.1:" + std::to_string(control_port) + "/trigger/{name}",
+        "--session-wait",    std::to_string(session_wait),
+        "--backoff-base",    "1",
+        "--backoff-ceiling", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     daemon = std::make_unique<Daemon>(data, args);
     std::ofstream(ca_file) << cli({"ca", "show", "--pem", "--data-dir", data}).out;
@@ -45,10 +47,21 @@ struct JobFleet {
     }
   }
   void start_sim(const std::string& csv, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"sim", "--server", "127.0.0.1:" + std::to_string(capf_port), "--ca", ca_file,
-                                  "--csv", csv, "--state", sim_state, "--control",
-                                  "127.0.0.1:" + std::to_string(control_port), "--control-port-file",
-                                  dir / "control.json", "--timeout", "20"};
+    std::vector<std::string> args{"sim",
+                                  "--server",
+                                  "127.0.0.1:" + std::to_string(capf_port),
+                                  "--ca",
+                                  ca_file,
+                                  "--csv",
+                                  csv,
+                                  "--state",
+                                  sim_state,
+                                  "--control",
+                                  "127.0.0.1:" + std::to_string(control_port),
+                                  "--control-port-file",
+                                  dir / "control.json",
+                                  "--timeout",
+                                  "20"};
     args.insert(args.end(), extra.begin(), extra.end());
     sim_pid = spawn_capf(args, dir / "sim.out", dir / "sim.err");
     for (int i = 0; i < 3000 && shell("cat '" + dir / "control.json" + "' 2>/dev/null").out.empty(); ++i)
@@ -78,11 +91,13 @@ struct JobFleet {
     return path;
   }
   std::string write_fleet_csv(int n, const std::string& pool_b = "DP-BRANCH") const {
-    std::string rows = "Device Name,Device Pool,Certificate Operation,Authentication Mode,Key Order,EC Key Size (Bits)\n";
+    std::string rows =
+        "Device Name,Device Pool,Certificate Operation,Authentication Mode,Key Order,EC Key Size (Bits)\n";
     for (int i = 0; i < n; ++i) {
       char name[32];
       std::snprintf(name, sizeof name, "SEP00000A%06X", i);
-      rows += std::string(name) + "," + (i % 2 ? "DP-HQ" : pool_b) + ",No Pending Operation,By Null String,EC Only,256\n";
+      rows +=
+          std::string(name) + "," + (i % 2 ? "DP-HQ" : pool_b) + ",No Pending Operation,By Null String,EC Only,256\n";
     }
     const auto path = dir / "fleet.csv";
     std::ofstream(path) << rows;

@@ -1,17 +1,16 @@
 // Batch jobs end to end: the daemon triggers simulated phones (which connect only when
 // triggered) through its Apply Config URL, within a window and a rate; and a 500-phone job
 // survives repeated SIGKILLs of the daemon without losing a device or issuing twice.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "capf/admin/http.hpp"
 #include "job_fleet.hpp"
@@ -25,17 +24,17 @@ TEST(Job, QueryJobInAWindowWithARateCompletesOverTriggeredPhones) {
   f.start_sim(csv);
 
   // Dry run: the count and the first rows, nothing submitted.
-  auto dry = cli({"job", "submit", "--where", "device_pool = DP-HQ", "--operation", "install", "--dry-run",
-                  "--data-dir", f.data});
+  auto dry = cli(
+      {"job", "submit", "--where", "device_pool = DP-HQ", "--operation", "install", "--dry-run", "--data-dir", f.data});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("matched 20 devices"), std::string::npos) << dry.out;
   EXPECT_NE(dry.out.find("dry run: nothing submitted"), std::string::npos);
   EXPECT_EQ(cli({"job", "list", "--json", "--data-dir", f.data}).out.find("\"id\""), std::string::npos);
 
   // Every minute opens a 10-minute window, so the job runs now, inside a window.
-  auto sub = cli({"job", "submit", "--where", "device_pool = DP-HQ", "--operation", "install", "--window",
-                  "* * * * * 10m UTC", "--rate", "120/min", "--burst", "2", "--max-in-flight", "4", "--data-dir",
-                  f.data});
+  auto sub =
+      cli({"job", "submit", "--where", "device_pool = DP-HQ", "--operation", "install", "--window", "* * * * * 10m UTC",
+           "--rate", "120/min", "--burst", "2", "--max-in-flight", "4", "--data-dir", f.data});
   ASSERT_EQ(sub.exit_code, 0) << sub.out << sub.err;
   const auto id = submitted_id(sub);
   auto j = f.wait_job(id, 120);
@@ -66,17 +65,18 @@ TEST(Job, QueryJobInAWindowWithARateCompletesOverTriggeredPhones) {
 
 TEST(Job, RefusesAuthenticationStringsOnSecureProfilesAndHandsGeneratedStringsOutOnce) {
   JobFleet f;
-  const auto csv = f.import_rows("Device Name,Device Security Profile\n"
-                                  "SEP00000B000001,Cisco 8841 - Standard SIP Non-Secure Profile\n"
-                                  "SEP00000B000002,Cisco 8841 - Standard SIP Secure Profile\n");
+  const auto csv = f.import_rows(
+      "Device Name,Device Security Profile\n"
+      "SEP00000B000001,Cisco 8841 - Standard SIP Non-Secure Profile\n"
+      "SEP00000B000002,Cisco 8841 - Standard SIP Secure Profile\n");
   ASSERT_FALSE(::testing::Test::HasFailure());
   auto r = cli({"job", "submit", "--csv", csv, "--operation", "install", "--auth-mode", "string", "--string-policy",
                 "unique", "--data-dir", f.data});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("SEP00000B000002: By Authentication String cannot work"), std::string::npos) << r.out;
   const auto strings = f.dir / "strings.csv";
-  r = cli({"job", "submit", "--csv", csv, "--operation", "install", "--auth-mode", "string", "--string-policy", "unique",
-           "--skip-invalid", "--strings-out", strings, "--data-dir", f.data});
+  r = cli({"job", "submit", "--csv", csv, "--operation", "install", "--auth-mode", "string", "--string-policy",
+           "unique", "--skip-invalid", "--strings-out", strings, "--data-dir", f.data});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto content = shell("cat '" + strings + "'").out;
   EXPECT_NE(content.find("SEP00000B000001,"), std::string::npos);
@@ -141,8 +141,9 @@ TEST(Job, SurvivesRepeatedSigkillWithoutLosingOrDoubleIssuing) {
   int doubles = 0, extra_signed = 0;
   for (const auto& [device, n] : delivered) doubles += n != 1;
   for (const auto& [device, n] : issued_total) extra_signed += n - 1;
-  std::printf("crash test: %zu devices with a delivered LSC, %d with more than one, %d LSCs signed but superseded (stale)\n",
-              delivered.size(), doubles, extra_signed);
+  std::printf(
+      "crash test: %zu devices with a delivered LSC, %d with more than one, %d LSCs signed but superseded (stale)\n",
+      delivered.size(), doubles, extra_signed);
   EXPECT_EQ(doubles, 0);
 
   // Over each device's whole history (replaced LSCs included): every LSC capf ever recorded as
@@ -173,9 +174,10 @@ TEST(Job, SurvivesRepeatedSigkillWithoutLosingOrDoubleIssuing) {
     total += static_cast<std::size_t>(n);
     too_many += n > storing_sessions[device];
   }
-  std::printf("crash test: %zu LSCs ever delivered over %zu devices; %d not stored by a phone, %d devices with more "
-              "delivered LSCs than sessions that reached STORE_CERTIFICATE_RESPONSE\n",
-              total, ever_delivered.size(), not_stored, too_many);
+  std::printf(
+      "crash test: %zu LSCs ever delivered over %zu devices; %d not stored by a phone, %d devices with more "
+      "delivered LSCs than sessions that reached STORE_CERTIFICATE_RESPONSE\n",
+      total, ever_delivered.size(), not_stored, too_many);
   EXPECT_EQ(not_stored, 0);
   EXPECT_EQ(too_many, 0);
 }

@@ -1,6 +1,7 @@
 // Issue 19 items 4 and 6, what a phone does inside its session: a slow key generation under a
 // short KeepAlive Timer (kept alive, waited for up to keygen-timeout), and a phone whose user
 // aborts the operation (recorded as an abort, the operation stays armed, the job shows it).
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -8,8 +9,6 @@
 #include <map>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "job_fleet.hpp"
 
@@ -36,8 +35,8 @@ TEST(KeepAlive, APhoneGeneratingItsKeyLongerThanTheKeepAliveIsKeptAliveNotCut) {
   // KeepAlive Timer 2 s (test override), Maximum Allowable Time For Key Generation 1 minute; the
   // phone is silent for 7 s after REQUEST_IN_PROGRESS.
   Fleet f({"--test-keep-alive-seconds", "2", "--keygen-timeout", "1"});
-  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
-      "SEP00000019A401,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+  const auto csv = f.write_csv(
+      "p.csv", std::string(kCsvHeader) + "SEP00000019A401,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
   ASSERT_EQ(f.import(csv).exit_code, 0);
   auto s = f.sim_csv(csv, {"--keygen-seconds", "7"});
   ASSERT_EQ(result_of(s, "SEP00000019A401"), "installed") << s.dump(2) << f.daemon->log();
@@ -65,8 +64,9 @@ TEST(KeepAlive, APhoneGeneratingItsKeyLongerThanTheKeepAliveIsKeptAliveNotCut) {
 
 TEST(PhoneAbort, AUserAbortIsRecordedWithItsReasonTheOperationStaysArmedAndTheJobShowsIt) {
   JobFleet f;
-  const auto csv = f.import_rows("Device Name,Device Pool,Authentication Mode,Key Order,Key Size (Bits)\n"
-                                  "SEP00000019A601,DP-AB,By Null String,RSA Only,2048\n");
+  const auto csv = f.import_rows(
+      "Device Name,Device Pool,Authentication Mode,Key Order,Key Size (Bits)\n"
+      "SEP00000019A601,DP-AB,By Null String,RSA Only,2048\n");
   ASSERT_FALSE(::testing::Test::HasFailure());
 
   // Armed by hand, the phone's user aborts: recorded as an abort with its reason, not as a
@@ -77,7 +77,8 @@ TEST(PhoneAbort, AUserAbortIsRecordedWithItsReasonTheOperationStaysArmedAndTheJo
   auto p = nlohmann::json::parse(cli({"phone", "show", "SEP00000019A601", "--json", "--data-dir", f.data}).out);
   EXPECT_EQ(p["operation"], "Install/Upgrade") << "the operation stays armed";
   EXPECT_NE(p["status_reason"].get<std::string>().find("aborted by the phone: END_SESSION reason 7 (user abort)"),
-            std::string::npos) << p.dump(2);
+            std::string::npos)
+      << p.dump(2);
   const auto log = f.daemon->log();
   EXPECT_NE(log.find("aborted by the phone"), std::string::npos) << log;
   EXPECT_EQ(log.find("malformed message"), std::string::npos) << log;

@@ -2,10 +2,10 @@
 // certificate the phone returns by its type, with its dates; the MIC a phone presents at
 // authentication is recorded too; a phone with no certificate ends "no certificate on the
 // phone", not failed; a phone that returns too many or broken ones is capped, with a log line.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "capf/crypto/crypto.hpp"
 #include "job_fleet.hpp"
@@ -44,14 +44,14 @@ std::string capf_facts(const nlohmann::json& c) {
     return t;
   };
   std::string serial = c["serial"];
-  return "notbefore=" + iso(c["not_before"]) + "\nnotafter=" + iso(c["not_after"]) + "\nserial=" +
-         (serial.size() % 2 ? "0" : "") + serial + "\n";
+  return "notbefore=" + iso(c["not_before"]) + "\nnotafter=" + iso(c["not_after"]) +
+         "\nserial=" + (serial.size() % 2 ? "0" : "") + serial + "\n";
 }
 
 /// Imports `device` with an Install/Upgrade armed in `mode` and lets the simulated phone install its LSC.
 void install(const Fleet& f, const std::string& device, const std::string& mode = "By Null String") {
-  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) + device + ",DP-HQ,Install/Upgrade," + mode +
-                                            ",,2048,RSA Only,\n");
+  const auto csv =
+      f.write_csv("p.csv", std::string(kCsvHeader) + device + ",DP-HQ,Install/Upgrade," + mode + ",,2048,RSA Only,\n");
   EXPECT_EQ(f.import(csv).exit_code, 0);
   EXPECT_EQ(result_of(f.sim_csv(csv), device), "installed");
 }
@@ -132,8 +132,9 @@ TEST(Troubleshoot, AnLscAndAMicAreBothRecordedWithTheirTypesInEitherForm) {
 
 TEST(Troubleshoot, APhoneWithoutAnLscEndsNoCertificateOnThePhoneNotFailedAndTheJobSaysSo) {
   JobFleet f;
-  const auto csv = f.import_rows("Device Name,Device Pool,Authentication Mode\n"
-                                  "SEP00000019E503,DP-TS,By Null String\n");
+  const auto csv = f.import_rows(
+      "Device Name,Device Pool,Authentication Mode\n"
+      "SEP00000019E503,DP-TS,By Null String\n");
   ASSERT_FALSE(::testing::Test::HasFailure());
   f.start_sim(csv);  // the phone has only its MIC and answers Troubleshoot as capfc does: REASON 7
   auto sub = cli({"job", "submit", "--where", "device_pool = DP-TS", "--operation", "troubleshoot", "--max-attempts",
@@ -193,7 +194,8 @@ TEST(Troubleshoot, TheMicPresentedAtAuthenticationIsRecorded) {
 TEST(Troubleshoot, AHostilePhoneIsCappedAndBrokenCertificatesAreRefusedWithALogLine) {
   const std::string dev = "SEP00000019E505";
   Fleet f;
-  const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) + dev + ",DP-HQ,Troubleshoot,By Null String,,2048,RSA Only,\n");
+  const auto csv =
+      f.write_csv("p.csv", std::string(kCsvHeader) + dev + ",DP-HQ,Troubleshoot,By Null String,,2048,RSA Only,\n");
   ASSERT_EQ(f.import(csv).exit_code, 0);
   std::ifstream in(f.ca_file);
   const std::string ca_pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -220,7 +222,8 @@ TEST(Troubleshoot, AHostilePhoneIsCappedAndBrokenCertificatesAreRefusedWithALogL
   auto list = retrieved(f, dev);
   ASSERT_EQ(list.size(), 4u) << list.dump(2);
   EXPECT_EQ(list[1]["type"], "unknown");
-  EXPECT_NE(f.daemon->log().find("device=" + dev + " Troubleshoot: refused certificate 5 of 6: over the 4 a Troubleshoot keeps"),
+  EXPECT_NE(f.daemon->log().find("device=" + dev +
+                                 " Troubleshoot: refused certificate 5 of 6: over the 4 a Troubleshoot keeps"),
             std::string::npos)
       << f.daemon->log();
 
@@ -230,7 +233,8 @@ TEST(Troubleshoot, AHostilePhoneIsCappedAndBrokenCertificatesAreRefusedWithALogL
   EXPECT_EQ(answer({{1, {0x30, 0x03, 0x02, 0x01, 0x01}}}), 0);
   auto p = f.phone(dev);
   EXPECT_EQ(p["status"], "failed");
-  EXPECT_NE(p["status_reason"].get<std::string>().find("the phone's certificates were refused: certificate 1 of 1 does not parse"),
+  EXPECT_NE(p["status_reason"].get<std::string>().find(
+                "the phone's certificates were refused: certificate 1 of 1 does not parse"),
             std::string::npos)
       << p.dump(2);
   EXPECT_EQ(p["retrieved_certificates"].size(), 4u);

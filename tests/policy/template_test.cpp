@@ -1,9 +1,10 @@
 // Device templates: a phone a CSV import adds takes its template's settings unless its row sets
 // them; the highest priority wins when several match; existing phones are left alone.
+#include "capf/policy/template.hpp"
+
 #include <map>
 
 #include "capf/admin/admin_service.hpp"
-#include "capf/policy/template.hpp"
 #include "policy_fixture.hpp"
 
 using namespace capf;
@@ -50,10 +51,10 @@ TEST_F(TemplateTest, AppliedOnImportAndRowValuesWin) {
 
   const std::string csv =
       "Device Name,Device Pool,Key Size (Bits),Authentication Mode\n"
-      "SEP0A0A0A0A0A01,DP-HQ,,\n"                                     // existing: unchanged
-      "SEP0A0A0A0A0A02,DP-HQ,,\n"                                     // new: all from the template
-      "SEP0A0A0A0A0A03,DP-HQ,1024,By Null String\n"                   // new: the row wins
-      "SEP0A0A0A0A0A04,DP-BRANCH,,\n";                                // no template matches
+      "SEP0A0A0A0A0A01,DP-HQ,,\n"                    // existing: unchanged
+      "SEP0A0A0A0A0A02,DP-HQ,,\n"                    // new: all from the template
+      "SEP0A0A0A0A0A03,DP-HQ,1024,By Null String\n"  // new: the row wins
+      "SEP0A0A0A0A0A04,DP-BRANCH,,\n";               // no template matches
   auto r = import(csv);
   ASSERT_EQ(r.status, 200) << r.body.dump();
   EXPECT_EQ(r.body["added"], 3);
@@ -93,21 +94,26 @@ TEST_F(TemplateTest, HighestPriorityThenNameWins) {
 }
 
 TEST_F(TemplateTest, GenerateStringPerPhoneOrTheTemplatesOwnAndTheRowWins) {
-  create_template({{"name", "per-phone"}, {"where", "device_pool = DP-HQ"}, {"auth_mode", "string"},
-                   {"string_policy", "unique"}, {"operation", "install"}});
-  auto held = call("POST", "/v1/templates",
-                   {{"name", "held"}, {"where", "device_pool = DP-LAB"}, {"auth_mode", "string"}, {"generate_string", true}});
+  create_template({{"name", "per-phone"},
+                   {"where", "device_pool = DP-HQ"},
+                   {"auth_mode", "string"},
+                   {"string_policy", "unique"},
+                   {"operation", "install"}});
+  auto held =
+      call("POST", "/v1/templates",
+           {{"name", "held"}, {"where", "device_pool = DP-LAB"}, {"auth_mode", "string"}, {"generate_string", true}});
   ASSERT_EQ(held.status, 200) << held.body.dump();
   const std::string lab = held.body["generated_auth_string"];
   EXPECT_EQ(lab.size(), 8u);
   EXPECT_FALSE(call("GET", "/v1/templates/held").body.contains("generated_auth_string"));  // once
   EXPECT_EQ(call("GET", "/v1/templates/held").body["auth_string_set"], true);
 
-  auto r = import("Device Name,Device Pool,Authentication String\n"
-                  "SEP0D0000000001,DP-HQ,\n"
-                  "SEP0D0000000002,DP-HQ,\n"
-                  "SEP0D0000000003,DP-HQ,13579\n"  // the row's string wins
-                  "SEP0D0000000004,DP-LAB,\n");
+  auto r = import(
+      "Device Name,Device Pool,Authentication String\n"
+      "SEP0D0000000001,DP-HQ,\n"
+      "SEP0D0000000002,DP-HQ,\n"
+      "SEP0D0000000003,DP-HQ,13579\n"  // the row's string wins
+      "SEP0D0000000004,DP-LAB,\n");
   ASSERT_EQ(r.status, 200) << r.body.dump();
   ASSERT_EQ(r.body["generated_strings"].size(), 2u) << r.body.dump();
   std::map<std::string, std::string> generated;
@@ -130,10 +136,15 @@ TEST_F(TemplateTest, GenerateStringPerPhoneOrTheTemplatesOwnAndTheRowWins) {
   EXPECT_FALSE(store->get_device("SEP0D0000000009").value().has_value());
   // Policies run unattended: a per-phone template is refused, one with its own string is fine.
   EXPECT_EQ(call("POST", "/v1/policies", {{"name", "p1"}, {"where", "all"}, {"template", "per-phone"}}).status, 400);
-  EXPECT_EQ(call("POST", "/v1/policies", {{"name", "p2"}, {"where", "device_pool = DP-LAB"}, {"template", "held"}}).status, 200);
+  EXPECT_EQ(
+      call("POST", "/v1/policies", {{"name", "p2"}, {"where", "device_pool = DP-LAB"}, {"template", "held"}}).status,
+      200);
   // Where the strings come from is checked when the template is made.
   EXPECT_EQ(call("POST", "/v1/templates", {{"name", "none"}, {"where", "all"}, {"auth_mode", "string"}}).status, 400);
-  EXPECT_EQ(call("POST", "/v1/templates", {{"name", "short"}, {"where", "all"}, {"auth_mode", "string"}, {"auth_string", "12"}}).status, 400);
+  EXPECT_EQ(call("POST", "/v1/templates",
+                 {{"name", "short"}, {"where", "all"}, {"auth_mode", "string"}, {"auth_string", "12"}})
+                .status,
+            400);
   EXPECT_EQ(call("POST", "/v1/templates", {{"name", "nomode"}, {"where", "all"}, {"auth_string", "1234"}}).status, 400);
 }
 

@@ -29,7 +29,8 @@ class FlakyCa final : public OnlineCa {
       if (down_) return CaOutcome::rejected(CaErrorClass::retryable, "connect 127.0.0.1:1: connection refused");
     }
     auto info = crypto::verify_csr(csr_der);
-    auto lsc = info ? ca_.issue_lsc(device, info->public_key_der, 30, util::now()) : Result<crypto::Certificate>(info.error());
+    auto lsc =
+        info ? ca_.issue_lsc(device, info->public_key_der, 30, util::now()) : Result<crypto::Certificate>(info.error());
     if (!lsc) return CaOutcome::rejected(CaErrorClass::permanent, lsc.error().message);
     return CaOutcome::issued(lsc->to_pem(), {}, "1");
   }

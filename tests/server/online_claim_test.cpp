@@ -11,11 +11,11 @@
 #include <future>
 #include <mutex>
 
+#include "capf/core/session_hook.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/server/enrollment.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
-#include "capf/core/session_hook.hpp"
 #include "server_fixture.hpp"
 
 namespace capf::server {
@@ -66,7 +66,8 @@ class SigningCa final : public OnlineCa {
   std::string name() const override { return "signing"; }
   CaOutcome submit(const std::vector<std::uint8_t>& csr_der, const std::string& device) override {
     auto info = crypto::verify_csr(csr_der);
-    auto lsc = info ? ca_.issue_lsc(device, info->public_key_der, 30, util::now()) : Result<crypto::Certificate>(info.error());
+    auto lsc =
+        info ? ca_.issue_lsc(device, info->public_key_der, 30, util::now()) : Result<crypto::Certificate>(info.error());
     if (!lsc) return CaOutcome::rejected(CaErrorClass::permanent, lsc.error().message);
     return CaOutcome::issued(lsc->to_pem(), {}, "1");
   }

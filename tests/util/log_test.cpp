@@ -1,4 +1,6 @@
 // The daemon's log lines: whatever a message holds, one record is one line.
+#include "capf/util/log.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,8 +8,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include "capf/util/log.hpp"
 
 using namespace capf::util;
 
@@ -25,9 +25,10 @@ TEST(Log, ControlCharactersInAMessageCannotForgeALine) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("device=SEP001122334455\\n2026-01-01T00:00:00.000 info [capf] forged: admin logged in\\r\\x1b[1A "
-                          "ended: refused"),
-            std::string::npos)
+  EXPECT_NE(
+      lines[0].find("device=SEP001122334455\\n2026-01-01T00:00:00.000 info [capf] forged: admin logged in\\r\\x1b[1A "
+                    "ended: refused"),
+      std::string::npos)
       << lines[0];
   ASSERT_TRUE(configure_log(LogOptions{}));
   std::remove(file.c_str());

@@ -66,7 +66,8 @@ class TrustRoutes : public admin::RouteModule {
 
   admin::Response upload(const admin::Request& r) {
     auto body = nlohmann::json::parse(r.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return admin::error_response(400, "upload body must be a JSON object");
+    if (body.is_discarded() || !body.is_object())
+      return admin::error_response(400, "upload body must be a JSON object");
     auto kind = trust::parse_kind(body.value("store", ""));
     if (!kind) return admin::error_response(400, "--store must be capf-trust or callmanager-trust");
     auto data = crypto::base64_decode(body.value("data", ""));
@@ -79,7 +80,8 @@ class TrustRoutes : public admin::RouteModule {
     }
     if (!result) return admin::error_response(Error{result.error().code, file + ": " + result.error().message});
     if (!result->added.empty() && *kind == trust::Kind::capf_trust && capf_trust_changed_) capf_trust_changed_();
-    nlohmann::json out{{"added", nlohmann::json::array()}, {"already", nlohmann::json::array()}, {"notes", result->notes}};
+    nlohmann::json out{
+        {"added", nlohmann::json::array()}, {"already", nlohmann::json::array()}, {"notes", result->notes}};
     for (const auto& e : result->added) out["added"].push_back(entry_json(e, false));
     for (const auto& e : result->already) out["already"].push_back(entry_json(e, false));
     return {200, out};
@@ -110,7 +112,7 @@ class TrustRoutes : public admin::RouteModule {
 }  // namespace
 
 std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
-                                                     std::function<void()> capf_trust_changed) {
+                                                      std::function<void()> capf_trust_changed) {
   return std::make_shared<TrustRoutes>(store, clock, std::move(capf_trust_changed));
 }
 

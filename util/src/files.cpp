@@ -1,14 +1,15 @@
 #include "capf/util/files.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <fmt/format.h>
 
 namespace capf::util {
 
@@ -76,8 +77,8 @@ Result<void> make_private_dir(const std::string& path) {
   if ((st.st_mode & 07777) == 0700) return ok();
   if (::chmod(path.c_str(), 0700) != 0) {
     const std::string mode = fmt::format("{:04o}", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error(Errc::io, path + " has mode " + mode + " and cannot be made 0700 (only its owner may use it): " +
-                                    std::strerror(errno));
+    return make_error(Errc::io, path + " has mode " + mode +
+                                    " and cannot be made 0700 (only its owner may use it): " + std::strerror(errno));
   }
   return ok();
 }

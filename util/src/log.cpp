@@ -1,14 +1,14 @@
 #include "capf/util/log.hpp"
 
-#include "capf/util/text.hpp"
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <cstdlib>
 #include <mutex>
 #include <vector>
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include "capf/util/text.hpp"
 
 namespace capf::util {
 

@@ -1,11 +1,12 @@
 #include "capf/util/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-#include <fmt/format.h>
 
 namespace capf::util::metrics {
 
@@ -114,10 +115,14 @@ void Registry::remove_collector(std::uint64_t id) {
 std::string escape_label(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -153,9 +158,12 @@ std::string series(const std::string& name, const Labels& labels, const std::str
 std::string escape_help(const std::string& h) {
   std::string out;
   for (char c : h) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -216,16 +224,18 @@ void ca_request(const std::string& ca, const std::string& outcome, double second
 
 void ca_error(const std::string& ca, const std::string& error_class) {
   Registry::global()
-      .counter("capf_ca_errors_total", "external CA errors by class (auth, tls, connect, timeout, http, parse, denied, other)",
+      .counter("capf_ca_errors_total",
+               "external CA errors by class (auth, tls, connect, timeout, http, parse, denied, other)",
                {{"ca", ca}, {"class", error_class}})
       .inc();
 }
 
 void describe_capf_metrics() {
   auto& r = Registry::global();
-  r.describe("capf_ca_requests_total", "requests to an external CA by outcome (issued, pending, denied, error)", "counter");
-  r.describe("capf_ca_errors_total", "external CA errors by class (auth, tls, connect, timeout, http, parse, denied, other)",
+  r.describe("capf_ca_requests_total", "requests to an external CA by outcome (issued, pending, denied, error)",
              "counter");
+  r.describe("capf_ca_errors_total",
+             "external CA errors by class (auth, tls, connect, timeout, http, parse, denied, other)", "counter");
   r.describe("capf_ca_latency_seconds", "time one request to an external CA took", "histogram");
 }
 

@@ -17,11 +17,14 @@ constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
 const util::ModuleLogger log{"web"};
 
-std::string sv(boost::beast::string_view s) { return std::string(s.data(), s.size()); }
+std::string sv(boost::beast::string_view s) {
+  return std::string(s.data(), s.size());
+}
 
 // Pages and files a browser may fetch before logging in.
 bool public_path(std::string_view path) {
-  return path == "/login" || path == "/login.html" || path == "/login.js" || path == "/app.css" || path == "/favicon.svg";
+  return path == "/login" || path == "/login.html" || path == "/login.js" || path == "/app.css" ||
+         path == "/favicon.svg";
 }
 
 const Asset* find_asset(std::string_view path) {
@@ -40,11 +43,14 @@ Reply static_asset(const std::string& path) {
 // A login page that sends the browser back where it was going, when that is a path here.
 Reply to_login(const std::string& target) {
   std::string location = "/login";
-  if (auto next = same_origin_path(target); next && *next != "/") location += "?next=" + util::percent_encode(*next, "/");
+  if (auto next = same_origin_path(target); next && *next != "/")
+    location += "?next=" + util::percent_encode(*next, "/");
   return {303, "text/plain; charset=utf-8", "log in first\n", {{"Location", location}}, false};
 }
 
-std::string printable_user(const std::string& user) { return valid_user_name(user) ? user : "(bad name)"; }
+std::string printable_user(const std::string& user) {
+  return valid_user_name(user) ? user : "(bad name)";
+}
 
 }  // namespace
 
@@ -54,7 +60,9 @@ Reply json_reply(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}, false};
 }
 
-Reply error_reply(int status, const std::string& message) { return json_reply(status, {{"error", message}}); }
+Reply error_reply(int status, const std::string& message) {
+  return json_reply(status, {{"error", message}});
+}
 
 std::optional<WebSession> RequestGate::current_session(const std::string& id, std::int64_t now_ms, bool extend) {
   auto session = extend ? sessions_.find(id, now_ms) : sessions_.peek(id, now_ms);
@@ -65,7 +73,9 @@ std::optional<WebSession> RequestGate::current_session(const std::string& id, st
   // Removed, or the password was set again: that ends every session of the old password.
   sessions_.remove(id);
   log()->info("web session of {} ended: {}", printable_user(session->user),
-              !record ? "the users file cannot be read" : *record ? "its password changed" : "the user was removed");
+              !record   ? "the users file cannot be read"
+              : *record ? "its password changed"
+                        : "the user was removed");
   return std::nullopt;
 }
 
@@ -104,7 +114,8 @@ Route RequestGate::route(const HttpRequest& req, const std::string& client, std:
       return error_reply(403, "cross-site request refused: Origin/Referer is not this dashboard");
     }
     const std::string type = sv(req[http::field::content_type]);
-    if (type.rfind("application/json", 0) != 0) return error_reply(415, "state-changing requests take application/json");
+    if (type.rfind("application/json", 0) != 0)
+      return error_reply(415, "state-changing requests take application/json");
   }
   if (path == "/login" && changes_state) return login(req, client, now_ms);
   if (method == http::verb::get && public_path(path)) return static_asset(path == "/login" ? "/login.html" : path);
@@ -128,7 +139,8 @@ Route RequestGate::route(const HttpRequest& req, const std::string& client, std:
   if (path == "/logout" && changes_state) {
     sessions_.remove(id);
     Reply r = json_reply(200, {{"logged_out", true}});
-    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    r.headers.emplace_back("Set-Cookie",
+                           std::string(kSessionCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
     return r;
   }
   if (path.rfind("/api/v1/", 0) == 0)
@@ -197,7 +209,8 @@ Reply RequestGate::open_session(const std::string& user, const std::string& vers
   auto session = sessions_.peek(id, now_ms);
   log()->info("web login: {} from {}", user, client);
   Reply r = json_reply(200, {{"user", user}, {"csrf", session ? session->csrf : ""}, {"next", next}});
-  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + id + "; Path=/; Secure; HttpOnly; SameSite=Strict");
+  r.headers.emplace_back("Set-Cookie",
+                         std::string(kSessionCookie) + "=" + id + "; Path=/; Secure; HttpOnly; SameSite=Strict");
   return r;
 }
 

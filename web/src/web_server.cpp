@@ -4,14 +4,12 @@
 #include "capf/web/web_server.hpp"
 
 #include <array>
-#include <limits>
-#include <stdexcept>
-
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "capf/crypto/tls.hpp"
 #include "capf/net/connection_caps.hpp"
@@ -36,7 +34,8 @@ namespace {
 const util::ModuleLogger log{"web"};
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -69,7 +68,9 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<bool> stopping{false};
 
   void start() {
-    if (auto r = crypto::configure_server_tls(tls.native_handle(), config.cert_pem, config.key_pem, crypto::TlsLegacy::no); !r)
+    if (auto r =
+            crypto::configure_server_tls(tls.native_handle(), config.cert_pem, config.key_pem, crypto::TlsLegacy::no);
+        !r)
       throw std::runtime_error("web dashboard TLS: " + r.error().message);
     const auto parsed = net::parse_listen_endpoint(config.listen, "--web");
     if (!parsed) throw std::invalid_argument(parsed.error().message);
@@ -112,7 +113,7 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
       if (!slot) {
         log()->debug("dashboard connection from {} closed: {}", client,
                      slot.refusal() == net::ConnectionCaps::Refusal::total ? "too many connections"
-                                                                            : "too many connections from that address");
+                                                                           : "too many connections from that address");
         socket.close(ec);
         continue;
       }
@@ -256,7 +257,9 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
     } catch (...) {
       failure = std::current_exception();
     }
-    util::report_contained("web", "dashboard request " + std::string(req.method_string().data(), req.method_string().size()) + " " + path, failure);
+    util::report_contained(
+        "web", "dashboard request " + std::string(req.method_string().data(), req.method_string().size()) + " " + path,
+        failure);
     co_return error_reply(500, "internal error while answering " + path + " (the daemon log has the detail)");
   }
 
@@ -286,7 +289,8 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
         p["jobs"] = jobs.status == 200 ? jobs.body["jobs"] : nlohmann::json::array();
         if (!job.empty()) {
           // With its per-minute chart and failure reasons, so the job page's chart grows live.
-          auto one = service.handle(admin::Request{"GET", "/v1/jobs/" + admin::url_encode(job) + "?chart=1", "", actor});
+          auto one =
+              service.handle(admin::Request{"GET", "/v1/jobs/" + admin::url_encode(job) + "?chart=1", "", actor});
           p["job"] = one.status == 200 ? one.body : nlohmann::json();
         }
         return p;
@@ -318,11 +322,19 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
 WebServer::WebServer(asio::io_context& io, asio::thread_pool& workers, admin::AdminService& service, WebConfig config)
     : impl_(std::make_shared<Impl>(io, workers, service, std::move(config))) {}
 
-WebServer::~WebServer() { impl_->stop(); }
+WebServer::~WebServer() {
+  impl_->stop();
+}
 
-void WebServer::start() { impl_->start(); }
-void WebServer::stop() { impl_->stop(); }
-net::tcp::endpoint WebServer::endpoint() const { return impl_->bound; }
+void WebServer::start() {
+  impl_->start();
+}
+void WebServer::stop() {
+  impl_->stop();
+}
+net::tcp::endpoint WebServer::endpoint() const {
+  return impl_->bound;
+}
 
 std::string WebServer::url() const {
   const auto a = impl_->bound.address();

@@ -1,4 +1,5 @@
 // Offline CA export rounds: choose the pending CSRs, record the round, write its files.
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -7,7 +8,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <fmt/format.h>
 
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
@@ -31,8 +31,8 @@ std::string round_dir_name(int number) {
 std::string safe_name(const std::string& device) {
   std::string out;
   for (unsigned char c : device) {
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '_' || c == '-';
+    const bool keep =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     out.push_back(keep ? static_cast<char>(c) : '_');
   }
   if (out.empty() || out[0] == '.') out.insert(out.begin(), '_');
@@ -49,8 +49,8 @@ std::string csv_field(const std::string& s) {
 }  // namespace
 
 std::string encode_round(const Round& r) {
-  nlohmann::json j{{"number", r.number}, {"created_at", r.created_at}, {"count", r.count},
-                   {"directory", r.directory}, {"again", r.again}, {"actor", r.actor}};
+  nlohmann::json j{{"number", r.number},       {"created_at", r.created_at}, {"count", r.count},
+                   {"directory", r.directory}, {"again", r.again},           {"actor", r.actor}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

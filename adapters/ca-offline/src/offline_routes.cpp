@@ -11,11 +11,14 @@ namespace capf::offline {
 
 namespace {
 
-std::string iso(util::UnixTime t) { return t ? util::format_iso8601(t) : ""; }
+std::string iso(util::UnixTime t) {
+  return t ? util::format_iso8601(t) : "";
+}
 
 nlohmann::json round_json(const offline::Round& r) {
-  return {{"number", r.number}, {"created_at", iso(r.created_at)}, {"count", r.count},
-          {"directory", r.directory}, {"again", r.again}, {"actor", r.actor}};
+  return {{"number", r.number}, {"created_at", iso(r.created_at)},
+          {"count", r.count},   {"directory", r.directory},
+          {"again", r.again},   {"actor", r.actor}};
 }
 
 nlohmann::json csr_json(const CsrRecord& c) {
@@ -40,8 +43,12 @@ nlohmann::json csr_json(const CsrRecord& c) {
 const std::vector<std::string_view> kCsrColumns{"created_at", "updated_at", "device", "state"};
 
 nlohmann::json lsc_json(const CertificateRecord& c) {
-  return {{"serial", c.serial}, {"device", c.device}, {"issued_at", iso(c.issued_at)},
-          {"issuer", c.issuer}, {"not_after", iso(c.not_after)}, {"key", c.key}};
+  return {{"serial", c.serial},
+          {"device", c.device},
+          {"issued_at", iso(c.issued_at)},
+          {"issuer", c.issuer},
+          {"not_after", iso(c.not_after)},
+          {"key", c.key}};
 }
 
 class OfflineRoutes : public admin::RouteModule {
@@ -80,8 +87,13 @@ class OfflineRoutes : public admin::RouteModule {
     nlohmann::json j{{"round", result->round.number ? round_json(result->round) : nlohmann::json()},
                      {"csrs", nlohmann::json::array()}};
     for (const auto& c : result->csrs)
-      j["csrs"].push_back({{"id", c.id}, {"device", c.device}, {"job", c.job}, {"key", c.key},
-                           {"created_at", c.created_at}, {"file", c.file}, {"pem", c.pem}});
+      j["csrs"].push_back({{"id", c.id},
+                           {"device", c.device},
+                           {"job", c.job},
+                           {"key", c.key},
+                           {"created_at", c.created_at},
+                           {"file", c.file},
+                           {"pem", c.pem}});
     return {200, j};
   }
 
@@ -106,15 +118,19 @@ class OfflineRoutes : public admin::RouteModule {
       auto capf_trust = trust::capf_trust(store_);
       if (!capf_trust) return admin::error_response(500, "CAPF-trust: " + capf_trust.error().message);
       if (capf_trust->size() == 0)
-        return admin::error_response(409, "CAPF-trust is empty: upload the Offline CA's chain first "
-                                          "(capf trust upload --store capf-trust CHAIN.pem --description ...)");
+        return admin::error_response(409,
+                                     "CAPF-trust is empty: upload the Offline CA's chain first "
+                                     "(capf trust upload --store capf-trust CHAIN.pem --description ...)");
       report = offline::import_certificates(store_, *capf_trust, files, r.actor, clock_.now());
     }
     if (!report) return admin::error_response(500, report.error().message);
     // The daemon's engine sends the phones whose certificate arrived back to be triggered.
     if (engine_ && !report->devices.empty()) engine_->certificates_ready(report->devices);
-    nlohmann::json j{{"imported", report->imported}, {"already", report->already}, {"failed", report->failed},
-                     {"problems", nlohmann::json::array()}, {"issued", nlohmann::json::array()}};
+    nlohmann::json j{{"imported", report->imported},
+                     {"already", report->already},
+                     {"failed", report->failed},
+                     {"problems", nlohmann::json::array()},
+                     {"issued", nlohmann::json::array()}};
     for (const auto& p : report->problems)
       j["problems"].push_back({{"file", p.file}, {"subject", p.subject}, {"reason", p.reason}});
     for (const auto& [device, serial] : report->issued) j["issued"].push_back({{"device", device}, {"serial", serial}});
@@ -137,8 +153,9 @@ class OfflineRoutes : public admin::RouteModule {
     } else if (!s.empty()) {
       state = parse_csr_state(s);
       if (!state)
-        return admin::error_response(400, "unknown CSR state \"" + s +
-                                              "\" (pending, submitting, submitted, issued, delivered, rejected, stale, all)");
+        return admin::error_response(
+            400, "unknown CSR state \"" + s +
+                     "\" (pending, submitting, submitted, issued, delivered, rejected, stale, all)");
     }
     auto paged = admin::page_request(query, kCsrColumns, true);
     if (!paged) return admin::error_response(400, paged.error().message);
@@ -153,14 +170,16 @@ class OfflineRoutes : public admin::RouteModule {
   static admin::Response page_of_csrs(const std::vector<CsrRecord>& all, const admin::PageRequest& request) {
     admin::PageCollector<const CsrRecord*> page(request);
     for (const auto& c : all) {
-      std::string key = request.sort == "device"  ? admin::sort_key(c.device, c.id)
-                        : request.sort == "state" ? admin::sort_key(to_string(c.state), c.id)
+      std::string key = request.sort == "device"       ? admin::sort_key(c.device, c.id)
+                        : request.sort == "state"      ? admin::sort_key(to_string(c.state), c.id)
                         : request.sort == "updated_at" ? admin::sort_key(c.updated_at, c.id)
                                                        : admin::sort_key(c.created_at, c.id);
       if (page.offer(key)) page.add(std::move(key), &c);
     }
     std::string next;
-    nlohmann::json j{{"csrs", nlohmann::json::array()}, {"matched", page.matched()}, {"sort", request.sort},
+    nlohmann::json j{{"csrs", nlohmann::json::array()},
+                     {"matched", page.matched()},
+                     {"sort", request.sort},
                      {"order", request.descending ? "desc" : "asc"}};
     for (const auto* c : page.take(next)) j["csrs"].push_back(csr_json(*c));
     j["next"] = next.empty() ? nlohmann::json() : nlohmann::json(next);
@@ -199,7 +218,7 @@ class OfflineRoutes : public admin::RouteModule {
 }  // namespace
 
 std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
-                                                     engine::Engine* engine) {
+                                                      engine::Engine* engine) {
   return std::make_shared<OfflineRoutes>(store, clock, engine);
 }
 

@@ -6,18 +6,17 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "capf/admin/router.hpp"
 #include "capf/core/device.hpp"
 #include "capf/engine/engine.hpp"
-#include "capf/jobs/query.hpp"
 #include "capf/jobs/phones_csv.hpp"
+#include "capf/jobs/query.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
@@ -96,8 +95,8 @@ class AdminService {
   /// first. Fails with Errc::invalid_argument on a file-level CSV problem, Errc::io when the
   /// store fails; then nothing is written and `names` is as it was. Used by phone import and
   /// job submission.
-  Result<CsvImport> import_csv(std::string_view content, const std::string& file, bool strict,
-                               const std::string& actor, std::vector<std::string>& names,
+  Result<CsvImport> import_csv(std::string_view content, const std::string& file, bool strict, const std::string& actor,
+                               std::vector<std::string>& names,
                                const std::function<void(const jobs::PhoneRow&)>& on_row = {});
 
   /// The cluster's time zone (service parameter `time-zone`) for Operation Completes By in

@@ -17,6 +17,6 @@ namespace capf::trust {
 /// delete), so the daemon rebuilds the trust store its enrollment service verifies against;
 /// empty in the CLI's in-process mode.
 std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
-                                                     std::function<void()> capf_trust_changed = {});
+                                                      std::function<void()> capf_trust_changed = {});
 
 }  // namespace capf::trust

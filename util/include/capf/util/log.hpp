@@ -2,12 +2,12 @@
 // Never pass authentication strings, private keys or CA passwords to a logger.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "capf/util/result.hpp"
 
@@ -36,10 +36,10 @@ void set_log_level(const std::string& level);
 
 /// Where the daemon's log lines go. Every logger, existing and future, writes to these sinks.
 struct LogOptions {
-  std::string console = "stderr";  ///< "stderr", "stdout" or "off"; journald takes either under systemd
-  std::string file;                ///< also a rotating file when not empty
+  std::string console = "stderr";                ///< "stderr", "stdout" or "off"; journald takes either under systemd
+  std::string file;                              ///< also a rotating file when not empty
   std::size_t max_size = std::size_t{10} << 20;  ///< bytes per file before it rotates
-  std::size_t max_files = 5;                ///< rotated files kept (capf.log.1 … capf.log.N)
+  std::size_t max_files = 5;                     ///< rotated files kept (capf.log.1 … capf.log.N)
 };
 
 /// Replaces the sinks of every logger. Under systemd (JOURNAL_STREAM set) console lines carry

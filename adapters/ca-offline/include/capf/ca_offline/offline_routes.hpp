@@ -19,6 +19,6 @@ namespace capf::offline {
 /// The Offline CA's routes. `engine` is the daemon's job engine, told about devices whose
 /// certificate an import brought; null in the CLI's in-process mode.
 std::shared_ptr<admin::RouteModule> make_admin_routes(store::Store& store, const util::Clock& clock,
-                                                     engine::Engine* engine);
+                                                      engine::Engine* engine);
 
 }  // namespace capf::offline
