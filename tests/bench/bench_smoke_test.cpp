@@ -27,7 +27,9 @@ TEST(BenchSmoke, CsvImportsEveryGeneratedRow) {
   EXPECT_EQ(r.rejected, 0u) << r.first_issue;
   EXPECT_GT(r.capf_rows_per_second, 0);
   // sqlite3 is optional on CI machines; when it ran, its figure and the ratio are positive.
-  if (r.sqlite_seconds > 0) { EXPECT_GT(r.ratio, 0); }
+  if (r.sqlite_seconds > 0) {
+    EXPECT_GT(r.ratio, 0);
+  }
 }
 
 TEST(BenchSmoke, StoreWritesBothWays) {
@@ -69,8 +71,9 @@ TEST(BenchSmoke, OfflineImportMatchesEveryCertificateAndOpensslVerifiesThem) {
 TEST(BenchSmoke, RestartDispatchesAgainWithoutTriggeringADeviceTwice) {
   auto r = bench_restart(600, 1, CAPF_BINARY);
   ASSERT_EQ(r.dispatch_seconds.size(), 1u);
+  // Both times are when the bench's poller noticed (daemon.json, the first trigger): under load
+  // either can be noticed late, so their order says nothing about the daemon.
   EXPECT_GT(r.dispatch_seconds[0], 0);
-  EXPECT_GE(r.dispatch_seconds[0], r.ready_seconds[0]);
   EXPECT_EQ(r.distinct, r.dispatches) << "a device was triggered twice across the kill";
 }
 
