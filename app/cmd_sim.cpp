@@ -5,7 +5,7 @@
 #include <iostream>
 #include <map>
 
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 #include "capf/net/host_port.hpp"
 #include "capf/sim/simulator.hpp"
 #include "capf/util/files.hpp"
@@ -19,7 +19,7 @@ namespace {
 std::vector<sim::PhoneProfile> phones_from_csv(const std::string& path) {
   auto content = util::read_file(path);
   if (!content) throw Failure(content.error().message);
-  auto parsed = jobs::parse_phones_csv(*content, path, jobs::CsvOptions{});
+  auto parsed = inventory::parse_phones_csv(*content, path, inventory::CsvOptions{});
   if (!parsed) throw Failure(parsed.error().message);
   for (const auto& issue : parsed->issues) std::cerr << issue.to_string() << " (phone not simulated)\n";
   std::vector<sim::PhoneProfile> phones;

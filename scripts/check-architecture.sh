@@ -17,8 +17,8 @@ rules=(
   "boost/process|engine/src/trigger_command.cpp"
   "boost/program_options|app/"
   "spdlog/|util/"
-  "csv.h|jobs/src/"
-  "date/|util/src/ jobs/src/ engine/src/"
+  "csv.h|inventory/src/"
+  "date/|util/src/ inventory/src/ engine/src/"
 )
 
 mapfile -t sources < <(git ls-files -- '*.cpp' '*.hpp' '*.h' | grep -v -E '^(tests|fuzz)/')

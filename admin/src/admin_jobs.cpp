@@ -8,8 +8,8 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
-#include "capf/jobs/completes_by.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/completes_by.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::admin {
@@ -60,7 +60,7 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
     job.key_order = *k;
   }
   if (auto v = json_text(j, "completes_by")) {
-    auto t = jobs::parse_completes_by(*v, time_zone);
+    auto t = inventory::parse_completes_by(*v, time_zone);
     if (!t) return bad("--completes-by: " + t.error().message);
     job.completes_by = *t;
   }
@@ -246,14 +246,14 @@ Response AdminService::submit_job(const Request& r) {
   if (csv) {
     const std::string file = json_text(body, "csv_name").value_or("job.csv");
     const bool strict = body.value("strict", false);
-    auto take_string = [&](const jobs::PhoneRow& row) {
+    auto take_string = [&](const inventory::PhoneRow& row) {
       if (row.auth_string) request.csv_strings[row.name] = *row.auth_string;
     };
     std::vector<std::string> issues;
     if (request.dry_run) {
-      jobs::CsvOptions options{strict};
+      inventory::CsvOptions options{strict};
       options.time_zone = time_zone();
-      auto parsed = jobs::parse_phones_csv(*csv, file, options);
+      auto parsed = inventory::parse_phones_csv(*csv, file, options);
       if (!parsed) return error_response(400, parsed.error().message);
       for (const auto& row : parsed->rows) take_string(row);
       for (const auto& i : parsed->issues) issues.push_back(i.to_string());
@@ -268,7 +268,7 @@ Response AdminService::submit_job(const Request& r) {
     out["csv_issues"] = issues;
     request.job.selection = "csv:" + file;
   } else {
-    auto q = jobs::Query::parse(*where);
+    auto q = inventory::Query::parse(*where);
     if (!q) return error_response(400, q.error().message);
     std::unordered_set<std::string> revoked;
     auto context = query_context(store_, *q, clock_.now(), revoked);

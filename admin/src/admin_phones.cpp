@@ -6,9 +6,9 @@
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
 #include "capf/crypto/crypto.hpp"
-#include "capf/jobs/completes_by.hpp"
-#include "capf/jobs/phones_csv.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/completes_by.hpp"
+#include "capf/inventory/phones_csv.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::admin {
@@ -50,8 +50,9 @@ std::size_t rejected_rows(const std::vector<std::string>& issues) {
 }
 
 /// Reads the settable fields of `phone set` from JSON into a row, validating like the CSV does.
-Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j, const std::string& time_zone) {
-  jobs::PhoneRow row;
+Result<inventory::PhoneRow> row_from_json(const std::string& name, const nlohmann::json& j,
+                                          const std::string& time_zone) {
+  inventory::PhoneRow row;
   row.name = name;
   auto text = [&](const char* key) { return json_text(j, key); };
   if (auto v = text("operation")) {
@@ -103,7 +104,7 @@ Result<jobs::PhoneRow> row_from_json(const std::string& name, const nlohmann::js
     if (v->empty()) {
       row.completes_by = std::optional<util::UnixTime>{};
     } else {
-      auto t = jobs::parse_completes_by(*v, time_zone);
+      auto t = inventory::parse_completes_by(*v, time_zone);
       if (!t) return t.error();
       row.completes_by = std::optional<util::UnixTime>{*t};
     }
@@ -118,14 +119,14 @@ namespace {
 constexpr std::size_t kImportChunkRows = 2048;
 }  // namespace
 
-Result<AdminService::CsvImport> AdminService::import_csv(std::string_view content, const std::string& file, bool strict,
-                                                         const std::string& actor, std::vector<std::string>& names,
-                                                         const std::function<void(const jobs::PhoneRow&)>& on_row) {
+Result<AdminService::CsvImport> AdminService::import_csv(
+    std::string_view content, const std::string& file, bool strict, const std::string& actor,
+    std::vector<std::string>& names, const std::function<void(const inventory::PhoneRow&)>& on_row) {
   std::lock_guard lock(write_mutex_);
   const auto now = clock_.now();
   CsvImport out;
-  std::function<NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)> defaults;
-  jobs::CsvOptions options{strict};
+  std::function<NewDeviceDefaultsApplied(Device&, const inventory::PhoneRow&)> defaults;
+  inventory::CsvOptions options{strict};
   options.time_zone = time_zone();
   if (new_device_defaults_) {
     auto made = new_device_defaults_();
@@ -141,7 +142,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
 
   // On the calling thread, a chunk behind the parser: one batched lookup, then each row onto
   // its stored device (or a new one) and into the batch.
-  auto apply_chunk = [&](std::vector<jobs::PhoneRow>& rows) {
+  auto apply_chunk = [&](std::vector<inventory::PhoneRow>& rows) {
     if (store_failure) return;
     row_names.clear();
     for (const auto& row : rows) row_names.push_back(row.name);
@@ -156,10 +157,10 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
       if (on_row) on_row(row);
       const bool is_new = next_existing == existing->end() || next_existing->first != i;
       Device d = is_new ? Device{} : std::move((next_existing++)->second);
-      jobs::apply_row(d, row, now);
+      inventory::apply_row(d, row, now);
       NewDeviceDefaultsApplied applied;
       if (is_new && defaults) applied = defaults(d, row);  // a device template fills what the row leaves empty
-      auto why = jobs::check_capf_settings(d);
+      auto why = inventory::check_capf_settings(d);
       if (why && !applied.template_name.empty()) *why += " (settings of template " + applied.template_name + ")";
       if (!why) {
         if (auto put = devices.add(d); !put) why = put.error().message;
@@ -173,7 +174,7 @@ Result<AdminService::CsvImport> AdminService::import_csv(std::string_view conten
       names.push_back(std::move(d.name));
     }
   };
-  auto parsed = jobs::parse_phones_csv_alongside(content, file, options, kImportChunkRows, apply_chunk);
+  auto parsed = inventory::parse_phones_csv_alongside(content, file, options, kImportChunkRows, apply_chunk);
   if (!parsed || store_failure) {
     names.resize(names_before);
     return parsed ? *store_failure : parsed.error();
@@ -245,7 +246,7 @@ std::string device_sort_key(const Device& d, const std::string& column) {
 
 Response AdminService::list_phones(const std::string& query) {
   const std::string where = query_param(query, "where");
-  auto q = jobs::Query::parse(where);
+  auto q = inventory::Query::parse(where);
   if (!q) return error_response(400, q.error().message);
   auto paged = page_request(query, kDeviceColumns);
   if (!paged) return error_response(400, paged.error().message);
@@ -266,7 +267,7 @@ Response AdminService::list_phones(const std::string& query) {
   return {200, {{"phones", list}, {"matched", matched}}};
 }
 
-Response AdminService::page_of_phones(const jobs::Query& q, const PageRequest& request) {
+Response AdminService::page_of_phones(const inventory::Query& q, const PageRequest& request) {
   std::unordered_set<std::string> revoked;
   auto context = query_context(store_, q, clock_.now(), revoked);
   if (!context) return error_response(500, context.error().message);
@@ -325,7 +326,7 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
   if (!existing->has_value()) return error_response(404, "no device named " + name + " (import it first)");
   Device d = **existing;
   const auto now = clock_.now();
-  jobs::apply_row(d, *row, now);
+  inventory::apply_row(d, *row, now);
   // A new string re-arms a device locked after wrong strings.
   if (row->auth_string && d.armed()) {
     d.status = OperationStatus::pending;
@@ -336,7 +337,7 @@ Response AdminService::set_phone(const Request& r, const std::string& name) {
   if (generate && d.auth_mode != AuthMode::auth_string)
     return error_response(
         400, name + ": --generate-string needs Authentication Mode By Authentication String (add --auth-mode string)");
-  if (auto why = jobs::check_capf_settings(d)) return error_response(400, name + ": " + *why);
+  if (auto why = inventory::check_capf_settings(d)) return error_response(400, name + ": " + *why);
   store::Transition t;
   t.put_devices.push_back(d);
   std::string what;

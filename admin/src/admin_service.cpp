@@ -70,12 +70,12 @@ Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<
   });
 }
 
-Result<jobs::EvalContext> query_context(const store::Store& store, const jobs::Query& q, util::UnixTime now,
-                                        std::unordered_set<std::string>& revoked) {
+Result<inventory::EvalContext> query_context(const store::Store& store, const inventory::Query& q, util::UnixTime now,
+                                             std::unordered_set<std::string>& revoked) {
   if (q.uses_revocation()) {
     if (auto r = read_revoked_serials(store, revoked); !r) return r.error();
   }
-  return jobs::EvalContext{now, &revoked};
+  return inventory::EvalContext{now, &revoked};
 }
 
 AdminService::AdminService(store::Store& store, CaInfo ca, const util::Clock& clock, engine::Engine* engine)

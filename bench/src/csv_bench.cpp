@@ -13,7 +13,7 @@
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/bench/bench.hpp"
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 #include "capf/store/store.hpp"
 
 namespace capf::bench {
@@ -185,7 +185,7 @@ CsvResult bench_csv(std::size_t rows, std::size_t repeat) {
     if (!store) throw std::runtime_error("store: " + store.error().message);
     const std::string content = read_all(file);
     double t0 = now_seconds();
-    auto parsed = jobs::parse_phones_csv(content, "site.csv", jobs::CsvOptions{});
+    auto parsed = inventory::parse_phones_csv(content, "site.csv", inventory::CsvOptions{});
     if (!parsed) throw std::runtime_error("parse: " + parsed.error().message);
     double t1 = now_seconds();
     const auto now = util::now();
@@ -200,8 +200,8 @@ CsvResult bench_csv(std::size_t rows, std::size_t repeat) {
       const auto& row = parsed->rows[i];
       const bool found = next_existing != existing->end() && next_existing->first == i;
       Device d = found ? (next_existing++)->second : Device{};
-      jobs::apply_row(d, row, now);
-      if (!jobs::check_capf_settings(d)) {
+      inventory::apply_row(d, row, now);
+      if (!inventory::check_capf_settings(d)) {
         if (auto put = devices.add(d); !put) throw std::runtime_error("encode: " + put.error().message);
       }
     }

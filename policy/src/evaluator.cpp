@@ -71,7 +71,7 @@ Result<std::size_t> Evaluator::run(util::UnixTime now) {
 Result<std::size_t> Evaluator::run_policy(const Policy& p, util::UnixTime now, const CaFacts& ca) {
   NightCalendar& cal = *calendar_for(p);
   const Night night = *cal.at_or_after(now);
-  auto query = jobs::Query::parse(p.where);
+  auto query = inventory::Query::parse(p.where);
   if (!query) return query.error();
   auto state = load_state(store_, p.name);
   if (!state) return state.error();

@@ -2,9 +2,8 @@
 #include "capf/policy/plan.hpp"
 
 #include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/core/service_params.hpp"
@@ -16,7 +15,9 @@ namespace {
 constexpr util::UnixTime kDay = 86400;
 constexpr int kHorizonDays = 400;
 
-std::int64_t mod(std::int64_t a, std::int64_t n) { return ((a % n) + n) % n; }
+std::int64_t mod(std::int64_t a, std::int64_t n) {
+  return ((a % n) + n) % n;
+}
 }  // namespace
 
 // ---- nights
@@ -68,14 +69,16 @@ void NightCalendar::extend(util::UnixTime until, std::size_t extra) {
 std::optional<Night> NightCalendar::at_or_after(util::UnixTime t) {
   while (nights_.empty() || nights_.back().end <= t)
     if (!grow()) return std::nullopt;
-  auto it = std::lower_bound(nights_.begin(), nights_.end(), t, [](const Night& n, util::UnixTime x) { return n.end <= x; });
+  auto it =
+      std::lower_bound(nights_.begin(), nights_.end(), t, [](const Night& n, util::UnixTime x) { return n.end <= x; });
   return *it;
 }
 
 std::optional<Night> NightCalendar::first_starting_at_or_after(util::UnixTime t) {
   while (nights_.empty() || nights_.back().start < t)
     if (!grow()) return std::nullopt;
-  auto it = std::lower_bound(nights_.begin(), nights_.end(), t, [](const Night& n, util::UnixTime x) { return n.start < x; });
+  auto it =
+      std::lower_bound(nights_.begin(), nights_.end(), t, [](const Night& n, util::UnixTime x) { return n.start < x; });
   return *it;
 }
 
@@ -118,7 +121,8 @@ Result<CaFacts> load_ca_facts(const store::Store& store, std::string current_sub
   return ca;
 }
 
-Result<Snapshot> load_snapshot(const store::Store& store, const jobs::Query& query, util::UnixTime now, CaFacts ca) {
+Result<Snapshot> load_snapshot(const store::Store& store, const inventory::Query& query, util::UnixTime now,
+                               CaFacts ca) {
   Snapshot snap;
   snap.ca = std::move(ca);
   std::unordered_set<std::string> revoked;
@@ -140,11 +144,16 @@ Result<Snapshot> load_snapshot(const store::Store& store, const jobs::Query& que
 
 std::string_view to_string(Reason r) {
   switch (r) {
-    case Reason::install: return "install";
-    case Reason::renew: return "renew";
-    case Reason::expired: return "expired";
-    case Reason::retired_ca: return "retired-ca";
-    case Reason::revoked: return "revoked";
+    case Reason::install:
+      return "install";
+    case Reason::renew:
+      return "renew";
+    case Reason::expired:
+      return "expired";
+    case Reason::retired_ca:
+      return "retired-ca";
+    case Reason::revoked:
+      return "revoked";
   }
   return "renew";
 }
@@ -152,7 +161,8 @@ std::string_view to_string(Reason r) {
 namespace {
 bool retired_issuer(const std::string& issuer, const CaFacts& ca) {
   if (issuer.empty()) return false;
-  if (std::find(ca.retired_subjects.begin(), ca.retired_subjects.end(), issuer) != ca.retired_subjects.end()) return true;
+  if (std::find(ca.retired_subjects.begin(), ca.retired_subjects.end(), issuer) != ca.retired_subjects.end())
+    return true;
   return ca.issuer == IssuerKind::capf && !ca.current_subject.empty() && issuer != ca.current_subject;
 }
 }  // namespace

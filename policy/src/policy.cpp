@@ -3,17 +3,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policy_json.hpp"
 #include "capf/engine/schedule.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/policy/template.hpp"
+#include "policy_json.hpp"
 
 namespace capf::policy {
 
 Result<void> validate(const Policy& p) {
   if (!valid_name(p.name))
     return make_error(Errc::invalid_argument, "policy name \"" + p.name + "\" must be 1–64 of A-Z a-z 0-9 . _ -");
-  if (auto q = jobs::Query::parse(p.where); !q) return make_error(Errc::invalid_argument, "--where: " + q.error().message);
+  if (auto q = inventory::Query::parse(p.where); !q)
+    return make_error(Errc::invalid_argument, "--where: " + q.error().message);
   if (p.template_name.empty()) return make_error(Errc::invalid_argument, "a policy needs --template NAME");
   for (const auto& w : p.windows)
     if (auto parsed = engine::Window::parse(w); !parsed)
@@ -31,8 +32,12 @@ Result<void> validate(const Policy& p) {
   return ok();
 }
 
-std::string policy_key(const std::string& name) { return "policy/" + name; }
-std::string state_key(const std::string& name) { return "state/" + name; }
+std::string policy_key(const std::string& name) {
+  return "policy/" + name;
+}
+std::string state_key(const std::string& name) {
+  return "state/" + name;
+}
 
 namespace detail {
 

@@ -79,7 +79,7 @@ Result<DeviceTemplate> template_from_json(const nlohmann::json& j) {
 /// is Authenticated or Encrypted, naming how many and the first few.
 Result<void> check_security_modes(const store::Store& store, const std::string& where, util::UnixTime now,
                                   const std::string& who) {
-  auto q = jobs::Query::parse(where);
+  auto q = inventory::Query::parse(where);
   if (!q) return q.error();
   std::size_t secure = 0;
   std::string first;
@@ -150,7 +150,7 @@ nlohmann::json policy_json(const Policy& p) {
 
 Result<nlohmann::json> forecast_json(const store::Store& store, const Policy& p, const std::string& ca_subject,
                                      util::UnixTime now, int days) {
-  auto query = jobs::Query::parse(p.where);
+  auto query = inventory::Query::parse(p.where);
   if (!query) return query.error();
   auto state = load_state(store, p.name);
   if (!state) return state.error();

@@ -2,7 +2,6 @@
 #include "capf/policy/template.hpp"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "capf/crypto/crypto.hpp"
@@ -12,32 +11,39 @@ namespace capf::policy {
 bool valid_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
   });
 }
 
 Result<void> validate(const DeviceTemplate& t) {
   if (!valid_name(t.name))
     return make_error(Errc::invalid_argument, "template name \"" + t.name + "\" must be 1–64 of A-Z a-z 0-9 . _ -");
-  if (auto q = jobs::Query::parse(t.where); !q) return make_error(Errc::invalid_argument, "--where: " + q.error().message);
+  if (auto q = inventory::Query::parse(t.where); !q)
+    return make_error(Errc::invalid_argument, "--where: " + q.error().message);
   if (t.rsa_key_bits && !valid_rsa_bits(*t.rsa_key_bits))
-    return make_error(Errc::invalid_argument, "--key-size must be 1024, 2048, 3072 or 4096, got " + std::to_string(*t.rsa_key_bits));
+    return make_error(Errc::invalid_argument,
+                      "--key-size must be 1024, 2048, 3072 or 4096, got " + std::to_string(*t.rsa_key_bits));
   if (t.ec_key_bits && !curve_from_bits(*t.ec_key_bits))
-    return make_error(Errc::invalid_argument, "--ec-key-size must be 256, 384 or 521, got " + std::to_string(*t.ec_key_bits));
+    return make_error(Errc::invalid_argument,
+                      "--ec-key-size must be 256, 384 or 521, got " + std::to_string(*t.ec_key_bits));
   if (t.auth_string && !valid_auth_string(*t.auth_string))
     return make_error(Errc::invalid_argument, "--auth-string must be 4–10 digits (got " +
                                                   std::to_string(t.auth_string->size()) + " characters)");
   if (t.auth_string && t.auth_mode != AuthMode::auth_string)
     return make_error(Errc::invalid_argument, "--auth-string needs --auth-mode string (By Authentication String)");
   if (t.auth_string && t.string_policy && *t.string_policy != StringPolicy::shared)
-    return make_error(Errc::invalid_argument, "--auth-string is one string for all the template's phones: it goes with "
-                                              "string policy shared, not " + std::string(to_string(*t.string_policy)));
+    return make_error(Errc::invalid_argument,
+                      "--auth-string is one string for all the template's phones: it goes with "
+                      "string policy shared, not " +
+                          std::string(to_string(*t.string_policy)));
   if (t.auth_mode == AuthMode::auth_string && !t.auth_string &&
       (!t.string_policy || *t.string_policy == StringPolicy::keep || *t.string_policy == StringPolicy::shared))
     return make_error(Errc::invalid_argument,
-                      "template " + t.name + ": By Authentication String needs a string for every phone it adds: "
-                      "--auth-string DIGITS or --generate-string (one string for all its phones), "
-                      "--string-policy unique (Generate String per phone), or --string-policy csv (each row's)");
+                      "template " + t.name +
+                          ": By Authentication String needs a string for every phone it adds: "
+                          "--auth-string DIGITS or --generate-string (one string for all its phones), "
+                          "--string-policy unique (Generate String per phone), or --string-policy csv (each row's)");
   return ok();
 }
 
@@ -60,8 +66,11 @@ Result<std::optional<E>> get_enum(const nlohmann::json& j, const char* key, P pa
 }  // namespace
 
 std::string encode_template(const DeviceTemplate& t) {
-  nlohmann::json j{{"name", t.name}, {"where", t.where}, {"priority", t.priority},
-                   {"created_at", t.created_at}, {"created_by", t.created_by}};
+  nlohmann::json j{{"name", t.name},
+                   {"where", t.where},
+                   {"priority", t.priority},
+                   {"created_at", t.created_at},
+                   {"created_by", t.created_by}};
   auto sv = [](auto v) { return std::string(to_string(v)); };
   put_opt(j, "operation", t.operation, sv);
   put_opt(j, "auth_mode", t.auth_mode, sv);
@@ -146,7 +155,7 @@ Result<TemplateSet> TemplateSet::make(std::vector<DeviceTemplate> templates) {
   });
   TemplateSet set;
   for (auto& t : templates) {
-    auto q = jobs::Query::parse(t.where);
+    auto q = inventory::Query::parse(t.where);
     if (!q) return make_error(Errc::invalid_argument, "template " + t.name + ": " + q.error().message);
     set.items_.emplace_back(std::move(t), std::move(*q));
   }
@@ -159,7 +168,8 @@ const DeviceTemplate* TemplateSet::match(const Device& d, util::UnixTime now) co
   return nullptr;
 }
 
-admin::NewDeviceDefaultsApplied TemplateSet::apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const {
+admin::NewDeviceDefaultsApplied TemplateSet::apply_to_new(Device& d, const inventory::PhoneRow& row,
+                                                          util::UnixTime now) const {
   admin::NewDeviceDefaultsApplied applied;
   const DeviceTemplate* t = match(d, now);
   if (!t) return applied;
@@ -185,12 +195,14 @@ admin::NewDeviceDefaultsApplied TemplateSet::apply_to_new(Device& d, const jobs:
 }
 
 admin::AdminService::NewDeviceDefaults new_device_defaults(const store::Store& store, const util::Clock& clock) {
-  using Apply = std::function<admin::NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)>;
+  using Apply = std::function<admin::NewDeviceDefaultsApplied(Device&, const inventory::PhoneRow&)>;
   return [&store, &clock]() -> Result<Apply> {
     auto set = TemplateSet::load(store);
     if (!set) return make_error(set.error().code, "device templates: " + set.error().message);
     const auto now = clock.now();
-    return Apply([set = std::move(*set), now](Device& d, const jobs::PhoneRow& row) { return set.apply_to_new(d, row, now); });
+    return Apply([set = std::move(*set), now](Device& d, const inventory::PhoneRow& row) {
+      return set.apply_to_new(d, row, now);
+    });
   };
 }
 

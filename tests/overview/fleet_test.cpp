@@ -1,9 +1,10 @@
 // The overview's figures and their device queries: every count equals what its query selects
 // from the same devices, so a count on the page links to exactly the devices it counts.
+#include "capf/overview/fleet.hpp"
+
 #include <gtest/gtest.h>
 
-#include "capf/jobs/query.hpp"
-#include "capf/overview/fleet.hpp"
+#include "capf/inventory/query.hpp"
 
 using namespace capf;
 using namespace capf::overview;
@@ -52,11 +53,12 @@ std::vector<Device> fleet(FleetFacts& f) {
 }
 
 std::size_t selected(const std::string& where, const std::vector<Device>& devices, const FleetFacts& f) {
-  auto q = jobs::Query::parse(where);
+  auto q = inventory::Query::parse(where);
   EXPECT_TRUE(q.ok()) << where << ": " << (q.ok() ? "" : q.error().message);
   if (!q) return SIZE_MAX;
-  const jobs::EvalContext c{f.now, &f.revoked};
-  return static_cast<std::size_t>(std::count_if(devices.begin(), devices.end(), [&](const Device& d) { return q->matches(d, c); }));
+  const inventory::EvalContext c{f.now, &f.revoked};
+  return static_cast<std::size_t>(
+      std::count_if(devices.begin(), devices.end(), [&](const Device& d) { return q->matches(d, c); }));
 }
 
 }  // namespace
@@ -98,7 +100,8 @@ TEST(FleetCounter, EveryCountIsWhatItsQuerySelects) {
   std::size_t total = 0;
   for (std::size_t i = 0; i < kStatuses; ++i) {
     const auto st = static_cast<Status>(i);
-    EXPECT_EQ(s.by_status[i], selected(status_query(st, f), devices, f)) << to_string(st) << ": " << status_query(st, f);
+    EXPECT_EQ(s.by_status[i], selected(status_query(st, f), devices, f))
+        << to_string(st) << ": " << status_query(st, f);
     EXPECT_GT(s.by_status[i], 0u) << to_string(st) << " is not exercised";
     total += s.by_status[i];
   }
@@ -126,7 +129,8 @@ TEST(FleetCounter, IssuersByDnWithTheirQueries) {
   const FleetSummary s = counter.finish(f);
   for (std::size_t i = 0; i < kIssuers; ++i) {
     EXPECT_GT(s.by_issuer[i], 0u) << to_string(static_cast<Issuer>(i));
-    EXPECT_EQ(s.by_issuer[i], selected(issuer_query(s.issuer_subjects[i]), devices, f)) << issuer_query(s.issuer_subjects[i]);
+    EXPECT_EQ(s.by_issuer[i], selected(issuer_query(s.issuer_subjects[i]), devices, f))
+        << issuer_query(s.issuer_subjects[i]);
   }
   EXPECT_EQ(s.issuer_subjects[static_cast<std::size_t>(Issuer::other)], std::set<std::string>{kLab});
 }

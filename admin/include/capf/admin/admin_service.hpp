@@ -15,8 +15,8 @@
 #include "capf/admin/router.hpp"
 #include "capf/core/device.hpp"
 #include "capf/engine/engine.hpp"
-#include "capf/jobs/phones_csv.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/phones_csv.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 
@@ -50,7 +50,7 @@ class AdminService {
   /// Settings for the devices a CSV import adds (device templates): called once per import, it
   /// returns what to apply to each new device after its row. Set before serving.
   using NewDeviceDefaults =
-      std::function<Result<std::function<NewDeviceDefaultsApplied(Device&, const jobs::PhoneRow&)>>()>;
+      std::function<Result<std::function<NewDeviceDefaultsApplied(Device&, const inventory::PhoneRow&)>>()>;
   void set_new_device_defaults(NewDeviceDefaults f) { new_device_defaults_ = std::move(f); }
 
   /// `engine` is null when no daemon runs (the CLI's in-process mode): job routes then answer 503.
@@ -63,7 +63,7 @@ class AdminService {
   Response import_phones(const Request& r, const std::string& query);
   Response list_phones(const std::string& query);
   /// One page of the devices matching `q` (paging.hpp).
-  Response page_of_phones(const jobs::Query& q, const PageRequest& request);
+  Response page_of_phones(const inventory::Query& q, const PageRequest& request);
   Response show_phone(const std::string& name);
   Response set_phone(const Request& r, const std::string& name);
   Response list_certificates(const std::string& query);
@@ -97,7 +97,7 @@ class AdminService {
   /// job submission.
   Result<CsvImport> import_csv(std::string_view content, const std::string& file, bool strict, const std::string& actor,
                                std::vector<std::string>& names,
-                               const std::function<void(const jobs::PhoneRow&)>& on_row = {});
+                               const std::function<void(const inventory::PhoneRow&)>& on_row = {});
 
   /// The cluster's time zone (service parameter `time-zone`) for Operation Completes By in
   /// Unified CM's YYYY:MM:DD:HH form; read fresh, so `capf config set` applies at once.
@@ -128,12 +128,12 @@ nlohmann::json job_json(const engine::JobView& v);
 nlohmann::json job_device_json(const JobDevice& d);
 
 /// Adds the serial of every revoked LSC (store meta kRevocationMetaPrefix) to `out`, for queries
-/// that use lsc_status (jobs::Query::uses_revocation).
+/// that use lsc_status (inventory::Query::uses_revocation).
 Result<void> read_revoked_serials(const store::Store& store, std::unordered_set<std::string>& out);
 /// The context to evaluate `q` in at `now`; the revocations are read into `revoked` (which must
 /// outlive the context) only when `q` uses them.
-Result<jobs::EvalContext> query_context(const store::Store& store, const jobs::Query& q, util::UnixTime now,
-                                        std::unordered_set<std::string>& revoked);
+Result<inventory::EvalContext> query_context(const store::Store& store, const inventory::Query& q, util::UnixTime now,
+                                             std::unordered_set<std::string>& revoked);
 /// [{"device", "auth_string"}, …]: strings handed to the administrator once (the CLI writes them
 /// to a 0600 file); never logged or audited.
 nlohmann::json generated_strings_json(const std::vector<std::pair<std::string, std::string>>& strings);

@@ -35,7 +35,7 @@
 #include "capf/core/device.hpp"
 #include "capf/core/vocabulary.hpp"
 #include "capf/engine/schedule.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/policy/policy.hpp"
 #include "capf/store/store.hpp"
 
@@ -106,7 +106,8 @@ struct Snapshot {
   std::vector<DeviceFacts> devices;
   CaFacts ca;
 };
-Result<Snapshot> load_snapshot(const store::Store& store, const jobs::Query& query, util::UnixTime now, CaFacts ca);
+Result<Snapshot> load_snapshot(const store::Store& store, const inventory::Query& query, util::UnixTime now,
+                               CaFacts ca);
 
 /// When a device is due under a policy; nullopt when the policy never acts on it.
 std::optional<Due> due_of(const Policy& p, const DeviceFacts& d, const CaFacts& ca, util::UnixTime now);
@@ -130,11 +131,11 @@ struct NightPlan {
 
 /// The plan over [now, until).
 struct Plan {
-  std::vector<NightPlan> nights;         ///< every night overlapping [now, until), in order
-  std::vector<PlannedDevice> devices;    ///< the devices planned on those nights
-  std::size_t in_job = 0;                ///< left out: already in a job
-  std::size_t matched = 0;               ///< devices the query matches
-  std::string note;                      ///< e.g. "no window opens within 400 days"
+  std::vector<NightPlan> nights;       ///< every night overlapping [now, until), in order
+  std::vector<PlannedDevice> devices;  ///< the devices planned on those nights
+  std::size_t in_job = 0;              ///< left out: already in a job
+  std::size_t matched = 0;             ///< devices the query matches
+  std::string note;                    ///< e.g. "no window opens within 400 days"
 };
 
 /// The planning function shared by the evaluator and the forecast.

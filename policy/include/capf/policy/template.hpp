@@ -13,8 +13,8 @@
 #include "capf/admin/admin_service.hpp"
 #include "capf/core/device.hpp"
 #include "capf/core/job.hpp"
-#include "capf/jobs/phones_csv.hpp"
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/phones_csv.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/result.hpp"
 
@@ -67,10 +67,10 @@ class TemplateSet {
   /// leaves empty (the row always wins). A device that ends up By Authentication String without
   /// a string in its row gets the template's string, or with string policy unique a new random
   /// one (Generate String per phone: `generated_string` is then set).
-  admin::NewDeviceDefaultsApplied apply_to_new(Device& d, const jobs::PhoneRow& row, util::UnixTime now) const;
+  admin::NewDeviceDefaultsApplied apply_to_new(Device& d, const inventory::PhoneRow& row, util::UnixTime now) const;
 
  private:
-  std::vector<std::pair<DeviceTemplate, jobs::Query>> items_;
+  std::vector<std::pair<DeviceTemplate, inventory::Query>> items_;
 };
 
 /// The import hook admin::AdminService::set_new_device_defaults takes: loads the templates once

@@ -5,7 +5,7 @@
 #include "capf/core/vocabulary.hpp"
 #include "query_detail.hpp"
 
-namespace capf::jobs::query_detail {
+namespace capf::inventory::query_detail {
 
 // ---- lexer
 
@@ -35,21 +35,29 @@ std::string shown(std::string_view s) {
 bool is_word_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '.': case '_': case ':': case '/': case '@': case '*': case '?': case '+': case '-':
+    case '.':
+    case '_':
+    case ':':
+    case '/':
+    case '@':
+    case '*':
+    case '?':
+    case '+':
+    case '-':
       return true;
     default:
       return false;
   }
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 Result<std::vector<Token>> lex(std::string_view text) {
   std::vector<Token> out;
   std::size_t i = 0;
-  const auto push = [&](Tok kind, std::string t, std::size_t at) {
-    out.push_back(Token{kind, std::move(t), at + 1});
-  };
+  const auto push = [&](Tok kind, std::string t, std::size_t at) { out.push_back(Token{kind, std::move(t), at + 1}); };
   while (i < text.size()) {
     const char c = text[i];
     const std::size_t start = i;
@@ -126,9 +134,12 @@ bool is_reserved(const Token& t) {
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::end: return "end of query";
-    case Tok::string: return "\"" + shown(t.text) + "\"";
-    default: return "'" + shown(t.text) + "'";
+    case Tok::end:
+      return "end of query";
+    case Tok::string:
+      return "\"" + shown(t.text) + "\"";
+    default:
+      return "'" + shown(t.text) + "'";
   }
 }
 
@@ -141,7 +152,9 @@ std::string continuation_hint(const Token& t) {
 }
 
 /// ", found X", or nothing at the end of the text (the message already says what is missing).
-std::string found(const Token& t) { return t.kind == Tok::end ? "" : ", found " + describe(t); }
+std::string found(const Token& t) {
+  return t.kind == Tok::end ? "" : ", found " + describe(t);
+}
 
 // ---- values
 
@@ -163,12 +176,23 @@ std::optional<DateValue> parse_date(std::string_view text) {
     }
     std::int64_t scale = 0;
     switch (unit) {
-      case 's': scale = 1; break;
-      case 'm': scale = 60; break;
-      case 'h': scale = 3600; break;
-      case 'd': scale = 86400; break;
-      case 'w': scale = 7 * 86400; break;
-      default: return std::nullopt;
+      case 's':
+        scale = 1;
+        break;
+      case 'm':
+        scale = 60;
+        break;
+      case 'h':
+        scale = 3600;
+        break;
+      case 'd':
+        scale = 86400;
+        break;
+      case 'w':
+        scale = 7 * 86400;
+        break;
+      default:
+        return std::nullopt;
     }
     return DateValue{DateValue::Base::now, (minus ? -n : n) * scale, 1};
   }
@@ -193,10 +217,14 @@ std::optional<std::uint8_t> parse_enum(Field field, std::string_view text) {
     return static_cast<std::uint8_t>(*v);
   };
   switch (field) {
-    case Field::operation: return as_byte(parse_operation(text));
-    case Field::auth_mode: return as_byte(parse_auth_mode(text));
-    case Field::operation_status: return as_byte(parse_status_word(text));
-    case Field::security_mode: return as_byte(parse_security_mode(text));
+    case Field::operation:
+      return as_byte(parse_operation(text));
+    case Field::auth_mode:
+      return as_byte(parse_auth_mode(text));
+    case Field::operation_status:
+      return as_byte(parse_status_word(text));
+    case Field::security_mode:
+      return as_byte(parse_security_mode(text));
     case Field::lsc_status: {
       const auto t = util::trim(text);
       if (util::iequals(t, "none")) return static_cast<std::uint8_t>(LscStatus::none);
@@ -205,7 +233,8 @@ std::optional<std::uint8_t> parse_enum(Field field, std::string_view text) {
       if (util::iequals(t, "revoked")) return static_cast<std::uint8_t>(LscStatus::revoked);
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -219,26 +248,35 @@ std::string_view accepted_values(Field field) {
              "\"By Existing Certificate (Precedence to MIC)\"";
     case Field::operation_status:
       return "none, pending, in-progress, success, failed, locked, expired";
-    case Field::lsc_status: return "none, valid, expired, revoked";
-    case Field::security_mode: return "\"Non Secure\" (or nonsecure), authenticated, encrypted";
-    default: return "";
+    case Field::lsc_status:
+      return "none, valid, expired, revoked";
+    case Field::security_mode:
+      return "\"Non Secure\" (or nonsecure), authenticated, encrypted";
+    default:
+      return "";
   }
 }
 
 std::string_view operators_for(Kind kind) {
   switch (kind) {
-    case Kind::text: return "=, !=, ~, !~, in, not in";
-    case Kind::enumeration: return "=, !=, in, not in";
-    case Kind::date: return "=, !=, <, <=, >, >=, before, after";
+    case Kind::text:
+      return "=, !=, ~, !~, in, not in";
+    case Kind::enumeration:
+      return "=, !=, in, not in";
+    case Kind::date:
+      return "=, !=, <, <=, >, >=, before, after";
   }
   return "";
 }
 
 std::string_view kind_word(Kind kind) {
   switch (kind) {
-    case Kind::text: return "a text field";
-    case Kind::enumeration: return "a field with fixed values";
-    case Kind::date: return "a date field";
+    case Kind::text:
+      return "a text field";
+    case Kind::enumeration:
+      return "a field with fixed values";
+    case Kind::date:
+      return "a date field";
   }
   return "";
 }
@@ -249,8 +287,9 @@ std::string field_list() {
     if (!out.empty()) out += ", ";
     out += f.name;
   }
-  return out + "; shorthands: lsc_expires_before, lsc_expires_after, last_seen_before, "
-               "last_seen_after";
+  return out +
+         "; shorthands: lsc_expires_before, lsc_expires_after, last_seen_before, "
+         "last_seen_after";
 }
 
-}  // namespace capf::jobs::query_detail
+}  // namespace capf::inventory::query_detail

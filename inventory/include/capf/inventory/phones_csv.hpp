@@ -12,7 +12,7 @@
 #include "capf/core/device.hpp"
 #include "capf/util/result.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 /// One problem in a CSV file.
 struct CsvIssue {
@@ -92,4 +92,4 @@ void apply_row(Device& device, const PhoneRow& row, util::UnixTime now);
 /// string; EC key sizes 256/384/521). Empty when fine, else the reason.
 std::optional<std::string> check_capf_settings(const Device& d);
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

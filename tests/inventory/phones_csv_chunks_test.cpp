@@ -6,7 +6,7 @@
 
 #include "phones_csv_test_util.hpp"
 
-namespace capf::jobs::csv_test {
+namespace capf::inventory::csv_test {
 namespace {
 
 struct Parsed {
@@ -18,7 +18,8 @@ struct Parsed {
 // Every good row (name, line, description) and every issue.
 std::vector<std::string> summary(const Parsed& p) {
   std::vector<std::string> out;
-  for (const auto& r : p.rows) out.push_back(std::to_string(r.line) + " " + r.name + " [" + r.description.value_or("-") + "]");
+  for (const auto& r : p.rows)
+    out.push_back(std::to_string(r.line) + " " + r.name + " [" + r.description.value_or("-") + "]");
   for (const auto& i : p.issues) out.push_back(i);
   out.push_back("records " + std::to_string(p.records));
   return out;
@@ -52,11 +53,11 @@ TEST(PhonesCsvSplitter, QuotedFieldsOnOneLineReadAsLibcsvReadsThem) {
   const std::string text =
       "Device Name,Description\n"
       "SEP000000000001,  \"Lobby, east\"  \n"          // spaces around the quotes are dropped
-      "SEP000000000002,\"say \"\"hi\"\"\"\n"             // doubled quotes: libcsv's part
-      "SEP000000000003,\"\"\n"                           // an empty quoted cell leaves it unset
-      "\"SEP000000000004\",\"tab after quote\"\t\r\n"    // white space and CR after the closing quote
-      "SEP000000000005,\"a\"b\n"                         // text after the closing quote
-      "SEP000000000006,plain \"quote\n"                  // a quote inside an unquoted field
+      "SEP000000000002,\"say \"\"hi\"\"\"\n"           // doubled quotes: libcsv's part
+      "SEP000000000003,\"\"\n"                         // an empty quoted cell leaves it unset
+      "\"SEP000000000004\",\"tab after quote\"\t\r\n"  // white space and CR after the closing quote
+      "SEP000000000005,\"a\"b\n"                       // text after the closing quote
+      "SEP000000000006,plain \"quote\n"                // a quote inside an unquoted field
       "SEP000000000007,\"runs on\n"
       "to the next line\"\n"
       "SEP000000000008,last\n";
@@ -85,9 +86,12 @@ std::string mixed_file(int rows) {
   for (int i = 0; i < rows; ++i) {
     std::snprintf(name, sizeof name, "SEP%012X", i % 997 == 5 ? 3 : i);  // some duplicates of row 3
     text += name;
-    if (i % 101 == 7) text += ",\"two\nlines\"";
-    else if (i % 89 == 3) text += ",\"with \"\"quotes\"\"\"";
-    else text += ",\"Desk, floor " + std::to_string(i % 9) + "\"";
+    if (i % 101 == 7)
+      text += ",\"two\nlines\"";
+    else if (i % 89 == 3)
+      text += ",\"with \"\"quotes\"\"\"";
+    else
+      text += ",\"Desk, floor " + std::to_string(i % 9) + "\"";
     text += ",Cisco 8841,DP-HQ,,Install/Upgrade,";
     text += i % 211 == 9 ? "By Sorcery" : "By Authentication String";
     text += ",12345678,2048,RSA Only,,2027-03-01,10.1.2.3,\n";
@@ -137,4 +141,4 @@ TEST(PhonesCsvChunks, SinkFailureIsRethrownAndNothingHangs) {
 }
 
 }  // namespace
-}  // namespace capf::jobs::csv_test
+}  // namespace capf::inventory::csv_test

@@ -49,7 +49,7 @@
 #include "capf/util/result.hpp"
 #include "capf/util/time.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 /// Longest filter text accepted, in bytes.
 inline constexpr std::size_t kMaxQueryLength = 4096;
@@ -68,7 +68,8 @@ struct EvalContext {
 class Query {
  public:
   /// Parses the filter text; errors name the 1-based character position and what was expected,
-  /// e.g. "query:18: expected a value after 'device_pool ='" or "query:1: unknown field 'pool' (fields: device_pool, ...)".
+  /// e.g. "query:18: expected a value after 'device_pool ='" or "query:1: unknown field 'pool' (fields: device_pool,
+  /// ...)".
   static Result<Query> parse(std::string_view text);
   /// True when the device matches at time `now` (needed for lsc_status=expired etc.), with no
   /// revocations known.
@@ -91,4 +92,4 @@ class Query {
   std::shared_ptr<const Impl> impl_;
 };
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

@@ -1,4 +1,4 @@
-// Internal to capf_jobs: the header map and the per-record checks of the phone CSV import,
+// Internal to capf_inventory: the header map and the per-record checks of the phone CSV import,
 // kept apart from the libcsv driver in phones_csv.cpp.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 #include "capf/util/huge_pages.hpp"
 #include "capf/util/time.hpp"
 
@@ -20,7 +20,7 @@ namespace date {
 class time_zone;
 }
 
-namespace capf::jobs::detail {
+namespace capf::inventory::detail {
 
 /// The columns of known_columns(), in that order.
 enum class Column : std::uint8_t {
@@ -101,4 +101,4 @@ class RowChecker {
   const date::time_zone* zone_ = nullptr;  ///< null until set: UTC
 };
 
-}  // namespace capf::jobs::detail
+}  // namespace capf::inventory::detail

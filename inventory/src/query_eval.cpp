@@ -1,15 +1,14 @@
 // The device query language, part three: an evaluator that neither allocates nor uses regular
 // expressions (a 100,000-device inventory is filtered on every `phones list --where` and job
 // preview), and the public Query API.
-#include "capf/jobs/query.hpp"
-
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include "capf/inventory/query.hpp"
 #include "query_detail.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 namespace query_detail {
 
@@ -17,7 +16,9 @@ namespace {
 
 // ---- evaluation
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 /// Whole-string glob, `*` any run and `?` any one byte; `pattern` is already lower-case.
 bool glob_match(std::string_view pattern, std::string_view s) {
@@ -43,30 +44,45 @@ bool glob_match(std::string_view pattern, std::string_view s) {
 
 std::string_view text_of(const Device& d, Field f) {
   switch (f) {
-    case Field::name: return d.name;
-    case Field::description: return d.description;
-    case Field::device_type: return d.device_type;
-    case Field::device_pool: return d.device_pool;
-    case Field::security_profile: return d.security_profile;
-    case Field::lsc_issuer: return d.lsc_issuer;
-    default: return {};
+    case Field::name:
+      return d.name;
+    case Field::description:
+      return d.description;
+    case Field::device_type:
+      return d.device_type;
+    case Field::device_pool:
+      return d.device_pool;
+    case Field::security_profile:
+      return d.security_profile;
+    case Field::lsc_issuer:
+      return d.lsc_issuer;
+    default:
+      return {};
   }
 }
 
 std::uint8_t enum_of(const Device& d, Field f, const EvalContext& c) {
   switch (f) {
-    case Field::operation: return static_cast<std::uint8_t>(d.operation);
-    case Field::auth_mode: return static_cast<std::uint8_t>(d.auth_mode);
-    case Field::operation_status: return static_cast<std::uint8_t>(d.status);
-    case Field::security_mode: return static_cast<std::uint8_t>(d.security_mode);
+    case Field::operation:
+      return static_cast<std::uint8_t>(d.operation);
+    case Field::auth_mode:
+      return static_cast<std::uint8_t>(d.auth_mode);
+    case Field::operation_status:
+      return static_cast<std::uint8_t>(d.status);
+    case Field::security_mode:
+      return static_cast<std::uint8_t>(d.security_mode);
     case Field::lsc_status: {
       LscStatus s = LscStatus::valid;
-      if (d.lsc_serial.empty()) s = LscStatus::none;
-      else if (c.revoked != nullptr && c.revoked->count(d.lsc_serial) != 0) s = LscStatus::revoked;
-      else if (d.lsc_not_after <= c.now) s = LscStatus::expired;
+      if (d.lsc_serial.empty())
+        s = LscStatus::none;
+      else if (c.revoked != nullptr && c.revoked->count(d.lsc_serial) != 0)
+        s = LscStatus::revoked;
+      else if (d.lsc_not_after <= c.now)
+        s = LscStatus::expired;
       return static_cast<std::uint8_t>(s);
     }
-    default: return 0xff;
+    default:
+      return 0xff;
   }
 }
 
@@ -79,8 +95,10 @@ std::optional<util::UnixTime> date_of(const Device& d, Field f) {
     case Field::last_seen:
       if (d.last_seen == 0) return std::nullopt;
       return d.last_seen;
-    case Field::completes_by: return d.completes_by;
-    default: return std::nullopt;
+    case Field::completes_by:
+      return d.completes_by;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -116,13 +134,20 @@ bool eval_pred(const Pred& p, const Device& d, const EvalContext& c) {
       const std::int64_t lo = p.date.base == DateValue::Base::now ? now + p.date.offset : p.date.offset;
       const std::int64_t hi = lo + p.date.span;
       switch (p.op) {
-        case Op::eq: return *x >= lo && *x < hi;
-        case Op::ne: return *x < lo || *x >= hi;
-        case Op::lt: return *x < lo;
-        case Op::le: return *x < hi;
-        case Op::gt: return *x >= hi;
-        case Op::ge: return *x >= lo;
-        default: return false;
+        case Op::eq:
+          return *x >= lo && *x < hi;
+        case Op::ne:
+          return *x < lo || *x >= hi;
+        case Op::lt:
+          return *x < lo;
+        case Op::le:
+          return *x < hi;
+        case Op::gt:
+          return *x >= hi;
+        case Op::ge:
+          return *x >= lo;
+        default:
+          return false;
       }
     }
   }
@@ -134,9 +159,12 @@ bool eval_pred(const Pred& p, const Device& d, const EvalContext& c) {
 bool Tree::eval(std::uint32_t index, const Device& d, const EvalContext& c) const {
   const Node& n = nodes[index];
   switch (n.kind) {
-    case NodeKind::all: return true;
-    case NodeKind::pred: return eval_pred(preds[n.first], d, c);
-    case NodeKind::negate: return !eval(n.first, d, c);
+    case NodeKind::all:
+      return true;
+    case NodeKind::pred:
+      return eval_pred(preds[n.first], d, c);
+    case NodeKind::negate:
+      return !eval(n.first, d, c);
     case NodeKind::conj:
       for (std::uint32_t k = 0; k < n.count; ++k)
         if (!eval(kids[n.first + k], d, c)) return false;
@@ -162,9 +190,8 @@ Query::Query(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Query> Query::parse(std::string_view text) {
   if (text.size() > kMaxQueryLength)
-    return query_detail::error_at(kMaxQueryLength + 1,
-                                  "query longer than " + std::to_string(kMaxQueryLength) +
-                                      " characters (" + std::to_string(text.size()) + ")");
+    return query_detail::error_at(kMaxQueryLength + 1, "query longer than " + std::to_string(kMaxQueryLength) +
+                                                           " characters (" + std::to_string(text.size()) + ")");
   auto tokens = query_detail::lex(text);
   if (!tokens) return tokens.error();
   auto impl = std::make_shared<Impl>();
@@ -175,9 +202,13 @@ Result<Query> Query::parse(std::string_view text) {
   return Query(std::move(impl));
 }
 
-bool Query::matches(const Device& d, util::UnixTime now) const { return matches(d, EvalContext{now, nullptr}); }
+bool Query::matches(const Device& d, util::UnixTime now) const {
+  return matches(d, EvalContext{now, nullptr});
+}
 
-bool Query::matches(const Device& d, const EvalContext& c) const { return impl_->tree.eval(impl_->tree.root, d, c); }
+bool Query::matches(const Device& d, const EvalContext& c) const {
+  return impl_->tree.eval(impl_->tree.root, d, c);
+}
 
 bool Query::uses_revocation() const {
   for (const auto& p : impl_->tree.preds)
@@ -185,7 +216,9 @@ bool Query::uses_revocation() const {
   return false;
 }
 
-const std::string& Query::text() const { return impl_->text; }
+const std::string& Query::text() const {
+  return impl_->text;
+}
 
 const std::vector<std::string>& Query::fields() {
   static const std::vector<std::string> names = [] {
@@ -196,4 +229,4 @@ const std::vector<std::string>& Query::fields() {
   return names;
 }
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

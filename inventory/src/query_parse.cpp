@@ -2,10 +2,10 @@
 // node array of a Tree.
 #include <utility>
 
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/query.hpp"
 #include "query_detail.hpp"
 
-namespace capf::jobs::query_detail {
+namespace capf::inventory::query_detail {
 
 namespace {
 
@@ -74,8 +74,8 @@ Result<std::uint32_t> Parser::parse_query() {
   const Token& rest = peek();
   if (rest.kind == Tok::rparen) return error_at(rest.pos, "')' without a matching '('");
   if (rest.kind != Tok::end)
-    return error_at(rest.pos, "expected AND, OR or the end of the query, found " + describe(rest) +
-                                  continuation_hint(rest));
+    return error_at(rest.pos,
+                    "expected AND, OR or the end of the query, found " + describe(rest) + continuation_hint(rest));
   return root;
 }
 
@@ -121,8 +121,7 @@ Result<std::uint32_t> Parser::parse_primary() {
   const Token& t = peek();
   if (t.kind == Tok::lparen) {
     if (depth_ >= kMaxQueryDepth)
-      return error_at(t.pos, "parentheses nested deeper than " + std::to_string(kMaxQueryDepth) +
-                                 " levels");
+      return error_at(t.pos, "parentheses nested deeper than " + std::to_string(kMaxQueryDepth) + " levels");
     ++depth_;
     open_.push_back(t.pos);
     next();
@@ -131,8 +130,7 @@ Result<std::uint32_t> Parser::parse_primary() {
     const Token& close = peek();
     if (close.kind != Tok::rparen)
       return error_at(close.pos, "expected AND, OR or ')' to close the '(' at position " +
-                                     std::to_string(open_.back()) + found(close) +
-                                     continuation_hint(close));
+                                     std::to_string(open_.back()) + found(close) + continuation_hint(close));
     next();
     open_.pop_back();
     --depth_;
@@ -162,26 +160,23 @@ Result<void> Parser::add_value(Pred& p, const Token& value, const std::string& c
   const auto& field = info_of(p.field);
   switch (p.kind) {
     case Kind::text:
-      p.texts.push_back(p.op == Op::glob || p.op == Op::nglob ? util::to_lower(value.text)
-                                                              : value.text);
+      p.texts.push_back(p.op == Op::glob || p.op == Op::nglob ? util::to_lower(value.text) : value.text);
       return ok();
     case Kind::enumeration: {
       const auto v = parse_enum(p.field, value.text);
       if (!v)
-        return error_at(value.pos, "unknown value '" + shown(value.text) + "' for " +
-                                       std::string(field.name) + " (accepted: " +
-                                       std::string(accepted_values(p.field)) + ")");
+        return error_at(value.pos, "unknown value '" + shown(value.text) + "' for " + std::string(field.name) +
+                                       " (accepted: " + std::string(accepted_values(p.field)) + ")");
       p.enums.push_back(*v);
       return ok();
     }
     case Kind::date: {
       const auto v = parse_date(value.text);
       if (!v)
-        return error_at(value.pos, "bad date '" + shown(value.text) + "' after '" + context +
-                                       "' (" + std::string(kDateForms) + ")");
+        return error_at(value.pos, "bad date '" + shown(value.text) + "' after '" + context + "' (" +
+                                       std::string(kDateForms) + ")");
       if (v->base == DateValue::Base::never && p.op != Op::eq && p.op != Op::ne)
-        return error_at(value.pos, "'" + shown(value.text) + "' only works with = and != (after '" +
-                                       context + "')");
+        return error_at(value.pos, "'" + shown(value.text) + "' only works with = and != (after '" + context + "')");
       p.date = *v;
       return ok();
     }
@@ -206,8 +201,7 @@ Result<std::uint32_t> Parser::parse_predicate() {
   }
 
   const FieldInfo* field = find_field(name.text);
-  if (!field)
-    return error_at(name.pos, "unknown field '" + shown(name.text) + "' (fields: " + field_list() + ")");
+  if (!field) return error_at(name.pos, "unknown field '" + shown(name.text) + "' (fields: " + field_list() + ")");
 
   Pred p;
   p.field = field->field;
@@ -218,14 +212,22 @@ Result<std::uint32_t> Parser::parse_predicate() {
   std::string op_text = op.text;
   bool list = false;
   if (op.kind == Tok::op) {
-    if (op.text == "=" || op.text == "==") p.op = Op::eq;
-    else if (op.text == "!=") p.op = Op::ne;
-    else if (op.text == "~") p.op = Op::glob;
-    else if (op.text == "!~") p.op = Op::nglob;
-    else if (op.text == "<") p.op = Op::lt;
-    else if (op.text == "<=") p.op = Op::le;
-    else if (op.text == ">") p.op = Op::gt;
-    else p.op = Op::ge;
+    if (op.text == "=" || op.text == "==")
+      p.op = Op::eq;
+    else if (op.text == "!=")
+      p.op = Op::ne;
+    else if (op.text == "~")
+      p.op = Op::glob;
+    else if (op.text == "!~")
+      p.op = Op::nglob;
+    else if (op.text == "<")
+      p.op = Op::lt;
+    else if (op.text == "<=")
+      p.op = Op::le;
+    else if (op.text == ">")
+      p.op = Op::gt;
+    else
+      p.op = Op::ge;
     next();
   } else if (is_keyword(op, "before")) {
     p.op = Op::lt;
@@ -251,9 +253,8 @@ Result<std::uint32_t> Parser::parse_predicate() {
   // Operators the field's kind does not take.
   const bool is_date_op = p.op == Op::lt || p.op == Op::le || p.op == Op::gt || p.op == Op::ge;
   const bool is_glob = p.op == Op::glob || p.op == Op::nglob;
-  const std::string kind_hint = "'" + std::string(field->name) + "' is " +
-                                std::string(kind_word(field->kind)) + " (use " +
-                                std::string(operators_for(field->kind)) + ")";
+  const std::string kind_hint = "'" + std::string(field->name) + "' is " + std::string(kind_word(field->kind)) +
+                                " (use " + std::string(operators_for(field->kind)) + ")";
   if (is_date_op && field->kind != Kind::date)
     return error_at(op.pos, "'" + shown(op_text) + "' compares dates, but " + kind_hint);
   if (is_glob && field->kind != Kind::text)
@@ -270,8 +271,7 @@ Result<std::uint32_t> Parser::parse_predicate() {
   }
 
   const Token& open = peek();
-  if (open.kind != Tok::lparen)
-    return error_at(open.pos, "expected '(' after '" + context + "'" + found(open));
+  if (open.kind != Tok::lparen) return error_at(open.pos, "expected '(' after '" + context + "'" + found(open));
   next();
   std::string after = context + " (";
   for (;;) {
@@ -298,4 +298,4 @@ Result<std::uint32_t> parse_tokens(const std::vector<Token>& tokens, Tree& out) 
   return parser.parse_query();
 }
 
-}  // namespace capf::jobs::query_detail
+}  // namespace capf::inventory::query_detail

@@ -1,16 +1,17 @@
 // Header map, per-record checks, apply_row and check_capf_settings of the phone CSV import.
+#include "phones_csv_rows.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "capf/core/vocabulary.hpp"
-#include "capf/jobs/completes_by.hpp"
+#include "capf/inventory/completes_by.hpp"
 #include "capf/util/text.hpp"
 #include "capf/util/time.hpp"
-#include "phones_csv_rows.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 namespace detail {
 
@@ -18,7 +19,9 @@ namespace {
 
 constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
 
-std::string_view column_name(Column c) { return known_columns()[static_cast<std::size_t>(c)]; }
+std::string_view column_name(Column c) {
+  return known_columns()[static_cast<std::size_t>(c)];
+}
 
 /// A value quoted for a message: control characters escaped, long values cut on a UTF-8
 /// boundary so one issue stays one readable line.
@@ -36,12 +39,20 @@ std::string show(std::string_view v) {
   out.push_back('"');
   for (char c : v) {
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) out += '?';
-        else out.push_back(c);
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += '?';
+        else
+          out.push_back(c);
     }
   }
   if (cut) out += "…";
@@ -79,16 +90,18 @@ const char* const kAcceptedKeyOrders =
 
 }  // namespace
 
-Result<void> RowChecker::read_header(std::span<const std::string_view> fields, std::size_t line, const std::string& file) {
+Result<void> RowChecker::read_header(std::span<const std::string_view> fields, std::size_t line,
+                                     const std::string& file) {
   index_.fill(-1);
   columns_.clear();
   columns_.reserve(fields.size());
   const auto& known = known_columns();
-  const auto where = [&](std::size_t col) { return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": "; };
+  const auto where = [&](std::size_t col) {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": ";
+  };
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const auto name = util::trim(fields[i]);
-    if (!valid_utf8(name))
-      return make_error(Errc::invalid_argument, where(i + 1) + "column name is not valid UTF-8");
+    if (!valid_utf8(name)) return make_error(Errc::invalid_argument, where(i + 1) + "column name is not valid UTF-8");
     if (name.empty()) return make_error(Errc::invalid_argument, where(i + 1) + "empty column name");
     std::size_t id = kNoColumn;
     for (std::size_t k = 0; k < known.size(); ++k)
@@ -96,11 +109,12 @@ Result<void> RowChecker::read_header(std::span<const std::string_view> fields, s
     if (id == kNoColumn) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      return make_error(Errc::invalid_argument, where(i + 1) + "unknown column " + show(name) + " (known: " + list + ")");
+      return make_error(Errc::invalid_argument,
+                        where(i + 1) + "unknown column " + show(name) + " (known: " + list + ")");
     }
     if (index_[id] >= 0)
-      return make_error(Errc::invalid_argument, where(i + 1) + "duplicate column " + show(known[id]) + " (first in column " +
-                                                    std::to_string(index_[id] + 1) + ")");
+      return make_error(Errc::invalid_argument, where(i + 1) + "duplicate column " + show(known[id]) +
+                                                    " (first in column " + std::to_string(index_[id] + 1) + ")");
     index_[id] = static_cast<int>(i);
     columns_.push_back(static_cast<Column>(id));
   }
@@ -110,8 +124,8 @@ Result<void> RowChecker::read_header(std::span<const std::string_view> fields, s
   return ok();
 }
 
-bool RowChecker::check(std::span<const std::string_view> fields, std::size_t line, const std::string& file, PhoneRow& row,
-                       std::vector<CsvIssue>& issues) {
+bool RowChecker::check(std::span<const std::string_view> fields, std::size_t line, const std::string& file,
+                       PhoneRow& row, std::vector<CsvIssue>& issues) {
   const std::size_t before = issues.size();
   const auto issue = [&](std::size_t column, std::string reason) {
     issues.push_back(CsvIssue{file, line, column, std::move(reason)});
@@ -151,17 +165,29 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
           issue(col, "duplicate device " + row.name + " (first on line " + std::to_string(first) + ")");
         break;
       }
-      case Column::description: row.description.emplace(v); break;
-      case Column::device_type: row.device_type.emplace(v); break;
-      case Column::device_pool: row.device_pool.emplace(v); break;
-      case Column::security_profile: row.security_profile.emplace(v); break;
+      case Column::description:
+        row.description.emplace(v);
+        break;
+      case Column::device_type:
+        row.device_type.emplace(v);
+        break;
+      case Column::device_pool:
+        row.device_pool.emplace(v);
+        break;
+      case Column::security_profile:
+        row.security_profile.emplace(v);
+        break;
       case Column::operation:
-        if (auto op = parse_operation(v)) row.operation = op;
-        else issue(col, "unknown Certificate Operation " + show(v) + " (accepted: " + kAcceptedOperations + ")");
+        if (auto op = parse_operation(v))
+          row.operation = op;
+        else
+          issue(col, "unknown Certificate Operation " + show(v) + " (accepted: " + kAcceptedOperations + ")");
         break;
       case Column::auth_mode:
-        if (mode) row.auth_mode = mode;
-        else issue(col, "unknown Authentication Mode " + show(v) + " (accepted: " + kAcceptedModes + ")");
+        if (mode)
+          row.auth_mode = mode;
+        else
+          issue(col, "unknown Authentication Mode " + show(v) + " (accepted: " + kAcceptedModes + ")");
         break;
       case Column::auth_string: {
         // The value is a secret: messages give its length, never the text.
@@ -182,18 +208,24 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
       }
       case Column::rsa_key_bits: {
         auto bits = parse_bits(v);
-        if (bits && valid_rsa_bits(*bits)) row.rsa_key_bits = bits;
-        else issue(col, "Key Size (Bits) must be 1024, 2048, 3072 or 4096 (got " + show(v) + ")");
+        if (bits && valid_rsa_bits(*bits))
+          row.rsa_key_bits = bits;
+        else
+          issue(col, "Key Size (Bits) must be 1024, 2048, 3072 or 4096 (got " + show(v) + ")");
         break;
       }
       case Column::key_order:
-        if (auto k = parse_key_order(v)) row.key_order = k;
-        else issue(col, "unknown Key Order " + show(v) + " (accepted: " + kAcceptedKeyOrders + ")");
+        if (auto k = parse_key_order(v))
+          row.key_order = k;
+        else
+          issue(col, "unknown Key Order " + show(v) + " (accepted: " + kAcceptedKeyOrders + ")");
         break;
       case Column::ec_key_bits: {
         auto bits = parse_bits(v);
-        if (bits && curve_from_bits(*bits)) row.ec_key_bits = bits;
-        else issue(col, "EC Key Size (Bits) must be 256, 384 or 521 (got " + show(v) + ")");
+        if (bits && curve_from_bits(*bits))
+          row.ec_key_bits = bits;
+        else
+          issue(col, "EC Key Size (Bits) must be 256, 384 or 521 (got " + show(v) + ")");
         break;
       }
       case Column::completes_by:
@@ -206,23 +238,31 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
         }
         break;
       case Column::ipv4:
-        if (valid_ip(AF_INET, v)) row.ipv4.emplace(v);
-        else issue(col, "IPv4 Address " + show(v) + " is not a valid IPv4 address");
+        if (valid_ip(AF_INET, v))
+          row.ipv4.emplace(v);
+        else
+          issue(col, "IPv4 Address " + show(v) + " is not a valid IPv4 address");
         break;
       case Column::ipv6:
-        if (valid_ip(AF_INET6, v)) row.ipv6.emplace(v);
-        else issue(col, "IPv6 Address " + show(v) + " is not a valid IPv6 address");
+        if (valid_ip(AF_INET6, v))
+          row.ipv6.emplace(v);
+        else
+          issue(col, "IPv6 Address " + show(v) + " is not a valid IPv6 address");
         break;
       case Column::security_mode:
-        if (auto m = parse_security_mode(v)) row.security_mode = m;
-        else issue(col, "unknown Device Security Mode " + show(v) + " (accepted: " + kAcceptedSecurityModes + ")");
+        if (auto m = parse_security_mode(v))
+          row.security_mode = m;
+        else
+          issue(col, "unknown Device Security Mode " + show(v) + " (accepted: " + kAcceptedSecurityModes + ")");
         break;
     }
   }
   return issues.size() == before;
 }
 
-void RowChecker::reserve(std::size_t rows) { first_line_.reserve(rows); }
+void RowChecker::reserve(std::size_t rows) {
+  first_line_.reserve(rows);
+}
 
 Result<void> RowChecker::set_time_zone(std::string_view name) {
   auto zone = find_time_zone(name);
@@ -239,11 +279,21 @@ const date::time_zone& RowChecker::zone() {
 }  // namespace detail
 
 const std::vector<std::string>& known_columns() {
-  static const std::vector<std::string> kColumns{
-      "Device Name",           "Description",          "Device Type",     "Device Pool",
-      "Device Security Profile", "Certificate Operation", "Authentication Mode", "Authentication String",
-      "Key Size (Bits)",       "Key Order",            "EC Key Size (Bits)", "Operation Completes By",
-      "IPv4 Address",          "IPv6 Address",         "Device Security Mode"};
+  static const std::vector<std::string> kColumns{"Device Name",
+                                                 "Description",
+                                                 "Device Type",
+                                                 "Device Pool",
+                                                 "Device Security Profile",
+                                                 "Certificate Operation",
+                                                 "Authentication Mode",
+                                                 "Authentication String",
+                                                 "Key Size (Bits)",
+                                                 "Key Order",
+                                                 "EC Key Size (Bits)",
+                                                 "Operation Completes By",
+                                                 "IPv4 Address",
+                                                 "IPv6 Address",
+                                                 "Device Security Mode"};
   return kColumns;
 }
 
@@ -259,8 +309,10 @@ void apply_row(Device& device, const PhoneRow& row, util::UnixTime now) {
   if (row.security_profile) device.security_profile = *row.security_profile;
   // The mode a row gives wins; a row that gives none but names a profile takes the mode the
   // profile's name implies (the rule in security_mode_from_profile).
-  if (row.security_mode) device.security_mode = *row.security_mode;
-  else if (row.security_profile) device.security_mode = security_mode_from_profile(*row.security_profile);
+  if (row.security_mode)
+    device.security_mode = *row.security_mode;
+  else if (row.security_profile)
+    device.security_mode = security_mode_from_profile(*row.security_profile);
   if (row.auth_mode) device.auth_mode = *row.auth_mode;
   if (row.auth_string) device.auth_string = *row.auth_string;
   if (row.rsa_key_bits) device.rsa_key_bits = *row.rsa_key_bits;
@@ -293,4 +345,4 @@ std::optional<std::string> check_capf_settings(const Device& d) {
   return std::nullopt;
 }
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

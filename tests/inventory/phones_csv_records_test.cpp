@@ -6,22 +6,22 @@
 #include <set>
 #include <sstream>
 
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 #include "capf/util/time.hpp"
 #include "phones_csv_test_util.hpp"
 
 using namespace capf;
-using namespace capf::jobs;
-using namespace capf::jobs::csv_test;
+using namespace capf::inventory;
+using namespace capf::inventory::csv_test;
 
 // ---- records and lines
 
 TEST(PhonesCsvRecords, QuotedNewlinesKeepLineNumbersRight) {
   const std::string text =
-      "Device Name,Description,Key Size (Bits)\n"  // 1
+      "Device Name,Description,Key Size (Bits)\n"            // 1
       "SEP000000000001,\"three\nline\ndescription\",2048\n"  // 2-4
-      "SEP000000000002,\"two\r\nlines\",999\n"  // 5-6
-      "SEP000000000003,ok,2048\n";  // 7
+      "SEP000000000002,\"two\r\nlines\",999\n"               // 5-6
+      "SEP000000000003,ok,2048\n";                           // 7
   auto r = parse_ok(text);
   ASSERT_EQ(r.issues.size(), 1u);
   EXPECT_EQ(r.issues[0].to_string(), "t.csv:5:3: Key Size (Bits) must be 1024, 2048, 3072 or 4096 (got \"999\")");
@@ -69,11 +69,12 @@ TEST(PhonesCsvRecords, BadQuotingIsSkippedAndParsingGoesOn) {
       "SEP000000000002,\"multi\nline\" tail\n"
       "SEP000000000003,fine\n";
   auto r = parse_ok(text);
-  EXPECT_EQ(issue_texts(r), (std::vector<std::string>{
-                                "t.csv:2:2: bad quoting: a '\"' inside a field needs the whole field quoted and the quote "
-                                "doubled",
-                                "t.csv:3:2: bad quoting: unexpected text after the closing quote (on line 4)",
-                            }));
+  EXPECT_EQ(issue_texts(r),
+            (std::vector<std::string>{
+                "t.csv:2:2: bad quoting: a '\"' inside a field needs the whole field quoted and the quote "
+                "doubled",
+                "t.csv:3:2: bad quoting: unexpected text after the closing quote (on line 4)",
+            }));
   ASSERT_EQ(r.rows.size(), 1u);
   EXPECT_EQ(r.rows[0].name, "SEP000000000003");
   EXPECT_EQ(r.rows[0].line, 5u);
@@ -81,8 +82,9 @@ TEST(PhonesCsvRecords, BadQuotingIsSkippedAndParsingGoesOn) {
 }
 
 TEST(PhonesCsvRecords, UnterminatedQuoteIsAFileError) {
-  EXPECT_EQ(parse_error("Device Name,Description\nSEP000000000001,ok\nSEP000000000002,\"never closed\nSEP000000000003,x\n"),
-            "t.csv:3:2: quoted field is never closed; the rest of the file cannot be read");
+  EXPECT_EQ(
+      parse_error("Device Name,Description\nSEP000000000001,ok\nSEP000000000002,\"never closed\nSEP000000000003,x\n"),
+      "t.csv:3:2: quoted field is never closed; the rest of the file cannot be read");
 }
 
 TEST(PhonesCsvRecords, WrongFieldCount) {
@@ -108,15 +110,17 @@ TEST(PhonesCsvRecords, EveryIssueOfARowIsReportedAndTheRowSkipped) {
 
 TEST(PhonesCsvRecords, DuplicateDevicesAreCaseInsensitiveAndTheFirstStays) {
   auto r = parse_ok("Device Name,Description\nSEPAABBCCDDEEFF,first\nsepaabbccddeeff,second\nSEPAABBCCDDEEFF,third\n");
-  EXPECT_EQ(issue_texts(r), (std::vector<std::string>{"t.csv:3:1: duplicate device sepaabbccddeeff (first on line 2)",
-                                                      "t.csv:4:1: duplicate device SEPAABBCCDDEEFF (first on line 2)"}));
+  EXPECT_EQ(issue_texts(r),
+            (std::vector<std::string>{"t.csv:3:1: duplicate device sepaabbccddeeff (first on line 2)",
+                                      "t.csv:4:1: duplicate device SEPAABBCCDDEEFF (first on line 2)"}));
   ASSERT_EQ(r.rows.size(), 1u);
   EXPECT_EQ(r.rows[0].description, "first");
 }
 
 TEST(PhonesCsvRecords, InvalidUtf8IsAnIssueForItsColumn) {
-  auto r = parse_ok("Device Name,Device Pool,Description\nSEP000000000001,DP-HQ,\xC3\x28\nSEP000000000002,\xED\xA0\x80,ok\n"
-                    "SEP000000000003,DP-HQ,caf\xC3\xA9 \xF0\x9F\x93\x9E\n");
+  auto r = parse_ok(
+      "Device Name,Device Pool,Description\nSEP000000000001,DP-HQ,\xC3\x28\nSEP000000000002,\xED\xA0\x80,ok\n"
+      "SEP000000000003,DP-HQ,caf\xC3\xA9 \xF0\x9F\x93\x9E\n");
   EXPECT_EQ(issue_texts(r), (std::vector<std::string>{"t.csv:2:3: Description is not valid UTF-8",
                                                       "t.csv:3:2: Device Pool is not valid UTF-8"}));
   ASSERT_EQ(r.rows.size(), 1u);
@@ -164,12 +168,12 @@ TEST(PhonesCsvRecords, AuthenticationStringCombinations) {
 }
 
 TEST(PhonesCsvRecords, AuthenticationStringIsNeverEchoed) {
-  const std::vector<std::string> secrets{"123", "12345678901", "sec9876", "98x76", "５５５５", "4455667788",
-                                         "7777777"};
+  const std::vector<std::string> secrets{"123", "12345678901", "sec9876", "98x76", "５５５５", "4455667788", "7777777"};
   std::string text = "Device Name,Authentication Mode,Authentication String\n";
   int n = 0;
   for (const auto& s : secrets)
-    text += "SEP00000000000" + std::to_string(++n) + "," + (s == "4455667788" ? "By Null String" : "string") + "," + s + "\n";
+    text += "SEP00000000000" + std::to_string(++n) + "," + (s == "4455667788" ? "By Null String" : "string") + "," + s +
+            "\n";
   text += "SEP00000000000F,By Null String,\"7777777\"x\n";  // a parse error in the string column
   auto r = parse_ok(text);
   EXPECT_EQ(r.issues.size(), secrets.size());
@@ -201,8 +205,9 @@ TEST(PhonesCsvRecords, HundredThousandRowsInOnePass) {
   for (int i = 0; i < 100000; ++i) {
     std::snprintf(name, sizeof name, "SEP%012X", i);
     text += name;
-    text += ",\"Desk, floor 3\",Cisco 8841,DP-HQ,Cisco 8841 - Standard SIP Non-Secure Profile,Install/Upgrade,"
-            "By Authentication String,12345678,2048,RSA Only,,2027-03-01,10.1.2.3,\n";
+    text +=
+        ",\"Desk, floor 3\",Cisco 8841,DP-HQ,Cisco 8841 - Standard SIP Non-Secure Profile,Install/Upgrade,"
+        "By Authentication String,12345678,2048,RSA Only,,2027-03-01,10.1.2.3,\n";
   }
   auto r = parse_ok(text);
   EXPECT_TRUE(r.issues.empty());
@@ -263,8 +268,9 @@ TEST(PhonesCsvApply, OnlyPresentFieldsChangeAndArmingResetsStatus) {
 }
 
 TEST(PhonesCsvApply, NewDeviceTakesTheRowName) {
-  auto r = parse_ok(kFullHeader +
-                    "SEP0A0B0C0D0E0F,Lobby,Cisco 8841,DP-HQ,prof,Delete,lsc,,,EC Only,384,2027-03-01,10.0.0.9,fe80::1\n");
+  auto r =
+      parse_ok(kFullHeader +
+               "SEP0A0B0C0D0E0F,Lobby,Cisco 8841,DP-HQ,prof,Delete,lsc,,,EC Only,384,2027-03-01,10.0.0.9,fe80::1\n");
   ASSERT_EQ(r.rows.size(), 1u);
   Device d;
   apply_row(d, r.rows[0], 42);
@@ -287,7 +293,8 @@ TEST(PhonesCsvApply, CheckCapfSettings) {
   d.auth_mode = AuthMode::auth_string;
   EXPECT_EQ(check_capf_settings(d), std::nullopt);  // nothing armed: no string needed yet
   d.operation = CertificateOperation::install_upgrade;
-  EXPECT_EQ(check_capf_settings(d), "Authentication Mode By Authentication String needs a 4–10 digit Authentication String");
+  EXPECT_EQ(check_capf_settings(d),
+            "Authentication Mode By Authentication String needs a 4–10 digit Authentication String");
   d.auth_string = "12a4";
   EXPECT_TRUE(check_capf_settings(d));
   d.auth_string = "123456";

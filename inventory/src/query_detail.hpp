@@ -16,11 +16,11 @@
 #include "capf/util/text.hpp"
 #include "capf/util/time.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 struct EvalContext;
 }
 
-namespace capf::jobs::query_detail {
+namespace capf::inventory::query_detail {
 
 // ---- fields
 
@@ -72,7 +72,9 @@ inline const FieldInfo* find_field(std::string_view name) {
   return nullptr;
 }
 
-inline const FieldInfo& info_of(Field field) { return kFields[static_cast<std::size_t>(field)]; }
+inline const FieldInfo& info_of(Field field) {
+  return kFields[static_cast<std::size_t>(field)];
+}
 
 // ---- predicates and nodes
 
@@ -113,7 +115,7 @@ enum class Tok : std::uint8_t { word, string, op, lparen, rparen, comma, end };
 
 struct Token {
   Tok kind = Tok::end;
-  std::string text;  ///< word as written, string unescaped, operator spelling
+  std::string text;     ///< word as written, string unescaped, operator spelling
   std::size_t pos = 0;  ///< 1-based
 };
 
@@ -161,4 +163,4 @@ std::string field_list();
 /// Parses the whole token stream into `out`; returns the root node index.
 Result<std::uint32_t> parse_tokens(const std::vector<Token>& tokens, Tree& out);
 
-}  // namespace capf::jobs::query_detail
+}  // namespace capf::inventory::query_detail

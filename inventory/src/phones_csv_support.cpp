@@ -7,7 +7,7 @@
 
 #include "phones_csv_rows.hpp"
 
-namespace capf::jobs::detail {
+namespace capf::inventory::detail {
 
 namespace {
 
@@ -55,7 +55,9 @@ void NameIndex::reserve(std::size_t names) {
   capacity_ = n;
 }
 
-void NameIndex::grow() { reserve(capacity_); }
+void NameIndex::grow() {
+  reserve(capacity_);
+}
 
 std::size_t NameIndex::insert(std::string_view name, std::size_t line) {
   if ((used_ + 1) * 2 > capacity_) grow();
@@ -93,13 +95,23 @@ bool valid_utf8(std::string_view s) {
     }
     if (p >= end) break;
     unsigned char c = *p;
-    if (c < 0x80) { ++p; continue; }
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
     std::size_t need;
     std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     if (static_cast<std::size_t>(end - p) <= need) return false;
     for (std::size_t i = 1; i <= need; ++i) {
       if ((p[i] & 0xC0) != 0x80) return false;
@@ -129,7 +141,8 @@ std::optional<util::UnixTime> parse_deadline(std::string_view v) {
   std::size_t at = 10;
   if (fast && at < v.size()) {
     const bool t = v[at] == 'T';
-    fast = (t || v[at] == ' ') && digits(at + 1, 2, h) && at + 3 < v.size() && v[at + 3] == ':' && digits(at + 4, 2, mi);
+    fast =
+        (t || v[at] == ' ') && digits(at + 1, 2, h) && at + 3 < v.size() && v[at + 3] == ':' && digits(at + 4, 2, mi);
     at += 6;
     if (fast && at < v.size() && v[at] == ':') {
       fast = digits(at + 1, 2, sec);
@@ -146,4 +159,4 @@ std::optional<util::UnixTime> parse_deadline(std::string_view v) {
   return util::parse_iso8601(v);
 }
 
-}  // namespace capf::jobs::detail
+}  // namespace capf::inventory::detail

@@ -8,9 +8,9 @@
 #include <optional>
 #include <thread>
 
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 namespace {
 
@@ -100,4 +100,4 @@ Result<CsvParseResult> parse_phones_csv_alongside(std::string_view content, cons
   return std::move(*parsed);
 }
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

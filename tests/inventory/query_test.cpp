@@ -1,18 +1,19 @@
 // The device query language: every field and operator over a fixed inventory of 20 devices,
 // precedence, quoting, relative dates, derived LSC status and never-seen devices.
+#include "capf/inventory/query.hpp"
+
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "capf/jobs/query.hpp"
 #include "capf/util/time.hpp"
 #include "query_test_util.hpp"
 
 using namespace capf;
-using namespace capf::jobs;
-using namespace capf::jobs::query_test;
+using namespace capf::inventory;
+using namespace capf::inventory::query_test;
 
 namespace {
 
@@ -21,7 +22,9 @@ struct Case {
   const char* expected;  // tags of the matching devices, in fixture order
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << "`" << c.query << "`"; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << "`" << c.query << "`";
+}
 
 class QueryMatch : public ::testing::TestWithParam<Case> {};
 
@@ -193,16 +196,14 @@ const Case kLogicCases[] = {
      "d01 d03 d04 d05 d06 d07 d08 d09 d10 d11 d12 d13 d14 d15 d16 d17 d18 d19"},
     {"NOT device_pool = DP-HQ", "d05 d06 d07 d08 d09 d10 d11 d12 d14 d15 d16 d17 d18"},
     {"NOT NOT device_pool = DP-LAB", "d14 d15 d16 d17"},
-    {"not not not device_pool = DP-LAB",
-     "d01 d02 d03 d04 d05 d06 d07 d08 d09 d10 d11 d12 d13 d18 d19 d20"},
+    {"not not not device_pool = DP-LAB", "d01 d02 d03 d04 d05 d06 d07 d08 d09 d10 d11 d12 d13 d18 d19 d20"},
     {"NOT (NOT (device_pool = DP-LAB))", "d14 d15 d16 d17"},
     {"device_pool = dp-lab and Not operation = none or NAME = csfjdoe", "d12 d14 d15 d17"},
     {"device_pool=DP-LAB AND(operation=install)", "d14 d15"},
     {"((((device_pool = DP-LAB))))", "d14 d15 d16 d17"},
     {"lsc_status = expired OR lsc_expires_before now+30d AND device_pool = DP-BER", "d05 d06 d11"},
     {"(lsc_status = expired OR lsc_expires_before now+30d) AND device_pool = DP-BER", "d11"},
-    {"operation_status = failed OR operation_status = locked OR operation_status = expired",
-     "d03 d04 d06 d11 d15"},
+    {"operation_status = failed OR operation_status = locked OR operation_status = expired", "d03 d04 d06 d11 d15"},
     {"operation = install AND auth_mode = string AND device_pool = DP-BER", "d11"},
     {"\tdevice_pool = DP-LAB\nAND\r\nlast_seen = never ", "d15"},
 };
@@ -223,10 +224,10 @@ TEST(QueryTime, LscStatusIsDerivedAtTheGivenNow) {
 TEST(QueryTime, RelativeDatesResolveAtEvaluationNotParse) {
   auto q = Query::parse("lsc_expires_before now+30d");
   ASSERT_TRUE(q.ok());
-  const auto& d = inventory()[10].device;  // d11, LSC ends 2026-12-15
+  const auto& d = sample_devices()[10].device;  // d11, LSC ends 2026-12-15
   ASSERT_EQ(d.name, "SEP00112233440B");
-  EXPECT_TRUE(q->matches(d, kNow));                          // 12-15 < 12-27
-  EXPECT_FALSE(q->matches(d, T("2026-11-01T00:00:00Z")));   // 12-15 >= 12-01
+  EXPECT_TRUE(q->matches(d, kNow));                        // 12-15 < 12-27
+  EXPECT_FALSE(q->matches(d, T("2026-11-01T00:00:00Z")));  // 12-15 >= 12-01
   EXPECT_EQ(select("lsc_expires_before now+30d", T("2026-11-01T00:00:00Z")), "d05 d06 d16");
   EXPECT_EQ(select("last_seen_after now-1h", T("2026-11-27T10:00:00Z")), "d05 d09 d14 d18");
 }
@@ -267,19 +268,19 @@ TEST(QueryApi, KeepsTextAndCopiesShareTheParse) {
   EXPECT_EQ(q->text(), text);
   const Query copy = *q;
   EXPECT_EQ(copy.text(), text);
-  EXPECT_TRUE(copy.matches(inventory()[13].device, kNow));   // d14
-  EXPECT_FALSE(copy.matches(inventory()[0].device, kNow));   // d01
+  EXPECT_TRUE(copy.matches(sample_devices()[13].device, kNow));  // d14
+  EXPECT_FALSE(copy.matches(sample_devices()[0].device, kNow));  // d01
 }
 
 TEST(QueryApi, FieldsListsEveryField) {
   const std::vector<std::string> expected{
-      "name",       "description", "device_type",      "device_pool", "security_profile",
-      "operation",  "auth_mode",   "operation_status", "lsc_status",  "lsc_expires",
+      "name",       "description", "device_type",      "device_pool",  "security_profile",
+      "operation",  "auth_mode",   "operation_status", "lsc_status",   "lsc_expires",
       "lsc_issuer", "last_seen",   "completes_by",     "security_mode"};
   EXPECT_EQ(Query::fields(), expected);
   for (const auto& f : Query::fields()) {
     // Every listed field parses with = (values suited to its kind).
-    const std::string value = f == "lsc_expires" || f == "last_seen" || f == "completes_by" ? "never"
+    const std::string value = f == "lsc_expires" || f == "last_seen" || f == "completes_by"      ? "never"
                               : f == "lsc_status" || f == "operation_status" || f == "operation" ? "none"
                               : f == "auth_mode"                                                 ? "null"
                               : f == "security_mode"                                             ? "encrypted"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "capf/jobs/phones_csv.hpp"
+#include "capf/inventory/phones_csv.hpp"
 
-namespace capf::jobs::csv_test {
+namespace capf::inventory::csv_test {
 
 inline std::string read_sample(const std::string& name) {
   std::ifstream in(std::string(CAPF_SAMPLES_DIR) + "/" + name, std::ios::binary);
@@ -50,4 +50,4 @@ inline const std::string kFullHeader =
     "Authentication Mode,Authentication String,Key Size (Bits),Key Order,EC Key Size (Bits),"
     "Operation Completes By,IPv4 Address,IPv6 Address\n";
 
-}  // namespace capf::jobs::csv_test
+}  // namespace capf::inventory::csv_test

@@ -6,15 +6,16 @@
 // work). A record starts on the line fed while the parser sat between records; a row callback
 // can only fire on the '\n' that ends the line just fed. This keeps line numbers exact across
 // quoted newlines at the cost of one csv_parse call per line.
+#include "capf/inventory/phones_csv.hpp"
+
 #include <csv.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "capf/jobs/phones_csv.hpp"
 #include "phones_csv_rows.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 namespace {
 
@@ -22,8 +23,12 @@ constexpr unsigned char kCsvOptions = CSV_STRICT | CSV_STRICT_FINI;
 /// Fields kept per record; a record with more is reported by count only.
 constexpr std::size_t kMaxFields = 1024;
 
-int is_term(unsigned char c) { return c == '\n'; }
-int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r'; }
+int is_term(unsigned char c) {
+  return c == '\n';
+}
+int is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 bool blank(std::string_view line) {
   for (char c : line)
@@ -33,7 +38,8 @@ bool blank(std::string_view line) {
 
 class Importer {
  public:
-  Importer(const std::string& file, const CsvOptions& options, std::size_t chunk_rows = 0, const RowSink* sink = nullptr)
+  Importer(const std::string& file, const CsvOptions& options, std::size_t chunk_rows = 0,
+           const RowSink* sink = nullptr)
       : file_(file), options_(options), chunk_rows_(chunk_rows), sink_(sink) {
     init_parser();
   }
@@ -42,7 +48,8 @@ class Importer {
   Importer& operator=(const Importer&) = delete;
 
   Result<CsvParseResult> run(std::string_view content) {
-    if (content.size() >= 2 && ((content[0] == '\xFF' && content[1] == '\xFE') || (content[0] == '\xFE' && content[1] == '\xFF')))
+    if (content.size() >= 2 &&
+        ((content[0] == '\xFF' && content[1] == '\xFE') || (content[0] == '\xFE' && content[1] == '\xFF')))
       return make_error(Errc::invalid_argument, file_ + ": the file is UTF-16; save it as UTF-8 (CSV UTF-8)");
     if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
     if (auto zone = checker_.set_time_zone(options_.time_zone); !zone)
@@ -50,7 +57,8 @@ class Importer {
     // Records ≤ lines: one memchr sweep sizes the row vector and the name index exactly.
     std::size_t lines = 1;
     const char* const stop = content.data() + content.size();
-    for (const char* p = content.data(); p != stop && (p = static_cast<const char*>(std::memchr(p, '\n', stop - p))); ++p)
+    for (const char* p = content.data(); p != stop && (p = static_cast<const char*>(std::memchr(p, '\n', stop - p)));
+         ++p)
       ++lines;
     checker_.reserve(lines);
     result_.rows.reserve(sink_ ? chunk_rows_ : lines);
@@ -59,7 +67,8 @@ class Importer {
     std::size_t pos = 0;
     while (pos < content.size()) {
       const void* nl = std::memchr(content.data() + pos, '\n', content.size() - pos);
-      const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - content.data()) + 1 : content.size();
+      const std::size_t end =
+          nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - content.data()) + 1 : content.size();
       const std::string_view line = content.substr(pos, end - pos);
       pos = end;
       ++line_;
@@ -89,9 +98,9 @@ class Importer {
     }
     if (in_record && csv_fini(&parser_, on_field, on_row, this) != 0) {
       if (csv_error(&parser_) == CSV_EPARSE)
-        return make_error(Errc::invalid_argument, file_ + ":" + std::to_string(record_line_) + ":" +
-                                                      std::to_string(nfields_ + 1) +
-                                                      ": quoted field is never closed; the rest of the file cannot be read");
+        return make_error(Errc::invalid_argument,
+                          file_ + ":" + std::to_string(record_line_) + ":" + std::to_string(nfields_ + 1) +
+                              ": quoted field is never closed; the rest of the file cannot be read");
       return make_error(Errc::internal, file_ + ": CSV parser failed: " + csv_strerror(csv_error(&parser_)));
     }
     if (fatal_) return std::move(*fatal_);
@@ -209,7 +218,8 @@ class Importer {
     }
     ++result_.records;
     if (nfields_ > kMaxFields) {
-      issue(record_line_, 0, "expected " + std::to_string(header_columns_) + " fields, found " + std::to_string(nfields_));
+      issue(record_line_, 0,
+            "expected " + std::to_string(header_columns_) + " fields, found " + std::to_string(nfields_));
       return;
     }
     // Checked in place: a bad row is popped again, a good one is never copied.
@@ -229,8 +239,9 @@ class Importer {
   Result<void> parse_error(char bad) {
     const int code = csv_error(&parser_);
     if (code != CSV_EPARSE) return make_error(Errc::internal, file_ + ": CSV parser failed: " + csv_strerror(code));
-    std::string reason = bad == '"' ? "bad quoting: a '\"' inside a field needs the whole field quoted and the quote doubled"
-                                    : "bad quoting: unexpected text after the closing quote";
+    std::string reason = bad == '"'
+                             ? "bad quoting: a '\"' inside a field needs the whole field quoted and the quote doubled"
+                             : "bad quoting: unexpected text after the closing quote";
     if (line_ != record_line_) reason += " (on line " + std::to_string(line_) + ")";
     if (!have_header_)
       return make_error(Errc::invalid_argument, file_ + ":" + std::to_string(record_line_) + ":" +
@@ -250,7 +261,7 @@ class Importer {
   csv_parser parser_{};
   detail::RowChecker checker_;
   CsvParseResult result_;
-  std::vector<std::string> fields_;       ///< libcsv's fields, copied
+  std::vector<std::string> fields_;      ///< libcsv's fields, copied
   std::vector<std::string_view> views_;  ///< the record's fields, in fields_ or in the text
   bool views_ready_ = false;             ///< views_ set by the one-line splitter
   std::size_t nfields_ = 0;
@@ -277,4 +288,4 @@ Result<CsvParseResult> parse_phones_csv(std::string_view content, const std::str
   return result;
 }
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

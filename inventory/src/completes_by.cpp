@@ -1,14 +1,14 @@
 // Operation Completes By: Unified CM's "YYYY:MM:DD:HH" in the cluster's time zone, or ISO 8601.
-#include "capf/jobs/completes_by.hpp"
+#include "capf/inventory/completes_by.hpp"
+
+#include <date/tz.h>
 
 #include <chrono>
 #include <exception>
 
-#include <date/tz.h>
-
 #include "capf/util/text.hpp"
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 const char* const kCompletesByForms =
     "YYYY:MM:DD:HH (Unified CM's bulk form, that hour in the time-zone service parameter's zone), YYYY-MM-DD, "
@@ -37,7 +37,8 @@ std::optional<util::UnixTime> parse_ucm_completes_by(std::string_view v, const d
   };
   const int y = number(0, 4), m = number(5, 2), d = number(8, 2), h = number(11, 2);
   if (y < 0 || m < 1 || d < 1 || h < 0 || h > 23) return std::nullopt;
-  const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(m)}, date::day{static_cast<unsigned>(d)}};
+  const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(m)},
+                                 date::day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   const auto local = date::local_days{ymd} + std::chrono::hours{h};
   // choose::earliest: a repeated hour is its first occurrence; an hour in a gap maps to the
@@ -55,8 +56,8 @@ Result<util::UnixTime> parse_completes_by(std::string_view text, std::string_vie
   } else if (auto t = util::parse_iso8601(v)) {
     return *t;
   }
-  return make_error(Errc::invalid_argument,
-                    "Operation Completes By \"" + std::string(v) + "\" is not a date/time (use " + kCompletesByForms + ")");
+  return make_error(Errc::invalid_argument, "Operation Completes By \"" + std::string(v) +
+                                                "\" is not a date/time (use " + kCompletesByForms + ")");
 }
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "capf/jobs/query.hpp"
+#include "capf/inventory/query.hpp"
 #include "capf/util/time.hpp"
 #include "query_test_util.hpp"
 
 using namespace capf;
-using namespace capf::jobs;
-using namespace capf::jobs::query_test;
+using namespace capf::inventory;
+using namespace capf::inventory::query_test;
 
 namespace {
 
@@ -23,7 +23,9 @@ struct ErrorCase {
   const char* message;
 };
 
-void PrintTo(const ErrorCase& c, std::ostream* os) { *os << "`" << c.query << "`"; }
+void PrintTo(const ErrorCase& c, std::ostream* os) {
+  *os << "`" << c.query << "`";
+}
 
 class QueryError : public ::testing::TestWithParam<ErrorCase> {};
 
@@ -36,7 +38,8 @@ const ErrorCase kErrorCases[] = {
     {"device_pool =", "query:14: expected a value after 'device_pool ='"},
     {"name = a AND device_pool =", "query:27: expected a value after 'device_pool ='"},
     {"device_pool = \"DP HQ\" Annex",
-     "query:23: expected AND, OR or the end of the query, found 'Annex' (join conditions with AND / OR; put a value containing spaces in double quotes)"},
+     "query:23: expected AND, OR or the end of the query, found 'Annex' (join conditions with AND / OR; put a value "
+     "containing spaces in double quotes)"},
     {"device_pool = )", "query:15: expected a value after 'device_pool =', found ')'"},
     {"name = AND", "query:8: expected a value after 'name =', found 'AND' (quote it to use it as a value)"},
     {"device_pool DP-HQ",
@@ -50,8 +53,12 @@ const ErrorCase kErrorCases[] = {
     {"()", "query:2: expected a field name, NOT or '(' after '(', found ')'"},
     {"= x", "query:1: expected a field name, NOT or '(', found '='"},
     {"\"name\" = x", "query:1: expected a field name, NOT or '(', found \"name\""},
-    {"name = a b", "query:10: expected AND, OR or the end of the query, found 'b' (join conditions with AND / OR; put a value containing spaces in double quotes)"},
-    {"name = a name = b", "query:10: expected AND, OR or the end of the query, found 'name' (join conditions with AND / OR; put a value containing spaces in double quotes)"},
+    {"name = a b",
+     "query:10: expected AND, OR or the end of the query, found 'b' (join conditions with AND / OR; put a value "
+     "containing spaces in double quotes)"},
+    {"name = a name = b",
+     "query:10: expected AND, OR or the end of the query, found 'name' (join conditions with AND / OR; put a value "
+     "containing spaces in double quotes)"},
     {"(name = a", "query:10: expected AND, OR or ')' to close the '(' at position 1"},
     {"(name = a OR (name = b) name = c)",
      "query:25: expected AND, OR or ')' to close the '(' at position 1, found 'name'"
@@ -65,8 +72,7 @@ const ErrorCase kErrorCases[] = {
     {"name in ()", "query:10: expected a value after 'name in (', found ')'"},
     {"name in (a,)", "query:12: expected a value after ',', found ')'"},
     {"name in (a", "query:11: expected ',' or ')' in the list after 'name in'"},
-    {"name NOT IN (a, AND)",
-     "query:17: expected a value after ',', found 'AND' (quote it to use it as a value)"},
+    {"name NOT IN (a, AND)", "query:17: expected a value after ',', found 'AND' (quote it to use it as a value)"},
     // unknown fields and values
     {"pool = DP-HQ",
      "query:1: unknown field 'pool' (fields: name, description, device_type, device_pool, "
@@ -89,7 +95,8 @@ const ErrorCase kErrorCases[] = {
     {"device_pool < 2027-01-01",
      "query:13: '<' compares dates, but 'device_pool' is a text field (use =, !=, ~, !~, in, not in)"},
     {"name before x", "query:6: 'before' compares dates, but 'name' is a text field (use =, !=, ~, !~, in, not in)"},
-    {"lsc_issuer >= a", "query:12: '>=' compares dates, but 'lsc_issuer' is a text field (use =, !=, ~, !~, in, not in)"},
+    {"lsc_issuer >= a",
+     "query:12: '>=' compares dates, but 'lsc_issuer' is a text field (use =, !=, ~, !~, in, not in)"},
     {"operation_status < pending",
      "query:18: '<' compares dates, but 'operation_status' is a field with fixed values (use =, !=, in, not in)"},
     {"operation ~ inst*",
@@ -101,7 +108,8 @@ const ErrorCase kErrorCases[] = {
     {"last_seen in (now)",
      "query:11: 'in' takes a list of values, but 'last_seen' is a date field (use =, !=, <, <=, >, >=, before, after)"},
     {"completes_by not in (now)",
-     "query:14: 'not in' takes a list of values, but 'completes_by' is a date field (use =, !=, <, <=, >, >=, before, after)"},
+     "query:14: 'not in' takes a list of values, but 'completes_by' is a date field (use =, !=, <, <=, >, >=, before, "
+     "after)"},
     // dates
     {"lsc_expires < tomorrow",
      "query:15: bad date 'tomorrow' after 'lsc_expires <' (use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, now, "
@@ -134,13 +142,15 @@ const ErrorCase kErrorCases[] = {
     {"name = a;", "query:9: unexpected character ';'"},
     // DNs hold '=' and ',', so they are quoted.
     {"lsc_issuer = CN=Lab",
-     "query:16: expected AND, OR or the end of the query, found '=' (put a value containing '=', '<', '>', '!' or '~' in double quotes)"},
+     "query:16: expected AND, OR or the end of the query, found '=' (put a value containing '=', '<', '>', '!' or '~' "
+     "in double quotes)"},
     {"name = caf\xC3\xA9", "query:11: unexpected character '\\xC3'"},
     {"name = a\x01", "query:9: unexpected character '\\x01'"},
     {"a_very_long_field_name_that_goes_on_and_on_and_on = 1",
      "query:1: unknown field 'a_very_long_field_name_that_goes_on_and_...' (fields: name, description, "
      "device_type, device_pool, security_profile, operation, auth_mode, operation_status, lsc_status, "
-     "lsc_expires, lsc_issuer, last_seen, completes_by, security_mode; shorthands: lsc_expires_before, lsc_expires_after, "
+     "lsc_expires, lsc_issuer, last_seen, completes_by, security_mode; shorthands: lsc_expires_before, "
+     "lsc_expires_after, "
      "last_seen_before, last_seen_after)"},
 };
 INSTANTIATE_TEST_SUITE_P(ParseErrors, QueryError, ::testing::ValuesIn(kErrorCases));

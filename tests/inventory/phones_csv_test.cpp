@@ -1,4 +1,6 @@
 // The BAT-style phone CSV import: the sample files and the header.
+#include "capf/inventory/phones_csv.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,13 +8,12 @@
 #include <set>
 #include <sstream>
 
-#include "capf/jobs/phones_csv.hpp"
 #include "capf/util/time.hpp"
 #include "phones_csv_test_util.hpp"
 
 using namespace capf;
-using namespace capf::jobs;
-using namespace capf::jobs::csv_test;
+using namespace capf::inventory;
+using namespace capf::inventory::csv_test;
 
 // ---- samples
 
@@ -194,7 +195,11 @@ TEST(PhonesCsvHeader, DuplicateColumn) {
 TEST(PhonesCsvHeader, EmptyFileAndUtf16AreFileErrors) {
   EXPECT_NE(parse_error("").find("no header row"), std::string::npos);
   EXPECT_NE(parse_error("\xEF\xBB\xBF").find("no header row"), std::string::npos);
-  EXPECT_NE(parse_error(std::string("\xFF\xFE" "D\0e\0", 6)).find("UTF-16"), std::string::npos);
+  EXPECT_NE(parse_error(std::string("\xFF\xFE"
+                                    "D\0e\0",
+                                    6))
+                .find("UTF-16"),
+            std::string::npos);
   EXPECT_NE(parse_error("Device Name,,Description\n").find("t.csv:1:2: empty column name"), std::string::npos);
 }
 
@@ -219,11 +224,12 @@ TEST(PhonesCsvHeader, HeaderOnlyIsAnEmptyImport) {
 // ---- Device Security Mode
 
 TEST(PhonesCsvSecurityMode, TheColumnWinsAndTheProfileNameSpeaksOnlyWithoutAValue) {
-  auto r = parse_phones_csv("Device Name,Device Security Profile,Device Security Mode\n"
-                            "SEP000000000001,Standard SIP Secure Profile,Non Secure\n"
-                            "SEP000000000002,Standard SIP Secure Profile,\n"
-                            "SEP000000000003,x,sort of\n",
-                            "t.csv", CsvOptions{});
+  auto r = parse_phones_csv(
+      "Device Name,Device Security Profile,Device Security Mode\n"
+      "SEP000000000001,Standard SIP Secure Profile,Non Secure\n"
+      "SEP000000000002,Standard SIP Secure Profile,\n"
+      "SEP000000000003,x,sort of\n",
+      "t.csv", CsvOptions{});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->rows.size(), 2u);
   Device a, b;

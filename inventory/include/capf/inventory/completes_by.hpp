@@ -13,7 +13,7 @@ namespace date {
 class time_zone;
 }
 
-namespace capf::jobs {
+namespace capf::inventory {
 
 /// The forms parse_completes_by accepts, for error messages.
 extern const char* const kCompletesByForms;
@@ -31,4 +31,4 @@ std::optional<util::UnixTime> parse_ucm_completes_by(std::string_view text, cons
 /// and names the accepted forms.
 Result<util::UnixTime> parse_completes_by(std::string_view text, std::string_view time_zone);
 
-}  // namespace capf::jobs
+}  // namespace capf::inventory
