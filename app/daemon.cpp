@@ -8,7 +8,7 @@
 
 #include "capf/ca_online/online_ca.hpp"
 #include "capf/config/params.hpp"
-#include "capf/crypto/lifecycle.hpp"
+#include "capf/crypto/ca_lifecycle.hpp"
 #include "capf/crypto/web.hpp"
 #include "capf/net/host_port.hpp"
 #include "capf/net/spawn.hpp"

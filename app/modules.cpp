@@ -2,9 +2,9 @@
 
 #include "capf/ca_offline/offline_routes.hpp"
 #include "capf/config/admin_routes.hpp"
-#include "capf/monitor/routes.hpp"
-#include "capf/overview/routes.hpp"
-#include "capf/policy/routes.hpp"
+#include "capf/monitor/monitor_routes.hpp"
+#include "capf/overview/overview_routes.hpp"
+#include "capf/policy/policy_routes.hpp"
 #include "capf/trust/trust_routes.hpp"
 #include "cli.hpp"
 

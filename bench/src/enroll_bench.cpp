@@ -21,7 +21,7 @@
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/sim/simulator.hpp"
-#include "daemon.hpp"
+#include "serve_child.hpp"
 
 namespace capf::bench {
 

@@ -3,15 +3,15 @@
 
 #include <array>
 #include <atomic>
-#include <utility>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "capf/bench/bench.hpp"
 #include "capf/util/open_files.hpp"
-#include "daemon.hpp"
+#include "serve_child.hpp"
 
 namespace capf::bench {
 
@@ -25,8 +25,10 @@ using tcp = asio::ip::tcp;
 class IdlePhones {
  public:
   IdlePhones(int port, const std::string& ca_pem, std::size_t n, std::size_t at_once)
-      : ctx_(asio::ssl::context::tls_client), ep_(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
-        n_(n), at_once_(at_once) {
+      : ctx_(asio::ssl::context::tls_client),
+        ep_(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
+        n_(n),
+        at_once_(at_once) {
     ctx_.set_verify_mode(asio::ssl::verify_peer);
     ctx_.add_certificate_authority(asio::buffer(ca_pem));
     phones_.resize(n);
@@ -140,9 +142,10 @@ IdleResult bench_idle(std::size_t sessions, double hold_seconds, const std::stri
   const std::string data = dir.path() + "/data";
   const std::string binary = capf_binary.empty() ? self_exe() : capf_binary;
   // Timeouts longer than the run, so that only a fault can end a session while it is held.
-  Daemon daemon(binary, data,
-                {"--step-timeout", "900", "--handshake-timeout", "300", "--max-sessions", std::to_string(sessions + 100)},
-                dir.path() + "/serve.log");
+  Daemon daemon(
+      binary, data,
+      {"--step-timeout", "900", "--handshake-timeout", "300", "--max-sessions", std::to_string(sessions + 100)},
+      dir.path() + "/serve.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   r.rss_before_kib = daemon.status_kib("VmRSS");
 

@@ -15,7 +15,7 @@
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
-#include "daemon.hpp"
+#include "serve_child.hpp"
 
 namespace capf::bench {
 

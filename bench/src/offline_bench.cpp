@@ -6,15 +6,15 @@
 #include <fstream>
 
 #include "capf/bench/bench.hpp"
-#include "capf/util/parallel.hpp"
 #include "capf/ca_offline/offline.hpp"
 #include "capf/crypto/bundle.hpp"
 #include "capf/crypto/codec.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/sim/simulator.hpp"
 #include "capf/trust/trust.hpp"
+#include "capf/util/parallel.hpp"
 #include "capf/util/text.hpp"
-#include "daemon.hpp"
+#include "serve_child.hpp"
 
 namespace capf::bench {
 
@@ -48,8 +48,8 @@ OfflineImportResult bench_offline_import(std::size_t certificates) {
   const std::string root_pem = root.certificate().to_pem();
   std::ofstream(root_file) << root_pem;
   auto store = take(store::Store::open(dir.path() + "/store"), "store");
-  take(trust::upload(*store, trust::Kind::capf_trust, crypto::Bytes(root_pem.begin(), root_pem.end()), "Other Team Root",
-                     "bench", now),
+  take(trust::upload(*store, trust::Kind::capf_trust, crypto::Bytes(root_pem.begin(), root_pem.end()),
+                     "Other Team Root", "bench", now),
        "trust upload");
   const auto trust_store = take(trust::capf_trust(*store), "CAPF-trust");
 
@@ -109,10 +109,12 @@ OfflineImportResult bench_offline_import(std::size_t certificates) {
   // openssl verify: the same files, one process at a time (xargs without -P), one core.
   const std::string out = dir.path() + "/verify.out";
   const double ossl_start = now_seconds();
-  const int status = run_process({"sh", "-c", "cd '" + certs_dir + "' && ls | xargs openssl verify -CAfile '" + root_file + "'"},
-                                 out, dir.path() + "/verify.err");
+  const int status =
+      run_process({"sh", "-c", "cd '" + certs_dir + "' && ls | xargs openssl verify -CAfile '" + root_file + "'"}, out,
+                  dir.path() + "/verify.err");
   r.openssl_seconds = now_seconds() - ossl_start;
-  if (status != 0) throw std::runtime_error("openssl verify failed: " + slurp(dir.path() + "/verify.err").substr(0, 500));
+  if (status != 0)
+    throw std::runtime_error("openssl verify failed: " + slurp(dir.path() + "/verify.err").substr(0, 500));
   std::istringstream lines(slurp(out));
   for (std::string line; std::getline(lines, line);)
     if (line.size() > 4 && line.compare(line.size() - 4, 4, ": OK") == 0) ++r.openssl_verified;

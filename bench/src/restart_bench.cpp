@@ -13,7 +13,7 @@
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
-#include "daemon.hpp"
+#include "serve_child.hpp"
 
 namespace capf::bench {
 
@@ -125,7 +125,8 @@ RestartResult bench_restart(std::size_t devices, std::size_t kills, const std::s
   const std::string data = dir.path() + "/data";
   const std::string binary = capf_binary.empty() ? self_exe() : capf_binary;
   const std::vector<std::string> serve_args{
-      "--trigger-url", "http://127.0.0.1:" + std::to_string(listener.port()) + "/trigger/{name}", "--session-wait", "3600",
+      "--trigger-url",     "http://127.0.0.1:" + std::to_string(listener.port()) + "/trigger/{name}",
+      "--session-wait",    "3600",
       "--trigger-threads", "8"};
   auto daemon = std::make_unique<Daemon>(binary, data, serve_args, dir.path() + "/serve.log");
 
@@ -147,8 +148,8 @@ RestartResult bench_restart(std::size_t devices, std::size_t kills, const std::s
   };
   r.import_seconds = cli({"phones", "import", csv}, "capf phones import");
   // No canary: the listener plays the Apply Config endpoint and no phone ever connects.
-  r.submit_seconds = cli({"job", "submit", "--where", "all", "--operation", "install", "--rate", "6000", "--burst", "10",
-                          "--max-in-flight", std::to_string(devices), "--canary", "0", "--max-fail-pct", "100"},
+  r.submit_seconds = cli({"job", "submit", "--where", "all", "--operation", "install", "--rate", "6000", "--burst",
+                          "10", "--max-in-flight", std::to_string(devices), "--canary", "0", "--max-fail-pct", "100"},
                          "capf job submit");
 
   auto wait_for = [&](std::size_t hits, double seconds) {
@@ -156,7 +157,8 @@ RestartResult bench_restart(std::size_t devices, std::size_t kills, const std::s
     while (listener.count() < hits && now_seconds() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return listener.count() >= hits;
   };
-  if (!wait_for(100, 60)) throw std::runtime_error("the job dispatched nothing within 60 s: " + slurp(dir.path() + "/serve.log"));
+  if (!wait_for(100, 60))
+    throw std::runtime_error("the job dispatched nothing within 60 s: " + slurp(dir.path() + "/serve.log"));
   for (std::size_t k = 0; k < kills; ++k) {
     // Let it dispatch a little more, then crash it in the middle of its work.
     wait_for(listener.count() + 150, 30);

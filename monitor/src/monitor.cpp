@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <random>
 
-#include "capf/crypto/lifecycle.hpp"
-#include "capf/monitor/lifecycle.hpp"
+#include "capf/crypto/ca_lifecycle.hpp"
+#include "capf/monitor/ca_admin.hpp"
 #include "capf/net/http_client.hpp"
 #include "capf/util/contain.hpp"
 #include "capf/util/log.hpp"

@@ -1,5 +1,5 @@
 // Private to policy/: the one list of a policy's JSON fields, shared by its stored record
-// (policy.cpp) and its admin API form (routes.cpp), which differ only where said below.
+// (policy.cpp) and its admin API form (policy_routes.cpp), which differ only where said below.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // Private to server/src: how the session steps (enrollment*.cpp) and the Online CA
-// coordinator (online_ca.cpp) record what happened: the job engine's record in the same write,
+// coordinator (online_ca_coordinator.cpp) record what happened: the job engine's record in the same write,
 // audit entries, and the write itself.
 #pragma once
 
@@ -17,7 +17,9 @@ inline auto log() {
   return l;
 }
 
-inline std::string short_id(const std::string& id) { return id.substr(0, 12); }
+inline std::string short_id(const std::string& id) {
+  return id.substr(0, 12);
+}
 
 /// Writes `t` (synced or not) and logs a failure; the caller holds the claims it changed.
 inline Result<void> persist(store::Store& store, const store::Transition& t, store::Sync sync = store::Sync::yes) {

@@ -8,9 +8,9 @@
 #include <iostream>
 #include <map>
 
-#include "capf/ca_online/backoff.hpp"
+#include "ca_online_support.hpp"
+#include "capf/ca_online/retry_delay.hpp"
 #include "capf/crypto/codec.hpp"
-#include "support.hpp"
 
 namespace capf::test {
 namespace {
@@ -27,8 +27,8 @@ class AdcsFault : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(AdcsFault, IsClassifiedAndTheCsrWasNotProcessed) {
   const auto& c = GetParam();
-  EmuProcess emu(emu_args({"--template", "Phone=issue", "--fault-rate", "1", "--fault-kinds", c.kind, "--slow-ms",
-                           "1500"}));
+  EmuProcess emu(
+      emu_args({"--template", "Phone=issue", "--fault-rate", "1", "--fault-kinds", c.kind, "--slow-ms", "1500"}));
   auto p = adcs_params(emu);
   p.timeout_s = 1;
   auto csr = make_csr("SEP0000000000C1");
@@ -67,9 +67,9 @@ TEST(AdcsCa, RefusedConnectionIsRetryable) {
 }
 
 TEST(AdcsCa, MixedFaultsEndClassifiedWithOneSubmissionPerCsr) {
-  EmuProcess emu(emu_args({"--template", "Phone=issue", "--fault-rate", "0.3", "--fault-seed", "42", "--fault-kinds",
-                           "500,503,timeout,drop,rpc,pending,deny", "--slow-ms", "1200", "--approve-after-polls",
-                           "2"}));
+  EmuProcess emu(
+      emu_args({"--template", "Phone=issue", "--fault-rate", "0.3", "--fault-seed", "42", "--fault-kinds",
+                "500,503,timeout,drop,rpc,pending,deny", "--slow-ms", "1200", "--approve-after-polls", "2"}));
   auto p = adcs_params(emu);
   p.timeout_s = 1;
   auto ca = adcs(emu, p);
@@ -113,8 +113,8 @@ TEST(AdcsCa, MixedFaultsEndClassifiedWithOneSubmissionPerCsr) {
   // Processed by the CA at most once; a CSR given up after a lost answer may not have reached it.
   for (const auto& h : hashes) EXPECT_LE(stats["submissions"].value(h, 0), 1) << h;
   EXPECT_GT(finals["issued"], 0);
-  std::cout << "faults injected: " << stats["faults"].dump() << "; retries: " << retries
-            << "; backoff would wait " << waited_s << " s; final states:";
+  std::cout << "faults injected: " << stats["faults"].dump() << "; retries: " << retries << "; backoff would wait "
+            << waited_s << " s; final states:";
   for (const auto& [state, n] : finals) std::cout << " " << state << "=" << n;
   std::cout << std::endl;
 }

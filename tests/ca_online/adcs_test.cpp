@@ -2,10 +2,10 @@
 // parse errors, credentials, TLS names and trust, language, key type, User-Agent).
 #include <gtest/gtest.h>
 
+#include "ca_online_support.hpp"
 #include "capf/ca_online/online_ca.hpp"
 #include "capf/crypto/codec.hpp"
 #include "capf/util/text.hpp"
-#include "support.hpp"
 
 namespace capf::test {
 namespace {
@@ -178,8 +178,8 @@ TEST(AdcsCa, BrowserUserAgentAndContentTypeBranching) {
       crypto::ByteView(reinterpret_cast<const std::uint8_t*>(der->body.data()), der->body.size())));
   auto carc = emu.call("GET", "/certsrv/certcarc.asp", "Mozilla/5.0", "capf", "s3cret-pass");
   EXPECT_NE(carc->body.find("var nRenewals=1;"), std::string::npos);
-  auto cacert = emu.call("GET", "/certsrv/certnew.cer?ReqID=CACert&Renewal=1&Enc=b64", "Mozilla/5.0", "capf",
-                         "s3cret-pass");
+  auto cacert =
+      emu.call("GET", "/certsrv/certnew.cer?ReqID=CACert&Renewal=1&Enc=b64", "Mozilla/5.0", "capf", "s3cret-pass");
   EXPECT_EQ(crypto::Certificate::from_pem(cacert->body)->sha256_fingerprint(),
             crypto::Certificate::from_pem(emu.ca_pem())->sha256_fingerprint());
 }

@@ -4,10 +4,10 @@
 // throws, and a 5xx that does not prove the request unprocessed is not retried.
 #include <gtest/gtest.h>
 
+#include "ca_online_support.hpp"
 #include "capf/ca_online/cfssl_answer.hpp"
 #include "capf/util/time.hpp"
 #include "scripted_http.hpp"
-#include "support.hpp"
 
 namespace capf::test {
 namespace {
@@ -77,7 +77,8 @@ TEST(CfsslHostile, A5xxWithoutCfsslsOwnAnswerIsNotSentAgain) {
     EXPECT_NE(o.message.find("does not send it again"), std::string::npos) << o.message;
   }
   // cfssl's own error answer says it signed nothing: safe to send again.
-  CaOutcome own = answered(ScriptedHttp::json(500, R"({"success":false,"errors":[{"code":5200,"message":"signer down"}]})"));
+  CaOutcome own =
+      answered(ScriptedHttp::json(500, R"({"success":false,"errors":[{"code":5200,"message":"signer down"}]})"));
   EXPECT_EQ(own.error_class, CaErrorClass::retryable) << own.message;
   // 429 (refused before processing) may be retried, after the bounded Retry-After.
   CaOutcome busy = answered(Answer{429, {{"Retry-After", "99999999999999999999999"}}, "", false, {}});

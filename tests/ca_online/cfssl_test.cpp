@@ -3,6 +3,7 @@
 // issued by that CA to cfssl.test, is checked against the trusted chain) and over plain HTTP
 // when chosen explicitly. Skipped only when cfssl is not installed.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,15 +14,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
+#include "ca_online_support.hpp"
 #include "capf/net/http_client.hpp"
 #include "capf/util/text.hpp"
 #include "ci_required.hpp"
-#include "support.hpp"
 
 extern char** environ;
 
@@ -51,7 +50,9 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 class Cfssl : public ::testing::Test {
  protected:
@@ -89,9 +90,9 @@ class Cfssl : public ::testing::Test {
   }
   /// Starts one `cfssl serve` on 127.0.0.1:port and waits until /info answers.
   static void start(const std::string& binary, int port, bool https, pid_t& pid) {
-    std::vector<std::string> argv{binary, "serve", "-address", "127.0.0.1", "-port", std::to_string(port),
-                                  "-ca", dir_ + "/ca.pem", "-ca-key", dir_ + "/ca.key", "-config",
-                                  dir_ + "/config.json"};
+    std::vector<std::string> argv{
+        binary, "serve",          "-address", "127.0.0.1",      "-port",   std::to_string(port),
+        "-ca",  dir_ + "/ca.pem", "-ca-key",  dir_ + "/ca.key", "-config", dir_ + "/config.json"};
     if (https) argv.insert(argv.end(), {"-tls-cert", dir_ + "/tls.pem", "-tls-key", dir_ + "/tls.key"});
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
@@ -106,7 +107,8 @@ class Cfssl : public ::testing::Test {
     // Ready when /info answers (well under a second here; bounded at 15 s).
     for (int i = 0; i < 300; ++i) {
       net::HttpRequest probe;
-      probe.url = std::string(https ? "https://" : "http://") + kHost + ":" + std::to_string(port) + "/api/v1/cfssl/info";
+      probe.url =
+          std::string(https ? "https://" : "http://") + kHost + ":" + std::to_string(port) + "/api/v1/cfssl/info";
       probe.resolve = {std::string(kHost) + ":" + std::to_string(port) + ":127.0.0.1"};
       probe.ca_pem = ca_pem_;
       probe.body = R"({"profile":"phone"})";

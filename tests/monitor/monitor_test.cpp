@@ -1,13 +1,13 @@
 // The certificate monitor: thresholds, one notice per certificate per threshold (also across
 // restarts), a failed send retried, hourly checks within a day of expiry, trust documents.
-#include <map>
+#include "capf/monitor/monitor.hpp"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "capf/core/service_params.hpp"
-#include "capf/monitor/lifecycle.hpp"
-#include "capf/monitor/monitor.hpp"
-#include "support.hpp"
+#include "capf/monitor/ca_admin.hpp"
+#include "monitor_support.hpp"
 
 namespace capf::monitor::test {
 namespace {
@@ -62,9 +62,11 @@ TEST(Monitor, SendsOneNoticePerCertificatePerThresholdAndRemembersThemAcrossRest
   auto root = crypto::CertificateAuthority::create(short_lived);
   ASSERT_TRUE(root.ok());
   store::Transition t;
-  t.put_certificates = {f.lsc("aa01", "SEP000000000001", now + 10 * kDay), f.lsc("aa02", "SEP000000000002", now + 40 * kDay),
+  t.put_certificates = {f.lsc("aa01", "SEP000000000001", now + 10 * kDay),
+                        f.lsc("aa02", "SEP000000000002", now + 40 * kDay),
                         f.lsc("aa03", "SEP000000000003", now + 5 * kDay, CertificateState::replaced)};
-  nlohmann::json doc{{"store", "callmanager-trust"}, {"description", "lab root"}, {"pem", root->certificate().to_pem()}};
+  nlohmann::json doc{
+      {"store", "callmanager-trust"}, {"description", "lab root"}, {"pem", root->certificate().to_pem()}};
   t.put_docs.push_back({store::Family::trust, "t1", doc.dump()});
   t.put_docs.push_back({store::Family::trust, "t2", R"({"note": "no pem here"})"});
   ASSERT_TRUE(f.store->apply(t).ok());
@@ -77,7 +79,8 @@ TEST(Monitor, SendsOneNoticePerCertificatePerThresholdAndRemembersThemAcrossRest
     // 2 delivered LSCs, the CAPF CA, the trust entry (the replaced LSC is not watched).
     EXPECT_EQ(r.certificates_checked, 4u);
     ASSERT_EQ(box.sent.size(), 2u);
-    EXPECT_EQ(box.sent[0].subject.rfind("[capf] LSC of SEP000000000001 expires in 10 days", 0), 0u) << box.sent[0].subject;
+    EXPECT_EQ(box.sent[0].subject.rfind("[capf] LSC of SEP000000000001 expires in 10 days", 0), 0u)
+        << box.sent[0].subject;
     EXPECT_NE(box.sent[0].body.find("serial:     aa01"), std::string::npos) << box.sent[0].body;
     EXPECT_NE(box.sent[0].body.find("30-day notice"), std::string::npos);
     EXPECT_EQ(box.sent[0].to, (std::vector<std::string>{"pki@example.com", "ops@example.com"}));
@@ -173,9 +176,10 @@ TEST(Monitor, DaysAreCountedUpToWholeDaysTheWayTheThresholdsCount) {
   set_params(*f.store, 30);
   const auto now = f.clock.now();
   store::Transition t;
-  t.put_certificates = {f.lsc("dc01", "SEP0000000000D1", now + 9 * kDay), f.lsc("dc02", "SEP0000000000D2", now + 9 * kDay - 1),
-                        f.lsc("dc03", "SEP0000000000D3", now + 8 * kDay + 1), f.lsc("dc04", "SEP0000000000D4", now + 8 * kDay),
-                        f.lsc("dc05", "SEP0000000000D5", now + 3600 + 1), f.lsc("dc06", "SEP0000000000D6", now + 60)};
+  t.put_certificates = {
+      f.lsc("dc01", "SEP0000000000D1", now + 9 * kDay),     f.lsc("dc02", "SEP0000000000D2", now + 9 * kDay - 1),
+      f.lsc("dc03", "SEP0000000000D3", now + 8 * kDay + 1), f.lsc("dc04", "SEP0000000000D4", now + 8 * kDay),
+      f.lsc("dc05", "SEP0000000000D5", now + 3600 + 1),     f.lsc("dc06", "SEP0000000000D6", now + 60)};
   ASSERT_TRUE(f.store->apply(t).ok());
   Outbox box;
   CertificateMonitor m(*f.store, f.ca_dir, f.clock, box.sender());

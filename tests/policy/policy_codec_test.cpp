@@ -1,4 +1,4 @@
-// A policy's two JSON forms (policy.hpp's stored record, routes.hpp's admin API form) from one
+// A policy's two JSON forms (policy.hpp's stored record, policy_routes.hpp's admin API form) from one
 // list of fields (policy/src/policy_json.hpp): a round trip of every field, what each form
 // adds, and stored records capf would never write.
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "capf/policy/policy.hpp"
-#include "capf/policy/routes.hpp"
+#include "capf/policy/policy_routes.hpp"
 
 namespace capf::policy {
 namespace {

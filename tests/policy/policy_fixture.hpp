@@ -10,7 +10,7 @@
 
 #include "capf/engine/engine.hpp"
 #include "capf/policy/evaluator.hpp"
-#include "capf/policy/routes.hpp"
+#include "capf/policy/policy_routes.hpp"
 
 namespace capf::policy_test {
 
@@ -35,8 +35,15 @@ class PhoneRunner : public engine::TriggerRunner {
     engine->on_session_event(dev, e);
     char serial[32];
     std::snprintf(serial, sizeof serial, "7e%06x", ++issued);
-    CertificateRecord c{serial, d.name, kCurrentCa, "RSA-2048", clock.now(), clock.now(),
-                        clock.now() + validity_days * kDay, CertificateState::delivered, ""};
+    CertificateRecord c{serial,
+                        d.name,
+                        kCurrentCa,
+                        "RSA-2048",
+                        clock.now(),
+                        clock.now(),
+                        clock.now() + validity_days * kDay,
+                        CertificateState::delivered,
+                        ""};
     store::Transition t;
     if (!dev.lsc_serial.empty())
       if (auto old = store->get_certificate(dev.lsc_serial).value()) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "capf/net/asio.hpp"
-#include "capf/server/online_ca.hpp"
+#include "capf/server/online_ca_coordinator.hpp"
 #include "capf/util/time.hpp"
 
 namespace capf::server {

@@ -23,7 +23,7 @@
 #include "capf/core/session_hook.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/protocol/messages.hpp"
-#include "capf/server/online_ca.hpp"
+#include "capf/server/online_ca_coordinator.hpp"
 #include "capf/server/session_decision.hpp"
 #include "capf/store/csr_ledger.hpp"
 #include "capf/store/store.hpp"
@@ -53,7 +53,8 @@ class EnrollmentService {
   /// Issues an LSC for the key the phone returned (SPKI DER, or a PKCS#10 CSR) after checking it
   /// is the key that was asked for; records the certificate as issued, and any earlier
   /// undelivered one as stale, in one durable write (before STORE_CERTIFICATE_REQUEST).
-  Result<IssuedLsc> issue(const std::string& device, std::span<const std::uint8_t> public_key, const KeySpec& requested);
+  Result<IssuedLsc> issue(const std::string& device, std::span<const std::uint8_t> public_key,
+                          const KeySpec& requested);
 
   /// The phone answered STORE_CERTIFICATE_RESPONSE with `reason`.
   void delivered(const std::string& device, const IssuedLsc& lsc, std::uint8_t reason);

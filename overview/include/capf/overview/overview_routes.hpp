@@ -1,13 +1,12 @@
 // GET /v1/overview: what the dashboard's landing page shows. The fleet by LSC status and by
-// issuer and the LSC expiry histogram (fleet.hpp), each figure with its device query; the
+// issuer and the LSC expiry histogram (fleet_figures.hpp), each figure with its device query; the
 // nights ahead from every active renewal policy's forecast (the planning function of `capf
 // policy forecast`) against each night's capacity; the unfinished jobs; and the expiry dates
 // of the CAPF CA, the retired CAPF CAs and the trust store entries, the nearest one named.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/engine/engine.hpp"

@@ -21,8 +21,10 @@ class AdminRoutes : public admin::RouteModule {
  public:
   /// `monitor` is the daemon's (null in the CLI's in-process mode: run-now then checks once
   /// in-process); `daemon` tells whether a regenerated CA needs a restart to take effect.
-  AdminRoutes(store::Store& store, const util::Clock& clock, std::string ca_dir, CertificateMonitor* monitor, bool daemon);
-  std::optional<admin::Response> handle(const admin::Request& r, const std::string& path, const std::string& query) override;
+  AdminRoutes(store::Store& store, const util::Clock& clock, std::string ca_dir, CertificateMonitor* monitor,
+              bool daemon);
+  std::optional<admin::Response> handle(const admin::Request& r, const std::string& path,
+                                        const std::string& query) override;
 
  private:
   admin::Response regenerate(const admin::Request& r);

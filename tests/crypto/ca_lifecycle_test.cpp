@@ -1,8 +1,10 @@
 // CAPF CA regeneration on disk and the CRL it signs, checked with the openssl command-line tool.
-#include <fstream>
+#include "capf/crypto/ca_lifecycle.hpp"
+
 #include <sys/stat.h>
 
-#include "capf/crypto/lifecycle.hpp"
+#include <fstream>
+
 #include "capf/util/files.hpp"
 #include "capf/util/time.hpp"
 #include "test_support.hpp"
@@ -104,7 +106,8 @@ TEST(Crl, OpensslVerifiesTheSignatureAndReadsSerialsReasonsAndNextUpdate) {
   out = run("openssl crl -in " + dir.file("crl.pem") + " -CAfile " + dir.file("other.pem") + " -noout", &rc);
   EXPECT_EQ(out.find("verify OK"), std::string::npos) << out;
 
-  EXPECT_EQ(make_crl(ca, {{"zz", now, RevocationReason::unspecified}}, 1, now, now + 1).error().code, Errc::invalid_argument);
+  EXPECT_EQ(make_crl(ca, {{"zz", now, RevocationReason::unspecified}}, 1, now, now + 1).error().code,
+            Errc::invalid_argument);
   EXPECT_EQ(make_crl(ca, {}, 1, now, now).error().code, Errc::invalid_argument);
 }
 

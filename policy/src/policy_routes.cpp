@@ -1,5 +1,5 @@
 // Admin routes of templates and policies.
-#include "capf/policy/routes.hpp"
+#include "capf/policy/policy_routes.hpp"
 
 #include <fmt/format.h>
 

@@ -12,7 +12,6 @@ using codec::seal;
 using codec::unseal;
 using nlohmann::json;
 
-
 std::string encode_certificate(const CertificateRecord& c) {
   return seal(json{
       {"serial", c.serial},

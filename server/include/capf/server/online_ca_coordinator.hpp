@@ -67,7 +67,7 @@ class OnlineCaCoordinator {
   /// `csr`, then records it `issued` (certificate record + CSR) in one durable write. The
   /// caller holds the device's claim.
   Result<std::pair<crypto::Certificate, CertificateRecord>> accept(CsrRecord& csr, const std::string& pem,
-                                                                  const std::vector<std::string>& chain_pem);
+                                                                   const std::vector<std::string>& chain_pem);
 
  private:
   /// The CSR ends `rejected` with `cls` and `reason`; its device's job is told. Claims the device.

@@ -90,11 +90,12 @@ class ImportedChain : public ::testing::Test {
                       " && openssl req -newkey rsa:2048 -nodes -keyout int.key -out int.csr"
                       " -subj '/O=Lab/CN=Test Intermediate'"
                       " && openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 30"
-                      " -extfile int.ext -out int.pem) > " + dir_.file("openssl.log") + " 2>&1";
+                      " -extfile int.ext -out int.pem) > " +
+                      dir_.file("openssl.log") + " 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << *util::read_file(dir_.file("openssl.log"));
     root_ = *Certificate::from_pem(*util::read_file(dir_.file("root.pem")));
-    auto intermediate = CertificateAuthority::from_pem(*util::read_file(dir_.file("int.pem")),
-                                                       *util::read_file(dir_.file("int.key")));
+    auto intermediate =
+        CertificateAuthority::from_pem(*util::read_file(dir_.file("int.pem")), *util::read_file(dir_.file("int.key")));
     ASSERT_TRUE(intermediate.ok()) << intermediate.error().message;
     intermediate_ = std::make_unique<CertificateAuthority>(std::move(*intermediate));
     now_ = util::now();  // openssl dated the chain at this process's wall clock, after kNow

@@ -1,6 +1,6 @@
 // The overview's figures and their device queries: every count equals what its query selects
 // from the same devices, so a count on the page links to exactly the devices it counts.
-#include "capf/overview/fleet.hpp"
+#include "capf/overview/fleet_figures.hpp"
 
 #include <gtest/gtest.h>
 

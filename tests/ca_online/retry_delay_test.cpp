@@ -1,9 +1,9 @@
 // The online CA backoff: exponential growth, full jitter, ceiling, half the time to the deadline.
+#include "capf/ca_online/retry_delay.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
-
-#include "capf/ca_online/backoff.hpp"
 
 namespace capf::ca_online {
 namespace {
@@ -22,10 +22,10 @@ TEST(OnlineCaBackoff, GrowsExponentiallyUpToTheCeiling) {
 
 TEST(OnlineCaBackoff, FullJitterSpansZeroToTheCap) {
   EXPECT_EQ(backoff_delay_s(4, 5, 900, 0.0, 0), 0);
-  EXPECT_EQ(backoff_delay_s(4, 5, 900, 0.5, 0), 20);   // cap 40
+  EXPECT_EQ(backoff_delay_s(4, 5, 900, 0.5, 0), 20);  // cap 40
   EXPECT_EQ(backoff_delay_s(4, 5, 900, 0.25, 0), 10);
-  EXPECT_EQ(backoff_delay_s(4, 5, 900, 1.0, 0), 39);   // clamped below 1
-  EXPECT_EQ(backoff_delay_s(4, 5, 900, -3.0, 0), 0);   // clamped to 0
+  EXPECT_EQ(backoff_delay_s(4, 5, 900, 1.0, 0), 39);  // clamped below 1
+  EXPECT_EQ(backoff_delay_s(4, 5, 900, -3.0, 0), 0);  // clamped to 0
   EXPECT_EQ(backoff_delay_s(4, 5, 900, std::numeric_limits<double>::quiet_NaN(), 0), 0);
 }
 

@@ -17,8 +17,8 @@ Result<Bytes> make_csr(const PrivateKey& key, const std::string& common_name) {
                                  reinterpret_cast<const unsigned char*>(common_name.data()),
                                  static_cast<int>(common_name.size()), -1, 0) != 1)
     return ossl::error("setting the CSR common name \"" + common_name + "\" failed");
-  if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 || X509_REQ_set_subject_name(req.get(), name.get()) != 1 ||
-      X509_REQ_set_pubkey(req.get(), pkey) != 1)
+  if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
+      X509_REQ_set_subject_name(req.get(), name.get()) != 1 || X509_REQ_set_pubkey(req.get(), pkey) != 1)
     return ossl::error("filling in the CSR failed");
   if (X509_REQ_sign(req.get(), pkey, EVP_sha256()) <= 0) return ossl::error("signing the CSR failed");
   int len = i2d_X509_REQ(req.get(), nullptr);
@@ -33,7 +33,8 @@ Result<Bytes> subject_der(const std::string& common_name) {
   ossl::ErrorQueueScope scope;
   ossl::X509NamePtr name(X509_NAME_new());
   if (!name) return ossl::error("allocating a name failed");
-  if (X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.data()),
+  if (X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(common_name.data()),
                                  static_cast<int>(common_name.size()), -1, 0) != 1)
     return ossl::error("setting the common name \"" + common_name + "\" failed");
   int len = i2d_X509_NAME(name.get(), nullptr);

@@ -3,12 +3,12 @@
 // once the endpoint is back the job completes with nothing failed and no attempt spent during
 // the outage; a device's own failure still fails that device alone; expiry notices wait for an
 // SMTP server (a real aiosmtpd) that is down and go out by themselves once it is back.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "capf/util/time.hpp"
 #include "job_fleet.hpp"
@@ -48,7 +48,9 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
   return n;
 }
 
-double since(Steady::time_point t0) { return std::chrono::duration<double>(Steady::now() - t0).count(); }
+double since(Steady::time_point t0) {
+  return std::chrono::duration<double>(Steady::now() - t0).count();
+}
 
 }  // namespace
 
@@ -82,7 +84,8 @@ TEST(Breaker, TheApplyConfigEndpointDownThenBackCompletesTheJobWithNothingFailed
   auto show = cli({"job", "show", id, "--data-dir", f.data});
   EXPECT_NE(show.out.find(sentence), std::string::npos) << show.out;
   // Between two probes the view names the next one; while a probe is out it says so.
-  EXPECT_TRUE(show.out.find(", next probe at ") != std::string::npos || show.out.find(", probing now") != std::string::npos)
+  EXPECT_TRUE(show.out.find(", next probe at ") != std::string::npos ||
+              show.out.find(", probing now") != std::string::npos)
       << show.out;
   auto watch = cli({"job", "watch", id, "--once", "--data-dir", f.data});
   EXPECT_NE(watch.out.find(" waiting  (" + sentence), std::string::npos) << watch.out;
@@ -94,7 +97,8 @@ TEST(Breaker, TheApplyConfigEndpointDownThenBackCompletesTheJobWithNothingFailed
   std::vector<std::string> probes{first_probe};
   for (int k = 0; k < 2; ++k) {
     j = poll_job(f, id, 30, [&](const nlohmann::json& x) {
-      return x["waiting"].is_object() && x["waiting"]["next_probe"].is_string() && x["waiting"]["next_probe"] != probes.back();
+      return x["waiting"].is_object() && x["waiting"]["next_probe"].is_string() &&
+             x["waiting"]["next_probe"] != probes.back();
     });
     ASSERT_TRUE(j["waiting"].is_object()) << j.dump(2);
     ASSERT_NE(j["waiting"]["next_probe"], probes.back()) << "no probe failed within 30 s";
@@ -185,7 +189,8 @@ TEST(Breaker, TheSmtpServerDownThenBackSendsTheWaitingNoticesByItself) {
   Fleet f({"--validity-days", "9", "--monitor-first-check", "3600", "--breaker-probe-base", "1",
            "--breaker-probe-ceiling", "2"});
   std::string rows = kCsvHeader;
-  for (int i = 1; i <= 4; ++i) rows += "SEP0000000004A" + std::to_string(i) + ",DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n";
+  for (int i = 1; i <= 4; ++i)
+    rows += "SEP0000000004A" + std::to_string(i) + ",DP-HQ,Install/Upgrade,By Null String,,,EC Only,256\n";
   const auto csv = f.write_csv("p.csv", rows);
   ASSERT_EQ(f.import(csv).exit_code, 0);
   ASSERT_EQ(f.sim_csv(csv)["enrollments"], 4);
@@ -220,7 +225,8 @@ TEST(Breaker, TheSmtpServerDownThenBackSendsTheWaitingNoticesByItself) {
   // The server comes up; the monitor's own loop probes it and sends what waited.
   SmtpServer smtp(f.dir / "maildir", smtp_port);
   const auto until = Steady::now() + std::chrono::seconds(60);
-  while (smtp.messages().size() < 4 && Steady::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (smtp.messages().size() < 4 && Steady::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto mail = smtp.messages();
   ASSERT_EQ(mail.size(), 4u) << f.daemon->log();
   for (int i = 1; i <= 4; ++i) {
@@ -233,8 +239,10 @@ TEST(Breaker, TheSmtpServerDownThenBackSendsTheWaitingNoticesByItself) {
   auto status = nlohmann::json::parse(cli({"monitor", "status", "--json", "--data-dir", f.data}).out);
   EXPECT_TRUE(status["waiting"].is_null()) << status.dump(2);
   EXPECT_EQ(status["notices_sent"], 4) << status.dump(2);
-  auto down = nlohmann::json::parse(cli({"audit", "list", "--action", "dependency.down", "--json", "--data-dir", f.data}).out);
-  auto up = nlohmann::json::parse(cli({"audit", "list", "--action", "dependency.up", "--json", "--data-dir", f.data}).out);
+  auto down =
+      nlohmann::json::parse(cli({"audit", "list", "--action", "dependency.down", "--json", "--data-dir", f.data}).out);
+  auto up =
+      nlohmann::json::parse(cli({"audit", "list", "--action", "dependency.up", "--json", "--data-dir", f.data}).out);
   ASSERT_EQ(down.size(), 1u) << down.dump(2);
   ASSERT_EQ(up.size(), 1u) << up.dump(2);
   EXPECT_EQ(down[0]["subject"], "smtp");

@@ -1,6 +1,6 @@
 // The CAPF CA's files over its life (load without creating, regenerate, retired CAs) and the
 // CRL it signs.
-#include "capf/crypto/lifecycle.hpp"
+#include "capf/crypto/ca_lifecycle.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -19,7 +19,9 @@ namespace {
 constexpr const char* kCertFile = "capf-ca.pem";
 constexpr const char* kKeyFile = "capf-ca.key";
 
-Error in_file(const std::string& path, const Error& e) { return make_error(e.code, path + ": " + e.message); }
+Error in_file(const std::string& path, const Error& e) {
+  return make_error(e.code, path + ": " + e.message);
+}
 
 bool is_hex_serial(const std::string& s) {
   return !s.empty() && s.size() <= 64 &&
@@ -56,7 +58,8 @@ Result<Regenerated> regenerate_ca(const std::string& dir, const CaOptions& optio
   const std::string retired = dir + "/retired";
   if (auto r = util::make_dirs(retired, 0700); !r) return in_file(retired, r.error());
   const std::string base = retired + "/" + old_ca->certificate().serial_hex();
-  if (auto r = util::write_file_atomic(base + ".key", old_ca->key().to_pem(), 0600); !r) return in_file(base + ".key", r.error());
+  if (auto r = util::write_file_atomic(base + ".key", old_ca->key().to_pem(), 0600); !r)
+    return in_file(base + ".key", r.error());
   if (auto r = util::write_file_atomic(base + ".pem", old_ca->certificate().to_pem(), 0644); !r)
     return in_file(base + ".pem", r.error());
   // Key first, as on creation. A crash between the two writes leaves a key that does not match
@@ -91,7 +94,8 @@ Result<std::vector<RetiredCa>> retired_cas(const std::string& dir) {
 }
 
 Result<void> delete_retired_ca(const std::string& dir, const std::string& serial_hex) {
-  if (!is_hex_serial(serial_hex)) return make_error(Errc::invalid_argument, "\"" + serial_hex + "\" is not a hex serial");
+  if (!is_hex_serial(serial_hex))
+    return make_error(Errc::invalid_argument, "\"" + serial_hex + "\" is not a hex serial");
   const std::string base = dir + "/retired/" + serial_hex;
   if (!util::exists(base + ".pem")) return make_error(Errc::not_found, "no retired CAPF CA with serial " + serial_hex);
   std::error_code ec;
@@ -152,7 +156,8 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
                        std::uint64_t crl_number, util::UnixTime this_update, util::UnixTime next_update) {
   ossl::ErrorQueueScope scope;
   if (!ca.certificate().impl() || !ca.key().impl()) return make_error(Errc::internal, "the CA is not loaded");
-  if (next_update <= this_update) return make_error(Errc::invalid_argument, "the CRL's nextUpdate must follow thisUpdate");
+  if (next_update <= this_update)
+    return make_error(Errc::invalid_argument, "the CRL's nextUpdate must follow thisUpdate");
   X509* issuer = ca.certificate().impl()->x509.get();
   CrlPtr crl(X509_CRL_new());
   if (!crl) return ossl::error("allocating a CRL failed");
@@ -164,7 +169,8 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
     return ossl::error("filling in the CRL failed");
 
   for (const auto& e : revoked) {
-    if (!is_hex_serial(e.serial_hex)) return make_error(Errc::invalid_argument, "\"" + e.serial_hex + "\" is not a hex serial");
+    if (!is_hex_serial(e.serial_hex))
+      return make_error(Errc::invalid_argument, "\"" + e.serial_hex + "\" is not a hex serial");
     BIGNUM* raw = nullptr;
     if (BN_hex2bn(&raw, e.serial_hex.c_str()) == 0) return ossl::error("reading serial " + e.serial_hex + " failed");
     ossl::BnPtr bn(raw);
@@ -180,7 +186,8 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
           X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, code.get(), 0, 0) != 1)
         return ossl::error("adding the reason code of serial " + e.serial_hex + " failed");
     }
-    if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1) return ossl::error("adding serial " + e.serial_hex + " failed");
+    if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1)
+      return ossl::error("adding serial " + e.serial_hex + " failed");
     entry.release();  // owned by the CRL now
   }
 
@@ -191,9 +198,11 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, crl.get(), 0);
   ossl::X509ExtPtr aki(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) return ossl::error("adding the authorityKeyIdentifier failed");
+  if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1)
+    return ossl::error("adding the authorityKeyIdentifier failed");
   if (X509_CRL_sort(crl.get()) != 1) return ossl::error("sorting the CRL failed");
-  if (X509_CRL_sign(crl.get(), ca.key().impl()->pkey.get(), EVP_sha256()) <= 0) return ossl::error("signing the CRL failed");
+  if (X509_CRL_sign(crl.get(), ca.key().impl()->pkey.get(), EVP_sha256()) <= 0)
+    return ossl::error("signing the CRL failed");
 
   const int len = i2d_X509_CRL(crl.get(), nullptr);
   if (len <= 0) return ossl::error("encoding the CRL failed");

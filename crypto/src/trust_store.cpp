@@ -23,7 +23,9 @@ void TrustStore::add(const Certificate& ca) {
     impl_->fingerprints.insert(ca.sha256_fingerprint());
 }
 
-std::size_t TrustStore::size() const { return impl_ ? impl_->fingerprints.size() : 0; }
+std::size_t TrustStore::size() const {
+  return impl_ ? impl_->fingerprints.size() : 0;
+}
 
 Result<void> TrustStore::verify(const Certificate& leaf, util::UnixTime now,
                                 const std::vector<Certificate>& intermediates) const {
@@ -48,8 +50,8 @@ Result<void> TrustStore::verify(const Certificate& leaf, util::UnixTime now,
   if (X509_verify_cert(ctx.get()) == 1) return ok();
 
   int code = X509_STORE_CTX_get_error(ctx.get());
-  std::string message = "certificate " + leaf.subject() + " does not chain to CAPF-trust: " +
-                        X509_verify_cert_error_string(code);
+  std::string message =
+      "certificate " + leaf.subject() + " does not chain to CAPF-trust: " + X509_verify_cert_error_string(code);
   // A failure further up the chain (an expired intermediate) names the certificate at fault.
   if (int depth = X509_STORE_CTX_get_error_depth(ctx.get()); depth > 0) {
     if (X509* at = X509_STORE_CTX_get_current_cert(ctx.get()))

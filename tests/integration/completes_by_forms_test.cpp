@@ -26,7 +26,8 @@ TEST(CompletesBy, UnifiedCmsHourFormIsReadInTheClustersTimeZone) {
   r = cli({"phones", "import", csv, "--data-dir", f.data});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bat.csv:5:4: Operation Completes By \"2031/03/01\" is not a date (use YYYY:MM:DD:HH"),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("bat.csv:6:4: Operation Completes By \"2031:02:30:12\""), std::string::npos) << r.err;
   auto deadline = [&](const std::string& device) {
     auto p = nlohmann::json::parse(cli({"phone", "show", device, "--json", "--data-dir", f.data}).out);
@@ -37,9 +38,12 @@ TEST(CompletesBy, UnifiedCmsHourFormIsReadInTheClustersTimeZone) {
   EXPECT_EQ(deadline("SEP00000019E003"), "2031-03-01T00:00:00Z");
 
   // phone set, both forms; a wrong one names the accepted forms.
-  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031:12:24:18", "--data-dir", f.data}).exit_code, 0);
+  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031:12:24:18", "--data-dir", f.data}).exit_code,
+            0);
   EXPECT_EQ(deadline("SEP00000019E003"), "2031-12-24T17:00:00Z");
-  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031-12-24T18:00:00Z", "--data-dir", f.data}).exit_code, 0);
+  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031-12-24T18:00:00Z", "--data-dir", f.data})
+                .exit_code,
+            0);
   EXPECT_EQ(deadline("SEP00000019E003"), "2031-12-24T18:00:00Z");
   r = cli({"phone", "set", "SEP00000019E003", "--completes-by", "24.12.2031", "--data-dir", f.data});
   EXPECT_EQ(r.exit_code, 1);
@@ -57,6 +61,7 @@ TEST(CompletesBy, UnifiedCmsHourFormIsReadInTheClustersTimeZone) {
 
   // Another zone applies at once, to the next value read.
   ASSERT_EQ(cli({"config", "set", "time-zone", "America/New_York", "--data-dir", f.data}).exit_code, 0);
-  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031:01:15:09", "--data-dir", f.data}).exit_code, 0);
+  ASSERT_EQ(cli({"phone", "set", "SEP00000019E003", "--completes-by", "2031:01:15:09", "--data-dir", f.data}).exit_code,
+            0);
   EXPECT_EQ(deadline("SEP00000019E003"), "2031-01-15T14:00:00Z");
 }

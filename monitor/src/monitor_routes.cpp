@@ -1,6 +1,6 @@
-#include "capf/monitor/routes.hpp"
+#include "capf/monitor/monitor_routes.hpp"
 
-#include "capf/monitor/lifecycle.hpp"
+#include "capf/monitor/ca_admin.hpp"
 #include "capf/util/text.hpp"
 
 namespace capf::monitor {

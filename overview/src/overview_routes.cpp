@@ -1,4 +1,4 @@
-#include "capf/overview/routes.hpp"
+#include "capf/overview/overview_routes.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,10 +6,10 @@
 #include "capf/ca_offline/offline.hpp"
 #include "capf/config/params.hpp"
 #include "capf/core/csr.hpp"
-#include "capf/crypto/lifecycle.hpp"
-#include "capf/overview/fleet.hpp"
+#include "capf/crypto/ca_lifecycle.hpp"
+#include "capf/overview/fleet_figures.hpp"
 #include "capf/policy/plan.hpp"
-#include "capf/policy/routes.hpp"
+#include "capf/policy/policy_routes.hpp"
 #include "capf/store/csr_ledger.hpp"
 #include "capf/trust/trust.hpp"
 #include "capf/util/files.hpp"
@@ -18,13 +18,15 @@ namespace capf::overview {
 
 namespace {
 
-std::string iso(util::UnixTime t) { return util::format_iso8601(t); }
+std::string iso(util::UnixTime t) {
+  return util::format_iso8601(t);
+}
 
 /// A certificate with an expiry date the overview lists.
 struct Expiring {
   std::string what;  ///< "CAPF CA", "retired CAPF CA", "CAPF-trust", "CallManager-trust"
   std::string subject;
-  std::string id;    ///< trust entry id or CA serial
+  std::string id;  ///< trust entry id or CA serial
   util::UnixTime not_after = 0;
 };
 
@@ -47,7 +49,8 @@ Result<CaView> load_cas(const store::Store& store, const std::string& ca_dir) {
   if (!retired) return retired.error();
   for (const auto& r : *retired) {
     out.retired_subjects.insert(r.certificate.subject());
-    out.expiring.push_back({"retired CAPF CA", r.certificate.subject(), r.certificate.serial_hex(), r.certificate.not_after()});
+    out.expiring.push_back(
+        {"retired CAPF CA", r.certificate.subject(), r.certificate.serial_hex(), r.certificate.not_after()});
   }
   auto facts = policy::load_ca_facts(store, out.subject);
   if (!facts) return facts.error();
@@ -128,11 +131,17 @@ Result<nlohmann::json> nights_json(const store::Store& store, const std::string&
       if (night.start.empty() || start < night.start) night.start = start;
       night.end = std::max(night.end, n["end"].get<std::string>());
       night.devices += n["devices"].get<std::size_t>();
-      if (n.contains("capacity")) night.capacity += n["capacity"].get<double>();
-      else night.unlimited = true;
+      if (n.contains("capacity"))
+        night.capacity += n["capacity"].get<double>();
+      else
+        night.unlimited = true;
       night.over = night.over || n["over"].get<bool>();
-      night.policies.push_back({{"policy", p.name}, {"devices", n["devices"]}, {"capacity", n.value("capacity", nlohmann::json())},
-                                {"over", n["over"]}, {"start", start}, {"end", n["end"]}});
+      night.policies.push_back({{"policy", p.name},
+                                {"devices", n["devices"]},
+                                {"capacity", n.value("capacity", nlohmann::json())},
+                                {"over", n["over"]},
+                                {"start", start},
+                                {"end", n["end"]}});
     }
   }
   nlohmann::json nights = nlohmann::json::array();

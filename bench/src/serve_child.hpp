@@ -9,13 +9,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace capf::bench {
 
@@ -61,7 +60,8 @@ class Daemon {
  public:
   Daemon(const std::string& binary, const std::string& data_dir, const std::vector<std::string>& extra,
          const std::string& log) {
-    std::vector<std::string> argv{binary, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--log-level", "warn"};
+    std::vector<std::string> argv{binary,     "serve",       "--data-dir",  data_dir,
+                                  "--listen", "127.0.0.1:0", "--log-level", "warn"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     ::unlink((data_dir + "/daemon.json").c_str());
     started_at_ = std::chrono::steady_clock::now();

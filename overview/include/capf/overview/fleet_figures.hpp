@@ -65,9 +65,9 @@ struct FleetSummary {
   std::array<std::size_t, kStatuses> by_status{};
   std::array<std::size_t, kIssuers> by_issuer{};
   std::array<std::set<std::string>, kIssuers> issuer_subjects;  ///< the DNs counted in each class
-  std::vector<Bucket> expiry;  ///< expiry_buckets(now), counted
-  std::size_t expired = 0;     ///< LSCs at or past notAfter (in no bucket)
-  std::size_t later = 0;       ///< LSCs expiring after the last bucket
+  std::vector<Bucket> expiry;                                   ///< expiry_buckets(now), counted
+  std::size_t expired = 0;                                      ///< LSCs at or past notAfter (in no bucket)
+  std::size_t later = 0;                                        ///< LSCs expiring after the last bucket
 };
 
 Status status_of(const Device& d, const FleetFacts& f);

@@ -21,7 +21,8 @@ Result<std::optional<Response>> call_daemon(const std::string& socket_path, cons
     return std::optional<Response>{};
   if (ec) return make_error(Errc::unavailable, "cannot reach the daemon at " + socket_path + ": " + ec.message());
 
-  http::request<http::string_body> req{request.method == "POST" ? http::verb::post : http::verb::get, request.target, 11};
+  http::request<http::string_body> req{request.method == "POST" ? http::verb::post : http::verb::get, request.target,
+                                       11};
   req.set(http::field::host, "capf");
   req.set(http::field::authorization, "Bearer " + token);
   req.set(http::field::content_type, "application/octet-stream");

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "capf/core/device.hpp"
-#include "capf/crypto/lifecycle.hpp"
+#include "capf/crypto/ca_lifecycle.hpp"
 #include "capf/store/store.hpp"
 #include "capf/util/time.hpp"
 

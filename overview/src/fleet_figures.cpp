@@ -1,4 +1,4 @@
-#include "capf/overview/fleet.hpp"
+#include "capf/overview/fleet_figures.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,39 +25,56 @@ util::UnixTime add_months(util::UnixTime t, int months) {
   return duration_cast<seconds>((sys_days{moved} + time_of_day).time_since_epoch()).count();
 }
 
-std::string iso(util::UnixTime t) { return util::format_iso8601(t); }
+std::string iso(util::UnixTime t) {
+  return util::format_iso8601(t);
+}
 
 }  // namespace
 
 std::string_view to_string(Status s) {
   switch (s) {
-    case Status::none: return "none";
-    case Status::revoked: return "revoked";
-    case Status::expired: return "expired";
-    case Status::expiring: return "expiring";
-    case Status::valid: return "valid";
+    case Status::none:
+      return "none";
+    case Status::revoked:
+      return "revoked";
+    case Status::expired:
+      return "expired";
+    case Status::expiring:
+      return "expiring";
+    case Status::valid:
+      return "valid";
   }
   return "none";
 }
 
 std::string_view to_string(Issuer i) {
   switch (i) {
-    case Issuer::capf_ca: return "capf-ca";
-    case Issuer::retired_capf_ca: return "retired-capf-ca";
-    case Issuer::online_ca: return "online-ca";
-    case Issuer::offline_ca: return "offline-ca";
-    case Issuer::other: return "other";
+    case Issuer::capf_ca:
+      return "capf-ca";
+    case Issuer::retired_capf_ca:
+      return "retired-capf-ca";
+    case Issuer::online_ca:
+      return "online-ca";
+    case Issuer::offline_ca:
+      return "offline-ca";
+    case Issuer::other:
+      return "other";
   }
   return "other";
 }
 
 std::string_view label(Issuer i) {
   switch (i) {
-    case Issuer::capf_ca: return "CAPF CA";
-    case Issuer::retired_capf_ca: return "retired CAPF CA";
-    case Issuer::online_ca: return "Online CA";
-    case Issuer::offline_ca: return "Offline CA";
-    case Issuer::other: return "other issuer";
+    case Issuer::capf_ca:
+      return "CAPF CA";
+    case Issuer::retired_capf_ca:
+      return "retired CAPF CA";
+    case Issuer::online_ca:
+      return "Online CA";
+    case Issuer::offline_ca:
+      return "Offline CA";
+    case Issuer::other:
+      return "other issuer";
   }
   return "other issuer";
 }
@@ -108,8 +125,10 @@ void FleetCounter::add(const Device& d) {
     return;
   }
   const auto it = std::upper_bound(ends_.begin(), ends_.end(), d.lsc_not_after);
-  if (it == ends_.end()) ++summary_.later;
-  else ++summary_.expiry[static_cast<std::size_t>(it - ends_.begin())].count;
+  if (it == ends_.end())
+    ++summary_.later;
+  else
+    ++summary_.expiry[static_cast<std::size_t>(it - ends_.begin())].count;
 }
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>> FleetCounter::samples() const {
@@ -142,11 +161,16 @@ std::string quoted(std::string_view s) {
 
 std::string status_query(Status s, const FleetFacts& f) {
   switch (s) {
-    case Status::none: return "lsc_status = none";
-    case Status::revoked: return "lsc_status = revoked";
-    case Status::expired: return "lsc_status = expired";
-    case Status::expiring: return "lsc_status = valid AND lsc_expires < " + iso(f.notice_at());
-    case Status::valid: return "lsc_status = valid AND lsc_expires >= " + iso(f.notice_at());
+    case Status::none:
+      return "lsc_status = none";
+    case Status::revoked:
+      return "lsc_status = revoked";
+    case Status::expired:
+      return "lsc_status = expired";
+    case Status::expiring:
+      return "lsc_status = valid AND lsc_expires < " + iso(f.notice_at());
+    case Status::valid:
+      return "lsc_status = valid AND lsc_expires >= " + iso(f.notice_at());
   }
   return "";
 }

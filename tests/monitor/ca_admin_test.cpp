@@ -1,8 +1,9 @@
 // CA regeneration recorded in the store, phones on a retired CA, revocation and CRLs.
+#include "capf/monitor/ca_admin.hpp"
+
 #include <nlohmann/json.hpp>
 
-#include "capf/monitor/lifecycle.hpp"
-#include "support.hpp"
+#include "monitor_support.hpp"
 
 namespace capf::monitor::test {
 namespace {

@@ -1,5 +1,5 @@
 // The Online CA coordinator: one exchange per CSR at a time, its answers in the CSR ledger.
-#include "capf/server/online_ca.hpp"
+#include "capf/server/online_ca_coordinator.hpp"
 
 #include <chrono>
 #include <random>
@@ -28,7 +28,9 @@ double jitter() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-std::string ca_actor(const CsrRecord& c) { return "ca:" + (c.ca.empty() ? std::string(to_string(c.issuer)) : c.ca); }
+std::string ca_actor(const CsrRecord& c) {
+  return "ca:" + (c.ca.empty() ? std::string(to_string(c.issuer)) : c.ca);
+}
 
 void count_answer(const std::string& ca, const CaOutcome& answer, double seconds) {
   const std::string outcome = answer.kind == CaOutcome::Kind::issued    ? "issued"
@@ -54,7 +56,8 @@ CaOutcome ask_ca(OnlineCa& ca, bool polling, const CsrRecord& csr, const std::ve
     return CaOutcome::rejected(CaErrorClass::needs_admin,
                                "capf could not read the Online CA's answer to the submission (" + why +
                                    "); the CA may hold the request, so capf does not send it again: check the CA "
-                                   "for a request from " + csr.device + ", then retry the device");
+                                   "for a request from " +
+                                   csr.device + ", then retry the device");
   }
 }
 
@@ -186,8 +189,8 @@ bool OnlineCaCoordinator::note_answer(Breakers* breakers, const std::string& dev
     return false;
   }
   const bool was_down = !breakers->status(Dependency::online_ca).closed();
-  const auto change = breakers->failure(Dependency::online_ca, device, answer.message, now, jitter(),
-                                        answer.retry_after_s.value_or(0));
+  const auto change =
+      breakers->failure(Dependency::online_ca, device, answer.message, now, jitter(), answer.retry_after_s.value_or(0));
   if (change == C::opened)
     log()->warn("{}: CSRs wait for it", breakers->status(Dependency::online_ca).describe());
   else if (change == C::probe_failed)
@@ -220,14 +223,16 @@ OnlineStep OnlineCaCoordinator::record_answer(CsrRecord& csr, const CaOutcome& a
       csr.next_try_at = now + std::max(1, params.poll_interval_s);
       store::Transition t;
       if (auto m = store::CsrLedger::move(csr, CsrEvent::held, now, t); m) {
-        detail::audit(t, now, "ca:" + csr.ca, "csr.pending", csr.device, "csr=" + short_id(csr.id) + " request=" + csr.handle);
+        detail::audit(t, now, "ca:" + csr.ca, "csr.pending", csr.device,
+                      "csr=" + short_id(csr.id) + " request=" + csr.handle);
         (void)detail::persist(store_, t);
       }
       out.waiting = true;
       out.reason = csr.error;
       return out;
     }
-    case CaOutcome::Kind::rejected: break;
+    case CaOutcome::Kind::rejected:
+      break;
   }
   if (answer.error_class != CaErrorClass::retryable) {
     fail_claimed(csr, answer.error_class, answer.message);
@@ -353,7 +358,8 @@ std::vector<CsrRecord> OnlineCaCoordinator::due(bool at_start) {
     for (const auto& c : unknown)
       fail(c, CaErrorClass::needs_admin,
            "capf stopped while sending this CSR to the Online CA, so the CA may hold it; it is not sent again. "
-           "Check the CA for a request from " + c.device + ", then retry the device");
+           "Check the CA for a request from " +
+               c.device + ", then retry the device");
     return work;
   }
   // Afterwards only the CSRs known to be with the Online CA are read, not every CSR each round.
@@ -371,8 +377,10 @@ std::vector<CsrRecord> OnlineCaCoordinator::due(bool at_start) {
       continue;
     }
     const auto state = (*c)->state;
-    if (state == CsrState::pending || state == CsrState::submitted) work.push_back(**c);
-    else if (state != CsrState::submitting) done.push_back(id);
+    if (state == CsrState::pending || state == CsrState::submitted)
+      work.push_back(**c);
+    else if (state != CsrState::submitting)
+      done.push_back(id);
   }
   std::lock_guard lock(mutex_);
   for (const auto& id : done) tracked_.erase(id);

@@ -1,9 +1,8 @@
 // CAPF CA regeneration, phones on a retired CA, revocation and CRLs.
-#include "capf/monitor/lifecycle.hpp"
+#include "capf/monitor/ca_admin.hpp"
 
 #include <map>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "capf/util/files.hpp"
@@ -69,7 +68,8 @@ Result<CrlState> next_crl(const store::Store& store, const crypto::CertificateAu
       auto j = nlohmann::json::parse(**meta, nullptr, false);
       if (j.is_object()) {
         e.revoked_at = j.value("time", now);
-        e.reason = crypto::parse_revocation_reason(j.value("reason", "")).value_or(crypto::RevocationReason::unspecified);
+        e.reason =
+            crypto::parse_revocation_reason(j.value("reason", "")).value_or(crypto::RevocationReason::unspecified);
       }
     }
     entries.push_back(e);
@@ -88,8 +88,12 @@ Result<CrlState> next_crl(const store::Store& store, const crypto::CertificateAu
   auto der = crypto::make_crl(ca, entries, s.number, s.this_update, s.next_update);
   if (!der) return der.error();
   s.der = std::move(*der);
-  nlohmann::json j{{"issuer", issuer},        {"number", s.number},     {"this_update", s.this_update},
-                   {"next_update", s.next_update}, {"revoked", s.revoked}, {"der_hex", util::to_hex(s.der)}};
+  nlohmann::json j{{"issuer", issuer},
+                   {"number", s.number},
+                   {"this_update", s.this_update},
+                   {"next_update", s.next_update},
+                   {"revoked", s.revoked},
+                   {"der_hex", util::to_hex(s.der)}};
   t.put_meta.emplace_back(kCrlKeyPrefix + ca_serial, j.dump());
   return s;
 }
@@ -101,7 +105,8 @@ Result<std::vector<std::string>> retired_subjects(const store::Store& store) {
   if (!meta) return meta.error();
   if (!meta->has_value()) return std::vector<std::string>{};
   auto j = nlohmann::json::parse(**meta, nullptr, false);
-  if (!j.is_array()) return make_error(Errc::io, std::string("store meta ") + kRetiredSubjectsKey + " is not a JSON array");
+  if (!j.is_array())
+    return make_error(Errc::io, std::string("store meta ") + kRetiredSubjectsKey + " is not a JSON array");
   std::vector<std::string> out;
   for (const auto& s : j)
     if (s.is_string()) out.push_back(s.get<std::string>());
@@ -132,16 +137,18 @@ Result<RegenerateResult> regenerate(store::Store& store, const std::string& ca_d
   if (!done) return done.error();
   const auto& oldc = done->old_ca.certificate();
   const auto& newc = done->new_ca.certificate();
-  RegenerateResult r{oldc.subject(), oldc.serial_hex(), newc.subject(), newc.serial_hex(), to_string(newc.key_spec()),
-                     util::format_iso8601(newc.not_after()), done->retired_pem_path};
-  if (std::find(subjects->begin(), subjects->end(), r.old_subject) == subjects->end()) subjects->push_back(r.old_subject);
+  RegenerateResult r{oldc.subject(),        oldc.serial_hex(),          newc.subject(),
+                     newc.serial_hex(),     to_string(newc.key_spec()), util::format_iso8601(newc.not_after()),
+                     done->retired_pem_path};
+  if (std::find(subjects->begin(), subjects->end(), r.old_subject) == subjects->end())
+    subjects->push_back(r.old_subject);
   store::Transition t;
   t.put_meta.emplace_back(kRetiredSubjectsKey, nlohmann::json(*subjects).dump());
   // The new CA starts with an empty CRL, so `capf crl export` has one to give at once.
   if (auto crl = next_crl(store, done->new_ca, {}, clock.now(), t); !crl) return crl.error();
-  t.audit.push_back(AuditEntry{clock.now(), actor, "ca.regenerated", r.new_serial,
-                               "new " + r.new_subject + " (" + r.new_key + "); retired " + r.old_subject + " serial " +
-                                   r.old_serial});
+  t.audit.push_back(AuditEntry{
+      clock.now(), actor, "ca.regenerated", r.new_serial,
+      "new " + r.new_subject + " (" + r.new_key + "); retired " + r.old_subject + " serial " + r.old_serial});
   if (auto w = store.apply(t); !w)
     return make_error(w.error().code, "the new CA is on disk but recording it failed: " + w.error().message);
   return r;
@@ -179,7 +186,8 @@ Result<crypto::CertificateAuthority> signer_for(const std::string& ca_dir, const
     const std::string key_path = r.pem_path.substr(0, r.pem_path.size() - 4) + ".key";
     auto pem = util::read_file(r.pem_path);
     auto key = util::read_file(key_path);
-    if (!pem || !key) return make_error(Errc::not_found, "the key of retired CA " + issuer_subject + " (" + key_path + ") is gone");
+    if (!pem || !key)
+      return make_error(Errc::not_found, "the key of retired CA " + issuer_subject + " (" + key_path + ") is gone");
     return crypto::CertificateAuthority::from_pem(*pem, *key);
   }
   return make_error(Errc::not_found, "no CAPF CA, current or retired, has the subject " + issuer_subject);
@@ -200,7 +208,8 @@ Result<CrlState> revoke_records(store::Store& store, const crypto::CertificateAu
     was.emplace_back(to_string(rec.state));
     rec.state = CertificateState::revoked;
     t.put_certificates.push_back(rec);
-    nlohmann::json meta{{"reason", std::string(crypto::to_string(reason))}, {"time", now}, {"actor", actor}, {"was", was.back()}};
+    nlohmann::json meta{
+        {"reason", std::string(crypto::to_string(reason))}, {"time", now}, {"actor", actor}, {"was", was.back()}};
     t.put_meta.emplace_back(std::string(kRevocationMetaPrefix) + rec.serial, meta.dump());
     extra.emplace_back(rec, crypto::RevokedEntry{rec.serial, now, reason});
   }
@@ -222,13 +231,15 @@ Result<RevokeResult> revoke(store::Store& store, const std::string& ca_dir, cons
   std::lock_guard lock(crl_mutex());
   auto found = store.get_certificate(serial);
   if (!found) return found.error();
-  if (!found->has_value()) return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
+  if (!found->has_value())
+    return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
   // The record belongs to its device: a session delivering or replacing it meanwhile writes
   // before this read or after this write.
   auto claim = store.claims().claim((*found)->device);
   found = store.get_certificate(serial);
   if (!found) return found.error();
-  if (!found->has_value()) return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
+  if (!found->has_value())
+    return make_error(Errc::not_found, "no LSC with serial " + serial + " (see `capf phone show NAME`)");
   std::vector<CertificateRecord> records{**found};
   if (records[0].state == CertificateState::revoked)
     return make_error(Errc::already_exists, "LSC " + serial + " is already revoked");
@@ -288,7 +299,8 @@ Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const st
     auto current = crypto::load_ca(ca_dir);
     if (!current) return current.error();
     ca = std::move(*current);
-  } else if (auto current = crypto::load_ca(ca_dir); current && current->certificate().serial_hex() == lower(ca_serial)) {
+  } else if (auto current = crypto::load_ca(ca_dir);
+             current && current->certificate().serial_hex() == lower(ca_serial)) {
     ca = std::move(*current);  // the current CA named by its serial
   } else {
     auto retired = crypto::retired_cas(ca_dir);
@@ -299,7 +311,8 @@ Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const st
         if (!signer) return signer.error();
         ca = std::move(*signer);
       }
-    if (!ca) return make_error(Errc::not_found, "no retired CAPF CA with serial " + ca_serial + " (see `capf ca retired`)");
+    if (!ca)
+      return make_error(Errc::not_found, "no retired CAPF CA with serial " + ca_serial + " (see `capf ca retired`)");
   }
   const auto now = clock.now();
   auto stored = stored_crl(store, ca->certificate().serial_hex());
@@ -308,8 +321,9 @@ Result<CrlState> crl_of(store::Store& store, const std::string& ca_dir, const st
   store::Transition t;
   auto crl = next_crl(store, *ca, {}, now, t);
   if (!crl) return crl.error();
-  t.audit.push_back(AuditEntry{now, "capf", "crl.signed", crl->ca_serial, "CRL " + std::to_string(crl->number) + ", " +
-                                                                              std::to_string(crl->revoked) + " revoked"});
+  t.audit.push_back(
+      AuditEntry{now, "capf", "crl.signed", crl->ca_serial,
+                 "CRL " + std::to_string(crl->number) + ", " + std::to_string(crl->revoked) + " revoked"});
   if (auto w = store.apply(t); !w) return w.error();
   return crl;
 }

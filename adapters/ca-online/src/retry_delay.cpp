@@ -1,4 +1,4 @@
-#include "capf/ca_online/backoff.hpp"
+#include "capf/ca_online/retry_delay.hpp"
 
 #include <algorithm>
 

@@ -3,9 +3,8 @@
 // (it only reads and writes the store; the daemon's evaluator picks changes up on its next run).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/policy/plan.hpp"

@@ -1,10 +1,10 @@
 // Revocation and CAPF CA regeneration end to end: `capf lsc revoke`, the CRL checked with
 // `openssl crl`, a revoked LSC refused (END_SESSION 7), `capf ca regenerate`, the phones on the
 // retired CA listed and re-enrolled through a job.
+#include <gtest/gtest.h>
+
 #include <cctype>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "lifecycle_support.hpp"
 
@@ -24,8 +24,8 @@ const char* const kLscCsvHeader = "Device Name,Certificate Operation,Authenticat
 TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthentication) {
   Fleet f;
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
-      "SEP0000000004A1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP0000000004A2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+                                            "SEP0000000004A1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                            "SEP0000000004A2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
   ASSERT_EQ(f.import(csv).exit_code, 0);
   ASSERT_EQ(f.sim_csv(csv)["enrollments"], 2);
   const std::string serial = f.phone("SEP0000000004A1")["lsc"]["serial"];
@@ -59,15 +59,18 @@ TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthe
   EXPECT_NE((v.out + v.err).find("revoked"), std::string::npos) << v.out << v.err;
 
   // Both phones come back to re-enroll by existing certificate (LSC): the revoked one is refused.
-  const auto again = f.write_csv("again.csv", std::string(kLscCsvHeader) +
-      "SEP0000000004A1,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n"
-      "SEP0000000004A2,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n");
+  const auto again =
+      f.write_csv("again.csv", std::string(kLscCsvHeader) +
+                                   "SEP0000000004A1,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n"
+                                   "SEP0000000004A2,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n");
   ASSERT_EQ(f.import(again).exit_code, 0);
   auto s = f.sim_csv(again);
   EXPECT_EQ(result_of(s, "SEP0000000004A1"), "refused");
   EXPECT_EQ(result_of(s, "SEP0000000004A2"), "installed");
   for (const auto& p : s["phones"]) {
-    if (p["device"] == "SEP0000000004A1") { EXPECT_EQ(p["reason"], 7); }
+    if (p["device"] == "SEP0000000004A1") {
+      EXPECT_EQ(p["reason"], 7);
+    }
   }
   auto p = f.phone("SEP0000000004A1");
   EXPECT_EQ(p["status"], "failed");
@@ -80,9 +83,9 @@ TEST(Revocation, RevokedLscIsInTheSignedCrlAndRefusedForExistingCertificateAuthe
 TEST(Revocation, SerialsAreAcceptedInEveryFormOpensslPrintsThem) {
   Fleet f;
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
-      "SEP0000000004C1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP0000000004C2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP0000000004C3,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+                                            "SEP0000000004C1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                            "SEP0000000004C2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                            "SEP0000000004C3,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
   ASSERT_EQ(f.import(csv).exit_code, 0);
   ASSERT_EQ(f.sim_csv(csv)["enrollments"], 3);
   auto state_of = [&](const std::string& device) {
@@ -125,7 +128,8 @@ TEST(Revocation, SerialsAreAcceptedInEveryFormOpensslPrintsThem) {
   EXPECT_EQ(r.err.find("%3a"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("%3A"), std::string::npos) << r.err;
   // The CA serial of `crl export --ca` takes the same forms.
-  const std::string ca_serial = nlohmann::json::parse(cli({"ca", "show", "--json", "--data-dir", f.data}).out)["serial"];
+  const std::string ca_serial =
+      nlohmann::json::parse(cli({"ca", "show", "--json", "--data-dir", f.data}).out)["serial"];
   r = cli({"crl", "export", "--ca", "00:" + upper(ca_serial), "--json", "--data-dir", f.data});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["revoked"], 3) << r.out;
@@ -134,8 +138,8 @@ TEST(Revocation, SerialsAreAcceptedInEveryFormOpensslPrintsThem) {
 TEST(CaLifecycle, RegenerateRetiresTheOldCaAndAJobReEnrollsThePhonesOnIt) {
   Fleet f;
   const auto csv = f.write_csv("p.csv", std::string(kCsvHeader) +
-      "SEP0000000005A1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP0000000005A2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
+                                            "SEP0000000005A1,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                            "SEP0000000005A2,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n");
   ASSERT_EQ(f.import(csv).exit_code, 0);
   ASSERT_EQ(f.sim_csv(csv)["enrollments"], 2);
   const auto old_ca = cli({"ca", "show", "--json", "--data-dir", f.data});
@@ -175,9 +179,10 @@ TEST(CaLifecycle, RegenerateRetiresTheOldCaAndAJobReEnrollsThePhonesOnIt) {
   auto job = cli({"ca", "phones-on-old", "--submit-job", "--data-dir", f.data});
   ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
   EXPECT_NE(job.out.find("2 phones selected by lsc_issuer in"), std::string::npos) << job.out;
-  const auto lsc_csv = f.write_csv("lsc.csv", std::string(kLscCsvHeader) +
-      "SEP0000000005A1,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n"
-      "SEP0000000005A2,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n");
+  const auto lsc_csv =
+      f.write_csv("lsc.csv", std::string(kLscCsvHeader) +
+                                 "SEP0000000005A1,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n"
+                                 "SEP0000000005A2,Install/Upgrade,By Existing Certificate (Precedence to LSC)\n");
   auto s = f.sim_csv(lsc_csv);
   EXPECT_EQ(result_of(s, "SEP0000000005A1"), "installed");
   EXPECT_EQ(result_of(s, "SEP0000000005A2"), "installed");
