@@ -20,16 +20,17 @@ enum class ValueKind { integer, boolean, choice, text };
 
 /// One service parameter.
 struct ParamInfo {
-  std::string_view name;         ///< CLI name: "keep-alive"
-  std::string_view display;      ///< the seed's name: "KeepAlive Timer"
+  std::string_view name;     ///< CLI name: "keep-alive"
+  std::string_view display;  ///< the seed's name: "KeepAlive Timer"
   ValueKind kind = ValueKind::text;
-  long min = 0;                  ///< integer: inclusive bounds
+  long min = 0;  ///< integer: inclusive bounds
   long max = 0;
   std::vector<std::string_view> choices;  ///< choice: accepted values (case-insensitive), canonical first spelling
-  std::string_view unit;         ///< "minutes", "days", "bits", "seconds", or ""
-  bool secret = false;           ///< never printed back, logged or audited: "(set)" / "(not set)"
-  std::string_view applies;      ///< when a change takes effect: "at once", "at restart", …
+  std::string_view unit;                  ///< "minutes", "days", "bits", "seconds", or ""
+  bool secret = false;                    ///< never printed back, logged or audited: "(set)" / "(not set)"
+  std::string_view applies;               ///< when a change takes effect: "at once", "at restart", …
   std::string_view description;
+  std::string_view group;  ///< the part of capf.conf it is listed under: "Online CA"
 };
 
 /// Every parameter, in display order.
