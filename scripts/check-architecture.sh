@@ -14,7 +14,7 @@ rules=(
   "curl/|net/src/"
   "boost/asio|net/include/capf/net/asio.hpp bench/src/idle_bench.cpp"
   "boost/beast|admin/src/ sim/src/ web/"
-  "boost/process|engine/src/trigger_command.cpp"
+  "boost/process|engine/src/trigger_command.cpp util/src/process.cpp"
   "boost/program_options|app/"
   "spdlog/|util/"
   "csv.h|inventory/src/"

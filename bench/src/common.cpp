@@ -1,6 +1,4 @@
 // Shared helpers of the benchmarks: temporary directories, child processes, a monotonic clock.
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +6,7 @@
 #include <stdexcept>
 
 #include "capf/bench/bench.hpp"
+#include "capf/util/process.hpp"
 
 namespace capf::bench {
 
@@ -23,24 +22,7 @@ TempDir::~TempDir() {
 }
 
 int run_process(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (o >= 0) ::dup2(o, 1);
-    if (e >= 0) ::dup2(e, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  return util::run_process({argv, out, err, /*truncate_out=*/true});
 }
 
 double now_seconds() {

@@ -3,9 +3,7 @@
 // triggered), until the job completes; the daemon's wall time, CPU and peak memory.
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,6 +13,7 @@
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
+#include "capf/util/process.hpp"
 #include "serve_child.hpp"
 
 namespace capf::bench {
@@ -36,23 +35,6 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-/// A child process, ended with SIGTERM (and waited for) when this goes out of scope.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& log) : pid_(spawn_logged(argv, log)) {}
-  ~Child() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
- private:
-  pid_t pid_ = -1;
-};
-
 }  // namespace
 
 NightResult bench_night(const NightOptions& options) {
@@ -68,29 +50,30 @@ NightResult bench_night(const NightOptions& options) {
       dir.path() + "/serve.log");
   constexpr std::uint64_t kFirstMac = 0x00D1E0000000ull;
   const std::string first_mac = fmt::format("{:012X}", kFirstMac);
-  Child sim({binary,
-             "sim",
-             "--control",
-             "127.0.0.1:" + std::to_string(sim_port),
-             "--server",
-             "127.0.0.1:" + std::to_string(daemon.port()),
-             "--ca",
-             data + "/ca/capf-ca.pem",
-             "--phones",
-             std::to_string(options.phones),
-             "--first-mac",
-             first_mac,
-             "--state",
-             state,
-             "--mic-key",
-             "p256",
-             "--concurrency",
-             "64",
-             "--control-port-file",
-             dir.path() + "/sim-port.json",
-             "--log-level",
-             "warn"},
-            dir.path() + "/sim.log");
+  util::ChildProcess sim({{binary,
+                           "sim",
+                           "--control",
+                           "127.0.0.1:" + std::to_string(sim_port),
+                           "--server",
+                           "127.0.0.1:" + std::to_string(daemon.port()),
+                           "--ca",
+                           data + "/ca/capf-ca.pem",
+                           "--phones",
+                           std::to_string(options.phones),
+                           "--first-mac",
+                           first_mac,
+                           "--state",
+                           state,
+                           "--mic-key",
+                           "p256",
+                           "--concurrency",
+                           "64",
+                           "--control-port-file",
+                           dir.path() + "/sim-port.json",
+                           "--log-level",
+                           "warn"},
+                          dir.path() + "/sim.log",
+                          dir.path() + "/sim.log"});
   // The simulator makes every phone's MIC before it listens: 40,000 of them took more than a
   // minute on a busy machine, so the bound grows with the fleet.
   const double start_limit = 60 + 0.01 * static_cast<double>(options.phones), asked = now_seconds();

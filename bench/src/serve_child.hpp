@@ -2,9 +2,7 @@
 // Internal to capf_bench.
 #pragma once
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +13,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "capf/util/process.hpp"
 
 namespace capf::bench {
 
@@ -34,25 +34,6 @@ inline std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-/// Starts `argv` (argv[0] a path) with stdout and stderr appended to `log`; returns its pid.
-inline pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 /// `capf serve --data-dir DATA --listen 127.0.0.1:0 --log-level warn EXTRA...`, stopped with
 /// SIGTERM when this goes out of scope. The constructor returns once daemon.json names the
 /// CAPF port, i.e. the store is open, jobs are resumed and the listeners are bound.
@@ -65,12 +46,10 @@ class Daemon {
     argv.insert(argv.end(), extra.begin(), extra.end());
     ::unlink((data_dir + "/daemon.json").c_str());
     started_at_ = std::chrono::steady_clock::now();
-    pid_ = spawn_logged(argv, log);
+    child_ = util::ChildProcess({argv, log, log});
     // daemon.json {"capf":[{"port":N}]} appears once the listeners are bound.
     for (int i = 0; i < 30000; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
+      if (!child_.running()) {
         throw std::runtime_error("capf serve exited during start-up: " + slurp(log));
       }
       auto j = nlohmann::json::parse(slurp(data_dir + "/daemon.json"), nullptr, false);
@@ -88,13 +67,13 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  /// When fork() ran and when daemon.json appeared.
+  pid_t pid() const { return child_.pid(); }
+  /// When the daemon was started and when daemon.json appeared.
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   std::chrono::steady_clock::time_point ready_at() const { return ready_at_; }
   /// CPU seconds (user + system) the daemon used so far, from /proc/PID/stat.
   double cpu_seconds() const {
-    std::istringstream in(slurp("/proc/" + std::to_string(pid_) + "/stat"));
+    std::istringstream in(slurp("/proc/" + std::to_string(pid()) + "/stat"));
     std::string field;
     double ticks = 0;
     for (int i = 1; i <= 15 && in >> field; ++i)
@@ -103,26 +82,19 @@ class Daemon {
   }
   /// A "VmRSS"/"VmHWM"-style line of /proc/PID/status, in KiB; 0 when absent.
   long status_kib(const std::string& field) const {
-    std::istringstream in(slurp("/proc/" + std::to_string(pid_) + "/status"));
+    std::istringstream in(slurp("/proc/" + std::to_string(pid()) + "/status"));
     std::string line;
     while (std::getline(in, line))
       if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
     return 0;
   }
   /// SIGTERM and wait.
-  void stop() { end(SIGTERM); }
+  void stop() { child_.stop(SIGTERM); }
   /// SIGKILL and wait: the crash the restart benchmark recovers from.
-  void kill() { end(SIGKILL); }
+  void kill() { child_.stop(SIGKILL); }
 
  private:
-  void end(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  pid_t pid_ = -1;
+  util::ChildProcess child_;
   int port_ = 0;
   std::chrono::steady_clock::time_point started_at_, ready_at_;
 };

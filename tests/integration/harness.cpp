@@ -1,21 +1,18 @@
 #include "harness.hpp"
 
-#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <algorithm>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <gtest/gtest.h>
 
 namespace capf::it {
 
@@ -32,28 +29,9 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-/// fork/exec with stdout and stderr to files; no shell.
-int spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(int pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+/// Starts `argv` without a shell: stdout emptied into `out`, stderr appended to `err`.
+util::ChildProcess spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  return util::ChildProcess({argv, out, err, /*truncate_out=*/true, /*file_mode=*/0644});
 }
 
 }  // namespace
@@ -62,9 +40,8 @@ Run cli(const std::vector<std::string>& args) {
   TempDir tmp;
   std::vector<std::string> argv{CAPF_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  int pid = spawn(argv, tmp / "out", tmp / "err");
   Run r;
-  r.exit_code = wait_exit(pid);
+  r.exit_code = spawn(argv, tmp / "out", tmp / "err").wait();
   r.out = slurp(tmp / "out");
   r.err = slurp(tmp / "err");
   return r;
@@ -72,9 +49,8 @@ Run cli(const std::vector<std::string>& args) {
 
 Run shell(const std::string& command_line) {
   TempDir tmp;
-  int pid = spawn({"/bin/sh", "-c", command_line}, tmp / "out", tmp / "err");
   Run r;
-  r.exit_code = wait_exit(pid);
+  r.exit_code = spawn({"/bin/sh", "-c", command_line}, tmp / "out", tmp / "err").wait();
   r.out = slurp(tmp / "out");
   r.err = slurp(tmp / "err");
   return r;
@@ -96,7 +72,7 @@ Daemon::Daemon(const std::string& data_dir, const std::vector<std::string>& extr
 }
 
 Daemon::~Daemon() {
-  if (pid_ > 0) stop();
+  stop();
 }
 
 void Daemon::start() {
@@ -112,12 +88,10 @@ void Daemon::start() {
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
-  pid_ = spawn(argv, log_ + ".out", log_);
+  child_ = spawn(argv, log_ + ".out", log_);
   // Wait for the daemon to say where it listens (it writes daemon.json once bound).
   for (int i = 0; i < 1500; ++i) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (!child_.running()) {
       throw std::runtime_error("capf serve exited during start-up:\n" + slurp(log_));
     }
     auto text = slurp(info);
@@ -134,26 +108,22 @@ void Daemon::start() {
 }
 
 int Daemon::stop() {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  int code = wait_exit(pid_);
-  pid_ = -1;
-  return code;
+  if (!running()) return -1;
+  return child_.stop(SIGTERM);
 }
 
 void Daemon::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  wait_exit(pid_);
-  pid_ = -1;
+  child_.stop(SIGKILL);
 }
 
 void Daemon::restart() {
-  if (pid_ > 0) stop();
+  stop();
   start();
 }
 
-std::string Daemon::log() const { return slurp(log_); }
+std::string Daemon::log() const {
+  return slurp(log_);
+}
 
 Fleet::Fleet(const std::vector<std::string>& daemon_args) {
   data = dir / "data";
@@ -176,12 +146,14 @@ std::string Fleet::write_csv(const std::string& name, const std::string& content
   return path;
 }
 
-Run Fleet::import(const std::string& csv_path) const { return cli({"phones", "import", csv_path, "--data-dir", data}); }
+Run Fleet::import(const std::string& csv_path) const {
+  return cli({"phones", "import", csv_path, "--data-dir", data});
+}
 
 nlohmann::json Fleet::sim_csv(const std::string& csv_path, const std::vector<std::string>& extra) const {
   const auto summary = dir / "summary.json";
-  std::vector<std::string> args{"sim", "--server", daemon->address(), "--ca", ca_file, "--csv", csv_path,
-                                "--state", sim_state, "--summary-json", summary, "--timeout", "30"};
+  std::vector<std::string> args{"sim",     "--server", daemon->address(), "--ca",  ca_file,     "--csv", csv_path,
+                                "--state", sim_state,  "--summary-json",  summary, "--timeout", "30"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto r = cli(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -211,10 +183,12 @@ std::string verify_lsc_with_openssl(const std::string& lsc, const std::string& c
     return "subject CN is not " + device;
   auto ku = t.find("X509v3 Key Usage: critical");
   if (ku == std::string::npos) return "key usage missing or not critical";
-  if (t.find("Digital Signature, Key Encipherment", ku) == std::string::npos) return "key usage is not digitalSignature+keyEncipherment";
+  if (t.find("Digital Signature, Key Encipherment", ku) == std::string::npos)
+    return "key usage is not digitalSignature+keyEncipherment";
   if (t.find("TLS Web Server Authentication, TLS Web Client Authentication") == std::string::npos)
     return "extended key usage is not serverAuth+clientAuth";
-  if (t.find("Signature Algorithm: sha256With") == std::string::npos && t.find("ecdsa-with-SHA256") == std::string::npos)
+  if (t.find("Signature Algorithm: sha256With") == std::string::npos &&
+      t.find("ecdsa-with-SHA256") == std::string::npos)
     return "not signed with SHA-256";
   auto end = shell("openssl x509 -noout -checkend 0 -in '" + lsc + "'");
   if (end.exit_code != 0) return "already expired";
@@ -237,10 +211,12 @@ int free_port() {
 int spawn_capf(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
   std::vector<std::string> argv{CAPF_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return spawn(argv, out, err);
+  return spawn(argv, out, err).release();
 }
 
-int wait_process(int pid) { return wait_exit(pid); }
+int wait_process(int pid) {
+  return util::wait_exit_status(pid);
+}
 
 std::string result_of(const nlohmann::json& summary, const std::string& device) {
   for (const auto& p : summary["phones"])

@@ -1,11 +1,11 @@
 // Integration harness: real `capf` processes on loopback in a temporary directory.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "capf/util/process.hpp"
 #include "capf_binary.hpp"
 
 namespace capf::it {
@@ -46,7 +46,7 @@ class Daemon {
   void kill();
   /// Starts again with the same arguments.
   void restart();
-  bool running() const { return pid_ > 0; }
+  bool running() const { return child_.pid() > 0; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& log_path() const { return log_; }
@@ -57,7 +57,7 @@ class Daemon {
   std::string data_dir_;
   std::vector<std::string> extra_;
   std::string log_;
-  int pid_ = -1;
+  util::ChildProcess child_;
   int port_ = 0;
 };
 
@@ -71,7 +71,7 @@ class Fleet {
   std::string sim_state;  ///< simulator state
   std::string mic_root;   ///< manufacturer CA PEM
   std::unique_ptr<Daemon> daemon;
-  std::string ca_file;    ///< CAPF CA PEM
+  std::string ca_file;  ///< CAPF CA PEM
 
   /// Writes a CSV file under the temp dir and returns its path.
   std::string write_csv(const std::string& name, const std::string& content) const;
