@@ -71,9 +71,8 @@ Result<sim::Summary> run_controlled(const po::variables_map& vm, const sim::SimO
   return sim::run_controlled(options, phones, control);
 }
 
-}  // namespace
-
-int cmd_sim(const Args& args) {
+/// The options of `capf sim`.
+po::options_description sim_options_description() {
   auto desc = common_options();
   desc.add_options()("action", po::value<std::string>(), "init (create the manufacturer CA) or nothing (run phones)")(
       "server", po::value<std::vector<std::string>>()->composing(),
@@ -118,23 +117,11 @@ int cmd_sim(const Args& args) {
       "fail-percent", po::value<double>()->default_value(0),
       "with --control: answer P% of triggers with 503 and Retry-After: 1")(
       "fail-seed", po::value<std::uint64_t>()->default_value(1), "with --control: seed of the injected failures");
-  po::positional_options_description pos;
-  pos.add("action", 1);
-  const std::string usage =
-      "capf sim init --state DIR | capf sim --server HOST:PORT --ca FILE (--phones N | --csv FILE) [--state DIR] "
-      "[--control 127.0.0.1:PORT [--control-port-file FILE] [--idle-exit SECONDS] [--fail-percent P]]";
-  auto vm = parse(args, desc, pos, usage);
-  const std::string state = vm["state"].as<std::string>();
-  if (vm.count("action")) {
-    if (vm["action"].as<std::string>() != "init") throw UsageError("usage: " + usage);
-    auto path = sim::init_manufacturer_ca(state);
-    if (!path) throw Failure(path.error().message);
-    std::cout << *path << "\n";
-    return 0;
-  }
-  if (!vm.count("server") || !vm.count("ca")) throw UsageError("sim needs --server and --ca (usage: " + usage + ")");
-  if (vm.count("phones") == vm.count("csv")) throw UsageError("sim needs exactly one of --phones N or --csv FILE");
+  return desc;
+}
 
+/// The connection and trust options every phone shares: --server, --ca, --lsc-ca, --mic-key, ….
+sim::SimOptions sim_options(const po::variables_map& vm, const std::string& state) {
   sim::SimOptions options;
   const auto servers = vm["server"].as<std::vector<std::string>>();
   const auto server = servers.front();
@@ -161,20 +148,26 @@ int cmd_sim(const Args& args) {
     options.mic_key = {KeyAlgorithm::ec, 0, EcCurve::p256};
   else if (mic_key != "rsa2048")
     throw UsageError("--mic-key must be rsa2048 or p256, got \"" + mic_key + "\"");
+  return options;
+}
 
+/// `--phones N` phones named from `--first-mac`, with --auth-mode and --auth-string.
+std::vector<sim::PhoneProfile> generated_phones(const po::variables_map& vm) {
+  auto mode = parse_auth_mode(vm["auth-mode"].as<std::string>());
+  if (!mode) throw UsageError("--auth-mode must be string, null, lsc or mic");
+  auto mac = util::from_hex(vm["first-mac"].as<std::string>());
+  if (!mac || mac->size() != 6) throw UsageError("--first-mac must be 12 hex digits");
+  std::uint64_t first = 0;
+  for (auto b : *mac) first = first << 8 | b;
   std::vector<sim::PhoneProfile> phones;
-  if (vm.count("csv")) {
-    phones = phones_from_csv(vm["csv"].as<std::string>());
-  } else {
-    auto mode = parse_auth_mode(vm["auth-mode"].as<std::string>());
-    if (!mode) throw UsageError("--auth-mode must be string, null, lsc or mic");
-    auto mac = util::from_hex(vm["first-mac"].as<std::string>());
-    if (!mac || mac->size() != 6) throw UsageError("--first-mac must be 12 hex digits");
-    std::uint64_t first = 0;
-    for (auto b : *mac) first = first << 8 | b;
-    for (const auto& name : sim::generated_names(vm["phones"].as<std::size_t>(), first))
-      phones.push_back({name, *mode, vm.count("auth-string") ? vm["auth-string"].as<std::string>() : "", false, true});
-  }
+  for (const auto& name : sim::generated_names(vm["phones"].as<std::size_t>(), first))
+    phones.push_back({name, *mode, vm.count("auth-string") ? vm["auth-string"].as<std::string>() : "", false, true});
+  return phones;
+}
+
+/// What every phone does beyond a plain session: --ip-mode, --fault, --troubleshoot,
+/// --keygen-seconds, --jabber-every, --no-ec.
+void apply_behaviour(const po::variables_map& vm, std::vector<sim::PhoneProfile>& phones) {
   if (vm.count("ip-mode")) {
     auto mode = sim::parse_ip_mode(vm["ip-mode"].as<std::string>());
     if (!mode)
@@ -207,6 +200,83 @@ int cmd_sim(const Args& args) {
     phones[i].keygen_seconds = keygen_seconds;
     phones[i].troubleshoot = troubleshoot;
   }
+}
+
+/// `--table`: one row per phone.
+void print_phone_table(const std::vector<sim::PhoneProfile>& phones, const sim::Summary& summary) {
+  std::map<std::string, const sim::PhoneProfile*> profiles;
+  for (const auto& p : phones) profiles.emplace(p.name, &p);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : summary.outcomes) {
+    const auto found = profiles.find(o.device);
+    sim::PhoneProfile profile;
+    if (found != profiles.end()) profile = *found->second;
+    const std::string secs = fmt::format("{:.2f}", o.seconds);
+    rows.push_back({o.device, o.operation,
+                    std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
+                    o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
+                    o.result == "installed" ? "" : o.detail, o.connected_via});
+  }
+  print_table(
+      {"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL", "VIA"}, rows);
+  std::cout << "\n";
+}
+
+/// The closing lines: phones, sessions, time, the count of each result, the enrollment rate.
+void print_summary(const std::vector<sim::PhoneProfile>& phones, const sim::Summary& summary, std::size_t concurrency,
+                   bool controlled) {
+  if (controlled)
+    std::printf("capf sim: %zu phones, %zu sessions, concurrency %zu, %.2f s\n", phones.size(), summary.outcomes.size(),
+                concurrency, summary.elapsed_seconds);
+  else
+    std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), concurrency, summary.elapsed_seconds);
+  for (const auto& [result, n] : summary.by_result) std::printf("  %-28s %zu\n", result.c_str(), n);
+  std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary.enrollments,
+              summary.enrollments_per_second());
+}
+
+/// --summary-json and --expect.
+void report(const po::variables_map& vm, const sim::Summary& summary) {
+  if (vm.count("summary-json")) {
+    std::ofstream out(vm["summary-json"].as<std::string>());
+    out << summary_json(summary).dump(2) << "\n";
+    if (!out) throw Failure("cannot write " + vm["summary-json"].as<std::string>());
+  }
+  if (vm.count("expect")) {
+    const auto want = vm["expect"].as<std::string>();
+    std::size_t bad = 0;
+    for (const auto& o : summary.outcomes) bad += o.result != want;
+    if (bad)
+      throw Failure(std::to_string(bad) + " of " + std::to_string(summary.outcomes.size()) + " sessions did not end " +
+                    want);
+  }
+}
+
+}  // namespace
+
+int cmd_sim(const Args& args) {
+  auto desc = sim_options_description();
+  po::positional_options_description pos;
+  pos.add("action", 1);
+  const std::string usage =
+      "capf sim init --state DIR | capf sim --server HOST:PORT --ca FILE (--phones N | --csv FILE) [--state DIR] "
+      "[--control 127.0.0.1:PORT [--control-port-file FILE] [--idle-exit SECONDS] [--fail-percent P]]";
+  auto vm = parse(args, desc, pos, usage);
+  const std::string state = vm["state"].as<std::string>();
+  if (vm.count("action")) {
+    if (vm["action"].as<std::string>() != "init") throw UsageError("usage: " + usage);
+    auto path = sim::init_manufacturer_ca(state);
+    if (!path) throw Failure(path.error().message);
+    std::cout << *path << "\n";
+    return 0;
+  }
+  if (!vm.count("server") || !vm.count("ca")) throw UsageError("sim needs --server and --ca (usage: " + usage + ")");
+  if (vm.count("phones") == vm.count("csv")) throw UsageError("sim needs exactly one of --phones N or --csv FILE");
+
+  const sim::SimOptions options = sim_options(vm, state);
+
+  auto phones = vm.count("csv") ? phones_from_csv(vm["csv"].as<std::string>()) : generated_phones(vm);
+  apply_behaviour(vm, phones);
 
   const bool controlled = vm.count("control") > 0;
   for (const char* flag : {"control-port-file", "idle-exit", "fail-percent", "fail-seed"})
@@ -214,47 +284,9 @@ int cmd_sim(const Args& args) {
       throw UsageError(std::string("--") + flag + " needs --control");
   auto summary = controlled ? run_controlled(vm, options, phones) : sim::run_fleet(options, phones);
   if (!summary) throw Failure(summary.error().message);
-  if (vm.count("table")) {
-    std::map<std::string, const sim::PhoneProfile*> profiles;
-    for (const auto& p : phones) profiles.emplace(p.name, &p);
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& o : summary->outcomes) {
-      const auto found = profiles.find(o.device);
-      sim::PhoneProfile profile;
-      if (found != profiles.end()) profile = *found->second;
-      const std::string secs = fmt::format("{:.2f}", o.seconds);
-      rows.push_back({o.device, o.operation,
-                      std::string(to_string(profile.auth_mode)) + (profile.jabber ? " (Jabber)" : ""),
-                      o.result == "installed" ? o.detail : "", o.result, o.lsc_serial, secs,
-                      o.result == "installed" ? "" : o.detail, o.connected_via});
-    }
-    print_table(
-        {"DEVICE", "OPERATION", "AUTHENTICATION MODE", "KEY", "OUTCOME", "LSC SERIAL", "SECONDS", "DETAIL", "VIA"},
-        rows);
-    std::cout << "\n";
-  }
-  if (controlled)
-    std::printf("capf sim: %zu phones, %zu sessions, concurrency %zu, %.2f s\n", phones.size(),
-                summary->outcomes.size(), options.concurrency, summary->elapsed_seconds);
-  else
-    std::printf("capf sim: %zu phones, concurrency %zu, %.2f s\n", phones.size(), options.concurrency,
-                summary->elapsed_seconds);
-  for (const auto& [result, n] : summary->by_result) std::printf("  %-28s %zu\n", result.c_str(), n);
-  std::printf("enrollments: %zu, enrollments per second: %.1f\n", summary->enrollments,
-              summary->enrollments_per_second());
-  if (vm.count("summary-json")) {
-    std::ofstream out(vm["summary-json"].as<std::string>());
-    out << summary_json(*summary).dump(2) << "\n";
-    if (!out) throw Failure("cannot write " + vm["summary-json"].as<std::string>());
-  }
-  if (vm.count("expect")) {
-    const auto want = vm["expect"].as<std::string>();
-    std::size_t bad = 0;
-    for (const auto& o : summary->outcomes) bad += o.result != want;
-    if (bad)
-      throw Failure(std::to_string(bad) + " of " + std::to_string(summary->outcomes.size()) + " sessions did not end " +
-                    want);
-  }
+  if (vm.count("table")) print_phone_table(phones, *summary);
+  print_summary(phones, *summary, options.concurrency, controlled);
+  report(vm, *summary);
   return 0;
 }
 
