@@ -44,6 +44,58 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+/// A BAT CSV of `names`: null string, Install/Upgrade, one key type.
+void write_phones_csv(const std::string& csv, const std::vector<std::string>& names, const std::string& key) {
+  std::ofstream out(csv);
+  out << "Device Name,Device Pool,Certificate Operation,Authentication Mode,Authentication String,"
+         "Key Size (Bits),Key Order,EC Key Size (Bits)\n";
+  const char* order = key == "rsa2048" ? "RSA Only" : "EC Only";
+  for (const auto& n : names) out << n << ",DP-HQ,Install/Upgrade,By Null String,,2048," << order << ",256\n";
+}
+
+/// Makes `total` phone keys of `key` on every core before anything is timed, into
+/// `so.prepared_keys`; returns how many there are.
+std::size_t prepare_keys(sim::SimOptions& so, std::size_t total, const std::string& key) {
+  const KeySpec phone_key = key == "rsa2048" ? KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}
+                                             : KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
+  so.prepared_keys = std::make_shared<sim::KeyStash>();
+  std::vector<std::thread> makers;
+  std::atomic<std::size_t> next{0};
+  for (unsigned t = 0; t < so.key_threads; ++t)
+    makers.emplace_back([&] {
+      while (next++ < total) {
+        auto k = crypto::PrivateKey::generate(phone_key);
+        if (k) so.prepared_keys->add(std::move(*k));
+      }
+    });
+  for (auto& t : makers) t.join();
+  return so.prepared_keys->size();
+}
+
+/// What the timed rounds add up to.
+struct Rounds {
+  std::vector<double> latencies;
+  std::map<std::string, std::size_t> others;  ///< sessions that did not end installed, by result
+  double daemon_cpu = 0, sim_cpu = 0;
+};
+
+/// The floor: what the server's private-key work costs per enrollment on one core — the TLS
+/// handshake's signature and the LSC's, both with the CA key, and one X25519 exchange.
+void measure_floor(EnrollResult& r, const KeySpec& ca_key, double crypto_seconds) {
+  const auto c = bench_crypto(crypto_seconds);
+  const std::string server_op = spec_name(ca_key, "sign");
+  const auto* s = c.find(server_op);
+  const auto* x = c.find("X25519 exchange");
+  if (!s || !x || s->per_cpu_second <= 0 || x->per_cpu_second <= 0)
+    throw std::runtime_error("no crypto figure for " + server_op);
+  // Both sides in CPU time (the daemon's from /proc, the floor's from the thread's clock), so
+  // a busy machine slows both alike.
+  r.floor_ms = 1000.0 * (2.0 / s->per_cpu_second + 1.0 / x->per_cpu_second);
+  r.floor_formula = fmt::format("2 / {:.1f} {} per CPU-s + 1 / {:.1f} X25519 exchanges per CPU-s, one thread",
+                                s->per_cpu_second, server_op, x->per_cpu_second);
+  r.ratio = r.daemon_cpu_ms > 0 ? r.floor_ms / r.daemon_cpu_ms : 0;
+}
+
 }  // namespace
 
 EnrollResult bench_enroll(const EnrollOptions& options) {
@@ -59,16 +111,9 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   if (options.workers > 0) serve_args.insert(serve_args.end(), {"--workers", std::to_string(options.workers)});
   Daemon daemon(binary, data, serve_args, dir.path() + "/serve.log");
 
-  // The phones: null string, Install/Upgrade, one key type.
   const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);
   const std::string csv = dir.path() + "/phones.csv";
-  {
-    std::ofstream out(csv);
-    out << "Device Name,Device Pool,Certificate Operation,Authentication Mode,Authentication String,"
-           "Key Size (Bits),Key Order,EC Key Size (Bits)\n";
-    const char* order = options.key == "rsa2048" ? "RSA Only" : "EC Only";
-    for (const auto& n : names) out << n << ",DP-HQ,Install/Upgrade,By Null String,,2048," << order << ",256\n";
-  }
+  write_phones_csv(csv, names, options.key);
   auto import = [&] {
     const int imported = run_process({binary, "phones", "import", csv, "--data-dir", data}, dir.path() + "/import.out",
                                      dir.path() + "/import.err");
@@ -93,27 +138,8 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   }
   // Each round re-arms every phone with a fresh import; the phones' flash is loaded again.
   r.rounds = std::max<std::size_t>(1, options.rounds);
-  // The phones' keys, made before anything is timed, on every core.
-  const KeySpec phone_key = options.key == "rsa2048" ? KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}
-                                                     : KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
-  so.prepared_keys = std::make_shared<sim::KeyStash>();
-  {
-    const std::size_t total = options.phones * r.rounds;
-    std::vector<std::thread> makers;
-    std::atomic<std::size_t> next{0};
-    for (unsigned t = 0; t < so.key_threads; ++t)
-      makers.emplace_back([&] {
-        while (next++ < total) {
-          auto k = crypto::PrivateKey::generate(phone_key);
-          if (k) so.prepared_keys->add(std::move(*k));
-        }
-      });
-    for (auto& t : makers) t.join();
-    r.prepared_keys = so.prepared_keys->size();
-  }
-  std::vector<double> latencies;
-  std::map<std::string, std::size_t> others;
-  double daemon_cpu = 0, sim_cpu = 0;
+  r.prepared_keys = prepare_keys(so, options.phones * r.rounds, options.key);
+  Rounds all;
   for (std::size_t round = 0; round < r.rounds; ++round) {
     import();
     if (round == 0) {
@@ -123,40 +149,25 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     }
     const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
     auto summary = sim::run_fleet(so, phones);
-    daemon_cpu += daemon.cpu_seconds() - daemon_before;
-    sim_cpu += self_cpu_seconds() - self_before;
+    all.daemon_cpu += daemon.cpu_seconds() - daemon_before;
+    all.sim_cpu += self_cpu_seconds() - self_before;
     if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
     r.enrolled += summary->enrollments;
     r.seconds += summary->elapsed_seconds;
     for (const auto& [what, n] : summary->by_result)
-      if (what != "installed") others[what] += n;
-    for (const auto& o : summary->outcomes) latencies.push_back(o.seconds * 1000);
+      if (what != "installed") all.others[what] += n;
+    for (const auto& o : summary->outcomes) all.latencies.push_back(o.seconds * 1000);
   }
   daemon.stop();
   r.per_second = r.seconds > 0 ? r.enrolled / r.seconds : 0;
   if (r.enrolled > 0) {
-    r.daemon_cpu_ms = daemon_cpu * 1000 / r.enrolled;
-    r.sim_cpu_ms = sim_cpu * 1000 / r.enrolled;
+    r.daemon_cpu_ms = all.daemon_cpu * 1000 / r.enrolled;
+    r.sim_cpu_ms = all.sim_cpu * 1000 / r.enrolled;
   }
-  for (const auto& [what, n] : others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-
-  r.p50_ms = percentile(latencies, 0.50);
-  r.p99_ms = percentile(latencies, 0.99);
-
-  // The floor: what the server's private-key work costs per enrollment on one core — the TLS
-  // handshake's signature and the LSC's, both with the CA key, and one X25519 exchange.
-  const auto c = bench_crypto(options.crypto_seconds);
-  const std::string server_op = spec_name(ca->key_spec(), "sign");
-  const auto* s = c.find(server_op);
-  const auto* x = c.find("X25519 exchange");
-  if (!s || !x || s->per_cpu_second <= 0 || x->per_cpu_second <= 0)
-    throw std::runtime_error("no crypto figure for " + server_op);
-  // Both sides in CPU time (the daemon's from /proc, the floor's from the thread's clock), so
-  // a busy machine slows both alike.
-  r.floor_ms = 1000.0 * (2.0 / s->per_cpu_second + 1.0 / x->per_cpu_second);
-  r.floor_formula = fmt::format("2 / {:.1f} {} per CPU-s + 1 / {:.1f} X25519 exchanges per CPU-s, one thread",
-                                s->per_cpu_second, server_op, x->per_cpu_second);
-  r.ratio = r.daemon_cpu_ms > 0 ? r.floor_ms / r.daemon_cpu_ms : 0;
+  for (const auto& [what, n] : all.others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  r.p50_ms = percentile(all.latencies, 0.50);
+  r.p99_ms = percentile(all.latencies, 0.99);
+  measure_floor(r, ca->key_spec(), options.crypto_seconds);
   return r;
 }
 

@@ -13,6 +13,81 @@ namespace capf::policy {
 namespace {
 const util::ModuleLogger log{"policy"};
 constexpr std::size_t kRecentJobs = 20;
+
+/// Writes a policy's state, synced.
+Result<void> save_state(store::Store& store, const std::string& policy, const PolicyState& state) {
+  store::Transition w;
+  w.put_docs.push_back({store::Family::policies, state_key(policy), encode_state(state)});
+  if (auto r = store.apply(w, store::Sync::yes); !r) return r.error();
+  return ok();
+}
+
+/// Forgets the devices whose LSC changed since (renewed) or that left the selection; true when
+/// it forgot any. `serial_of`: each selected device's LSC serial.
+bool forget_changed(PolicyState& state, const std::map<std::string, std::string>& serial_of) {
+  bool pruned = false;
+  for (auto it = state.acted.begin(); it != state.acted.end();) {
+    auto found = serial_of.find(it->first);
+    if (found == serial_of.end() || found->second != it->second.serial) {
+      it = state.acted.erase(it);
+      pruned = true;
+    } else {
+      ++it;
+    }
+  }
+  return pruned;
+}
+
+/// The job of one night of policy `p`: Install/Upgrade of `devices` with template `t`'s keys.
+engine::SubmitRequest night_job(const Policy& p, const DeviceTemplate& t, const Night& night,
+                                const std::vector<std::string>& devices) {
+  engine::SubmitRequest req;
+  Job& job = req.job;
+  job.description = "policy " + p.name + ", night of " + util::format_iso8601(night.start);
+  job.selection = "policy:" + p.name;
+  job.operation = CertificateOperation::install_upgrade;
+  job.auth_mode = t.auth_mode;
+  job.string_policy = StringPolicy::keep;
+  job.rsa_key_bits = t.rsa_key_bits;
+  job.key_order = t.key_order;
+  job.ec_key_bits = t.ec_key_bits;
+  job.windows = p.windows;
+  job.blackouts = p.blackouts;
+  job.rate_per_minute = p.rate_per_minute;
+  job.max_in_flight = p.max_in_flight;
+  req.devices = devices;
+  req.skip_invalid = true;
+  req.force = true;  // the policy planned this night; the windows check is the forecast's
+  req.actor = "policy:" + p.name;
+  return req;
+}
+
+/// Records in `state` what submitting the night's job did; returns the jobs created (0 or 1).
+std::size_t record_submission(PolicyState& state, const Result<engine::SubmitResult>& submitted, const Night& night,
+                              const std::vector<std::string>& devices) {
+  if (!submitted) {
+    state.note = "night of " + util::format_iso8601(night.start) + ": submitting " + std::to_string(devices.size()) +
+                 " devices failed: " + submitted.error().message;
+    return 0;
+  }
+  const auto& res = *submitted;
+  if (res.submitted) {
+    ++state.jobs_created;
+    state.devices_submitted += res.accepted;
+    state.recent_jobs.push_back(res.job_id);
+    if (state.recent_jobs.size() > kRecentJobs) state.recent_jobs.erase(state.recent_jobs.begin());
+    for (const auto& name : devices) state.acted[name].job = res.job_id;
+    for (const auto& [name, why] : res.refused) state.acted[name].job.clear();
+  }
+  state.note =
+      "night of " + util::format_iso8601(night.start) + ": " +
+      (res.submitted ? "job " + res.job_id + " with " + std::to_string(res.accepted) + " devices" : "no job") +
+      (res.refused.empty() ? ""
+                           : "; " + std::to_string(res.refused.size()) + " refused (first: " + res.refused[0].first +
+                                 ": " + res.refused[0].second + ")");
+  return res.submitted ? 1 : 0;
+}
+
 }  // namespace
 
 Evaluator::Evaluator(store::Store& store, engine::Engine& engine, std::string ca_subject, EvaluatorOptions options)
@@ -81,9 +156,7 @@ Result<std::size_t> Evaluator::run_policy(const Policy& p, util::UnixTime now, c
     if (state->note == note) return std::size_t{0};
     state->note = note;
     state->last_run = now;
-    store::Transition t;
-    t.put_docs.push_back({store::Family::policies, state_key(p.name), encode_state(*state)});
-    if (auto w = store_.apply(t, store::Sync::yes); !w) return w.error();
+    if (auto w = save_state(store_, p.name, *state); !w) return w.error();
     return std::size_t{0};
   };
   if (!tmpl->has_value()) return write_note("template " + p.template_name + " does not exist; nothing done");
@@ -95,28 +168,16 @@ Result<std::size_t> Evaluator::run_policy(const Policy& p, util::UnixTime now, c
 
   auto snapshot = load_snapshot(store_, *query, now, ca);
   if (!snapshot) return snapshot.error();
-  // Forget devices whose LSC changed since (renewed) or that left the selection.
   std::map<std::string, std::string> serial_of;
   for (const auto& d : snapshot->devices) serial_of[d.device.name] = d.device.lsc_serial;
-  bool pruned = false;
-  for (auto it = state->acted.begin(); it != state->acted.end();) {
-    auto found = serial_of.find(it->first);
-    if (found == serial_of.end() || found->second != it->second.serial) {
-      it = state->acted.erase(it);
-      pruned = true;
-    } else {
-      ++it;
-    }
-  }
+  const bool pruned = forget_changed(*state, serial_of);
   const Plan planned = plan(p, *state, cal, *snapshot, now, night.end);
   std::vector<std::string> devices;
   for (const auto& d : planned.devices)
     if (d.night == night.index) devices.push_back(d.device);
   if (devices.empty()) {
     if (!pruned) return std::size_t{0};
-    store::Transition w;
-    w.put_docs.push_back({store::Family::policies, state_key(p.name), encode_state(*state)});
-    if (auto r = store_.apply(w, store::Sync::yes); !r) return r.error();
+    if (auto r = save_state(store_, p.name, *state); !r) return r.error();
     return std::size_t{0};
   }
 
@@ -125,54 +186,11 @@ Result<std::size_t> Evaluator::run_policy(const Policy& p, util::UnixTime now, c
   for (const auto& name : devices) state->acted[name] = Acted{night.start, serial_of[name], ""};
   state->last_run = now;
   state->last_night = night.start;
-  {
-    store::Transition w;
-    w.put_docs.push_back({store::Family::policies, state_key(p.name), encode_state(*state)});
-    if (auto r = store_.apply(w, store::Sync::yes); !r) return r.error();
-  }
+  if (auto r = save_state(store_, p.name, *state); !r) return r.error();
 
-  engine::SubmitRequest req;
-  Job& job = req.job;
-  job.description = "policy " + p.name + ", night of " + util::format_iso8601(night.start);
-  job.selection = "policy:" + p.name;
-  job.operation = CertificateOperation::install_upgrade;
-  job.auth_mode = t.auth_mode;
-  job.string_policy = StringPolicy::keep;
-  job.rsa_key_bits = t.rsa_key_bits;
-  job.key_order = t.key_order;
-  job.ec_key_bits = t.ec_key_bits;
-  job.windows = p.windows;
-  job.blackouts = p.blackouts;
-  job.rate_per_minute = p.rate_per_minute;
-  job.max_in_flight = p.max_in_flight;
-  req.devices = devices;
-  req.skip_invalid = true;
-  req.force = true;  // the policy planned this night; the windows check is the forecast's
-  req.actor = "policy:" + p.name;
-  auto submitted = engine_.submit(req);
+  const std::size_t created =
+      record_submission(*state, engine_.submit(night_job(p, t, night, devices)), night, devices);
   store::Transition w;
-  std::size_t created = 0;
-  if (!submitted) {
-    state->note = "night of " + util::format_iso8601(night.start) + ": submitting " + std::to_string(devices.size()) +
-                  " devices failed: " + submitted.error().message;
-  } else {
-    const auto& res = *submitted;
-    if (res.submitted) {
-      created = 1;
-      ++state->jobs_created;
-      state->devices_submitted += res.accepted;
-      state->recent_jobs.push_back(res.job_id);
-      if (state->recent_jobs.size() > kRecentJobs) state->recent_jobs.erase(state->recent_jobs.begin());
-      for (const auto& name : devices) state->acted[name].job = res.job_id;
-      for (const auto& [name, why] : res.refused) state->acted[name].job.clear();
-    }
-    state->note =
-        "night of " + util::format_iso8601(night.start) + ": " +
-        (res.submitted ? "job " + res.job_id + " with " + std::to_string(res.accepted) + " devices" : "no job") +
-        (res.refused.empty() ? ""
-                             : "; " + std::to_string(res.refused.size()) + " refused (first: " + res.refused[0].first +
-                                   ": " + res.refused[0].second + ")");
-  }
   w.put_docs.push_back({store::Family::policies, state_key(p.name), encode_state(*state)});
   w.audit.push_back(AuditEntry{now, "policy:" + p.name, "policy.run", p.name, state->note});
   if (auto r = store_.apply(w, store::Sync::yes); !r) return r.error();
