@@ -198,22 +198,21 @@ net::awaitable<void> Session::flow() {
       co_await end(Reason::refused);
       co_return;
     case Decision::Kind::install:
-      device_ = decision.device;
-      co_await install(decision);
-      co_return;
     case Decision::Kind::fetch:
-      device_ = decision.device;
-      co_await fetch(decision);
-      co_return;
     case Decision::Kind::delete_lsc:
-      device_ = decision.device;
-      co_await remove(decision);
-      co_return;
     case Decision::Kind::deliver:
       device_ = decision.device;
-      co_await deliver(decision);
+      co_await carry_out(decision);
       co_return;
   }
+}
+
+net::awaitable<void> Session::carry_out(const Decision& d) {
+  // The kinds exclude each other; flow() ends the end_* kinds itself.
+  if (d.kind == Decision::Kind::install) co_await install(d);
+  if (d.kind == Decision::Kind::fetch) co_await fetch(d);
+  if (d.kind == Decision::Kind::delete_lsc) co_await remove(d);
+  if (d.kind == Decision::Kind::deliver) co_await deliver(d);
 }
 
 net::awaitable<void> Session::install(const Decision& d) {
@@ -348,25 +347,27 @@ net::awaitable<void> Session::deliver(const Decision& d) {
   co_await store_certificate(d.device, issued, key);
 }
 
-net::awaitable<void> Session::fetch(const Decision& d) {
+template <class T>
+net::awaitable<T> Session::ask(Command request, Command response, Result<T> (*parse)(const protocol::Message&)) {
   {
-    const protocol::Message msg = protocol::build_empty(Command::fetch_certificate_request, sid_);
+    const protocol::Message msg = protocol::build_empty(request, sid_);
     co_await send(msg);
   }
-  auto m = co_await receive(Command::fetch_certificate_response, config_.step_timeout);
-  const auto r = net::expect(m, Command::fetch_certificate_response, protocol::parse_fetch_response);
+  auto m = co_await receive(response, config_.step_timeout);
+  co_return net::expect(m, response, parse);
+}
+
+net::awaitable<void> Session::fetch(const Decision& d) {
+  const auto r = co_await ask(Command::fetch_certificate_request, Command::fetch_certificate_response,
+                              protocol::parse_fetch_response);
   failure_recorded_ = true;
   co_await net::run_blocking(workers_.get_executor(), [&] { service_.fetched(d.device, r); });
   co_await end(Reason::no_action);
 }
 
 net::awaitable<void> Session::remove(const Decision& d) {
-  {
-    const protocol::Message msg = protocol::build_empty(Command::delete_certificate_request, sid_);
-    co_await send(msg);
-  }
-  auto m = co_await receive(Command::delete_certificate_response, config_.step_timeout);
-  const auto r = net::expect(m, Command::delete_certificate_response, protocol::parse_certificate_response);
+  const auto r = co_await ask(Command::delete_certificate_request, Command::delete_certificate_response,
+                              protocol::parse_certificate_response);
   failure_recorded_ = true;
   co_await net::run_blocking(workers_.get_executor(), [&] { service_.deleted(d.device, r.reason); });
   co_await end(r.reason == 1 ? Reason::ok : Reason::refused);

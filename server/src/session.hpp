@@ -37,13 +37,21 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   net::awaitable<void> run_body();
   net::awaitable<void> flow();
+  /// The Certificate Operation `d` names (install, fetch, delete or deliver).
+  net::awaitable<void> carry_out(const Decision& d);
   net::awaitable<void> install(const Decision& d);
   /// CA modes: get the phone's CSR, store it, try the online CA, else let the phone wait.
-  net::awaitable<void> install_via_ca(const Decision& d, const KeySpec& spec, const std::vector<std::uint8_t>& public_key);
+  net::awaitable<void> install_via_ca(const Decision& d, const KeySpec& spec,
+                                      const std::vector<std::uint8_t>& public_key);
   /// STORE_CERTIFICATE_REQUEST → STORE_CERTIFICATE_RESPONSE → delivered() → END_SESSION.
   net::awaitable<void> store_certificate(const std::string& device, const IssuedLsc& lsc, const std::string& key);
   /// CA modes: the certificate the CA issued for the stored CSR, on the phone's next session.
   net::awaitable<void> deliver(const Decision& d);
+  /// Sends the body-less `request` and returns the phone's `response` as `parse` reads it; a
+  /// different command or a body that does not parse ends the session (net::expect).
+  template <class T>
+  net::awaitable<T> ask(protocol::Command request, protocol::Command response,
+                        Result<T> (*parse)(const protocol::Message&));
   net::awaitable<void> fetch(const Decision& d);
   net::awaitable<void> remove(const Decision& d);
   /// Reads the next message within `timeout`, and within the keep-alive unless the phone is
@@ -68,7 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint32_t sid_;
   std::chrono::steady_clock::time_point cut_at_;  ///< §11.3: the session is cut at this point
   std::string peer_;
-  std::string device_;     ///< set once authenticated and claimed
+  std::string device_;  ///< set once authenticated and claimed
   bool failure_recorded_ = false;
   bool ended_ = false;
   net::ConnectionCaps::Slot address_slot_;
