@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,12 +83,13 @@ struct JobFleet {
     return j;
   }
   /// Writes `rows` (a header line, then one phone a line) to DIR/p.csv and imports them with
-  /// `capf phones import`; the file's path, for the simulator.
+  /// `capf phones import`; the file's path, for the simulator. Throws (ending the test) when
+  /// the import fails.
   std::string import_rows(const std::string& rows) const {
     const auto path = dir / "p.csv";
     std::ofstream(path) << rows;
     const auto r = cli({"phones", "import", path, "--data-dir", data});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    if (r.exit_code != 0) throw std::runtime_error("capf phones import failed: " + r.out + r.err);
     return path;
   }
   std::string write_fleet_csv(int n, const std::string& pool_b = "DP-BRANCH") const {
