@@ -85,6 +85,8 @@ ChildProcess::ChildProcess(const Launch& launch) {
   pid_ = child_->id();
 }
 
+ChildProcess::ChildProcess() = default;
+
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) stop(SIGTERM);
 }

@@ -38,7 +38,7 @@ class ChildProcess {
   /// not executable, an output file that cannot be opened).
   explicit ChildProcess(const Launch& launch);
   /// No child: running() is false, wait() returns -1.
-  ChildProcess() = default;
+  ChildProcess();
   ~ChildProcess();
   ChildProcess(ChildProcess&&) noexcept;
   ChildProcess& operator=(ChildProcess&&) noexcept;
