@@ -120,17 +120,9 @@ Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(c
 }
 
 Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
+  if (auto valid = r.validate(); !valid) return valid.error();
   Job job = r.job;
   if (r.devices.empty()) return make_error(Errc::invalid_argument, "the selection matches no device");
-  if (job.operation == CertificateOperation::none)
-    return make_error(Errc::invalid_argument, "a job needs a Certificate Operation: install, delete or troubleshoot");
-  if (r.string_length < 4 || r.string_length > 10)
-    return make_error(Errc::invalid_argument, "--string-length must be 4–10 digits");
-  if (job.string_policy == StringPolicy::shared && !r.shared_string.empty() && !valid_auth_string(r.shared_string))
-    return make_error(Errc::invalid_argument, "the shared Authentication String must be 4–10 digits");
-  if (job.canary < 0 || job.max_fail_pct < 0 || job.max_fail_pct > 100)
-    return make_error(Errc::invalid_argument, "--canary must be ≥ 0 and --max-fail-pct 0–100");
-  if (job.max_attempts < 1) return make_error(Errc::invalid_argument, "--max-attempts must be at least 1");
   auto schedule = schedule_of(job);
   if (!schedule) return schedule.error();
 

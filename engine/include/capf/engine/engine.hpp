@@ -17,6 +17,7 @@
 #include "capf/core/breaker.hpp"
 #include "capf/core/session_hook.hpp"
 #include "capf/engine/device_fsm.hpp"
+#include "capf/engine/job_spec.hpp"
 #include "capf/engine/rate.hpp"
 #include "capf/engine/schedule.hpp"
 #include "capf/engine/trigger.hpp"
@@ -32,10 +33,10 @@ struct EngineConfig {
   /// The scheduling loop's period (SchedulingLoop, `--tick-ms`): the token buckets are checked
   /// once a tick, so each bucket's burst must cover a tick's share of its rate.
   std::int64_t tick_ms = 100;
-  int global_max_in_flight = 0;       ///< 0 = no global concurrency cap
-  RetryPolicy retry;                  ///< max_attempts is overridden per job
+  int global_max_in_flight = 0;  ///< 0 = no global concurrency cap
+  RetryPolicy retry;             ///< max_attempts is overridden per job
   IssuerKind issuer = IssuerKind::capf;
-  BreakerSettings breaker;            ///< of the Apply Config endpoint's breaker
+  BreakerSettings breaker;  ///< of the Apply Config endpoint's breaker
   /// The daemon's breakers, shared with the Online CA and the certificate monitor; the engine
   /// makes its own when none is given.
   std::shared_ptr<Breakers> breakers;
@@ -51,20 +52,14 @@ class TriggerRunner {
   virtual std::optional<std::string> shared_endpoint() const { return std::nullopt; }
 };
 
-/// A job submission.
-struct SubmitRequest {
-  Job job;                                         ///< the spec; id, state and counts are assigned
+/// A job submission: a spec (validated by Engine::submit whoever built it) and the devices it
+/// applies to, with how to submit it.
+struct SubmitRequest : JobSpec {
   std::vector<std::string> devices;                ///< selected devices, in dispatch order
   std::map<std::string, std::string> csv_strings;  ///< device → string, for StringPolicy::csv
-  std::string shared_string;                       ///< StringPolicy::shared; empty = generate one
-  int string_length = 8;                           ///< generated strings: 4–10 digits
   bool dry_run = false;                            ///< check and report, write nothing
   bool skip_invalid = false;                       ///< submit the devices that can work
   bool force = false;                              ///< submit although the windows miss the deadline
-  /// The submitter gave no canary / no failure share: the safe defaults fill them in
-  /// (default_canary, kDefaultMaxFailPct). Job::canary and Job::max_fail_pct are used otherwise.
-  bool default_canary = false;
-  bool default_max_fail_pct = false;
   std::string actor = "admin";
 };
 
@@ -79,7 +74,7 @@ struct SubmitResult {
   std::string job_id;  ///< empty on a dry run or refusal
   std::size_t accepted = 0;
   std::vector<std::pair<std::string, std::string>> refused;  ///< device, reason
-  std::string capacity;  ///< the window/deadline check, in words with numbers
+  std::string capacity;                                      ///< the window/deadline check, in words with numbers
   bool capacity_fits = true;
   int canary = 0;             ///< the canary wave the job gets
   double max_fail_pct = 100;  ///< the failure share that holds it
@@ -102,12 +97,12 @@ struct JobView {
   /// Dispatches over the last minute, once the job has dispatched for a minute (since its
   /// first dispatch in this daemon); before that nullopt, as a minute's count would still climb.
   std::optional<double> rate_per_minute;
-  double burst = 1;        ///< the burst the job's bucket uses (engine::tick_burst)
-  std::string burst_note;  ///< why it differs from the one submitted; empty when it does not
+  double burst = 1;                        ///< the burst the job's bucket uses (engine::tick_burst)
+  std::string burst_note;                  ///< why it differs from the one submitted; empty when it does not
   std::size_t dispatched_last_minute = 0;  ///< dispatches in the last 60 s
   int rate_window_s = 0;                   ///< seconds of dispatching the figures cover, 0–60
-  std::optional<util::UnixTime> eta;    ///< when the last device should be dispatched
-  std::string schedule_note;            ///< "window open until …", "next window opens …"
+  std::optional<util::UnixTime> eta;       ///< when the last device should be dispatched
+  std::string schedule_note;               ///< "window open until …", "next window opens …"
   /// Set while the job has devices to dispatch and a shared dependency they need is down:
   /// the breaker that holds them (its describe() says since when and the next probe).
   std::optional<BreakerStatus> waiting;
@@ -120,7 +115,7 @@ class Engine final : public SessionHook {
 
   /// Loads every unfinished job from the store and applies the restart rules.
   Result<void> recover();
-  /// Checks and (unless a dry run) creates a job.
+  /// Checks (JobSpec::validate, then each device) and, unless a dry run, creates a job.
   Result<SubmitResult> submit(const SubmitRequest& request);
   /// hold, release, pause, resume, cancel, retry.
   Result<JobView> control(const std::string& job_id, const std::string& action, const std::string& actor);
@@ -152,8 +147,8 @@ class Engine final : public SessionHook {
 
  private:
   struct TickClaims;
-  void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t, std::vector<std::pair<std::string, Device>>& fire,
-                TickClaims& claims);
+  void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
+                std::vector<std::pair<std::string, Device>>& fire, TickClaims& claims);
   Result<JobView> control_locked(const std::string& job_id, const std::string& action, const std::string& actor,
                                  store::Transition& t);
   bool apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t now_ms, store::Transition& t);
@@ -174,7 +169,7 @@ class Engine final : public SessionHook {
   std::optional<BreakerStatus> waiting_for(const Runtime& rt) const;
   RetryPolicy policy_for(const Job& job) const;
   Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
-                                                                        std::vector<std::string>& accepted);
+                                                                         std::vector<std::string>& accepted);
 
   store::Store& store_;
   const util::Clock& clock_;
