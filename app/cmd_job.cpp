@@ -140,7 +140,6 @@ nlohmann::json submit_body(const po::variables_map& vm) {
 int submit(const std::string& dir, const po::variables_map& vm) {
   if (vm.count("csv") == vm.count("where"))
     throw UsageError("job submit needs exactly one of --csv FILE or --where QUERY");
-  if (!vm.count("operation")) throw UsageError("job submit needs --operation install|delete|troubleshoot");
   // 400 and 500 too: a CSV's devices may be written, with strings from their templates, before
   // the job is refused.
   auto r = admin_call(dir, "POST", "/v1/jobs", submit_body(vm).dump(), {422, 400, 500});

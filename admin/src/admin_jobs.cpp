@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <type_traits>
 
 #include "capf/admin/admin_service.hpp"
 #include "capf/admin/paging.hpp"
@@ -16,14 +19,68 @@ namespace capf::admin {
 
 namespace {
 
-/// Reads the job spec fields of a submission; errors name the field.
-Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std::string& time_zone) {
-  engine::SubmitRequest r;
-  Job& job = r.job;
-  auto bad = [](std::string m) { return make_error(Errc::invalid_argument, std::move(m)); };
-  auto op = parse_operation(json_text(j, "operation").value_or(""));
-  if (!op || *op == CertificateOperation::none) return bad("--operation must be install, delete or troubleshoot");
-  job.operation = *op;
+Error bad(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
+
+/// Narrows with saturation: a value beyond int's range stays outside every range
+/// JobSpec::validate allows, so it is refused in the range's words (4294967301 must not become 5).
+int saturate(double v) {
+  if (v >= static_cast<double>(std::numeric_limits<int>::max())) return std::numeric_limits<int>::max();
+  if (v <= static_cast<double>(std::numeric_limits<int>::min())) return std::numeric_limits<int>::min();
+  return static_cast<int>(v);
+}
+
+bool given(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && !j[key].is_null();
+}
+
+/// A JSON number into `out` (a fraction is cut off an int field); `out` keeps its value when the
+/// field is absent or null.
+template <typename T>
+Result<void> read_number(const nlohmann::json& j, const char* key, const char* flag, T& out) {
+  if (!given(j, key)) return ok();
+  if (!j[key].is_number()) return bad(std::string(flag) + " must be a number");
+  if constexpr (std::is_same_v<T, int>)
+    out = saturate(j[key].get<double>());
+  else
+    out = j[key].get<double>();
+  return ok();
+}
+
+/// A whole number given as a JSON number or as its text (the CLI sends key sizes as text).
+Result<std::optional<int>> read_whole(const nlohmann::json& j, const char* key, const char* flag) {
+  if (!given(j, key)) return std::optional<int>();
+  std::optional<double> n;
+  if (j[key].is_number())
+    n = j[key].get<double>();
+  else if (auto i = j[key].is_string() ? util::parse_int(j[key].get<std::string>()) : std::nullopt)
+    n = static_cast<double>(*i);
+  if (!n || *n != std::floor(*n)) return bad(std::string(flag) + " must be a whole number");
+  return std::optional<int>(saturate(*n));
+}
+
+/// A list of texts (windows, blackouts); empty when absent or null.
+Result<std::vector<std::string>> read_texts(const nlohmann::json& j, const char* key, const char* flag) {
+  std::vector<std::string> out;
+  if (!given(j, key)) return out;
+  if (!j[key].is_array()) return bad(std::string(flag) + " must be a list of texts");
+  for (const auto& v : j[key]) {
+    if (!v.is_string()) return bad(std::string(flag) + " must be a list of texts");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+/// The settings (Authentication Mode, string policy, keys) read from their texts.
+Result<void> read_settings(const nlohmann::json& j, engine::JobSpec& spec) {
+  Job& job = spec.job;
+  job.operation = CertificateOperation::none;  // required: JobSpec::validate names it when missing
+  if (auto v = json_text(j, "operation")) {
+    auto op = parse_operation(*v);
+    if (!op) return bad("--operation must be install, delete or troubleshoot");
+    job.operation = *op;
+  }
   if (auto v = json_text(j, "auth_mode")) {
     auto m = parse_auth_mode(*v);
     if (!m) return bad("unknown Authentication Mode \"" + *v + "\" (string, null, lsc, mic)");
@@ -35,30 +92,31 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
     job.string_policy = *p;
   }
   if (auto v = json_text(j, "auth_string")) {
-    if (!valid_auth_string(*v)) return bad("--auth-string must be 4–10 digits");
-    r.shared_string = *v;
+    // Left out, a shared string is generated; given, it cannot be nothing.
+    if (v->empty()) return bad("--auth-string is empty (leave it out to generate a shared string)");
+    spec.shared_string = *v;
     if (!j.contains("string_policy")) job.string_policy = StringPolicy::shared;
   }
-  if (auto v = json_text(j, "string_length")) {
-    // Narrowed only when it fits: 4294967300 must not become 4. The engine names the range.
-    const auto n = util::parse_int(*v);
-    r.string_length = n && *n >= 0 && *n <= 1000 ? static_cast<int>(*n) : 0;
-  }
-  if (auto v = json_text(j, "key_size")) {
-    auto bits = util::parse_int(*v);
-    if (!bits || !valid_rsa_bits(static_cast<int>(*bits))) return bad("--key-size must be 1024, 2048, 3072 or 4096");
-    job.rsa_key_bits = static_cast<int>(*bits);
-  }
-  if (auto v = json_text(j, "ec_key_size")) {
-    auto bits = util::parse_int(*v);
-    if (!bits || !curve_from_bits(static_cast<int>(*bits))) return bad("--ec-key-size must be 256, 384 or 521");
-    job.ec_key_bits = static_cast<int>(*bits);
-  }
+  auto length = read_whole(j, "string_length", "--string-length");
+  if (!length) return length.error();
+  spec.string_length = length->value_or(spec.string_length);
+  auto rsa = read_whole(j, "key_size", "--key-size");
+  if (!rsa) return rsa.error();
+  job.rsa_key_bits = *rsa;
+  auto ec = read_whole(j, "ec_key_size", "--ec-key-size");
+  if (!ec) return ec.error();
+  job.ec_key_bits = *ec;
   if (auto v = json_text(j, "key_order")) {
     auto k = parse_key_order(*v);
     if (!k) return bad("unknown --key-order \"" + *v + "\" (rsa, ec, ec-rsa, rsa-ec)");
     job.key_order = *k;
   }
+  return ok();
+}
+
+/// When and how fast: dates, windows, blackouts, limits and the safety settings.
+Result<void> read_schedule(const nlohmann::json& j, const std::string& time_zone, engine::JobSpec& spec) {
+  Job& job = spec.job;
   if (auto v = json_text(j, "completes_by")) {
     auto t = inventory::parse_completes_by(*v, time_zone);
     if (!t) return bad("--completes-by: " + t.error().message);
@@ -69,36 +127,29 @@ Result<engine::SubmitRequest> spec_from_json(const nlohmann::json& j, const std:
     if (!t) return bad("--start-at \"" + *v + "\" is not a date/time (YYYY-MM-DD[THH:MM[:SS]][Z])");
     job.start_at = *t;
   }
-  auto number = [&](const char* key, double& out, double lo, double hi, const char* flag) -> Result<void> {
-    if (!j.contains(key) || j[key].is_null()) return ok();
-    if (!j[key].is_number()) return bad(std::string(flag) + " must be a number");
-    out = j[key].get<double>();
-    if (out < lo || out > hi) {
-      return bad(std::string(flag) + fmt::format(" must be between {:g} and {:g}", lo, hi));
-    }
-    return ok();
-  };
-  double max_in_flight = 0, canary = 0, attempts = 3;
-  if (auto e = number("rate", job.rate_per_minute, 0, 1e6, "--rate"); !e) return e.error();
-  if (auto e = number("burst", job.burst, 1, 1e6, "--burst"); !e) return e.error();
-  if (auto e = number("max_in_flight", max_in_flight, 0, 1e6, "--max-in-flight"); !e) return e.error();
-  if (auto e = number("canary", canary, 0, 1e6, "--canary"); !e) return e.error();
-  if (auto e = number("max_fail_pct", job.max_fail_pct, 0, 100, "--max-fail-pct"); !e) return e.error();
-  if (auto e = number("max_attempts", attempts, 1, 100, "--max-attempts"); !e) return e.error();
-  job.max_in_flight = static_cast<int>(max_in_flight);
-  job.canary = static_cast<int>(canary);
+  auto windows = read_texts(j, "windows", "--window");
+  if (!windows) return windows.error();
+  job.windows = std::move(*windows);
+  auto blackouts = read_texts(j, "blackouts", "--blackout");
+  if (!blackouts) return blackouts.error();
+  job.blackouts = std::move(*blackouts);
+  for (auto r : {read_number(j, "rate", "--rate", job.rate_per_minute), read_number(j, "burst", "--burst", job.burst),
+                 read_number(j, "max_in_flight", "--max-in-flight", job.max_in_flight),
+                 read_number(j, "canary", "--canary", job.canary),
+                 read_number(j, "max_fail_pct", "--max-fail-pct", job.max_fail_pct),
+                 read_number(j, "max_attempts", "--max-attempts", job.max_attempts)})
+    if (!r) return r;
   // What the submitter left out gets the safe defaults (a canary wave, an automatic hold).
-  r.default_canary = !j.contains("canary") || j["canary"].is_null();
-  r.default_max_fail_pct = !j.contains("max_fail_pct") || j["max_fail_pct"].is_null();
-  job.max_attempts = static_cast<int>(attempts);
-  if (j.contains("windows")) job.windows = j["windows"].get<std::vector<std::string>>();
-  if (j.contains("blackouts")) job.blackouts = j["blackouts"].get<std::vector<std::string>>();
-  job.description = json_text(j, "description").value_or("");
-  if (j.value("hold", false)) job.state = JobState::held;
-  r.dry_run = j.value("dry_run", false);
-  r.skip_invalid = j.value("skip_invalid", false);
-  r.force = j.value("force", false);
-  return r;
+  spec.default_canary = !given(j, "canary");
+  spec.default_max_fail_pct = !given(j, "max_fail_pct");
+  return ok();
+}
+
+/// A field that is true or false; false when absent or null.
+Result<bool> read_flag(const nlohmann::json& j, const char* key) {
+  if (!given(j, key)) return false;
+  if (!j[key].is_boolean()) return bad(std::string(key) + " must be true or false");
+  return j[key].get<bool>();
 }
 
 /// Columns a job's device listing sorts by; the first is the default, in the store's order.
@@ -147,6 +198,19 @@ nlohmann::json failure_reasons_json(const std::vector<JobDevice>& devices) {
 
 }  // namespace
 
+Result<engine::JobSpec> read_job_spec(const nlohmann::json& j, const std::string& time_zone) {
+  if (!j.is_object()) return bad("a job submission must be a JSON object");
+  engine::JobSpec spec;
+  if (auto r = read_settings(j, spec); !r) return r.error();
+  if (auto r = read_schedule(j, time_zone, spec); !r) return r.error();
+  spec.job.description = json_text(j, "description").value_or("");
+  auto hold = read_flag(j, "hold");
+  if (!hold) return hold.error();
+  if (*hold) spec.job.state = JobState::held;
+  if (auto valid = spec.validate(); !valid) return valid.error();
+  return spec;
+}
+
 nlohmann::json generated_strings_json(const std::vector<std::pair<std::string, std::string>>& strings) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [device, s] : strings) out.push_back({{"device", device}, {"auth_string", s}});
@@ -184,6 +248,39 @@ nlohmann::json waiting_json(const std::optional<BreakerStatus>& w) {
                                                                 : nlohmann::json()},
           {"last_error", w->last_error},
           {"text", "waiting: " + w->describe()}};
+}
+
+/// The answer to a submission the engine judged: every figure, and why it was not submitted.
+Response submit_answer(nlohmann::json out, const engine::SubmitRequest& request, const engine::SubmitResult& result,
+                       const std::vector<std::pair<std::string, std::string>>& template_strings) {
+  out["job_id"] = result.job_id;
+  out["submitted"] = result.submitted;
+  out["accepted"] = result.accepted;
+  out["capacity"] = result.capacity;
+  out["capacity_fits"] = result.capacity_fits;
+  out["canary"] = result.canary;
+  out["max_fail_pct"] = result.max_fail_pct;
+  out["safety"] = result.safety;
+  out["rate_per_minute"] = request.job.rate_per_minute;
+  out["burst"] = result.burst;
+  out["burst_note"] = result.burst_note;
+  out["refused"] = nlohmann::json::array();
+  for (const auto& [device, why] : result.refused) out["refused"].push_back({{"device", device}, {"reason", why}});
+  // A device the job gave a string of its own takes that one; the others keep their template's.
+  std::map<std::string, std::string> strings(template_strings.begin(), template_strings.end());
+  for (const auto& [device, s] : result.generated_strings) strings[device] = s;
+  out["generated_strings"] = generated_strings_json({strings.begin(), strings.end()});
+  if (!result.submitted && !request.dry_run) {
+    std::string why = !result.refused.empty()
+                          ? std::to_string(result.refused.size()) +
+                                " devices cannot work (see refused; --skip-invalid submits the rest)"
+                      : !result.capacity_fits
+                          ? "the windows cannot meet the deadline: " + result.capacity + " (--force submits anyway)"
+                          : "nothing to submit";
+    out["error"] = "job not submitted: " + why;
+    return {422, out};
+  }
+  return {200, out};
 }
 
 }  // namespace
@@ -233,10 +330,17 @@ nlohmann::json job_json(const engine::JobView& v) {
 
 Response AdminService::submit_job(const Request& r) {
   const nlohmann::json body = nlohmann::json::parse(r.body);
-  auto spec = spec_from_json(body, time_zone());
+  auto spec = read_job_spec(body, time_zone());
   if (!spec) return error_response(400, spec.error().message);
-  engine::SubmitRequest request = std::move(*spec);
+  engine::SubmitRequest request;
+  static_cast<engine::JobSpec&>(request) = std::move(*spec);
   request.actor = r.actor;
+  for (auto [key, out] : {std::pair{"dry_run", &request.dry_run}, std::pair{"skip_invalid", &request.skip_invalid},
+                          std::pair{"force", &request.force}}) {
+    auto flag = read_flag(body, key);
+    if (!flag) return error_response(400, flag.error().message);
+    *out = *flag;
+  }
   nlohmann::json out = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> template_strings;  // Generate String of templates
   const auto where = json_text(body, "where");
@@ -245,13 +349,14 @@ Response AdminService::submit_job(const Request& r) {
     return error_response(400, "a job needs exactly one of --csv FILE or --where QUERY");
   if (csv) {
     const std::string file = json_text(body, "csv_name").value_or("job.csv");
-    const bool strict = body.value("strict", false);
+    const auto strict = read_flag(body, "strict");
+    if (!strict) return error_response(400, strict.error().message);
     auto take_string = [&](const inventory::PhoneRow& row) {
       if (row.auth_string) request.csv_strings[row.name] = *row.auth_string;
     };
     std::vector<std::string> issues;
     if (request.dry_run) {
-      inventory::CsvOptions options{strict};
+      inventory::CsvOptions options{*strict};
       options.time_zone = time_zone();
       auto parsed = inventory::parse_phones_csv(*csv, file, options);
       if (!parsed) return error_response(400, parsed.error().message);
@@ -259,7 +364,7 @@ Response AdminService::submit_job(const Request& r) {
       for (const auto& i : parsed->issues) issues.push_back(i.to_string());
       for (const auto& row : parsed->rows) request.devices.push_back(row.name);
     } else {
-      auto imported = import_csv(*csv, file, strict, r.actor, request.devices, take_string);
+      auto imported = import_csv(*csv, file, *strict, r.actor, request.devices, take_string);
       if (!imported)
         return error_response(imported.error().code == Errc::invalid_argument ? 400 : 500, imported.error().message);
       issues = std::move(imported->issues);
@@ -297,34 +402,7 @@ Response AdminService::submit_job(const Request& r) {
     out["error"] = result.error().message;
     return {result.error().code == Errc::invalid_argument ? 400 : 500, out};
   }
-  out["job_id"] = result->job_id;
-  out["submitted"] = result->submitted;
-  out["accepted"] = result->accepted;
-  out["capacity"] = result->capacity;
-  out["capacity_fits"] = result->capacity_fits;
-  out["canary"] = result->canary;
-  out["max_fail_pct"] = result->max_fail_pct;
-  out["safety"] = result->safety;
-  out["rate_per_minute"] = request.job.rate_per_minute;
-  out["burst"] = result->burst;
-  out["burst_note"] = result->burst_note;
-  out["refused"] = nlohmann::json::array();
-  for (const auto& [device, why] : result->refused) out["refused"].push_back({{"device", device}, {"reason", why}});
-  // A device the job gave a string of its own takes that one; the others keep their template's.
-  std::map<std::string, std::string> strings(template_strings.begin(), template_strings.end());
-  for (const auto& [device, s] : result->generated_strings) strings[device] = s;
-  out["generated_strings"] = generated_strings_json({strings.begin(), strings.end()});
-  if (!result->submitted && !request.dry_run) {
-    std::string why = !result->refused.empty()
-                          ? std::to_string(result->refused.size()) +
-                                " devices cannot work (see refused; --skip-invalid submits the rest)"
-                      : !result->capacity_fits
-                          ? "the windows cannot meet the deadline: " + result->capacity + " (--force submits anyway)"
-                          : "nothing to submit";
-    out["error"] = "job not submitted: " + why;
-    return {422, out};
-  }
-  return {200, out};
+  return submit_answer(std::move(out), request, *result, template_strings);
 }
 
 Response AdminService::list_jobs() {

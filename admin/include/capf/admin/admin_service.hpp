@@ -122,6 +122,10 @@ nlohmann::json audit_json(const AuditEntry& a);
 /// JSON view of a certificate record (without the DER).
 nlohmann::json certificate_json(const CertificateRecord& c);
 
+/// Reads the job spec of a submission (POST /v1/jobs): each field's type and text, with errors
+/// naming the `capf job submit` option, then JobSpec::validate. Dates without a zone are read in
+/// `time_zone`. The selection (csv, where) and the way to submit (dry_run, …) are not the spec's.
+Result<engine::JobSpec> read_job_spec(const nlohmann::json& j, const std::string& time_zone);
 /// JSON view of a job with its figures.
 nlohmann::json job_json(const engine::JobView& v);
 /// JSON view of one device of a job.
