@@ -35,6 +35,51 @@ bool hold_on_failures(Job& job, const std::vector<JobDevice>& devices, util::Uni
   log()->warn("job={} {}", job.id, job.state_reason);
   return true;
 }
+
+/// The canary wave (wave 1) of a job that has one and has not passed it: judged once all of it
+/// is final, holding the job when too many failed. True while only the canary may dispatch;
+/// `changed` is set when the job changed.
+bool judge_canary(Job& job, const std::vector<JobDevice>& devices, util::UnixTime now, store::Transition& t,
+                  bool& changed) {
+  if (job.canary <= 0 || job.canary_passed) return false;
+  std::size_t total = 0, done = 0, bad = 0;
+  for (const auto& d : devices) {
+    if (d.wave != 1) continue;
+    ++total;
+    // A phone whose CSR waits for an external CA ran its session: the CA's answer is not the
+    // canary's question, and waiting for it would hold the job for a manager's approval.
+    if (is_final(d.state) || d.state == S::pending_ca) ++done;
+    if (d.state == S::failed || d.state == S::expired) ++bad;
+  }
+  if (total == 0 || done != total) return true;
+  const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(total);
+  if (pct <= job.max_fail_pct) {
+    job.canary_passed = true;
+    changed = true;
+    log()->info("job={} canary passed: {} of {} failed", job.id, bad, total);
+  } else if (job.state != JobState::canary_hold) {
+    job.state = JobState::canary_hold;
+    job.state_reason = fmt::format("canary: {} of {} devices failed ({:.1f} % > {:.1f} %); release to go on", bad,
+                                   total, pct, job.max_fail_pct);
+    t.audit.push_back(AuditEntry{now, "engine", "job.canary_hold", job.id, job.state_reason});
+    log()->warn("job={} {}", job.id, job.state_reason);
+    changed = true;
+  }
+  return false;
+}
+
+/// Completes a job all of whose devices are final; true when it did.
+bool complete_when_final(Job& job, const std::vector<JobDevice>& devices, util::UnixTime now, store::Transition& t) {
+  const bool all_final =
+      std::all_of(devices.begin(), devices.end(), [](const JobDevice& d) { return is_final(d.state); });
+  if (!all_final || job.state == JobState::completed || job.state == JobState::cancelled) return false;
+  job.state = JobState::completed;
+  job.finished_at = now;
+  job.state_reason.clear();
+  t.audit.push_back(AuditEntry{now, "engine", "job.completed", job.id, std::to_string(devices.size()) + " devices"});
+  log()->info("job={} completed", job.id);
+  return true;
+}
 }  // namespace
 
 std::pair<std::size_t, std::size_t> finished_and_failed(const std::vector<JobDevice>& devices) {
@@ -234,7 +279,19 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
   if (job.state == JobState::completed || job.state == JobState::cancelled) return;
   const util::UnixTime now = now_ms / 1000;
   bool job_changed = false;
+  expire_due(rt, now_ms, t, claims);
+  const bool canary_only = judge_canary(job, rt.devices, now, t, job_changed);
+  if (!canary_only && hold_on_failures(job, rt.devices, now, t)) job_changed = true;
+  if (job.state == JobState::active && now >= job.start_at && rt.schedule.is_open(now))
+    dispatch_ready(rt, now_ms, canary_only, t, fire, claims);
+  while (!rt.recent_dispatches.empty() && rt.recent_dispatches.front() < now_ms - 60'000)
+    rt.recent_dispatches.pop_front();
+  if (complete_when_final(job, rt.devices, now, t)) job_changed = true;
+  if (job_changed) t.put_jobs.push_back(job);
+}
 
+void Engine::expire_due(Runtime& rt, std::int64_t now_ms, store::Transition& t, TickClaims& claims) {
+  const util::UnixTime now = now_ms / 1000;
   for (std::size_t i = 0; i < rt.devices.size(); ++i) {
     const JobDevice& d = rt.devices[i];
     if (is_final(d.state)) continue;
@@ -252,96 +309,47 @@ void Engine::tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
       apply_step(rt, i, e, now_ms, t);
     }
   }
+}
 
-  // The canary wave: dispatch only wave 1 until it is judged.
-  bool canary_only = false;
-  if (job.canary > 0 && !job.canary_passed) {
-    std::size_t total = 0, done = 0, bad = 0;
-    for (const auto& d : rt.devices) {
-      if (d.wave != 1) continue;
-      ++total;
-      // A phone whose CSR waits for an external CA ran its session: the CA's answer is not the
-      // canary's question, and waiting for it would hold the job for a manager's approval.
-      if (is_final(d.state) || d.state == S::pending_ca) ++done;
-      if (d.state == S::failed || d.state == S::expired) ++bad;
-    }
-    if (total > 0 && done == total) {
-      const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(total);
-      if (pct > job.max_fail_pct) {
-        if (job.state != JobState::canary_hold) {
-          job.state = JobState::canary_hold;
-          job.state_reason = fmt::format("canary: {} of {} devices failed ({:.1f} % > {:.1f} %); release to go on", bad,
-                                         total, pct, job.max_fail_pct);
-          t.audit.push_back(AuditEntry{now, "engine", "job.canary_hold", job.id, job.state_reason});
-          log()->warn("job={} {}", job.id, job.state_reason);
-          job_changed = true;
-        }
-      } else {
-        job.canary_passed = true;
-        job_changed = true;
-        log()->info("job={} canary passed: {} of {} failed", job.id, bad, total);
-      }
-    } else {
-      canary_only = true;
-    }
-  }
-
-  if (!canary_only && hold_on_failures(job, rt.devices, now, t)) job_changed = true;
-
-  const bool may_dispatch = job.state == JobState::active && now >= job.start_at && rt.schedule.is_open(now);
-  if (may_dispatch) {
-    const std::size_t job_cap = job.max_in_flight > 0 ? static_cast<std::size_t>(job.max_in_flight) : SIZE_MAX;
-    const std::size_t global_cap =
-        config_.global_max_in_flight > 0 ? static_cast<std::size_t>(config_.global_max_in_flight) : SIZE_MAX;
-    std::size_t in_flight = rt.in_flight();
-    std::size_t i = rt.first_open;
-    bool seen_queued = false;
-    while (i < rt.devices.size() && in_flight < job_cap && global_in_flight_ < global_cap) {
-      JobDevice& d = rt.devices[i];
-      if (d.state != S::queued || now_ms < d.next_attempt_ms || (canary_only && d.wave != 1) || !claims.own(d.device)) {
-        if (d.state == S::queued && !seen_queued) {
-          seen_queued = true;
-          rt.first_open = i;
-        }
-        ++i;
-        continue;
-      }
-      if (rt.rate.wait_ms(now_ms) > 0 || global_rate_.wait_ms(now_ms) > 0) break;
-      // A dependency that is down holds every dispatch but its probe, and spends no token.
-      const auto gate = dispatch_gate(d.device, now_ms, t);
-      if (gate == CircuitBreaker::Gate::wait) break;
-      rt.rate.try_acquire(now_ms);
-      global_rate_.try_acquire(now_ms);
-      Event e;
-      e.kind = K::dispatch;
-      const std::size_t before = t.put_job_devices.size();
-      if (apply_step(rt, i, e, now_ms, t) && t.put_job_devices.size() > before) {
-        rt.recent_dispatches.push_back(now_ms);
-        if (rt.first_dispatch_ms == 0) rt.first_dispatch_ms = now_ms;
-        ++in_flight;
-        auto dev = store_.get_device(d.device);
-        if (dev && dev->has_value()) fire.emplace_back(job.id, std::move(**dev));
+void Engine::dispatch_ready(Runtime& rt, std::int64_t now_ms, bool canary_only, store::Transition& t,
+                            std::vector<std::pair<std::string, Device>>& fire, TickClaims& claims) {
+  const Job& job = rt.job;
+  const std::size_t job_cap = job.max_in_flight > 0 ? static_cast<std::size_t>(job.max_in_flight) : SIZE_MAX;
+  const std::size_t global_cap =
+      config_.global_max_in_flight > 0 ? static_cast<std::size_t>(config_.global_max_in_flight) : SIZE_MAX;
+  std::size_t in_flight = rt.in_flight();
+  std::size_t i = rt.first_open;
+  bool seen_queued = false;
+  while (i < rt.devices.size() && in_flight < job_cap && global_in_flight_ < global_cap) {
+    JobDevice& d = rt.devices[i];
+    if (d.state != S::queued || now_ms < d.next_attempt_ms || (canary_only && d.wave != 1) || !claims.own(d.device)) {
+      if (d.state == S::queued && !seen_queued) {
+        seen_queued = true;
+        rt.first_open = i;
       }
       ++i;
-      if (gate == CircuitBreaker::Gate::probe) break;  // one probe, then wait for its outcome
+      continue;
     }
-    if (!seen_queued) rt.first_open = i;
+    if (rt.rate.wait_ms(now_ms) > 0 || global_rate_.wait_ms(now_ms) > 0) break;
+    // A dependency that is down holds every dispatch but its probe, and spends no token.
+    const auto gate = dispatch_gate(d.device, now_ms, t);
+    if (gate == CircuitBreaker::Gate::wait) break;
+    rt.rate.try_acquire(now_ms);
+    global_rate_.try_acquire(now_ms);
+    Event e;
+    e.kind = K::dispatch;
+    const std::size_t before = t.put_job_devices.size();
+    if (apply_step(rt, i, e, now_ms, t) && t.put_job_devices.size() > before) {
+      rt.recent_dispatches.push_back(now_ms);
+      if (rt.first_dispatch_ms == 0) rt.first_dispatch_ms = now_ms;
+      ++in_flight;
+      auto dev = store_.get_device(d.device);
+      if (dev && dev->has_value()) fire.emplace_back(job.id, std::move(**dev));
+    }
+    ++i;
+    if (gate == CircuitBreaker::Gate::probe) break;  // one probe, then wait for its outcome
   }
-  while (!rt.recent_dispatches.empty() && rt.recent_dispatches.front() < now_ms - 60'000)
-    rt.recent_dispatches.pop_front();
-
-  const bool all_final =
-      std::all_of(rt.devices.begin(), rt.devices.end(), [](const JobDevice& d) { return is_final(d.state); });
-  if (all_final && job.state != JobState::completed && job.state != JobState::cancelled) {
-    job.state = JobState::completed;
-    job.finished_at = now;
-    job.state_reason.clear();
-    t.audit.push_back(
-        AuditEntry{now, "engine", "job.completed", job.id, std::to_string(rt.devices.size()) + " devices"});
-    log()->info("job={} completed", job.id);
-    job_changed = true;
-  }
-  if (job_changed) t.put_jobs.push_back(job);
+  if (!seen_queued) rt.first_open = i;
 }
 
 void Engine::on_trigger_done(const std::string& job, const std::string& device, const TriggerResult& result) {

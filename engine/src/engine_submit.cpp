@@ -1,4 +1,6 @@
 // Job submission (what can work, arming the devices, the window check) and job control.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
 
@@ -15,12 +17,12 @@ namespace {
 using S = JobDeviceState;
 
 /// Phones (SEP…) leave the factory with a MIC; soft clients such as Jabber (CSF…) have none.
-bool has_mic(const Device& d) { return d.name.size() > 3 && util::iequals(d.name.substr(0, 3), "SEP"); }
+bool has_mic(const Device& d) {
+  return d.name.size() > 3 && util::iequals(d.name.substr(0, 3), "SEP");
+}
 
 /// The canary and the automatic hold of a job, in words, with how to change them.
 std::string safety_note(const Job& job, const SubmitRequest& r) {
-  char pct[32];
-  std::snprintf(pct, sizeof pct, "%g", job.max_fail_pct);
   std::string out = job.canary > 0 ? "canary: the first " + std::to_string(job.canary) +
                                          " devices go first, the rest wait until they are final"
                                    : std::string("canary: none");
@@ -32,15 +34,12 @@ std::string safety_note(const Job& job, const SubmitRequest& r) {
   if (job.max_fail_pct >= 100) {
     out += "off (--max-fail-pct 100)";
   } else {
-    out += std::string("when more than ") + pct + " % of the finished devices failed (the canary's, then the whole job's)";
+    out += fmt::format("when more than {:g} % of the finished devices failed (the canary's, then the whole job's)",
+                       job.max_fail_pct);
     if (r.default_max_fail_pct) out += " (default; --max-fail-pct P changes it, --max-fail-pct 100 turns it off)";
   }
   return out;
 }
-
-}  // namespace
-
-namespace {
 
 /// Arms `d` for `job`: its Certificate Operation and key settings, its Authentication String by
 /// the job's string policy (a generated one is reported in `result`), a fresh pending status.
@@ -54,7 +53,8 @@ void arm(Device& d, const Job& job, const SubmitRequest& r, const std::string& s
   if (job.completes_by) d.completes_by = job.completes_by;
   if (d.auth_mode == AuthMode::auth_string) {
     switch (job.string_policy) {
-      case StringPolicy::keep: break;
+      case StringPolicy::keep:
+        break;
       case StringPolicy::unique:
         d.auth_string = crypto::random_digits(static_cast<std::size_t>(r.string_length));
         result.generated_strings.emplace_back(d.name, d.auth_string);
@@ -63,7 +63,9 @@ void arm(Device& d, const Job& job, const SubmitRequest& r, const std::string& s
         d.auth_string = shared;
         if (r.shared_string.empty()) result.generated_strings.emplace_back(d.name, d.auth_string);
         break;
-      case StringPolicy::csv: d.auth_string = r.csv_strings.at(d.name); break;
+      case StringPolicy::csv:
+        d.auth_string = r.csv_strings.at(d.name);
+        break;
     }
   }
   d.status = OperationStatus::pending;
@@ -74,6 +76,59 @@ void arm(Device& d, const Job& job, const SubmitRequest& r, const std::string& s
   d.updated_at = now;
 }
 
+/// The canary and the automatic hold the job gets (the safe defaults where the submitter gave
+/// none), and the burst and the window check that a submission reports.
+void settle_limits(Job& job, const SubmitRequest& r, const Schedule& schedule, std::size_t accepted, util::UnixTime now,
+                   const EngineConfig& config, SubmitResult& result) {
+  if (r.default_canary) job.canary = default_canary(accepted);
+  if (r.default_max_fail_pct) job.max_fail_pct = kDefaultMaxFailPct;
+  result.canary = job.canary;
+  result.max_fail_pct = job.max_fail_pct;
+  result.safety = safety_note(job, r);
+  const auto burst = tick_burst(job.rate_per_minute, job.burst, config.tick_ms, "--burst");
+  result.burst = burst.burst;
+  result.burst_note = burst.note;
+  const double rate = job.rate_per_minute > 0             ? job.rate_per_minute
+                      : config.global_rate_per_minute > 0 ? config.global_rate_per_minute
+                                                          : 0;
+  auto cap = check_capacity(schedule, accepted, rate > 0 ? rate : 1e9, std::max(now, job.start_at), job.completes_by);
+  result.capacity = cap.message;
+  result.capacity_fits = cap.fits;
+}
+
+/// Arms the accepted devices for `job` and lists them as the job's devices in `t` and `rt`.
+/// A night's peak memory is this arming: each device is read again (it is claimed, so it is
+/// the record checked before) and armed straight into its encoded form in `armed`, and the
+/// job's device list is built once, written, then kept as the runtime's.
+Result<void> arm_devices(store::Store& store, const SubmitRequest& r, const Job& job,
+                         const std::vector<std::string>& accepted, util::UnixTime now, Engine::Runtime& rt,
+                         store::DeviceBatch& armed, store::Transition& t, SubmitResult& result) {
+  std::string shared = r.shared_string;
+  if (job.string_policy == StringPolicy::shared && shared.empty())
+    shared = crypto::random_digits(static_cast<std::size_t>(r.string_length));
+  armed.reserve(accepted.size(), 192 * accepted.size());
+  t.put_job_devices.reserve(accepted.size());
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    auto found = store.get_device(accepted[i]);
+    if (!found) return found.error();
+    if (!found->has_value()) return make_error(Errc::internal, "device " + accepted[i] + " vanished while claimed");
+    Device& d = **found;
+    arm(d, job, r, shared, now, result);
+    if (auto added = armed.add(d); !added) return added;
+    JobDevice jd;
+    jd.job = job.id;
+    jd.device = d.name;
+    jd.deadline = d.completes_by;
+    jd.wave = static_cast<int>(i) < job.canary ? 1 : 0;
+    jd.dispatch_order = static_cast<std::int64_t>(i) + 1;
+    jd.queued_at = now;
+    jd.next_attempt_ms = 0;
+    rt.index[d.name] = i;
+    t.put_job_devices.push_back(std::move(jd));
+  }
+  return ok();
+}
+
 }  // namespace
 
 int default_canary(std::size_t devices) {
@@ -82,7 +137,7 @@ int default_canary(std::size_t devices) {
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(const SubmitRequest& r,
-                                                                              std::vector<std::string>& accepted) {
+                                                                               std::vector<std::string>& accepted) {
   std::vector<std::pair<std::string, std::string>> refused;
   const Job& job = r.job;
   accepted.reserve(r.devices.size());
@@ -100,14 +155,16 @@ Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(c
     else if (job.operation == CertificateOperation::install_upgrade && mode == AuthMode::existing_cert_lsc &&
              d.lsc_serial.empty() && !has_mic(d))
       refused.emplace_back(name, "By Existing Certificate needs a known LSC or MIC; this device has neither");
-    else if (mode == AuthMode::existing_cert_lsc && d.lsc_serial.empty() && job.operation != CertificateOperation::install_upgrade)
+    else if (mode == AuthMode::existing_cert_lsc && d.lsc_serial.empty() &&
+             job.operation != CertificateOperation::install_upgrade)
       refused.emplace_back(name, "By Existing Certificate (Precedence to LSC): no known LSC on this device");
     else if (mode == AuthMode::existing_cert_mic && !has_mic(d))
       refused.emplace_back(name, "By Existing Certificate (Precedence to MIC): no MIC known for this kind of device");
     else if (auto why = mode == AuthMode::auth_string ? auth_string_refusal(d.security_mode) : std::nullopt)
       refused.emplace_back(name, *why);
     else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::keep && d.auth_string.empty())
-      refused.emplace_back(name, "By Authentication String: the device has no string (use --string-policy unique|shared|csv)");
+      refused.emplace_back(
+          name, "By Authentication String: the device has no string (use --string-policy unique|shared|csv)");
     else if (mode == AuthMode::auth_string && r.job.string_policy == StringPolicy::csv && !r.csv_strings.count(name))
       refused.emplace_back(name, "By Authentication String: no Authentication String for it in the CSV");
     else if (config_.issuer == IssuerKind::online_ca && job.operation == CertificateOperation::install_upgrade &&
@@ -119,11 +176,19 @@ Result<std::vector<std::pair<std::string, std::string>>> Engine::check_devices(c
   return refused;
 }
 
+Result<std::int64_t> Engine::next_job_number() {
+  if (!job_counter_) {
+    auto counter = store_.get_meta("job_counter");
+    if (!counter) return counter.error();
+    job_counter_ = util::parse_int(counter->value_or("0")).value_or(0);
+  }
+  return ++*job_counter_;
+}
+
 Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   if (auto valid = r.validate(); !valid) return valid.error();
-  Job job = r.job;
   if (r.devices.empty()) return make_error(Errc::invalid_argument, "the selection matches no device");
-  auto schedule = schedule_of(job);
+  auto schedule = schedule_of(r.job);
   if (!schedule) return schedule.error();
 
   // The selected devices are armed by a read-modify-write of each: their claims come first,
@@ -139,73 +204,30 @@ Result<SubmitResult> Engine::submit(const SubmitRequest& r) {
   if (!refused) return refused.error();
   result.refused = std::move(*refused);
   result.accepted = accepted.size();
-  if (r.default_canary) job.canary = default_canary(accepted.size());
-  if (r.default_max_fail_pct) job.max_fail_pct = kDefaultMaxFailPct;
-  result.canary = job.canary;
-  result.max_fail_pct = job.max_fail_pct;
-  result.safety = safety_note(job, r);
-  const auto burst = tick_burst(job.rate_per_minute, job.burst, config_.tick_ms, "--burst");
-  result.burst = burst.burst;
-  result.burst_note = burst.note;
-
-  const double rate = job.rate_per_minute > 0 ? job.rate_per_minute
-                      : config_.global_rate_per_minute > 0 ? config_.global_rate_per_minute : 0;
-  auto cap = check_capacity(*schedule, accepted.size(), rate > 0 ? rate : 1e9, std::max(now, job.start_at), job.completes_by);
-  result.capacity = cap.message;
-  result.capacity_fits = cap.fits;
+  Job job = r.job;
+  settle_limits(job, r, *schedule, accepted.size(), now, config_, result);
   if (r.dry_run) return result;
   if (!result.refused.empty() && !r.skip_invalid) return result;  // the caller shows why
   if (accepted.empty()) return result;
-  if (!cap.fits && !r.force) return result;
+  if (!result.capacity_fits && !r.force) return result;
 
   // The id comes from a counter kept in the store, so ids stay unique across restarts; it is
   // counted in memory so that two submissions never take the same number between their writes.
-  if (!job_counter_) {
-    auto counter = store_.get_meta("job_counter");
-    if (!counter) return counter.error();
-    job_counter_ = util::parse_int(counter->value_or("0")).value_or(0);
-  }
-  const auto next = ++*job_counter_;
-  char id[24];  // "J" and up to 20 digits
-  std::snprintf(id, sizeof id, "J%04lld", static_cast<long long>(next));
-  job.id = id;
+  auto number = next_job_number();
+  if (!number) return number.error();
+  job.id = fmt::format("J{:04}", *number);
   job.created_at = now;
   job.created_by = r.actor;
   job.state = job.state == JobState::held ? JobState::held : JobState::active;
   job.devices = accepted.size();
   job.canary_passed = job.canary == 0;
 
-  std::string shared = r.shared_string;
-  if (job.string_policy == StringPolicy::shared && shared.empty())
-    shared = crypto::random_digits(static_cast<std::size_t>(r.string_length));
   store::Transition t;
   auto rt = std::make_unique<Runtime>(job, std::move(*schedule), now_ms, config_.tick_ms);
-  // A night's peak memory is this arming: each device is read again (it is claimed, so it is
-  // the record checked above) and armed straight into its encoded form, and the job's device
-  // list is built once, written, then kept as the runtime's.
   store::DeviceBatch armed;
-  armed.reserve(accepted.size(), 192 * accepted.size());
-  t.put_job_devices.reserve(accepted.size());
-  for (std::size_t i = 0; i < accepted.size(); ++i) {
-    auto found = store_.get_device(accepted[i]);
-    if (!found) return found.error();
-    if (!found->has_value()) return make_error(Errc::internal, "device " + accepted[i] + " vanished while claimed");
-    Device& d = **found;
-    arm(d, job, r, shared, now, result);
-    if (auto added = armed.add(d); !added) return added.error();
-    JobDevice jd;
-    jd.job = job.id;
-    jd.device = d.name;
-    jd.deadline = d.completes_by;
-    jd.wave = static_cast<int>(i) < job.canary ? 1 : 0;
-    jd.dispatch_order = static_cast<std::int64_t>(i) + 1;
-    jd.queued_at = now;
-    jd.next_attempt_ms = 0;
-    rt->index[d.name] = i;
-    t.put_job_devices.push_back(std::move(jd));
-  }
+  if (auto a = arm_devices(store_, r, job, accepted, now, *rt, armed, t, result); !a) return a.error();
   t.put_jobs.push_back(job);
-  t.put_meta.emplace_back("job_counter", std::to_string(next));
+  t.put_meta.emplace_back("job_counter", std::to_string(*number));
   t.audit.push_back(AuditEntry{now, r.actor, "job.submit", job.id,
                                std::string(to_string(job.operation)) + " on " + std::to_string(accepted.size()) +
                                    " devices (" + job.selection + ")"});
@@ -281,7 +303,8 @@ Result<JobView> Engine::control_locked(const std::string& id, const std::string&
     return make_error(Errc::invalid_argument, "cannot " + action + " job " + id + ": " + why);
   };
   if (action == "hold") {
-    if (job.state != JobState::active && job.state != JobState::paused) return refuse("it is " + std::string(to_string(job.state)));
+    if (job.state != JobState::active && job.state != JobState::paused)
+      return refuse("it is " + std::string(to_string(job.state)));
     job.state = JobState::held;
     job.state_reason = "held by " + actor;
   } else if (action == "release") {
@@ -321,8 +344,8 @@ Result<JobView> Engine::control_locked(const std::string& id, const std::string&
     job.finished_at = 0;
     job.state_reason = "retrying " + std::to_string(n) + " failed devices";
   } else {
-    return make_error(Errc::invalid_argument, "unknown job action \"" + action +
-                                                  "\" (hold, release, pause, resume, cancel, retry)");
+    return make_error(Errc::invalid_argument,
+                      "unknown job action \"" + action + "\" (hold, release, pause, resume, cancel, retry)");
   }
   t.put_jobs.push_back(job);
   t.audit.push_back(AuditEntry{now_ms / 1000, actor, "job." + action, id, job.state_reason});

@@ -2,6 +2,8 @@
 // narrowed only after they are checked, and every rule left to JobSpec::validate.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "capf/admin/admin_service.hpp"
 
 using namespace capf;
@@ -108,4 +110,36 @@ TEST(JobSpecJson, TheRulesAreJobSpecValidates) {
   EXPECT_EQ(error_of(R"({"operation":"install","windows":["0 1 * * 6 4h"]})").rfind("window \"0 1 * * 6 4h\": ", 0),
             0u);
   EXPECT_EQ(error_of(R"({"operation":"install","burst":0})"), "(accepted)") << "0 is the automatic burst";
+}
+
+namespace {
+
+class NoTrigger : public engine::TriggerRunner {
+ public:
+  void trigger(const std::string&, const Device&, std::function<void(engine::TriggerResult)> done) override {
+    done(engine::TriggerResult{});
+  }
+};
+
+}  // namespace
+
+TEST(JobSpecJson, ASpecErrorIsAnsweredBeforeTheCsvIsImported) {
+  char tmpl[] = "/tmp/capf-jobspec-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  {
+    util::ManualClock clock{1'800'000'000};
+    NoTrigger runner;
+    auto store = std::move(store::Store::open(dir + "/store").value());
+    engine::Engine engine(*store, clock, runner, engine::EngineConfig{});
+    admin::AdminService service(*store, admin::CaInfo{}, clock, &engine);
+    const nlohmann::json body = {{"operation", "install"},
+                                 {"csv", "Device Name\nSEP0000000A0001\n"},
+                                 {"csv_name", "site.csv"},
+                                 {"windows", {"0 1 * * 6 4h"}}};
+    auto r = service.handle(admin::Request{"POST", "/v1/jobs", body.dump(), "test"});
+    EXPECT_EQ(r.status, 400) << r.body.dump();
+    EXPECT_EQ(r.body["error"].get<std::string>().rfind("window \"0 1 * * 6 4h\": ", 0), 0u) << r.body.dump();
+    EXPECT_FALSE(store->get_device("SEP0000000A0001").value().has_value()) << "nothing is imported for a bad spec";
+  }
+  std::filesystem::remove_all(dir);
 }

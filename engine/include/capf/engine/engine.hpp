@@ -149,6 +149,12 @@ class Engine final : public SessionHook {
   struct TickClaims;
   void tick_job(Runtime& rt, std::int64_t now_ms, store::Transition& t,
                 std::vector<std::pair<std::string, Device>>& fire, TickClaims& claims);
+  /// Steps the job's devices whose Operation Completes By passed or whose wait for a session ran out.
+  void expire_due(Runtime& rt, std::int64_t now_ms, store::Transition& t, TickClaims& claims);
+  /// Dispatches the job's queued devices its limits, the global ones and the breaker allow now
+  /// (only the canary wave when `canary_only`); each triggered device goes to `fire`.
+  void dispatch_ready(Runtime& rt, std::int64_t now_ms, bool canary_only, store::Transition& t,
+                      std::vector<std::pair<std::string, Device>>& fire, TickClaims& claims);
   Result<JobView> control_locked(const std::string& job_id, const std::string& action, const std::string& actor,
                                  store::Transition& t);
   bool apply_step(Runtime& rt, std::size_t i, const Event& e, std::int64_t now_ms, store::Transition& t);
@@ -170,6 +176,8 @@ class Engine final : public SessionHook {
   RetryPolicy policy_for(const Job& job) const;
   Result<std::vector<std::pair<std::string, std::string>>> check_devices(const SubmitRequest& r,
                                                                          std::vector<std::string>& accepted);
+  /// The next job's number, from the store's counter once, then counted in memory (under mutex_).
+  Result<std::int64_t> next_job_number();
 
   store::Store& store_;
   const util::Clock& clock_;
