@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "capf/config/params.hpp"
+#include "capf/util/heap.hpp"
 #include "capf/util/log.hpp"
 #include "cli.hpp"
 #include "daemon.hpp"
@@ -17,7 +18,8 @@ po::variables_map parse_serve_command_line(const Args& args) {
   auto desc = common_options();
   desc.add(serve_options_description());
   desc.add(param_options());
-  desc.add_options()("config", po::value<std::string>(), "configuration file (key = value lines; the command line wins)")(
+  desc.add_options()("config", po::value<std::string>(),
+                     "configuration file (key = value lines; the command line wins)")(
       "check-config", "check the options and the configuration file, print the service parameters given, and exit");
   po::positional_options_description none;
   auto vm = parse(args, desc, none, "capf serve [--data-dir DIR] [--listen ADDR:PORT] [--config FILE]");
@@ -56,6 +58,7 @@ int cmd_serve(const Args& cli_args) {
     print_checked_config(*options);
     return 0;
   }
+  util::tune_heap_for_daemon();
   Daemon daemon(std::move(*options), data_dir(vm));
   return daemon.run();
 }

@@ -269,7 +269,9 @@ void Store::Impl::close() {
   db.reset();
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) { return open(path, OpenOptions{}); }
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  return open(path, OpenOptions{});
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, const OpenOptions& options) {
   // The store holds authentication strings, so its directory is private to the daemon user.
@@ -379,7 +381,8 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   for (const auto& [key, value] : *audit) batch.put(Cf::audit, key, value);
 
   for (const auto& j : t.put_jobs) batch.put(Cf::jobs, j.id, encode_job(j));
-  for (const auto& d : t.put_job_devices) batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
+  for (const auto& d : t.put_job_devices)
+    batch.put(Cf::job_devices, job_device_key(d.job, d.device), encode_job_device(d));
 
   for (const auto& key : t.delete_meta) batch.del(Cf::meta, key);
   for (const auto& [key, value] : t.put_meta) batch.put(Cf::meta, key, encode_meta(value));
@@ -388,9 +391,27 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   return ok();
 }
 
+// A WriteBatch entry beyond its key and value: a type tag, the column family and two varint
+// lengths.
+constexpr std::size_t kBatchEntryOverhead = 16;
+
+// The bytes a transition's WriteBatch will hold. A large one (a 40,000-device job submission
+// writes about 20 MB) is reserved once and exactly: grown by doubling or over-reserved, it
+// would hold up to twice that at the daemon's peak.
 std::size_t batch_reserve(const Transition& t) {
-  // A large import writes tens of MB; reserving it spares the batch its regrowth.
-  return 512 * (t.put_devices.size() + t.put_certificates.size() + t.put_job_devices.size() + 1);
+  std::size_t bytes = 512 * (t.put_devices.size() + t.put_certificates.size() + 1);
+  constexpr std::size_t kMeasuredFrom = 64;  // below this an estimate costs less than encoding twice
+  if (t.put_job_devices.size() < kMeasuredFrom) return bytes + 512 * t.put_job_devices.size();
+  for (const auto& d : t.put_job_devices)
+    bytes += job_device_key(d.job, d.device).size() + encode_job_device(d).size() + kBatchEntryOverhead;
+  return bytes;
+}
+
+std::size_t batch_reserve(const DeviceBatch& devices) {
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    bytes += devices.key(i).size() + devices.value(i).size() + kBatchEntryOverhead;
+  return bytes;
 }
 
 }  // namespace
@@ -417,7 +438,7 @@ Result<void> Store::apply(const DeviceBatch& devices, const Transition& t, Sync 
     if (!audit) return audit.error();
     return ingest(*impl_, devices, *audit);
   }
-  Batch batch(*impl_, batch_reserve(t) + 256 * devices.size());
+  Batch batch(*impl_, batch_reserve(t) + batch_reserve(devices));
   for (const auto& name : t.delete_devices) batch.del(Cf::devices, name);
   for (std::size_t i = 0; i < devices.size(); ++i) batch.put(Cf::devices, devices.key(i), devices.value(i));
   put_devices(batch, t.put_devices);

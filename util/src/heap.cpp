@@ -21,6 +21,14 @@ std::size_t resident_bytes() {
 
 }  // namespace
 
+void tune_heap_for_daemon() {
+#if defined(__GLIBC__)
+  // Setting either threshold explicitly also turns glibc's dynamic raising of both off.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+#endif
+}
+
 std::size_t release_free_heap() {
 #if defined(__GLIBC__)
   const auto before = resident_bytes();

@@ -7,6 +7,13 @@
 
 namespace capf::util {
 
+/// Sets the allocator for a long-running daemon (glibc's mallopt): blocks of 256 KiB and more
+/// are mapped on their own and unmapped when freed, and the threshold stays there. Without it
+/// glibc raises its threshold to the largest block ever freed (a 40,000-device job submission
+/// frees tens of MB at once), after which every large block lands inside the heap and stays
+/// resident, in pieces, long after it is freed. Call once, early, before threads start.
+void tune_heap_for_daemon();
+
 /// Returns the whole free pages of every malloc arena to the system (glibc's malloc_trim);
 /// what it released, in bytes of resident memory (0 where not measurable or unsupported).
 /// Walks the free lists: call it every few seconds, not per request.
