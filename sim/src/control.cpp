@@ -15,6 +15,7 @@
 
 #include "capf/net/host_port.hpp"
 #include "capf/util/files.hpp"
+#include "capf/util/text.hpp"
 
 namespace capf::sim {
 
@@ -30,23 +31,9 @@ Result<net::tcp::endpoint> loopback_endpoint(const std::string& listen) {
   auto endpoint = net::parse_listen_endpoint(listen, "--control");
   if (!endpoint) return endpoint.error();
   if (!endpoint->address().is_loopback())
-    return make_error(Errc::invalid_argument,
-                      "--control refuses " + endpoint->address().to_string() + ": the trigger endpoint is loopback only");
+    return make_error(Errc::invalid_argument, "--control refuses " + endpoint->address().to_string() +
+                                                  ": the trigger endpoint is loopback only");
   return endpoint;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 /// A JSON answer.
@@ -79,7 +66,8 @@ class ControlServer {
     auto setup = prepare_fleet(options_, io_);
     if (!setup) return setup.error();
     setup_ = std::move(*setup);
-    ctx_ = std::make_unique<FleetContext>(FleetContext{options_, *setup_.tls, key_pool_, setup_.trust, setup_.server, setup_.source});
+    ctx_ = std::make_unique<FleetContext>(
+        FleetContext{options_, *setup_.tls, key_pool_, setup_.trust, setup_.server, setup_.source});
     boot_outcomes_.resize(phones_.size());
     flashes_ = boot(options_, phones_, boot_outcomes_);
 
@@ -175,7 +163,7 @@ class ControlServer {
     constexpr std::string_view kTrigger = "/trigger/";
     if (target.substr(0, kTrigger.size()) == kTrigger) {
       if (req.method() != http::verb::post) return {http::status::method_not_allowed, {{"error", "use POST"}}};
-      return trigger(percent_decode(target.substr(kTrigger.size())));
+      return trigger(util::percent_decode(target.substr(kTrigger.size())));
     }
     if (target == "/status") {
       if (req.method() != http::verb::get) return {http::status::method_not_allowed, {{"error", "use GET"}}};
