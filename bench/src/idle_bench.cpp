@@ -3,13 +3,12 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 #include <memory>
 #include <mutex>
 #include <utility>
 
 #include "capf/bench/bench.hpp"
+#include "capf/net/asio.hpp"  // Boost.Asio, with the <utility> Boost 1.74 forgets
 #include "capf/util/open_files.hpp"
 #include "serve_child.hpp"
 
