@@ -21,7 +21,7 @@ constexpr util::UnixTime kSecondsPerDay = 86400;
 struct Profile {
   const X509_NAME* subject = nullptr;
   EVP_PKEY* subject_key = nullptr;
-  ByteView subject_spki;  // when set, the certificate takes these bytes (set_subject_spki) if it can
+  ByteView subject_spki;   // when set, the certificate takes these bytes (set_subject_spki) if it can
   X509* issuer = nullptr;  // nullptr: self-signed
   EVP_PKEY* issuer_key = nullptr;
   util::UnixTime not_before = 0;
@@ -88,8 +88,10 @@ Result<ossl::X509Ptr> build(const Profile& p) {
   const char* bc = p.ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE";
   const char* ku = p.ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature,keyEncipherment";
   const char* aki = p.ca ? "keyid:always" : "keyid,issuer";
-  for (auto [nid, value] : {std::pair{NID_basic_constraints, bc}, {NID_key_usage, ku},
-                            {NID_ext_key_usage, "serverAuth,clientAuth"}, {NID_subject_key_identifier, "hash"},
+  for (auto [nid, value] : {std::pair{NID_basic_constraints, bc},
+                            {NID_key_usage, ku},
+                            {NID_ext_key_usage, "serverAuth,clientAuth"},
+                            {NID_subject_key_identifier, "hash"},
                             {NID_authority_key_identifier, aki}}) {
     if (auto r = ossl::add_ext(x.get(), &ctx, nid, value); !r) return r.error();
   }
@@ -138,7 +140,9 @@ bool supported_ca_key(const KeySpec& k) {
   return k.curve == EcCurve::p256 || k.curve == EcCurve::p384;
 }
 
-Error in_file(const std::string& path, const Error& e) { return make_error(e.code, path + ": " + e.message); }
+Error in_file(const std::string& path, const Error& e) {
+  return make_error(e.code, path + ": " + e.message);
+}
 
 }  // namespace
 
@@ -177,7 +181,7 @@ Result<CertificateAuthority> CertificateAuthority::from_pem(const std::string& c
   if (!cert) return cert.error();
   auto key = PrivateKey::from_pem(key_pem);
   if (!key) return key.error();
-  if (X509_check_private_key(cert->impl()->x509.get(), key->impl()->pkey.get()) != 1) {
+  if (X509_check_private_key(cert->impl()->with_key(), key->impl()->pkey.get()) != 1) {
     ERR_clear_error();
     return make_error(Errc::crypto, "the CA private key does not match the CA certificate " + cert->subject());
   }
@@ -220,17 +224,19 @@ Result<CertificateAuthority> CertificateAuthority::load_or_create(const std::str
 namespace {
 
 /// A certificate for `spki_der` signed by the CA, carrying the key as the subject sent it.
-/// Built with the key as bytes only (ossl::set_subject_spki), it is parsed once more so that it
-/// holds the key decoded as well: chain verification and TLS need that of every certificate.
+/// Built with the key as bytes only (ossl::set_subject_spki); the key is decoded only if
+/// something asks for it (Certificate::Impl::with_key), which an LSC on its way to the phone
+/// never does.
 Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, const std::string& common_name,
                           ByteView spki_der, int validity_days, util::UnixTime now, bool server = false) {
   ossl::ErrorQueueScope scope;
-  if (!ca_cert.impl() || ca_key == nullptr || !ca_key->impl()) return make_error(Errc::internal, "the CA is not loaded");
+  if (!ca_cert.impl() || ca_key == nullptr || !ca_key->impl())
+    return make_error(Errc::internal, "the CA is not loaded");
   auto subject_key = ossl::parse_spki(spki_der);
   if (!subject_key) return make_error(Errc::crypto, "cannot issue for this public key: " + subject_key.error().message);
   if (auto spec = ossl::key_spec_of(subject_key->get()); !spec)
     return make_error(Errc::crypto, "cannot issue for this public key: " + spec.error().message);
-  X509* issuer = ca_cert.impl()->x509.get();
+  X509* issuer = ca_cert.impl()->with_key();
   auto subject = name_with(common_name, X509_get_subject_name(issuer), "");
   if (!subject) return subject.error();
   Profile p;
@@ -248,7 +254,7 @@ Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, 
   }
   auto x = build(p);
   if (!x) return x.error();
-  return Certificate::from_der(ossl::wrap(std::move(*x)).to_der());
+  return ossl::wrap_built(std::move(*x));
 }
 
 }  // namespace
@@ -264,16 +270,16 @@ Result<Certificate> CertificateAuthority::issue_lsc(const std::string& device_na
 Result<Certificate> CertificateAuthority::issue_mic(const std::string& common_name, ByteView spki_der,
                                                     int validity_days, util::UnixTime now) const {
   if (validity_days < 1)
-    return make_error(Errc::invalid_argument, "certificate validity must be at least 1 day, got " +
-                                                  std::to_string(validity_days));
+    return make_error(Errc::invalid_argument,
+                      "certificate validity must be at least 1 day, got " + std::to_string(validity_days));
   return issue(cert_, key_.get(), common_name, spki_der, validity_days, now);
 }
 
 Result<Certificate> CertificateAuthority::issue_server(const std::string& dns_name, ByteView spki_der,
                                                        int validity_days, util::UnixTime now) const {
   if (validity_days < 1)
-    return make_error(Errc::invalid_argument, "certificate validity must be at least 1 day, got " +
-                                                  std::to_string(validity_days));
+    return make_error(Errc::invalid_argument,
+                      "certificate validity must be at least 1 day, got " + std::to_string(validity_days));
   if (dns_name.empty() || !uri_safe(dns_name))
     return make_error(Errc::invalid_argument, "\"" + dns_name + "\" is not a DNS host name");
   return issue(cert_, key_.get(), dns_name, spki_der, validity_days, now, true);

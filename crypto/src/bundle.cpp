@@ -2,14 +2,13 @@
 // certificate builder for test PKIs.
 #include "capf/crypto/bundle.hpp"
 
-#include "capf/crypto/codec.hpp"
-
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
 #include <algorithm>
 #include <climits>
 
+#include "capf/crypto/codec.hpp"
 #include "ossl.hpp"
 
 namespace capf::crypto {
@@ -23,7 +22,8 @@ using Pkcs7Ptr = std::unique_ptr<PKCS7, ossl::Free<PKCS7_free>>;
 Result<std::vector<Certificate>> from_pkcs7(PKCS7* p7) {
   STACK_OF(X509)* certs = nullptr;
   const int type = OBJ_obj2nid(p7->type);
-  if (type == NID_pkcs7_signed && p7->d.sign != nullptr) certs = p7->d.sign->cert;
+  if (type == NID_pkcs7_signed && p7->d.sign != nullptr)
+    certs = p7->d.sign->cert;
   else if (type == NID_pkcs7_signedAndEnveloped && p7->d.signed_and_enveloped != nullptr)
     certs = p7->d.signed_and_enveloped->cert;
   else
@@ -61,9 +61,12 @@ Result<std::vector<Certificate>> from_pem_text(ByteView data) {
     Result<void> status = ok();
     if (block_name == "CERTIFICATE" || block_name == "X509 CERTIFICATE" || block_name == "TRUSTED CERTIFICATE") {
       const unsigned char* p = der.data();
-      ossl::X509Ptr x(block_name == "TRUSTED CERTIFICATE" ? d2i_X509_AUX(nullptr, &p, len) : d2i_X509(nullptr, &p, len));
-      if (!x) status = ossl::error("PEM block " + std::to_string(block) + " (" + block_name + ") is not a certificate");
-      else out.push_back(ossl::wrap(std::move(x)));
+      ossl::X509Ptr x(block_name == "TRUSTED CERTIFICATE" ? d2i_X509_AUX(nullptr, &p, len)
+                                                          : d2i_X509(nullptr, &p, len));
+      if (!x)
+        status = ossl::error("PEM block " + std::to_string(block) + " (" + block_name + ") is not a certificate");
+      else
+        out.push_back(ossl::wrap(std::move(x)));
     } else if (block_name == "PKCS7" || block_name == "PKCS #7 SIGNED DATA" || block_name == "CERTIFICATE CHAIN") {
       const unsigned char* p = der.data();
       Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, len));
@@ -112,11 +115,10 @@ Result<std::vector<Certificate>> certificates_from_bytes(ByteView data) {
 Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs) {
   ossl::ErrorQueueScope scope;
   Pkcs7Ptr p7(PKCS7_new());
-  if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1 ||
-      PKCS7_content_new(p7.get(), NID_pkcs7_data) != 1)
+  if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1 || PKCS7_content_new(p7.get(), NID_pkcs7_data) != 1)
     return ossl::error("building a PKCS#7 bundle failed");
   for (const auto& c : certs) {
-    if (!c.impl() || PKCS7_add_certificate(p7.get(), c.impl()->x509.get()) != 1)
+    if (!c.impl() || PKCS7_add_certificate(p7.get(), c.impl()->with_key()) != 1)
       return ossl::error("adding a certificate to the PKCS#7 bundle failed");
   }
   int len = i2d_PKCS7(p7.get(), nullptr);
@@ -127,7 +129,9 @@ Result<Bytes> pkcs7_der(const std::vector<Certificate>& certs) {
   return der;
 }
 
-std::string csr_pem(ByteView der) { return pem_encode("CERTIFICATE REQUEST", der); }
+std::string csr_pem(ByteView der) {
+  return pem_encode("CERTIFICATE REQUEST", der);
+}
 
 Result<Certificate> issue_certificate(const IssueRequest& r, const CertificateAuthority* issuer,
                                       const PrivateKey* self_key) {
@@ -150,7 +154,7 @@ Result<Certificate> issue_certificate(const IssueRequest& r, const CertificateAu
   serial_bytes[0] = static_cast<std::uint8_t>((serial_bytes[0] & 0x7f) | 0x01);
   ossl::BnPtr bn(BN_bin2bn(serial_bytes.data(), static_cast<int>(serial_bytes.size()), nullptr));
   ossl::Asn1IntPtr serial(bn ? BN_to_ASN1_INTEGER(bn.get(), nullptr) : nullptr);
-  X509* issuer_x = issuer ? issuer->certificate().impl()->x509.get() : x.get();
+  X509* issuer_x = issuer ? issuer->certificate().impl()->with_key() : x.get();
   EVP_PKEY* signing_key = issuer ? issuer->key().impl()->pkey.get() : self_key->impl()->pkey.get();
   if (!x || !serial || X509_set_version(x.get(), X509_VERSION_3) != 1 ||
       X509_set_serialNumber(x.get(), serial.get()) != 1 || X509_set_subject_name(x.get(), name.get()) != 1 ||

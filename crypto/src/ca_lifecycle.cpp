@@ -158,7 +158,7 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
   if (!ca.certificate().impl() || !ca.key().impl()) return make_error(Errc::internal, "the CA is not loaded");
   if (next_update <= this_update)
     return make_error(Errc::invalid_argument, "the CRL's nextUpdate must follow thisUpdate");
-  X509* issuer = ca.certificate().impl()->x509.get();
+  X509* issuer = ca.certificate().impl()->with_key();
   CrlPtr crl(X509_CRL_new());
   if (!crl) return ossl::error("allocating a CRL failed");
   TimePtr last(ASN1_TIME_set(nullptr, static_cast<time_t>(this_update)));
@@ -188,7 +188,7 @@ Result<Bytes> make_crl(const CertificateAuthority& ca, const std::vector<Revoked
     }
     if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1)
       return ossl::error("adding serial " + e.serial_hex + " failed");
-    entry.release();  // owned by the CRL now
+    static_cast<void>(entry.release());  // owned by the CRL now
   }
 
   ossl::Asn1IntPtr number(ASN1_INTEGER_new());

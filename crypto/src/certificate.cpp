@@ -39,7 +39,9 @@ std::string rfc2253(const X509_NAME* name) {
 
 namespace {
 
-X509* x509_of(const std::shared_ptr<Certificate::Impl>& impl) { return impl ? impl->x509.get() : nullptr; }
+X509* x509_of(const std::shared_ptr<Certificate::Impl>& impl) {
+  return impl ? impl->x509.get() : nullptr;
+}
 
 util::UnixTime unix_time(const ASN1_TIME* t) {
   std::tm tm{};
@@ -81,6 +83,20 @@ bool has_all(std::uint32_t present, const std::string& names, std::uint32_t (*bi
 }
 
 }  // namespace
+
+X509* Certificate::Impl::with_key() const {
+  if (!key_as_bytes) return x509.get();
+  std::call_once(parse_once_, [this] {
+    ossl::ErrorQueueScope scope;
+    unsigned char* der = nullptr;
+    const int len = x509 ? i2d_X509(x509.get(), &der) : 0;
+    if (len <= 0) return;
+    const unsigned char* p = der;
+    parsed_.reset(d2i_X509(nullptr, &p, len));
+    OPENSSL_free(der);
+  });
+  return parsed_.get();
+}
 
 Certificate::Certificate() = default;
 Certificate::~Certificate() = default;
@@ -208,7 +224,7 @@ Bytes Certificate::public_key_der() const {
 
 KeySpec Certificate::key_spec() const {
   ossl::ErrorQueueScope scope;
-  X509* x = x509_of(impl_);
+  X509* x = impl_ ? impl_->with_key() : nullptr;
   if (x == nullptr) return {};
   auto spec = ossl::key_spec_of(X509_get0_pubkey(x));
   return spec ? *spec : KeySpec{};

@@ -20,8 +20,7 @@ struct FreePkcs7 {
 };
 using Pkcs7Ptr = std::unique_ptr<PKCS7, FreePkcs7>;
 
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 Result<std::vector<Certificate>> certs_of_der(ByteView der) {
   if (der.size() > static_cast<std::size_t>(LONG_MAX)) return make_error(Errc::crypto, "PKCS#7 bundle too large");
@@ -51,7 +50,9 @@ Bytes sha256(ByteView data) {
   return out;
 }
 
-std::string sha256_hex(ByteView data) { return util::to_hex(sha256(data)); }
+std::string sha256_hex(ByteView data) {
+  return util::to_hex(sha256(data));
+}
 
 Bytes hmac_sha256(ByteView key, ByteView data) {
   Bytes out(EVP_MAX_MD_SIZE);
@@ -129,7 +130,8 @@ Result<Bytes> pem_decode(std::string_view text, std::string_view label) {
   if (e == std::string_view::npos)
     return make_error(Errc::invalid_argument, "the " + std::string(label) + " PEM block has no END line");
   auto der = base64_decode(text.substr(b + begin.size(), e - b - begin.size()));
-  if (!der) return make_error(Errc::invalid_argument, "the " + std::string(label) + " PEM block: " + der.error().message);
+  if (!der)
+    return make_error(Errc::invalid_argument, "the " + std::string(label) + " PEM block: " + der.error().message);
   return der;
 }
 
@@ -139,7 +141,7 @@ Result<Bytes> make_pkcs7_certs(const std::vector<Certificate>& certs) {
   if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1 || PKCS7_content_new(p7.get(), NID_pkcs7_data) != 1)
     return ossl::error("building a PKCS#7 bundle failed");
   for (const auto& cert : certs) {
-    if (!cert.impl() || PKCS7_add_certificate(p7.get(), cert.impl()->x509.get()) != 1)
+    if (!cert.impl() || PKCS7_add_certificate(p7.get(), cert.impl()->with_key()) != 1)
       return ossl::error("adding a certificate to the PKCS#7 bundle failed");
   }
   int len = i2d_PKCS7(p7.get(), nullptr);
@@ -171,14 +173,15 @@ std::vector<std::string> Certificate::dns_names() const {
   std::vector<std::string> out;
   if (!impl()) return out;
   ossl::ErrorQueueScope scope;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(impl()->x509.get(), NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(impl()->x509.get(), NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type != GEN_DNS) continue;
     const ASN1_STRING* s = name->d.dNSName;
-    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
+    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<std::size_t>(ASN1_STRING_length(s)));
   }
   GENERAL_NAMES_free(names);
   return out;

@@ -23,7 +23,8 @@ Error error(std::string_view what) {
 Result<void> add_ext(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
   X509ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    return error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension \"" + util::escape_control(value) + "\" failed");
+    return error(std::string("adding the ") + OBJ_nid2ln(nid) + " extension \"" + util::escape_control(value) +
+                 "\" failed");
   return ok();
 }
 
@@ -33,7 +34,9 @@ BioPtr mem_bio(std::string_view data) {
   return BioPtr(BIO_new_mem_buf(data.data(), len));
 }
 
-BioPtr mem_bio() { return BioPtr(BIO_new(BIO_s_mem())); }
+BioPtr mem_bio() {
+  return BioPtr(BIO_new(BIO_s_mem()));
+}
 
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
@@ -45,6 +48,13 @@ std::string bio_text(BIO* bio) {
 Certificate wrap(X509Ptr x509) {
   auto impl = std::make_shared<Certificate::Impl>();
   impl->x509 = std::move(x509);
+  return Certificate::from_impl(std::move(impl));
+}
+
+Certificate wrap_built(X509Ptr x509) {
+  auto impl = std::make_shared<Certificate::Impl>();
+  impl->x509 = std::move(x509);
+  impl->key_as_bytes = true;
   return Certificate::from_impl(std::move(impl));
 }
 

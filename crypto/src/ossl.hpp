@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -98,6 +99,9 @@ std::string rfc2253(const X509_NAME* name);
 
 /// Wraps an X509 the caller built or parsed into a public Certificate.
 Certificate wrap(X509Ptr x509);
+/// Wraps a certificate built and signed here whose key went in as bytes (set_subject_spki):
+/// its key is decoded only when something needs it (Certificate::Impl::with_key).
+Certificate wrap_built(X509Ptr x509);
 
 }  // namespace capf::crypto::ossl
 
@@ -108,9 +112,25 @@ struct PrivateKey::Impl {
   ossl::PkeyPtr pkey;
 };
 
-/// The certificate behind a Certificate handle; never mutated after construction.
+/// The certificate behind a Certificate handle; never mutated after construction but for the
+/// one lazy parse of with_key(), which is thread-safe.
 struct Certificate::Impl {
+  /// The certificate as parsed, or as built and signed. Its names, dates, serial, extensions
+  /// and DER are all there; for a built one the key is bytes only (X509_get0_pubkey gives
+  /// nullptr).
   ossl::X509Ptr x509;
+  /// Set by ossl::wrap_built: `x509` holds its key as bytes only.
+  bool key_as_bytes = false;
+
+  /// The certificate with its key decoded, for whatever needs the key (chain verification, a
+  /// trust store, TLS, signatures, PKCS#7): `x509` itself, or for a built one a copy parsed once
+  /// from its DER on first use (nullptr when that fails). Decoding a key costs OpenSSL 3 its
+  /// decoder chain (about 1,300 allocations); an LSC sent to its phone never needs it.
+  X509* with_key() const;
+
+ private:
+  mutable std::once_flag parse_once_;
+  mutable ossl::X509Ptr parsed_;
 };
 
 }  // namespace capf::crypto

@@ -16,9 +16,12 @@ namespace {
 
 const EVP_MD* md_of(CapfHash hash) {
   switch (hash) {
-    case CapfHash::sha1: return EVP_sha1();
-    case CapfHash::sha256: return EVP_sha256();
-    case CapfHash::sha512: return EVP_sha512();
+    case CapfHash::sha1:
+      return EVP_sha1();
+    case CapfHash::sha256:
+      return EVP_sha256();
+    case CapfHash::sha512:
+      return EVP_sha512();
   }
   return nullptr;
 }
@@ -27,16 +30,17 @@ const EVP_MD* md_of(CapfHash hash) {
 ByteView digest_info_prefix(CapfHash hash) {
   static constexpr std::array<std::uint8_t, 15> kSha1 = {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
                                                          0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14};
-  static constexpr std::array<std::uint8_t, 19> kSha256 = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                                           0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                                           0x01, 0x05, 0x00, 0x04, 0x20};
-  static constexpr std::array<std::uint8_t, 19> kSha512 = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                                           0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                                           0x03, 0x05, 0x00, 0x04, 0x40};
+  static constexpr std::array<std::uint8_t, 19> kSha256 = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                           0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+  static constexpr std::array<std::uint8_t, 19> kSha512 = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                           0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
   switch (hash) {
-    case CapfHash::sha1: return kSha1;
-    case CapfHash::sha256: return kSha256;
-    case CapfHash::sha512: return kSha512;
+    case CapfHash::sha1:
+      return kSha1;
+    case CapfHash::sha256:
+      return kSha256;
+    case CapfHash::sha512:
+      return kSha512;
   }
   return {};
 }
@@ -90,8 +94,7 @@ Result<Bytes> sign_capf(const PrivateKey& key, ByteView data, CapfHash hash, Rsa
     // The block is padded here and the private key applied raw, exactly as capfc does.
     input = type1_block(static_cast<std::size_t>(EVP_PKEY_get_size(pkey)), *h);
     if (input.empty()) return make_error(Errc::crypto, "RSA key too small for the digest");
-    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1)
-      return ossl::error("selecting raw RSA failed");
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1) return ossl::error("selecting raw RSA failed");
   } else if (id == EVP_PKEY_RSA || id == EVP_PKEY_EC) {
     input = *h;
     if (id == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1)
@@ -106,8 +109,7 @@ Result<Bytes> sign_capf(const PrivateKey& key, ByteView data, CapfHash hash, Rsa
   if (EVP_PKEY_sign(ctx.get(), nullptr, &len, input.data(), input.size()) != 1)
     return ossl::error("sizing the signature failed");
   Bytes sig(len);
-  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, input.data(), input.size()) != 1)
-    return ossl::error("signing failed");
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, input.data(), input.size()) != 1) return ossl::error("signing failed");
   sig.resize(len);
   return sig;
 }
@@ -115,7 +117,7 @@ Result<Bytes> sign_capf(const PrivateKey& key, ByteView data, CapfHash hash, Rsa
 Result<void> verify_capf(const Certificate& cert, ByteView data, ByteView signature, CapfHash hash) {
   ossl::ErrorQueueScope scope;
   if (!cert.impl()) return make_error(Errc::internal, "no certificate");
-  EVP_PKEY* pkey = X509_get0_pubkey(cert.impl()->x509.get());
+  EVP_PKEY* pkey = X509_get0_pubkey(cert.impl()->with_key());
   if (pkey == nullptr) return ossl::error("reading the certificate's public key failed");
   if (signature.empty()) return make_error(Errc::crypto, "signature is empty");
   auto h = digest(data, hash);
@@ -131,8 +133,7 @@ Result<void> verify_capf(const Certificate& cert, ByteView data, ByteView signat
       if (signature.size() > k)
         return make_error(Errc::crypto, "signature is " + std::to_string(signature.size()) +
                                             " bytes, longer than the " + std::to_string(k) + "-byte RSA modulus");
-      if (EVP_PKEY_verify_recover_init(ctx.get()) != 1 ||
-          EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1)
+      if (EVP_PKEY_verify_recover_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1)
         return ossl::error("starting RSA signature recovery failed");
       Bytes block(k);
       size_t len = block.size();
@@ -151,7 +152,8 @@ Result<void> verify_capf(const Certificate& cert, ByteView data, ByteView signat
       if (EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), h->data(), h->size()) == 1) return ok();
       return mismatch();
     }
-    default: return make_error(Errc::crypto, "unsupported key type in the certificate for a CAPF signature");
+    default:
+      return make_error(Errc::crypto, "unsupported key type in the certificate for a CAPF signature");
   }
 }
 

@@ -1,9 +1,10 @@
 // TLS policy for the CAPF port (capf-protocol.md §1, §11.5) applied to an SSL_CTX that
 // Boost.Asio owns.
+#include "capf/crypto/tls.hpp"
+
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#include "capf/crypto/tls.hpp"
 #include "ossl.hpp"
 
 namespace capf::crypto {
@@ -16,7 +17,8 @@ constexpr const char* kLegacyCiphers = "DEFAULT:@SECLEVEL=0";
 
 Result<void> apply_protocol_policy(SSL_CTX* ctx, TlsLegacy legacy) {
   int min_version = legacy == TlsLegacy::yes ? TLS1_VERSION : TLS1_2_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1) return ossl::error("setting the minimum TLS version failed");
+  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1)
+    return ossl::error("setting the minimum TLS version failed");
   if (legacy == TlsLegacy::yes && SSL_CTX_set_cipher_list(ctx, kLegacyCiphers) != 1)
     return ossl::error("setting the legacy cipher list failed");
   // Compression invites CRIME; renegotiation is never needed for one short CAPF session.
@@ -75,7 +77,7 @@ Result<void> configure_client_tls(void* native_ctx, const std::string& ca_pem, T
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   if (store == nullptr) return ossl::error("the SSL_CTX has no certificate store");
   for (const auto& ca : *cas) {
-    if (X509_STORE_add_cert(store, ca.impl()->x509.get()) != 1)
+    if (X509_STORE_add_cert(store, ca.impl()->with_key()) != 1)
       return ossl::error("trusting " + ca.subject() + " failed");
   }
   if (auto r = apply_protocol_policy(ctx, legacy); !r) return r;

@@ -19,7 +19,7 @@ void TrustStore::add(const Certificate& ca) {
   ossl::ErrorQueueScope scope;
   if (!impl_ || !impl_->store || !ca.impl()) return;
   // X509_STORE_add_cert takes its own reference and ignores a certificate it already holds.
-  if (X509_STORE_add_cert(impl_->store.get(), ca.impl()->x509.get()) == 1)
+  if (X509_STORE_add_cert(impl_->store.get(), ca.impl()->with_key()) == 1)
     impl_->fingerprints.insert(ca.sha256_fingerprint());
 }
 
@@ -35,11 +35,11 @@ Result<void> TrustStore::verify(const Certificate& leaf, util::UnixTime now,
   ossl::X509StackPtr untrusted(sk_X509_new_null());
   if (!untrusted) return ossl::error("allocating the intermediate list failed");
   for (const auto& cert : intermediates) {
-    if (cert.impl() && sk_X509_push(untrusted.get(), cert.impl()->x509.get()) <= 0)
+    if (cert.impl() && sk_X509_push(untrusted.get(), cert.impl()->with_key()) <= 0)
       return ossl::error("listing the intermediates failed");
   }
   ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), impl_->store.get(), leaf.impl()->x509.get(), untrusted.get()) != 1)
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), impl_->store.get(), leaf.impl()->with_key(), untrusted.get()) != 1)
     return ossl::error("starting certificate verification failed");
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // Validity is judged at the caller's clock, not the wall clock (tests and a skewed host).

@@ -1,9 +1,10 @@
 // HTTPS server identity from the CAPF CA and password hashing for the web dashboard.
+#include "capf/crypto/web.hpp"
+
 #include <openssl/pem.h>
 
 #include <algorithm>
 
-#include "capf/crypto/web.hpp"
 #include "ossl.hpp"
 
 namespace capf::crypto {
@@ -26,13 +27,15 @@ bool ip_literal(const std::string& s) {
 
 }  // namespace
 
-Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca, const std::vector<std::string>& dns_names,
+Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca,
+                                                 const std::vector<std::string>& dns_names,
                                                  const std::vector<std::string>& ip_addresses, int validity_days,
                                                  util::UnixTime now) {
   ossl::ErrorQueueScope scope;
   if (dns_names.empty() && ip_addresses.empty())
     return make_error(Errc::invalid_argument, "a server certificate needs at least one DNS name or IP address");
-  if (validity_days < 1) return make_error(Errc::invalid_argument, "server certificate validity must be at least 1 day");
+  if (validity_days < 1)
+    return make_error(Errc::invalid_argument, "server certificate validity must be at least 1 day");
   std::string san;
   for (const auto& d : dns_names) {
     if (!plain_host(d)) return make_error(Errc::invalid_argument, "\"" + d + "\" is not a plain DNS name");
@@ -44,7 +47,7 @@ Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca,
   }
   auto key = PrivateKey::generate(KeySpec{KeyAlgorithm::ec, 0, EcCurve::p256});
   if (!key) return key.error();
-  X509* issuer = ca.certificate().impl()->x509.get();
+  X509* issuer = ca.certificate().impl()->with_key();
   ossl::X509Ptr x(X509_new());
   ossl::X509NamePtr subject(X509_NAME_new());
   if (!x || !subject) return ossl::error("allocating a certificate failed");
@@ -65,7 +68,8 @@ Result<IssuedIdentity> issue_tls_server_identity(const CertificateAuthority& ca,
       X509_set_issuer_name(x.get(), X509_get_subject_name(issuer)) != 1 ||
       X509_set_pubkey(x.get(), key->impl()->pkey.get()) != 1)
     return ossl::error("filling in the server certificate failed");
-  const util::UnixTime not_after = std::min<util::UnixTime>(now + validity_days * 86400LL, ca.certificate().not_after());
+  const util::UnixTime not_after =
+      std::min<util::UnixTime>(now + validity_days * 86400LL, ca.certificate().not_after());
   if (ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(now - kBackdateSeconds)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(not_after)) == nullptr)
     return ossl::error("setting the validity period failed");
