@@ -12,7 +12,7 @@ rules=(
   "openssl/|crypto/ bench/src/"
   "rocksdb/|store/ bench/src/"
   "curl/|net/src/"
-  "boost/asio|net/include/capf/net/asio.hpp bench/src/idle_bench.cpp"
+  "boost/asio|net/include/capf/net/asio.hpp"
   "boost/beast|admin/src/ sim/src/ web/"
   "boost/process|engine/src/trigger_command.cpp util/src/process.cpp"
   "boost/program_options|app/"
