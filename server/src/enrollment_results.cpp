@@ -14,13 +14,16 @@ Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<
   if (!spec) {
     // §11.1: a phone may answer with a PKCS#10 request instead of a bare key.
     auto csr = crypto::verify_csr(spki);
-    if (!csr) return make_error(Errc::protocol, "PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR: " + spec.error().message);
+    if (!csr)
+      return make_error(Errc::protocol,
+                        "PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR: " + spec.error().message);
     spki = csr->public_key_der;
     spec = crypto::inspect_public_key(spki);
     if (!spec) return spec.error();
   }
   if (!same_key_kind(*spec, requested))
-    return make_error(Errc::protocol, "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
+    return make_error(Errc::protocol,
+                      "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
 
   // Signed before the claim: the CA key's work never holds up another writer of this device.
   const auto now = clock_.now();
@@ -41,9 +44,8 @@ Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<
   auto claim = store_.claims().claim(device);
   store::Transition t;
   // An LSC issued earlier but never delivered is superseded by this one: the seed's stale LSC.
-  if (auto older = store_.certificates_of(device); older) {
+  if (auto older = store_.certificates_of(device, CertificateState::issued); older) {
     for (auto o : *older) {
-      if (o.state != CertificateState::issued) continue;
       o.state = CertificateState::stale;
       t.put_certificates.push_back(std::move(o));
     }
@@ -61,12 +63,14 @@ void EnrollmentService::delivered(const std::string& device, const IssuedLsc& ls
     const std::string& serial = lsc.record.serial;
     if (reason != 1) {
       d.status = OperationStatus::failed;
-      d.status_reason = "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
-      detail::audit(t, now, "phone:" + device, "lsc.refused", device, "serial=" + serial + " reason=" + std::to_string(reason));
+      d.status_reason =
+          "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
+      detail::audit(t, now, "phone:" + device, "lsc.refused", device,
+                    "serial=" + serial + " reason=" + std::to_string(reason));
     } else {
-      if (auto older = store_.certificates_of(device); older) {
+      if (auto older = store_.certificates_of(device, CertificateState::delivered); older) {
         for (auto o : *older) {
-          if (o.serial == serial || o.state != CertificateState::delivered) continue;
+          if (o.serial == serial) continue;
           o.state = CertificateState::replaced;
           t.put_certificates.push_back(std::move(o));
         }
@@ -89,8 +93,10 @@ void EnrollmentService::delivered(const std::string& device, const IssuedLsc& ls
       detail::audit(t, now, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
     }
     d.updated_at = now;
-    if (reason == 1) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "", true, serial);
-    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason);
+    if (reason == 1)
+      detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "", true, serial);
+    else
+      detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason);
     t.put_devices.push_back(d);
     return true;
   });
@@ -100,8 +106,10 @@ namespace {
 
 PhoneCertificateKind kind_of(std::uint8_t wire_type) {
   switch (static_cast<protocol::CertificateType>(wire_type)) {
-    case protocol::CertificateType::lsc: return PhoneCertificateKind::lsc;
-    case protocol::CertificateType::mic: return PhoneCertificateKind::mic;
+    case protocol::CertificateType::lsc:
+      return PhoneCertificateKind::lsc;
+    case protocol::CertificateType::mic:
+      return PhoneCertificateKind::mic;
   }
   return PhoneCertificateKind::unknown;
 }
@@ -117,7 +125,8 @@ Retrieved check_retrieved(const protocol::FetchResponse& answer, util::UnixTime 
   Retrieved out;
   for (std::size_t i = 0; i < answer.certificates.size(); ++i) {
     const auto& c = answer.certificates[i];
-    const std::string which = "certificate " + std::to_string(i + 1) + " of " + std::to_string(answer.certificates.size());
+    const std::string which =
+        "certificate " + std::to_string(i + 1) + " of " + std::to_string(answer.certificates.size());
     if (out.kept.size() == kMaxTroubleshootCertificates) {
       out.refused.push_back(which + ": over the " + std::to_string(kMaxTroubleshootCertificates) +
                             " a Troubleshoot keeps");
@@ -181,8 +190,10 @@ void EnrollmentService::fetched(const std::string& device, const protocol::Fetch
       d.status_reason = "the phone's certificates were refused: " + r.refused.front();
     }
     d.updated_at = now;
-    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, d.status_reason);
-    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
+    if (d.status == OperationStatus::success)
+      detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, d.status_reason);
+    else
+      detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
     t.put_devices.push_back(d);
     return true;
   });
@@ -206,11 +217,14 @@ void EnrollmentService::deleted(const std::string& device, std::uint8_t reason) 
       d.status_reason.clear();
     } else {
       d.status = OperationStatus::failed;
-      d.status_reason = "phone did not delete an LSC (DELETE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
+      d.status_reason =
+          "phone did not delete an LSC (DELETE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
     }
     d.updated_at = clock_.now();
-    if (d.status == OperationStatus::success) detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "");
-    else detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
+    if (d.status == OperationStatus::success)
+      detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "");
+    else
+      detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason, false);
     t.put_devices.push_back(d);
     return true;
   });
@@ -244,10 +258,10 @@ void EnrollmentService::keygen_failed(const std::string& device, const std::stri
   record_failed(device, [&](Device& d) {
     ++d.keygen_failures;
     const bool given_up = d.keygen_failures >= attempts;
-    d.status_reason = "phone could not generate a key (asked for " + tried + "); attempt " +
-                      std::to_string(d.keygen_failures) + " of " + std::to_string(attempts) +
-                      (given_up ? " (Maximum Allowable Attempts for Key Generation): operation given up until re-armed"
-                                : "");
+    d.status_reason =
+        "phone could not generate a key (asked for " + tried + "); attempt " + std::to_string(d.keygen_failures) +
+        " of " + std::to_string(attempts) +
+        (given_up ? " (Maximum Allowable Attempts for Key Generation): operation given up until re-armed" : "");
     return given_up ? FailureMark{false, "keygen.given_up"} : FailureMark{};
   });
 }

@@ -364,16 +364,22 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
   }
   for (const auto& c : t.put_certificates) {
     // A record moved to another device must leave its old index entry; certificates_of also
-    // skips stale entries, so a lost race here costs a dead key, not a wrong answer.
+    // skips stale entries, so a lost race here costs a dead key, not a wrong answer. A record
+    // already indexed under its device (every state change of an LSC) is not read at all.
+    const std::string index_key = device_index_key(c.device, c.serial);
     std::string old;
-    auto got = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certificates), c.serial, &old);
-    if (!got.ok() && !got.IsNotFound()) return status_error(impl.path, "reading certificate " + c.serial, got);
-    if (got.ok()) {
-      auto prev = decode_certificate(old);
-      if (prev && prev->device != c.device) batch.del(Cf::certs_by_device, device_index_key(prev->device, c.serial));
+    auto indexed = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certs_by_device), index_key, &old);
+    if (!indexed.ok() && !indexed.IsNotFound()) return status_error(impl.path, "reading certs_by_device", indexed);
+    if (indexed.IsNotFound()) {
+      auto got = impl.db->Get(rocksdb::ReadOptions(), impl.handle(Cf::certificates), c.serial, &old);
+      if (!got.ok() && !got.IsNotFound()) return status_error(impl.path, "reading certificate " + c.serial, got);
+      if (got.ok()) {
+        auto prev = decode_certificate(old);
+        if (prev && prev->device != c.device) batch.del(Cf::certs_by_device, device_index_key(prev->device, c.serial));
+      }
     }
     batch.put(Cf::certificates, c.serial, encode_certificate(c));
-    batch.put(Cf::certs_by_device, device_index_key(c.device, c.serial), "");
+    batch.put(Cf::certs_by_device, index_key, to_string(c.state));
   }
 
   auto audit = audit_records(impl, t.audit);

@@ -61,8 +61,7 @@ Result<std::vector<std::pair<std::size_t, Device>>> Store::find_devices(
   for (std::size_t from = 0; from < names.size(); from += kChunk) {
     const std::size_t n = std::min(kChunk, names.size() - from);
     keys.assign(names.begin() + from, names.begin() + from + n);
-    impl.db->MultiGet(rocksdb::ReadOptions(), impl.handle(Cf::devices), n, keys.data(), values.data(),
-                      statuses.data());
+    impl.db->MultiGet(rocksdb::ReadOptions(), impl.handle(Cf::devices), n, keys.data(), values.data(), statuses.data());
     for (std::size_t i = 0; i < n; ++i) {
       const auto& s = statuses[i];
       if (s.IsNotFound()) continue;
@@ -84,8 +83,10 @@ Result<void> Store::for_each_device_after(std::string_view after, const std::fun
   // One Device for the whole scan (decode_device reuses its buffers): fn sees each in turn.
   const Impl& impl = *impl_;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.handle(Cf::devices)));
-  if (after.empty()) it->SeekToFirst();
-  else it->Seek(rocksdb::Slice(after.data(), after.size()));
+  if (after.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(rocksdb::Slice(after.data(), after.size()));
   if (!after.empty() && it->Valid() && it->key().ToStringView() == after) it->Next();
   Device d;
   for (; it->Valid(); it->Next()) {
@@ -115,18 +116,24 @@ Result<void> Store::for_each_certificate(const std::function<bool(const Certific
   return scan<CertificateRecord>(*impl_, Cf::certificates, &decode_certificate, fn);
 }
 
-Result<std::vector<CertificateRecord>> Store::certificates_of(const std::string& device) const {
-  const Impl& impl = *impl_;
-  // Index and records are read at one snapshot so a concurrent apply() cannot show an index
-  // entry without its record.
+namespace {
+
+// The certificates of `device` through the certs_by_device index, read at one snapshot so a
+// concurrent apply() cannot show an index entry without its record. An entry's value is the
+// record's state when it was written (empty in stores written before the index carried it);
+// `wanted` skips the records whose entry names another state without reading them.
+Result<std::vector<CertificateRecord>> indexed_certificates(const Store::Impl& impl, const std::string& device,
+                                                            std::optional<CertificateState> wanted) {
   rocksdb::ManagedSnapshot snapshot(impl.db.get());
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
 
   const std::string prefix = device_index_key(device, "");
+  const std::string_view wanted_text = wanted ? to_string(*wanted) : std::string_view();
   std::vector<CertificateRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.handle(Cf::certs_by_device)));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (wanted && !it->value().empty() && it->value().ToStringView() != wanted_text) continue;
     const std::string serial = it->key().ToString().substr(prefix.size());
     auto record = get_value<CertificateRecord>(impl, ro, Cf::certificates, serial, &decode_certificate);
     if (!record) return record.error();
@@ -135,10 +142,21 @@ Result<std::vector<CertificateRecord>> Store::certificates_of(const std::string&
                                       printable_key(it->key().ToStringView()) + "] points at missing certificate " +
                                       serial);
     // An entry left behind when a record moved to another device is stale, not an answer.
-    if ((*record)->device == device) out.push_back(std::move(**record));
+    if ((*record)->device != device || (wanted && (*record)->state != *wanted)) continue;
+    out.push_back(std::move(**record));
   }
   if (!it->status().ok()) return status_error(impl.path, "scanning certs_by_device", it->status());
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<CertificateRecord>> Store::certificates_of(const std::string& device) const {
+  return indexed_certificates(*impl_, device, std::nullopt);
+}
+
+Result<std::vector<CertificateRecord>> Store::certificates_of(const std::string& device, CertificateState state) const {
+  return indexed_certificates(*impl_, device, state);
 }
 
 Result<std::vector<AuditEntry>> Store::list_audit(std::size_t limit) const {
@@ -182,7 +200,8 @@ Result<void> Store::for_each_audit_before(const std::string& before, util::UnixT
   } else {
     auto bytes = before.size() == 32 ? util::from_hex(before) : std::nullopt;
     if (!bytes)
-      return make_error(Errc::invalid_argument, "not an audit position: \"" + printable_key(std::string_view(before).substr(0, 40)) + "\"");
+      return make_error(Errc::invalid_argument,
+                        "not an audit position: \"" + printable_key(std::string_view(before).substr(0, 40)) + "\"");
     const std::string key(bytes->begin(), bytes->end());
     it->SeekForPrev(key);
     if (it->Valid() && it->key().ToStringView() == key) it->Prev();

@@ -218,6 +218,47 @@ TEST(Store, CertificateMovedToAnotherDeviceLeavesTheOldIndex) {
   ASSERT_EQ(store->certificates_of("NEW")->size(), 1u);
 }
 
+// Issuing reads only the device's undelivered LSCs: the index entry carries each record's
+// state, follows every state change, and a record moved away is not answered for its old device.
+TEST(Store, CertificatesOfAStateFollowEveryStateChangeAcrossReopen) {
+  TempDir dir;
+  auto with = [](const std::string& serial, const std::string& device, CertificateState state) {
+    CertificateRecord c = full_certificate(serial, device);
+    c.state = state;
+    return c;
+  };
+  auto serials = [](const Result<std::vector<CertificateRecord>>& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.value()) out.push_back(c.serial);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  {
+    auto store = open_ok(dir.db());
+    ASSERT_TRUE(store);
+    Transition t;
+    t.put_certificates = {with("01", "A", CertificateState::replaced), with("02", "A", CertificateState::delivered),
+                          with("03", "A", CertificateState::issued), with("04", "A", CertificateState::issued),
+                          with("05", "B", CertificateState::issued)};
+    ASSERT_TRUE(store->apply(t).ok());
+    EXPECT_EQ(serials(store->certificates_of("A", CertificateState::issued)), (V{"03", "04"}));
+    EXPECT_EQ(serials(store->certificates_of("A", CertificateState::delivered)), (V{"02"}));
+
+    Transition next;  // 03 is delivered, 02 replaced, 04 goes stale, 05 moves to A
+    next.put_certificates = {with("02", "A", CertificateState::replaced), with("03", "A", CertificateState::delivered),
+                             with("04", "A", CertificateState::stale), with("05", "A", CertificateState::issued)};
+    ASSERT_TRUE(store->apply(next).ok());
+  }
+  auto store = open_ok(dir.db());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(serials(store->certificates_of("A", CertificateState::issued)), (V{"05"}));
+  EXPECT_EQ(serials(store->certificates_of("A", CertificateState::delivered)), (V{"03"}));
+  EXPECT_EQ(serials(store->certificates_of("A", CertificateState::replaced)), (V{"01", "02"}));
+  EXPECT_EQ(serials(store->certificates_of("A", CertificateState::stale)), (V{"04"}));
+  EXPECT_TRUE(store->certificates_of("B", CertificateState::issued)->empty());
+  EXPECT_EQ(store->certificates_of("A")->size(), 5u);
+}
+
 TEST(Store, AuditSequenceKeepsIncreasingAcrossReopen) {
   TempDir dir;
   {

@@ -23,12 +23,12 @@ namespace capf::store {
 /// them in their own column families, behind the same schema byte, written in the same
 /// atomic transitions as everything else.
 enum class Family : std::uint8_t {
-  csrs,       ///< CSRs sent or to be sent to an external CA, keyed by CSR SHA-256
-  trust,      ///< CAPF-trust and CallManager-trust entries
-  params,     ///< service parameters
-  templates,  ///< device templates
-  policies,   ///< renewal policies
-  rounds,     ///< offline CA export rounds
+  csrs,           ///< CSRs sent or to be sent to an external CA, keyed by CSR SHA-256
+  trust,          ///< CAPF-trust and CallManager-trust entries
+  params,         ///< service parameters
+  templates,      ///< device templates
+  policies,       ///< renewal policies
+  rounds,         ///< offline CA export rounds
   csr_by_device,  ///< device name → id of its newest CSR (kept by the CAPF service)
 };
 /// "csrs", "trust", … (the column family name).
@@ -163,6 +163,10 @@ class Store {
   /// Every certificate ever issued to `device` (including deleted devices), in serial order,
   /// read through the certs_by_device index.
   Result<std::vector<CertificateRecord>> certificates_of(const std::string& device) const;
+  /// Only those of `device`'s certificates in `state` (an LSC issued and not yet delivered, the
+  /// delivered one). The index entry carries each record's state, so the device's other
+  /// certificates are not read: issuing must not cost a decode of the device's whole history.
+  Result<std::vector<CertificateRecord>> certificates_of(const std::string& device, CertificateState state) const;
 
   /// Audit entries, oldest first; with `limit` > 0, only the newest `limit` of them (still
   /// oldest first, like `tail`); 0 means all.
