@@ -2,8 +2,10 @@
 // figures. No timing assertions; the idle, restart, enroll and night benches start the capf
 // binary.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "capf/bench/bench.hpp"
+#include "capf/crypto/crypto.hpp"
 #include "capf_binary.hpp"
 
 using namespace capf::bench;
@@ -90,6 +92,30 @@ TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
   EXPECT_GT(r.floor_ms, 0);
   EXPECT_GT(r.ratio, 0);
   EXPECT_GT(r.p99_ms, 0);
+  // OpenSSL's own work is measured beside it and is what the daemon's CPU is split by.
+  EXPECT_GT(r.openssl_tls_ms, 0);
+  EXPECT_GT(r.openssl_lsc_ms, 0);
+  EXPECT_DOUBLE_EQ(r.openssl_ms, r.openssl_tls_ms + r.openssl_lsc_ms);
+  EXPECT_DOUBLE_EQ(r.capf_own_ms, r.daemon_cpu_ms - r.openssl_ms);
+  EXPECT_GT(r.rest_ratio, 0);
+}
+
+TEST(BenchSmoke, OpensslShareRunsWholeSessionsAndRefusesAKeyItCannotCertify) {
+  const std::string dir = ::testing::TempDir() + "capf-openssl-share-" + std::to_string(::getpid());
+  auto phone = capf::crypto::PrivateKey::generate(capf::KeySpec{capf::KeyAlgorithm::ec, 2048, capf::EcCurve::p256});
+  ASSERT_TRUE(phone.ok());
+  const auto share = measure_openssl_share(dir, phone->public_key_der(), 3);
+  EXPECT_EQ(share.sessions, 3u);
+  EXPECT_GT(share.tls_ms, 0);
+  EXPECT_GT(share.lsc_ms, 0);
+
+  const std::vector<std::uint8_t> not_a_key{0x30, 0x03, 0x02, 0x01, 0x00};
+  try {
+    (void)measure_openssl_share(dir, not_a_key, 1);
+    ADD_FAILURE() << "a key that cannot be certified was measured";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("issuing the reference LSC"), std::string::npos) << e.what();
+  }
 }
 
 TEST(BenchSmoke, NightCompletesAJobOverTriggeredPhones) {

@@ -12,16 +12,16 @@ namespace capf::bench {
 
 /// Private-key operations per second of one kind, single thread and with every core.
 struct OpRate {
-  std::string name;       ///< "RSA-2048 sign", "P-256 keygen", ...
-  double single = 0;      ///< ops/s on one thread
-  double all_cores = 0;   ///< ops/s with one thread per core, summed
+  std::string name;           ///< "RSA-2048 sign", "P-256 keygen", ...
+  double single = 0;          ///< ops/s on one thread
+  double all_cores = 0;       ///< ops/s with one thread per core, summed
   double per_cpu_second = 0;  ///< ops per CPU-second of one thread (the floor's unit: CPU time, like the daemon's)
 };
 
 /// The machine's crypto ceiling.
 struct CryptoResult {
-  unsigned threads = 1;        ///< threads used for the all-cores figures
-  std::vector<OpRate> ops;     ///< RSA-2048 sign, P-256 sign, RSA-2048 keygen, P-256 keygen, X25519 exchange
+  unsigned threads = 1;     ///< threads used for the all-cores figures
+  std::vector<OpRate> ops;  ///< RSA-2048 sign, P-256 sign, RSA-2048 keygen, P-256 keygen, X25519 exchange
   /// The entry called `name`, or nullptr.
   const OpRate* find(const std::string& name) const;
 };
@@ -44,21 +44,38 @@ struct EnrollOptions {
 /// Enrollments against a real `capf serve`: the daemon's CPU per enrollment against the
 /// server's crypto floor, throughput and session latency.
 struct EnrollResult {
-  std::string key;                 ///< "rsa2048" or "p256", as asked
-  std::size_t phones = 0;          ///< phones in the fleet
-  std::size_t rounds = 0;          ///< fleet runs timed
-  std::size_t enrolled = 0;        ///< LSCs installed and verified by the simulator, all rounds
-  double seconds = 0;              ///< wall time of the fleet runs (imports between rounds excluded)
-  double per_second = 0;           ///< enrolled / seconds
-  double p50_ms = 0, p99_ms = 0;   ///< session latency (connect to END_SESSION), phones' view
-  double floor_ms = 0;             ///< the server's crypto floor per enrollment, one core
-  std::string floor_formula;       ///< how the floor was computed, with the figures
-  double ratio = 0;                ///< floor_ms / daemon_cpu_ms (1 = the daemon does nothing but the crypto)
-  std::string note;                ///< non-installed outcomes, if any
-  double daemon_cpu_ms = 0;        ///< daemon CPU time (user+system, /proc/PID/stat) per enrollment, timed rounds
-  double sim_cpu_ms = 0;           ///< simulator (this process) CPU time per enrollment, timed rounds
-  std::size_t prepared_keys = 0;   ///< phone keys generated before the timed part
+  std::string key;                ///< "rsa2048" or "p256", as asked
+  std::size_t phones = 0;         ///< phones in the fleet
+  std::size_t rounds = 0;         ///< fleet runs timed
+  std::size_t enrolled = 0;       ///< LSCs installed and verified by the simulator, all rounds
+  double seconds = 0;             ///< wall time of the fleet runs (imports between rounds excluded)
+  double per_second = 0;          ///< enrolled / seconds
+  double p50_ms = 0, p99_ms = 0;  ///< session latency (connect to END_SESSION), phones' view
+  double floor_ms = 0;            ///< the server's crypto floor per enrollment, one core
+  std::string floor_formula;      ///< how the floor was computed, with the figures
+  double ratio = 0;               ///< floor_ms / daemon_cpu_ms (1 = the daemon does nothing but the crypto)
+  std::string note;               ///< non-installed outcomes, if any
+  double daemon_cpu_ms = 0;       ///< daemon CPU time (user+system, /proc/PID/stat) per enrollment, timed rounds
+  double sim_cpu_ms = 0;          ///< simulator (this process) CPU time per enrollment, timed rounds
+  std::size_t prepared_keys = 0;  ///< phone keys generated before the timed part
+  double openssl_ms = 0;          ///< OpenSSL's own work per enrollment (measure_openssl_share), one core
+  double openssl_tls_ms = 0, openssl_lsc_ms = 0;  ///< its TLS and LSC parts
+  double capf_own_ms = 0;                         ///< daemon_cpu_ms - openssl_ms: what capf spends beyond OpenSSL
+  double rest_ratio = 0;  ///< floor_ms / (floor_ms + capf_own_ms): the ratio without OpenSSL's work beyond the floor
 };
+
+/// OpenSSL's own work in one enrollment's server side, per session, in thread CPU time.
+struct OpensslShare {
+  std::size_t sessions = 0;
+  double tls_ms = 0;  ///< SSL_new, the handshake, the session's records, SSL_free
+  double lsc_ms = 0;  ///< one LSC issued by the daemon's CA (crypto::CertificateAuthority::issue_lsc)
+};
+
+/// The server side of `sessions` CAPF sessions' TLS with the daemon's CA (certificate and key in
+/// `ca_dir`) and TLS policy, over an in-memory BIO pair on this thread, records of the session's
+/// sizes, and an LSC for `phone_spki` each: only the server's OpenSSL calls are timed.
+OpensslShare measure_openssl_share(const std::string& ca_dir, const std::vector<std::uint8_t>& phone_spki,
+                                   std::size_t sessions);
 
 /// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
 /// `capf phones import`, boots the phones and generates their keys before the timed part, runs
@@ -78,7 +95,7 @@ struct NightOptions {
 };
 struct NightResult {
   std::size_t phones = 0;
-  std::string job_state;          ///< "completed" when it finished
+  std::string job_state;  ///< "completed" when it finished
   std::size_t succeeded = 0, failed = 0, other = 0;
   double wall_seconds = 0;        ///< submit to completed
   double daemon_cpu_seconds = 0;  ///< over the same span
@@ -89,16 +106,16 @@ NightResult bench_night(const NightOptions& options);
 
 /// CSV import against `sqlite3 .import` into an indexed table.
 struct CsvResult {
-  std::size_t rows = 0;            ///< data rows in the generated file
-  std::size_t imported = 0;        ///< devices capf stored
-  std::size_t rejected = 0;        ///< rows capf reported as issues
-  std::string first_issue;         ///< the first of them, "" when none
+  std::size_t rows = 0;                        ///< data rows in the generated file
+  std::size_t imported = 0;                    ///< devices capf stored
+  std::size_t rejected = 0;                    ///< rows capf reported as issues
+  std::string first_issue;                     ///< the first of them, "" when none
   std::vector<double> capf_runs, sqlite_runs;  ///< seconds of every run, in order
-  double capf_seconds = 0;         ///< median wall time of capf's import route
-  double capf_rows_per_second = 0; ///< rows / capf_seconds
-  double sqlite_seconds = 0;       ///< median; 0 when sqlite3 is not installed
-  double sqlite_rows_per_second = 0; ///< rows / sqlite_seconds
-  double ratio = 0;                ///< capf / sqlite (0 without sqlite3)
+  double capf_seconds = 0;                     ///< median wall time of capf's import route
+  double capf_rows_per_second = 0;             ///< rows / capf_seconds
+  double sqlite_seconds = 0;                   ///< median; 0 when sqlite3 is not installed
+  double sqlite_rows_per_second = 0;           ///< rows / sqlite_seconds
+  double ratio = 0;                            ///< capf / sqlite (0 without sqlite3)
   /// The same steps again on a fresh store, each timed alone: parse_phones_csv; per row
   /// get_device + apply_row + check_capf_settings; one Store::apply(Sync::yes) of all devices.
   double parse_seconds = 0, rows_seconds = 0, write_seconds = 0;
@@ -113,13 +130,13 @@ CsvResult bench_csv(std::size_t rows = 100000, std::size_t repeat = 3);
 
 /// Durable device transitions against raw synced RocksDB WriteBatches.
 struct StoreResult {
-  std::size_t transitions = 0;     ///< transitions written on each side
-  std::size_t batch = 0;           ///< devices per transition
-  unsigned threads = 0;            ///< writer threads
-  double capf_per_second = 0;      ///< Store::apply(Sync::yes) transitions/s
-  double raw_per_second = 0;       ///< rocksdb WriteBatch sync=true batches/s
-  double ratio = 0;                ///< capf / raw
-  std::size_t bytes_per_batch = 0; ///< encoded value bytes per batch (both sides)
+  std::size_t transitions = 0;      ///< transitions written on each side
+  std::size_t batch = 0;            ///< devices per transition
+  unsigned threads = 0;             ///< writer threads
+  double capf_per_second = 0;       ///< Store::apply(Sync::yes) transitions/s
+  double raw_per_second = 0;        ///< rocksdb WriteBatch sync=true batches/s
+  double ratio = 0;                 ///< capf / raw
+  std::size_t bytes_per_batch = 0;  ///< encoded value bytes per batch (both sides)
   /// capf's side, from RocksDB's counters (Store::write_stats): synced writes, the WAL syncs
   /// they shared, and the write groups they went in.
   std::uint64_t synced_writes = 0;
@@ -159,9 +176,9 @@ RateResult bench_rate(std::size_t dispatches = 300, std::size_t window_devices =
 /// test: every figure of the overview is known from the device records.
 struct PlantedFleet {
   std::size_t devices = 0;
-  std::string ca_subject;                   ///< the CAPF CA (created in DATA/ca when missing)
+  std::string ca_subject;  ///< the CAPF CA (created in DATA/ca when missing)
   std::string retired_subject, online_subject, offline_subject;
-  double seconds = 0;                       ///< time to plant
+  double seconds = 0;  ///< time to plant
 };
 
 /// Creates (or loads) the CAPF CA in `data_dir`/ca and writes `devices` phones SEP000000000000…
@@ -192,9 +209,9 @@ struct PagingResult {
   std::size_t page_size = 50;
   std::size_t runs = 0;
   std::vector<PagingLine> lines;
-  Timing scan;             ///< reference: a bare Store::for_each_device over every device
-  Timing unpaged;          ///< reference: the former dashboard request (limit=500, no cursor)
-  Timing worst_first;      ///< the slowest first page among the lines (by wall time)
+  Timing scan;         ///< reference: a bare Store::for_each_device over every device
+  Timing unpaged;      ///< reference: the former dashboard request (limit=500, no cursor)
+  Timing worst_first;  ///< the slowest first page among the lines (by wall time)
 };
 
 /// Plants `devices` phones (into `data_dir`, or a temporary directory when empty) and times
@@ -224,17 +241,17 @@ IdleResult bench_idle(std::size_t sessions = 10000, double hold_seconds = 10, co
 
 /// Offline import of certificates signed by another team's CA, against `openssl verify`.
 struct OfflineImportResult {
-  std::size_t certificates = 0;    ///< certificate files written (one PEM each)
-  std::size_t imported = 0;        ///< matched to a pending CSR, verified and recorded
-  std::size_t failed = 0;          ///< reported as problems (should be 0)
-  double prepare_seconds = 0;      ///< keys, CSRs and certificates generated (not timed against)
-  double capf_seconds = 0;         ///< expand_paths + reading + import_certificates
+  std::size_t certificates = 0;  ///< certificate files written (one PEM each)
+  std::size_t imported = 0;      ///< matched to a pending CSR, verified and recorded
+  std::size_t failed = 0;        ///< reported as problems (should be 0)
+  double prepare_seconds = 0;    ///< keys, CSRs and certificates generated (not timed against)
+  double capf_seconds = 0;       ///< expand_paths + reading + import_certificates
   double capf_per_second = 0;
-  double openssl_seconds = 0;      ///< `openssl verify -CAfile root.pem FILE...` over the same files, one process at a time
+  double openssl_seconds = 0;  ///< `openssl verify -CAfile root.pem FILE...` over the same files, one process at a time
   double openssl_per_second = 0;
-  std::size_t openssl_verified = 0; ///< "FILE: OK" lines
-  double ratio = 0;                ///< capf / openssl
-  std::string chain;               ///< "RSA-2048 root signs P-256 phone keys"
+  std::size_t openssl_verified = 0;  ///< "FILE: OK" lines
+  double ratio = 0;                  ///< capf / openssl
+  std::string chain;                 ///< "RSA-2048 root signs P-256 phone keys"
 };
 
 /// Stores `certificates` pending Offline CA CSRs (P-256 phone keys), has an RSA-2048 root of
@@ -245,15 +262,15 @@ OfflineImportResult bench_offline_import(std::size_t certificates = 100000);
 
 /// Restart of a large job after SIGKILL.
 struct RestartResult {
-  std::size_t devices = 0;         ///< devices in the job
-  double import_seconds = 0;       ///< `capf phones import` of them
-  double submit_seconds = 0;       ///< `capf job submit --where all`
-  std::vector<double> ready_seconds;    ///< per restart: fork to daemon.json (listeners bound)
-  std::vector<double> dispatch_seconds; ///< per restart: fork to the first Apply Config received
-  std::vector<std::size_t> dispatched_before; ///< per restart: Apply Configs received before the kill
-  std::size_t dispatches = 0;      ///< Apply Configs received in all
-  std::size_t distinct = 0;        ///< distinct devices among them
-  double worst = 0;                ///< the largest dispatch_seconds
+  std::size_t devices = 0;                     ///< devices in the job
+  double import_seconds = 0;                   ///< `capf phones import` of them
+  double submit_seconds = 0;                   ///< `capf job submit --where all`
+  std::vector<double> ready_seconds;           ///< per restart: fork to daemon.json (listeners bound)
+  std::vector<double> dispatch_seconds;        ///< per restart: fork to the first Apply Config received
+  std::vector<std::size_t> dispatched_before;  ///< per restart: Apply Configs received before the kill
+  std::size_t dispatches = 0;                  ///< Apply Configs received in all
+  std::size_t distinct = 0;                    ///< distinct devices among them
+  double worst = 0;                            ///< the largest dispatch_seconds
 };
 
 /// A job of `devices` phones at 6,000/min whose Apply Config is an HTTP POST to a listener in
