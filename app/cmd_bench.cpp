@@ -335,6 +335,7 @@ int cmd_bench(const Args& args) {
     summary.push_back(run_paging(40000, vm["runs"].as<std::size_t>(), ""));
     std::printf("\nsummary\n");
     std::vector<std::vector<std::string>> rows;
+    rows.reserve(summary.size());
     for (const auto& r : summary) rows.push_back({r.bench, r.figure, r.reference, r.ratio, r.target, r.met});
     print_table({"bench", "capf", "reference", "ratio", "target", "met"}, rows);
   } else if (name == "crypto")
