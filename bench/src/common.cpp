@@ -1,4 +1,6 @@
-// Shared helpers of the benchmarks: temporary directories, child processes, a monotonic clock.
+// Shared helpers of the benchmarks: temporary directories, child processes, a monotonic clock,
+// the calling thread's CPU clock.
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +29,12 @@ int run_process(const std::vector<std::string>& argv, const std::string& out, co
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 }  // namespace capf::bench

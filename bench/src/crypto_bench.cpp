@@ -1,5 +1,5 @@
 // The crypto ceiling: private-key operations per second, single thread and on every core.
-#include <time.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -8,8 +8,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include <openssl/evp.h>
-
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
 
@@ -17,8 +15,12 @@ namespace capf::bench {
 
 namespace {
 
-KeySpec rsa2048() { return KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}; }
-KeySpec p256() { return KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256}; }
+KeySpec rsa2048() {
+  return KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256};
+}
+KeySpec p256() {
+  return KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
+}
 
 /// One operation, repeatable; each thread gets its own instance.
 using OpFactory = std::function<std::function<void()>()>;
@@ -63,12 +65,6 @@ OpFactory x25519_op() {
       if (!ok) throw std::runtime_error("X25519 exchange failed");
     });
   };
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 /// Ops per CPU-second of the calling thread: what one operation costs, whatever else the
@@ -124,10 +120,8 @@ CryptoResult bench_crypto(double seconds) {
   CryptoResult r;
   r.threads = std::max(1u, std::thread::hardware_concurrency());
   const std::vector<std::pair<std::string, OpFactory>> ops{
-      {"RSA-2048 sign", sign_op(rsa2048())},
-      {"P-256 sign", sign_op(p256())},
-      {"RSA-2048 keygen", keygen_op(rsa2048())},
-      {"P-256 keygen", keygen_op(p256())},
+      {"RSA-2048 sign", sign_op(rsa2048())},     {"P-256 sign", sign_op(p256())},
+      {"RSA-2048 keygen", keygen_op(rsa2048())}, {"P-256 keygen", keygen_op(p256())},
       {"X25519 exchange", x25519_op()},
   };
   for (const auto& [name, factory] : ops) {

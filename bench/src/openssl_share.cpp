@@ -6,7 +6,6 @@
 // the store, the protocol.
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
-#include <time.h>
 
 #include <memory>
 #include <stdexcept>
@@ -21,12 +20,6 @@ namespace capf::bench {
 
 namespace {
 
-double thread_cpu() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 struct CtxFree {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
@@ -39,9 +32,9 @@ using Ssl = std::unique_ptr<SSL, SslFree>;
 /// Adds the thread CPU time of `fn` to `into` and returns what fn returned.
 template <class F>
 auto timed(double& into, F fn) {
-  const double t0 = thread_cpu();
+  const double t0 = thread_cpu_seconds();
   auto r = fn();
-  into += thread_cpu() - t0;
+  into += thread_cpu_seconds() - t0;
   return r;
 }
 
@@ -64,9 +57,9 @@ class Pair {
   }
 
   ~Pair() {
-    const double t0 = thread_cpu();
+    const double t0 = thread_cpu_seconds();
     server_.reset();
-    share_.tls_ms += thread_cpu() - t0;
+    share_.tls_ms += thread_cpu_seconds() - t0;
   }
 
   Pair(const Pair&) = delete;

@@ -2,7 +2,6 @@
 // count, which needs every device) and the page after it (from the store cursor alone), beside
 // a bare scan of the store and the request the dashboard made before it paged on the server.
 #include <fmt/format.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,7 +29,7 @@ T must(Result<T> r, const std::string& what) {
   if (!r) throw std::runtime_error(what + ": " + r.error().message);
   return std::move(*r);
 }
-void must(Result<void> r, const std::string& what) {
+void must(const Result<void>& r, const std::string& what) {
   if (!r) throw std::runtime_error(what + ": " + r.error().message);
 }
 
@@ -70,7 +69,7 @@ CertificateRecord record_of(const Device& d, CertificateState state) {
   c.issuer = d.lsc_issuer;
   c.key = "RSA-2048";
   c.not_after = d.lsc_not_after;
-  c.issued_at = d.lsc_not_after - 5 * 365 * kDay;
+  c.issued_at = d.lsc_not_after - kDay * 5 * 365;
   c.delivered_at = c.issued_at;
   c.state = state;
   return c;
@@ -83,7 +82,7 @@ CsrRecord csr_of(const Device& d, std::size_t i, IssuerKind issuer) {
   r.device = d.name;
   r.issuer = issuer;
   r.key = "RSA-2048";
-  r.created_at = r.updated_at = d.lsc_not_after - 5 * 365 * kDay;
+  r.created_at = r.updated_at = d.lsc_not_after - kDay * 5 * 365;
   r.state = CsrState::delivered;
   r.ca = issuer == IssuerKind::online_ca ? "adcs" : "";
   r.serial = d.lsc_serial;
@@ -93,13 +92,6 @@ CsrRecord csr_of(const Device& d, std::size_t i, IssuerKind issuer) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
-}
-
-/// CPU seconds of the calling thread (the request runs on it, as on the dashboard's worker).
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 /// Medians of `fn` over `runs` runs: wall and CPU milliseconds.

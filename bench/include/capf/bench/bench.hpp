@@ -302,5 +302,7 @@ class TempDir {
 
 /// Seconds on a monotonic clock.
 double now_seconds();
+/// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID).
+double thread_cpu_seconds();
 
 }  // namespace capf::bench
