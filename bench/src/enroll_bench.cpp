@@ -45,6 +45,12 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+/// The phones' key for `key` ("rsa2048" or "p256").
+KeySpec phone_key_spec(const std::string& key) {
+  return key == "rsa2048" ? KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}
+                          : KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
+}
+
 /// A BAT CSV of `names`: null string, Install/Upgrade, one key type.
 void write_phones_csv(const std::string& csv, const std::vector<std::string>& names, const std::string& key) {
   std::ofstream out(csv);
@@ -57,8 +63,7 @@ void write_phones_csv(const std::string& csv, const std::vector<std::string>& na
 /// Makes `total` phone keys of `key` on every core before anything is timed, into
 /// `so.prepared_keys`; returns how many there are.
 std::size_t prepare_keys(sim::SimOptions& so, std::size_t total, const std::string& key) {
-  const KeySpec phone_key = key == "rsa2048" ? KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}
-                                             : KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
+  const KeySpec phone_key = phone_key_spec(key);
   so.prepared_keys = std::make_shared<sim::KeyStash>();
   std::vector<std::thread> makers;
   std::atomic<std::size_t> next{0};
@@ -100,9 +105,7 @@ void measure_floor(EnrollResult& r, const KeySpec& ca_key, double crypto_seconds
 /// OpenSSL's own work per enrollment (same CA, TLS policy and phone key kind as the run), and
 /// what the daemon spends beyond it.
 void measure_rest(EnrollResult& r, const std::string& ca_dir, const std::string& key) {
-  const KeySpec phone_key = key == "rsa2048" ? KeySpec{KeyAlgorithm::rsa, 2048, EcCurve::p256}
-                                             : KeySpec{KeyAlgorithm::ec, 2048, EcCurve::p256};
-  auto phone = crypto::PrivateKey::generate(phone_key);
+  auto phone = crypto::PrivateKey::generate(phone_key_spec(key));
   if (!phone) throw std::runtime_error("phone key: " + phone.error().message);
   const auto share = measure_openssl_share(ca_dir, phone->public_key_der(), 200);
   r.openssl_tls_ms = share.tls_ms;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "capf/bench/bench.hpp"
@@ -20,31 +21,27 @@ namespace capf::bench {
 
 namespace {
 
-struct CtxFree {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-struct SslFree {
-  void operator()(SSL* s) const { SSL_free(s); }
-};
-using Ctx = std::unique_ptr<SSL_CTX, CtxFree>;
-using Ssl = std::unique_ptr<SSL, SslFree>;
+using Ctx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+using Ssl = std::unique_ptr<SSL, decltype(&SSL_free)>;
 
-/// Adds the thread CPU time of `fn` to `into` and returns what fn returned.
+/// Adds the thread CPU time of `fn` to `into` and returns what fn returned, if anything.
 template <class F>
 auto timed(double& into, F fn) {
   const double t0 = thread_cpu_seconds();
-  auto r = fn();
-  into += thread_cpu_seconds() - t0;
-  return r;
+  if constexpr (std::is_void_v<decltype(fn())>) {
+    fn();
+    into += thread_cpu_seconds() - t0;
+  } else {
+    auto r = fn();
+    into += thread_cpu_seconds() - t0;
+    return r;
+  }
 }
 
 class Pair {
  public:
   Pair(SSL_CTX* server_ctx, SSL_CTX* client_ctx, OpensslShare& share) : share_(share) {
-    timed(share_.tls_ms, [&] {
-      server_.reset(SSL_new(server_ctx));
-      return 0;
-    });
+    timed(share_.tls_ms, [&] { server_.reset(SSL_new(server_ctx)); });
     client_.reset(SSL_new(client_ctx));
     if (!server_ || !client_) throw std::runtime_error("SSL_new failed");
     BIO* server_bio = nullptr;
@@ -57,9 +54,7 @@ class Pair {
   }
 
   ~Pair() {
-    const double t0 = thread_cpu_seconds();
-    server_.reset();
-    share_.tls_ms += thread_cpu_seconds() - t0;
+    timed(share_.tls_ms, [&] { server_.reset(); });
   }
 
   Pair(const Pair&) = delete;
@@ -97,13 +92,12 @@ class Pair {
     throw std::runtime_error("the reference TLS handshake failed (SSL error " + std::to_string(e) + ")");
   }
 
-  static int write(SSL* ssl, const std::vector<unsigned char>& bytes) {
+  static void write(SSL* ssl, const std::vector<unsigned char>& bytes) {
     if (SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size()))
       throw std::runtime_error("the reference TLS write failed");
-    return 0;
   }
 
-  static int read(SSL* ssl, std::size_t size) {
+  static void read(SSL* ssl, std::size_t size) {
     std::vector<unsigned char> in(size);
     std::size_t got = 0;
     for (int turn = 0; turn < 16 && got < size; ++turn) {
@@ -114,11 +108,10 @@ class Pair {
         throw std::runtime_error("the reference TLS read failed");
     }
     if (got != size) throw std::runtime_error("the reference TLS read came short");
-    return 0;
   }
 
   OpensslShare& share_;
-  Ssl server_, client_;
+  Ssl server_{nullptr, &SSL_free}, client_{nullptr, &SSL_free};
 };
 
 }  // namespace
@@ -128,7 +121,8 @@ OpensslShare measure_openssl_share(const std::string& ca_dir, const std::vector<
   auto ca = crypto::CertificateAuthority::load_or_create(ca_dir, crypto::CaOptions{});
   if (!ca) throw std::runtime_error("the daemon's CA at " + ca_dir + ": " + ca.error().message);
   const std::string cert_pem = ca->certificate().to_pem();
-  Ctx server_ctx(SSL_CTX_new(TLS_server_method())), client_ctx(SSL_CTX_new(TLS_client_method()));
+  Ctx server_ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  Ctx client_ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
   if (!server_ctx || !client_ctx) throw std::runtime_error("SSL_CTX_new failed");
   if (auto r = crypto::configure_server_tls(server_ctx.get(), cert_pem, ca->key().to_pem(), crypto::TlsLegacy::no); !r)
     throw std::runtime_error("server TLS: " + r.error().message);
