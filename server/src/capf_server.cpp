@@ -21,20 +21,29 @@ namespace {
 const util::ModuleLogger log{"capf"};
 }  // namespace
 
-void CapfServer::set_keep_alive_probes(net::tcp::socket& socket) {
+// TCP_NODELAY and the keep-alive probes are set once on each listening socket: Linux copies a
+// listener's socket into every connection it accepts (tcp_create_openreq_child), options and
+// keep-alive timer included, so a phone's connection costs no option syscalls of its own.
+void CapfServer::set_socket_options(net::tcp::acceptor& acceptor) {
+  boost::system::error_code ec;
+  acceptor.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
   // The seed's KeepAlive Timer: after each interval of silence the CAPF side sends a keep-alive
   // (TCP keep-alive probes: the CAPF protocol has none) so a firewall does not time the
   // connection out; a peer that answers none of 3 probes is gone and the connection fails.
   const auto interval = config_.keep_alive.get().count();
+  acceptor.set_option(asio::socket_base::keep_alive(interval > 0), ec);
   if (interval <= 0) return;
-  boost::system::error_code ec;
-  socket.set_option(asio::socket_base::keep_alive(true), ec);
   const int idle = static_cast<int>(interval);
   const int count = 3;
-  const int fd = socket.native_handle();
+  const int fd = acceptor.native_handle();
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+void CapfServer::set_keep_alive(std::chrono::seconds v) {
+  config_.keep_alive = v;
+  for (auto& a : acceptors_) set_socket_options(*a);
 }
 
 CapfServer::CapfServer(asio::io_context& io, asio::thread_pool& workers, EnrollmentService& service,
@@ -55,7 +64,7 @@ void CapfServer::start() {
   for (const auto& text : config_.listen) {
     const auto parsed = net::parse_listen_endpoint(text, "--listen");
     if (!parsed) throw std::runtime_error(parsed.error().message);
-    const net::tcp::endpoint ep = *parsed;
+    const net::tcp::endpoint& ep = *parsed;
     const auto address = ep.address();
     const auto port = ep.port();
     boost::system::error_code ec;
@@ -66,6 +75,7 @@ void CapfServer::start() {
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error("cannot listen on " + text + ": " + ec.message());
+    set_socket_options(*acceptor);
     log()->info("CAPF listening on {}", text == "[::]:0" || port == 0
                                             ? acceptor->local_endpoint().address().to_string() + ":" +
                                                   std::to_string(acceptor->local_endpoint().port())
@@ -112,6 +122,7 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
     }
     const auto remote = socket.remote_endpoint(ec);
     const std::string address = ec ? "?" : remote.address().to_string();
+    const std::string peer = ec ? "?" : address + ":" + std::to_string(remote.port());
     auto slot = per_address_.admit(address);
     if (!slot) {
       // Logged at the 1st, 2nd, 4th, 8th, … refusal, so a flood does not flood the log too.
@@ -127,10 +138,8 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
     // A failure to set up one connection costs that connection, never the accept loop.
     util::contain("session", "accepting a CAPF connection", [&] {
       util::fault_point_for_test("accept");
-      socket.set_option(net::tcp::no_delay(true), ec);  // §11.5: no delayed-ACK stall per message
-      set_keep_alive_probes(socket);
       const auto sid = next_session_id_++;
-      auto session = std::make_shared<Session>(std::move(socket), tls_, workers_, service_, config_, stats_, sid);
+      auto session = std::make_shared<Session>(std::move(socket), peer, tls_, workers_, service_, config_, stats_, sid);
       session->hold(std::move(slot));
       auto ex = session->executor();
       net::spawn(ex, Session::run(std::move(session)), "session", "CAPF session " + std::to_string(sid));

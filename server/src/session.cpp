@@ -39,7 +39,7 @@ protocol::WireCurve wire_curve(EcCurve c) {
 }
 }  // namespace
 
-Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_pool& workers,
+Session::Session(net::tcp::socket socket, std::string peer, asio::ssl::context& tls, asio::thread_pool& workers,
                  EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id)
     : stream_(std::move(socket), tls),
       watchdog_(stream_),
@@ -48,11 +48,8 @@ Session::Session(net::tcp::socket socket, asio::ssl::context& tls, asio::thread_
       config_(config),
       stats_(stats),
       sid_(session_id),
-      cut_at_(std::chrono::steady_clock::now() + config.session_limit.get()) {
-  boost::system::error_code ec;
-  auto ep = stream_.lowest_layer().remote_endpoint(ec);
-  peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-}
+      cut_at_(std::chrono::steady_clock::now() + config.session_limit.get()),
+      peer_(std::move(peer)) {}
 
 net::awaitable<void> Session::run(std::shared_ptr<Session> self) {
   co_await self->run_body();

@@ -22,7 +22,8 @@ struct PhoneEndedSession : std::runtime_error {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(net::tcp::socket socket, net::asio::ssl::context& tls, net::asio::thread_pool& workers,
+  /// `peer`: the phone's address and port, as the accept loop read them.
+  Session(net::tcp::socket socket, std::string peer, net::asio::ssl::context& tls, net::asio::thread_pool& workers,
           EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id);
 
   /// Runs the whole session and closes the connection; never throws. The coroutine owns

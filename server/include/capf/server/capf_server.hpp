@@ -22,17 +22,17 @@ struct ServerStats {
   std::atomic<std::uint64_t> sessions_rejected_per_address{0};  ///< closed: their address had its cap of sessions open
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> lscs_issued{0};
-  std::atomic<std::uint64_t> enrollments{0};       ///< LSCs the phone confirmed storing
+  std::atomic<std::uint64_t> enrollments{0};  ///< LSCs the phone confirmed storing
   // Sessions that ended without success, by reason (the bounded label set of
   // capf_session_failures_total; malformed messages are `protocol_errors`).
-  std::atomic<std::uint64_t> fail_timeout{0};      ///< a step's timeout passed
-  std::atomic<std::uint64_t> fail_keep_alive{0};   ///< the phone was silent past the keep-alive
-  std::atomic<std::uint64_t> fail_phone_abort{0};  ///< the phone ended the session itself (END_SESSION, user abort)
-  std::atomic<std::uint64_t> fail_connection{0};   ///< the peer closed or reset the connection
-  std::atomic<std::uint64_t> fail_refused{0};      ///< END 7: authentication or checks refused
+  std::atomic<std::uint64_t> fail_timeout{0};         ///< a step's timeout passed
+  std::atomic<std::uint64_t> fail_keep_alive{0};      ///< the phone was silent past the keep-alive
+  std::atomic<std::uint64_t> fail_phone_abort{0};     ///< the phone ended the session itself (END_SESSION, user abort)
+  std::atomic<std::uint64_t> fail_connection{0};      ///< the peer closed or reset the connection
+  std::atomic<std::uint64_t> fail_refused{0};         ///< END 7: authentication or checks refused
   std::atomic<std::uint64_t> fail_unknown_device{0};  ///< END 9
-  std::atomic<std::uint64_t> fail_keygen{0};       ///< the phone could not generate any key in the Key Order
-  std::atomic<std::uint64_t> fail_issue{0};        ///< signing or recording the LSC failed
+  std::atomic<std::uint64_t> fail_keygen{0};          ///< the phone could not generate any key in the Key Order
+  std::atomic<std::uint64_t> fail_issue{0};           ///< signing or recording the LSC failed
   std::atomic<std::uint64_t> fail_internal{0};
 };
 
@@ -53,14 +53,14 @@ class CapfServer {
   const ServerStats& stats() const { return stats_; }
   /// Changes the live session settings (service parameters set while the daemon runs); new
   /// reads and new connections use them.
-  void set_keep_alive(std::chrono::seconds v) { config_.keep_alive = v; }
+  void set_keep_alive(std::chrono::seconds v);
   void set_keygen_timeout(std::chrono::seconds v) { config_.keygen_timeout = v; }
   void set_session_limit(std::chrono::seconds v) { config_.session_limit = v; }
   void set_max_sessions_per_address(std::size_t n) { per_address_.set_per_address(n); }
 
  private:
   net::awaitable<void> accept_loop(net::tcp::acceptor& acceptor);
-  void set_keep_alive_probes(net::tcp::socket& socket);
+  void set_socket_options(net::tcp::acceptor& acceptor);
 
   net::asio::io_context& io_;
   net::asio::thread_pool& workers_;
