@@ -33,6 +33,11 @@ rocksdb::DBOptions db_options(const OpenOptions& options) {
   o.max_total_wal_size = 64ull << 20;
   o.keep_log_file_num = 4;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Writers that join another's write group wait on a futex instead of spinning with
+  // sched_yield, and the group's leader inserts its few small batches alone: spinning and
+  // parallel memtable inserts pay off on many cores, here they cost the CPU sessions need.
+  o.enable_write_thread_adaptive_yield = false;
+  o.allow_concurrent_memtable_write = false;
   if (options.statistics) {
     o.statistics = rocksdb::CreateDBStatistics();
     o.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);  // the tickers only
