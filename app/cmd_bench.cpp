@@ -19,7 +19,7 @@ constexpr const char* kBenchUsage =
     "usage: capf bench crypto|enroll|night|csv|store|rate|idle|offline-import|restart|paging|all [options]\n"
     "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
-    "         [--workers W]                      (the daemon's --workers)\n"
+    "         [--workers W] [--io-threads T]     (the daemon's --workers and --io-threads)\n"
     "                                            daemon CPU per enrollment vs the server's crypto floor\n"
     "  night [--phones N] [--rate R] [--canary C]\n"
     "                                            a job over N devices, phones connect when triggered\n"
@@ -147,8 +147,10 @@ Row run_enroll(const bench::EnrollOptions& o) {
       "  enrolled %zu in %zu round(s) taking %.2f s: %.2f enrollments/s, session p50 %.1f ms, p99 %.1f ms%s%s\n",
       r.enrolled, r.rounds, r.seconds, r.per_second, r.p50_ms, r.p99_ms, r.note.empty() ? "" : "; also ",
       r.note.c_str());
-  std::printf("  CPU per enrollment: daemon %.3f ms (/proc/PID/stat), simulator %.3f ms\n", r.daemon_cpu_ms,
-              r.sim_cpu_ms);
+  std::printf(
+      "  CPU per enrollment: daemon %.3f ms (/proc/PID/stat), simulator %.3f ms; daemon context switches %.1f per "
+      "enrollment (/proc/PID/task/*/status)\n",
+      r.daemon_cpu_ms, r.sim_cpu_ms, r.daemon_switches);
   std::printf("  server crypto floor %.3f ms per enrollment = %s\n", r.floor_ms, r.floor_formula.c_str());
   std::printf(
       "  OpenSSL's own work %.3f ms per enrollment = TLS %.3f ms (server side: handshake, the session's records) + "
@@ -281,6 +283,7 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
   o.concurrency = vm["concurrency"].as<std::size_t>();
   o.ca_key = vm["ca-key"].as<std::string>();
   o.workers = vm["workers"].as<unsigned>();
+  o.io_threads = vm["io-threads"].as<unsigned>();
   o.crypto_seconds = vm["seconds"].as<double>();
   return o;
 }
@@ -297,6 +300,7 @@ int cmd_bench(const Args& args) {
       "rate", po::value<double>()->default_value(2000), "night: dispatches per minute")(
       "canary", po::value<int>()->default_value(100), "night: canary wave")(
       "workers", po::value<unsigned>()->default_value(0), "enroll: the daemon's --workers (0 = its default)")(
+      "io-threads", po::value<unsigned>()->default_value(0), "enroll: the daemon's --io-threads (0 = its default)")(
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(

@@ -8,7 +8,9 @@ namespace capf::cli {
 
 namespace {
 
-Error bad(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
 
 template <class T>
 T get(const po::variables_map& vm, const char* name) {
@@ -21,10 +23,14 @@ std::string given(const po::variables_map& vm, const char* name) {
 
 Result<crypto::CaOptions> ca_options(const std::string& type) {
   crypto::CaOptions o;
-  if (type == "rsa2048") o.key = {KeyAlgorithm::rsa, 2048, EcCurve::p256};
-  else if (type == "p256") o.key = {KeyAlgorithm::ec, 0, EcCurve::p256};
-  else if (type == "p384") o.key = {KeyAlgorithm::ec, 0, EcCurve::p384};
-  else return bad("--ca-key-type must be rsa2048, p256 or p384, got \"" + type + "\"");
+  if (type == "rsa2048")
+    o.key = {KeyAlgorithm::rsa, 2048, EcCurve::p256};
+  else if (type == "p256")
+    o.key = {KeyAlgorithm::ec, 0, EcCurve::p256};
+  else if (type == "p384")
+    o.key = {KeyAlgorithm::ec, 0, EcCurve::p384};
+  else
+    return bad("--ca-key-type must be rsa2048, p256 or p384, got \"" + type + "\"");
   return o;
 }
 
@@ -86,7 +92,8 @@ Result<DashboardOptions> dashboard_options(const po::variables_map& vm) {
 
 Result<engine::TriggerConfig> trigger_config(const po::variables_map& vm) {
   engine::TriggerConfig trigger;
-  if (vm.count("trigger-command") && vm.count("trigger-url")) return bad("give --trigger-command or --trigger-url, not both");
+  if (vm.count("trigger-command") && vm.count("trigger-url"))
+    return bad("give --trigger-command or --trigger-url, not both");
   if (vm.count("trigger-command")) {
     trigger.kind = engine::TriggerConfig::Kind::command;
     trigger.command = get<std::string>(vm, "trigger-command");
@@ -137,6 +144,8 @@ Result<int> take_test_seconds(Args& args, const std::string& flag) {
 
 po::options_description serve_options_description() {
   po::options_description d("serve options (also accepted as key = value lines in --config FILE)");
+  // One option a line, as `capf serve --help` lists them.
+  // clang-format off
   d.add_options()
     ("listen", po::value<std::vector<std::string>>()->composing(), "CAPF address, repeatable (default [::]:3804, dual stack)")
     ("mic-root", po::value<std::vector<std::string>>()->composing(), "PEM of a manufacturer (MIC) root to put in CAPF-trust, repeatable")
@@ -145,7 +154,7 @@ po::options_description serve_options_description() {
     ("step-timeout", po::value<int>()->default_value(30), "timeout of every other protocol step, seconds")
     ("handshake-timeout", po::value<int>()->default_value(30), "TLS handshake timeout, seconds")
     ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
-    ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = one per core)")
+    ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = half the cores, at least one)")
     ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes")
     ("trigger-command", po::value<std::string>(), "Apply Config as a command, e.g. \"/usr/local/bin/apply-config {name} {ipv4}\"")
     ("trigger-url", po::value<std::string>(), "Apply Config as an HTTP POST, e.g. http://127.0.0.1:8080/trigger/{name}")
@@ -177,6 +186,7 @@ po::options_description serve_options_description() {
     ("web-max-connections", po::value<std::size_t>()->default_value(256), "dashboard connections open at once; more are closed (0 = no cap)")
     ("web-max-connections-per-address", po::value<std::size_t>()->default_value(32), "of those, from one client address (0 = no cap)")
     ("monitor-first-check", po::value<int>()->default_value(60), "seconds after start of the certificate monitor's first check");
+  // clang-format on
   return d;
 }
 
@@ -184,8 +194,8 @@ po::options_description param_options() {
   po::options_description d("service parameters (stored; `capf config` shows and changes them)");
   for (const auto& p : config::parameters()) {
     const std::string help = std::string(p.display) + (p.unit.empty() ? "" : ", " + std::string(p.unit)) +
-                             (config::shown_range(p).empty() ? "" : " " + config::shown_range(p)) +
-                             " (default " + config::shown_default(p) + ")";
+                             (config::shown_range(p).empty() ? "" : " " + config::shown_range(p)) + " (default " +
+                             config::shown_default(p) + ")";
     d.add_options()(std::string(p.name).c_str(), po::value<std::string>(), help.c_str());
   }
   return d;

@@ -83,6 +83,7 @@ struct Rounds {
   std::vector<double> latencies;
   std::map<std::string, std::size_t> others;  ///< sessions that did not end installed, by result
   double daemon_cpu = 0, sim_cpu = 0;
+  std::uint64_t daemon_switches = 0;
 };
 
 /// The floor: what the server's private-key work costs per enrollment on one core — the TLS
@@ -128,6 +129,7 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   const std::string binary = options.capf_binary.empty() ? self_exe() : options.capf_binary;
   std::vector<std::string> serve_args{"--ca-key-type", options.ca_key};
   if (options.workers > 0) serve_args.insert(serve_args.end(), {"--workers", std::to_string(options.workers)});
+  if (options.io_threads > 0) serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(options.io_threads)});
   Daemon daemon(binary, data, serve_args, dir.path() + "/serve.log");
 
   const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);
@@ -167,8 +169,12 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
         if (auto f = sim::load_flash(state, n); !f) throw std::runtime_error("phone state: " + f.error().message);
     }
     const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
+    const std::uint64_t switches_before = daemon.context_switches();
     auto summary = sim::run_fleet(so, phones);
     all.daemon_cpu += daemon.cpu_seconds() - daemon_before;
+    // A thread that ended during the round takes its count with it: never a negative count.
+    const std::uint64_t switches_after = daemon.context_switches();
+    all.daemon_switches += switches_after > switches_before ? switches_after - switches_before : 0;
     all.sim_cpu += self_cpu_seconds() - self_before;
     if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
     r.enrolled += summary->enrollments;
@@ -182,6 +188,7 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   if (r.enrolled > 0) {
     r.daemon_cpu_ms = all.daemon_cpu * 1000 / r.enrolled;
     r.sim_cpu_ms = all.sim_cpu * 1000 / r.enrolled;
+    r.daemon_switches = static_cast<double>(all.daemon_switches) / static_cast<double>(r.enrolled);
   }
   for (const auto& [what, n] : all.others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
   r.p50_ms = percentile(all.latencies, 0.50);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -79,6 +81,20 @@ class Daemon {
     for (int i = 1; i <= 15 && in >> field; ++i)
       if (i == 14 || i == 15) ticks += std::stod(field);
     return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  /// Context switches (voluntary + involuntary) of all the daemon's threads so far, from
+  /// /proc/PID/task/*/status: each is a thread that stopped to wait for, or gave way to, another.
+  std::uint64_t context_switches() const {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid()) + "/task", ec)) {
+      std::istringstream in(slurp(task.path().string() + "/status"));
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+          total += std::stoull(line.substr(line.find(':') + 1));
+    }
+    return total;
   }
   /// A "VmRSS"/"VmHWM"-style line of /proc/PID/status, in KiB; 0 when absent.
   long status_kib(const std::string& field) const {

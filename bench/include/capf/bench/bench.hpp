@@ -37,6 +37,7 @@ struct EnrollOptions {
   std::size_t concurrency = 64;    ///< simulator sessions at once
   std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
   unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
+  unsigned io_threads = 0;         ///< the daemon's --io-threads (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
   double crypto_seconds = 1.0;     ///< measuring time per op for the floor
 };
@@ -57,6 +58,7 @@ struct EnrollResult {
   std::string note;               ///< non-installed outcomes, if any
   double daemon_cpu_ms = 0;       ///< daemon CPU time (user+system, /proc/PID/stat) per enrollment, timed rounds
   double sim_cpu_ms = 0;          ///< simulator (this process) CPU time per enrollment, timed rounds
+  double daemon_switches = 0;     ///< the daemon's threads' context switches per enrollment, timed rounds
   std::size_t prepared_keys = 0;  ///< phone keys generated before the timed part
   double openssl_ms = 0;          ///< OpenSSL's own work per enrollment (measure_openssl_share), one core
   double openssl_tls_ms = 0, openssl_lsc_ms = 0;  ///< its TLS and LSC parts

@@ -15,7 +15,8 @@ namespace capf::server {
 /// are atomic, copies take the current value, and it converts to std::chrono::seconds.
 class LiveSeconds {
  public:
-  LiveSeconds(std::chrono::seconds s = std::chrono::seconds(0)) : s_(s.count()) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  LiveSeconds(std::chrono::seconds s = std::chrono::seconds(0)) : s_(s.count()) {}
   LiveSeconds(const LiveSeconds& o) : s_(o.s_.load()) {}
   LiveSeconds& operator=(const LiveSeconds& o) {
     s_.store(o.s_.load());
@@ -54,7 +55,7 @@ struct ServerConfig {
   std::size_t max_sessions = 20000;
   /// Of those, from one client address ("Maximum CAPF Sessions Per Address", live).
   std::size_t max_sessions_per_address = 100;
-  /// I/O threads (0 = one per core).
+  /// I/O threads (0 = half the cores, at least one).
   unsigned io_threads = 0;
   /// Threads for blocking work: signing, key checks, synced writes.
   unsigned worker_threads = 4;
