@@ -88,21 +88,14 @@ class Daemon {
     std::uint64_t total = 0;
     std::error_code ec;
     for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid()) + "/task", ec)) {
-      std::istringstream in(slurp(task.path().string() + "/status"));
-      std::string line;
-      while (std::getline(in, line))
-        if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
-          total += std::stoull(line.substr(line.find(':') + 1));
+      const std::string status = slurp(task.path().string() + "/status");
+      total += status_number(status, "voluntary_ctxt_switches") + status_number(status, "nonvoluntary_ctxt_switches");
     }
     return total;
   }
   /// A "VmRSS"/"VmHWM"-style line of /proc/PID/status, in KiB; 0 when absent.
   long status_kib(const std::string& field) const {
-    std::istringstream in(slurp("/proc/" + std::to_string(pid()) + "/status"));
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-    return 0;
+    return static_cast<long>(status_number(slurp("/proc/" + std::to_string(pid()) + "/status"), field));
   }
   /// SIGTERM and wait.
   void stop() { child_.stop(SIGTERM); }
@@ -110,6 +103,15 @@ class Daemon {
   void kill() { child_.stop(SIGKILL); }
 
  private:
+  /// The number on a "Field:   123 ..." line of a /proc status text; 0 when the line is absent.
+  static std::uint64_t status_number(const std::string& status, const std::string& field) {
+    std::istringstream in(status);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
+    return 0;
+  }
+
   util::ChildProcess child_;
   int port_ = 0;
   std::chrono::steady_clock::time_point started_at_, ready_at_;
