@@ -61,23 +61,30 @@ struct EnrollResult {
   double daemon_switches = 0;     ///< the daemon's threads' context switches per enrollment, timed rounds
   std::size_t prepared_keys = 0;  ///< phone keys generated before the timed part
   double openssl_ms = 0;          ///< OpenSSL's own work per enrollment (measure_openssl_share), one core
-  double openssl_tls_ms = 0, openssl_lsc_ms = 0;  ///< its TLS and LSC parts
-  double capf_own_ms = 0;                         ///< daemon_cpu_ms - openssl_ms: what capf spends beyond OpenSSL
-  double rest_ratio = 0;  ///< floor_ms / (floor_ms + capf_own_ms): the ratio without OpenSSL's work beyond the floor
+  double openssl_tls_ms = 0, openssl_lsc_ms = 0;     ///< its TLS and LSC parts
+  double kernel_socket_ms = 0, kernel_fsync_ms = 0;  ///< the kernel's least work: the session's sockets, one fsync
+  double least_ms = 0;     ///< openssl_ms + kernel_socket_ms + kernel_fsync_ms: what any server spends here
+  double best_ratio = 0;   ///< floor_ms / least_ms: the best ratio a server could reach on this machine
+  double capf_own_ms = 0;  ///< daemon_cpu_ms - least_ms: what capf spends beyond the least work
+  double rest_ratio = 0;   ///< floor_ms / (floor_ms + capf_own_ms): the ratio for the rest
 };
 
-/// OpenSSL's own work in one enrollment's server side, per session, in thread CPU time.
+/// The least work of one enrollment's server side, per session, in thread CPU time: OpenSSL's
+/// and the kernel's.
 struct OpensslShare {
   std::size_t sessions = 0;
-  double tls_ms = 0;  ///< SSL_new, the handshake, the session's records, SSL_free
-  double lsc_ms = 0;  ///< one LSC issued by the daemon's CA (crypto::CertificateAuthority::issue_lsc)
+  double tls_ms = 0;     ///< SSL_new, the handshake, the session's records, SSL_free (in memory)
+  double lsc_ms = 0;     ///< one LSC issued by the daemon's CA (crypto::CertificateAuthority::issue_lsc)
+  double socket_ms = 0;  ///< the same session over loopback TCP beyond it in memory: accept, reads, writes, close
+  double fsync_ms = 0;   ///< two WAL appends of the synced transitions' size and one fdatasync
 };
 
 /// The server side of `sessions` CAPF sessions' TLS with the daemon's CA (certificate and key in
-/// `ca_dir`) and TLS policy, over an in-memory BIO pair on this thread, records of the session's
-/// sizes, and an LSC for `phone_spki` each: only the server's OpenSSL calls are timed.
+/// `ca_dir`) and TLS policy, over an in-memory BIO pair and again over loopback TCP on this
+/// thread, records of the session's sizes, and an LSC for `phone_spki` each (only the server's
+/// calls are timed); and the fsync of a session's synced transitions in `data_dir`.
 OpensslShare measure_openssl_share(const std::string& ca_dir, const std::vector<std::uint8_t>& phone_spki,
-                                   std::size_t sessions);
+                                   std::size_t sessions, const std::string& data_dir);
 
 /// Starts `capf serve` on 127.0.0.1:0 with a temporary data dir, imports the phones with
 /// `capf phones import`, boots the phones and generates their keys before the timed part, runs
