@@ -81,12 +81,18 @@ double measure_cpu(const OpFactory& factory, double seconds) {
   return cpu > 0 ? static_cast<double>(n) / cpu : 0;
 }
 
+struct Rate {
+  double per_second = 0;      ///< ops/s of all threads together
+  double per_cpu_second = 0;  ///< ops per CPU-second of the threads, each measured on its own clock
+};
+
 /// Ops/s with `threads` threads, each running for about `seconds` and at least kMinOps
 /// operations (RSA key generation takes 0.1–0.5 s and varies a lot from key to key).
-double measure(const OpFactory& factory, unsigned threads, double seconds) {
+Rate measure(const OpFactory& factory, unsigned threads, double seconds) {
   std::vector<std::function<void()>> ops;
   for (unsigned t = 0; t < threads; ++t) ops.push_back(factory());
   std::atomic<std::size_t> total{0};
+  std::vector<double> cpu(threads, 0.0);
   std::atomic<bool> go{false};
   std::vector<std::thread> pool;
   const double start = now_seconds();
@@ -94,21 +100,39 @@ double measure(const OpFactory& factory, unsigned threads, double seconds) {
     pool.emplace_back([&, t] {
       std::size_t n = 0;
       while (!go.load()) std::this_thread::yield();
-      const double begin = now_seconds();
+      const double begin = now_seconds(), cpu_begin = thread_cpu_seconds();
       do {
         ops[t]();
         ++n;
       } while (now_seconds() - begin < seconds || n < kMinOps);
+      cpu[t] = thread_cpu_seconds() - cpu_begin;
       total += n;
     });
   }
   go = true;
   for (auto& th : pool) th.join();
   const double elapsed = now_seconds() - start;
-  return elapsed > 0 ? static_cast<double>(total.load()) / elapsed : 0;
+  double cpu_total = 0;
+  for (double c : cpu) cpu_total += c;
+  const auto n = static_cast<double>(total.load());
+  return {elapsed > 0 ? n / elapsed : 0, cpu_total > 0 ? n / cpu_total : 0};
 }
 
 }  // namespace
+
+BusyCores::BusyCores(unsigned threads) {
+  for (unsigned t = 0; t < threads; ++t) {
+    auto op = sign_op(rsa2048())();
+    threads_.emplace_back([this, op = std::move(op)] {
+      while (!stop_.load()) op();
+    });
+  }
+}
+
+BusyCores::~BusyCores() {
+  stop_ = true;
+  for (auto& t : threads_) t.join();
+}
 
 const OpRate* CryptoResult::find(const std::string& name) const {
   for (const auto& o : ops)
@@ -127,9 +151,11 @@ CryptoResult bench_crypto(double seconds) {
   for (const auto& [name, factory] : ops) {
     OpRate o;
     o.name = name;
-    o.single = measure(factory, 1, seconds);
+    o.single = measure(factory, 1, seconds).per_second;
     o.per_cpu_second = measure_cpu(factory, seconds);
-    o.all_cores = measure(factory, r.threads, seconds);
+    const Rate all = measure(factory, r.threads, seconds);
+    o.all_cores = all.per_second;
+    o.per_cpu_second_busy = all.per_cpu_second;
     r.ops.push_back(o);
   }
   return r;

@@ -18,6 +18,8 @@ TEST(BenchSmoke, CryptoMeasuresEveryOperation) {
   for (const auto& o : r.ops) {
     EXPECT_GT(o.single, 0) << o.name;
     EXPECT_GT(o.all_cores, 0) << o.name;
+    EXPECT_GT(o.per_cpu_second, 0) << o.name;
+    EXPECT_GT(o.per_cpu_second_busy, 0) << o.name;
   }
   EXPECT_NE(r.find("P-256 sign"), nullptr);
   EXPECT_NE(r.find("X25519 exchange"), nullptr);
@@ -103,7 +105,10 @@ TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
   // The least work any server does adds the kernel's sockets and fsync to OpenSSL's.
   EXPECT_DOUBLE_EQ(r.least_ms, r.openssl_ms + r.kernel_socket_ms + r.kernel_fsync_ms);
   EXPECT_DOUBLE_EQ(r.best_ratio, r.floor_ms / r.least_ms);
-  EXPECT_DOUBLE_EQ(r.capf_own_ms, r.daemon_cpu_ms - r.least_ms);
+  EXPECT_GT(r.floor_busy_ms, 0);
+  EXPECT_DOUBLE_EQ(r.ratio_busy, r.floor_busy_ms / r.daemon_cpu_ms);
+  EXPECT_GT(r.least_busy_ms, 0);
+  EXPECT_DOUBLE_EQ(r.capf_own_ms, r.daemon_cpu_ms - r.least_busy_ms);
   EXPECT_GT(r.rest_ratio, 0);
 }
 

@@ -3,9 +3,11 @@
 // temporary directories that are removed afterwards.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace capf::bench {
@@ -16,6 +18,9 @@ struct OpRate {
   double single = 0;          ///< ops/s on one thread
   double all_cores = 0;       ///< ops/s with one thread per core, summed
   double per_cpu_second = 0;  ///< ops per CPU-second of one thread (the floor's unit: CPU time, like the daemon's)
+  /// ops per CPU-second of each thread while one thread per core runs: lower than
+  /// per_cpu_second where cores share execution units (SMT siblings, a VM's vCPUs)
+  double per_cpu_second_busy = 0;
 };
 
 /// The machine's crypto ceiling.
@@ -28,6 +33,21 @@ struct CryptoResult {
 
 /// Measures each private-key operation for about `seconds` per op and thread mode.
 CryptoResult bench_crypto(double seconds = 1.0);
+
+/// `threads` threads signing with RSA-2048 until destroyed: the other cores kept busy while a
+/// reference is measured on this one, as the simulator and the daemon's other threads keep them
+/// during `capf bench enroll`.
+class BusyCores {
+ public:
+  explicit BusyCores(unsigned threads);
+  ~BusyCores();
+  BusyCores(const BusyCores&) = delete;
+  BusyCores& operator=(const BusyCores&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
 
 /// Settings of the enrollment benchmark.
 struct EnrollOptions {
@@ -52,9 +72,11 @@ struct EnrollResult {
   double seconds = 0;             ///< wall time of the fleet runs (imports between rounds excluded)
   double per_second = 0;          ///< enrolled / seconds
   double p50_ms = 0, p99_ms = 0;  ///< session latency (connect to END_SESSION), phones' view
-  double floor_ms = 0;            ///< the server's crypto floor per enrollment, one core
+  double floor_ms = 0;            ///< the server's crypto floor per enrollment, one thread, the other cores idle
   std::string floor_formula;      ///< how the floor was computed, with the figures
   double ratio = 0;               ///< floor_ms / daemon_cpu_ms (1 = the daemon does nothing but the crypto)
+  double floor_busy_ms = 0;       ///< the same floor per CPU-second of a thread while every core signs
+  double ratio_busy = 0;          ///< floor_busy_ms / daemon_cpu_ms: the floor as the daemon runs, every core busy
   std::string note;               ///< non-installed outcomes, if any
   double daemon_cpu_ms = 0;       ///< daemon CPU time (user+system, /proc/PID/stat) per enrollment, timed rounds
   double sim_cpu_ms = 0;          ///< simulator (this process) CPU time per enrollment, timed rounds
@@ -63,10 +85,11 @@ struct EnrollResult {
   double openssl_ms = 0;          ///< OpenSSL's own work per enrollment (measure_openssl_share), one core
   double openssl_tls_ms = 0, openssl_lsc_ms = 0;     ///< its TLS and LSC parts
   double kernel_socket_ms = 0, kernel_fsync_ms = 0;  ///< the kernel's least work: the session's sockets, one fsync
-  double least_ms = 0;     ///< openssl_ms + kernel_socket_ms + kernel_fsync_ms: what any server spends here
-  double best_ratio = 0;   ///< floor_ms / least_ms: the best ratio a server could reach on this machine
-  double capf_own_ms = 0;  ///< daemon_cpu_ms - least_ms: what capf spends beyond the least work
-  double rest_ratio = 0;   ///< floor_ms / (floor_ms + capf_own_ms): the ratio for the rest
+  double least_ms = 0;       ///< openssl_ms + kernel_socket_ms + kernel_fsync_ms: what any server spends here
+  double best_ratio = 0;     ///< floor_ms / least_ms: the best ratio a server could reach on this machine
+  double least_busy_ms = 0;  ///< least_ms measured again with the other cores busy (BusyCores)
+  double capf_own_ms = 0;    ///< daemon_cpu_ms - least_busy_ms: what capf spends beyond the least work
+  double rest_ratio = 0;     ///< floor_busy_ms / (floor_busy_ms + capf_own_ms): the ratio for the rest
 };
 
 /// The least work of one enrollment's server side, per session, in thread CPU time: OpenSSL's
