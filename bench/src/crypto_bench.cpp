@@ -67,27 +67,15 @@ OpFactory x25519_op() {
   };
 }
 
-/// Ops per CPU-second of the calling thread: what one operation costs, whatever else the
-/// machine runs meanwhile.
-double measure_cpu(const OpFactory& factory, double seconds) {
-  auto op = factory();
-  std::size_t n = 0;
-  const double begin = now_seconds(), cpu_begin = thread_cpu_seconds();
-  do {
-    op();
-    ++n;
-  } while (now_seconds() - begin < seconds || n < kMinOps);
-  const double cpu = thread_cpu_seconds() - cpu_begin;
-  return cpu > 0 ? static_cast<double>(n) / cpu : 0;
-}
-
 struct Rate {
   double per_second = 0;      ///< ops/s of all threads together
-  double per_cpu_second = 0;  ///< ops per CPU-second of the threads, each measured on its own clock
+  double per_cpu_second = 0;  ///< ops per CPU-second of the threads, each on its own clock: what one op
+                              ///< costs, whatever else the machine runs meanwhile
 };
 
-/// Ops/s with `threads` threads, each running for about `seconds` and at least kMinOps
-/// operations (RSA key generation takes 0.1–0.5 s and varies a lot from key to key).
+/// Ops/s and ops per CPU-second with `threads` threads, each running for about `seconds` and
+/// at least kMinOps operations (RSA key generation takes 0.1–0.5 s and varies a lot from key
+/// to key).
 Rate measure(const OpFactory& factory, unsigned threads, double seconds) {
   std::vector<std::function<void()>> ops;
   for (unsigned t = 0; t < threads; ++t) ops.push_back(factory());
@@ -151,8 +139,9 @@ CryptoResult bench_crypto(double seconds) {
   for (const auto& [name, factory] : ops) {
     OpRate o;
     o.name = name;
-    o.single = measure(factory, 1, seconds).per_second;
-    o.per_cpu_second = measure_cpu(factory, seconds);
+    const Rate one = measure(factory, 1, seconds);
+    o.single = one.per_second;
+    o.per_cpu_second = one.per_cpu_second;
     const Rate all = measure(factory, r.threads, seconds);
     o.all_cores = all.per_second;
     o.per_cpu_second_busy = all.per_cpu_second;
