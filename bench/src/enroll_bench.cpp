@@ -120,7 +120,7 @@ void measure_rest(EnrollResult& r, const std::string& data_dir, const std::strin
   r.openssl_ms = share.tls_ms + share.lsc_ms;
   r.kernel_socket_ms = share.socket_ms;
   r.kernel_fsync_ms = share.fsync_ms;
-  r.least_ms = r.openssl_ms + r.kernel_socket_ms + r.kernel_fsync_ms;
+  r.least_ms = share.least_ms();
   r.best_ratio = r.least_ms > 0 ? r.floor_ms / r.least_ms : 0;
   // Again with the other cores busy, as they were while the daemon ran.
   const unsigned others = std::max(1u, std::thread::hardware_concurrency()) - 1;
@@ -129,7 +129,7 @@ void measure_rest(EnrollResult& r, const std::string& data_dir, const std::strin
     const BusyCores load(others);
     busy = measure_openssl_share(data_dir + "/ca", phone->public_key_der(), 200, data_dir);
   }
-  r.least_busy_ms = busy.tls_ms + busy.lsc_ms + busy.socket_ms + busy.fsync_ms;
+  r.least_busy_ms = busy.least_ms();
   r.capf_own_ms = r.daemon_cpu_ms - r.least_busy_ms;
   r.rest_ratio = r.floor_busy_ms + r.capf_own_ms > 0 ? r.floor_busy_ms / (r.floor_busy_ms + r.capf_own_ms) : 0;
 }

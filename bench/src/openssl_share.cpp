@@ -223,25 +223,19 @@ class Pair {
 };
 
 /// One CAPF session's server side (capf-protocol.md): the handshake, then AUTH_REQUEST,
-/// AUTH_RESPONSE, KEY_GENERATE_REQUEST, KEY_GENERATE_RESPONSE with the phone's key, the LSC in
-/// STORE_CERTIFICATE_REQUEST, STORE_CERTIFICATE_RESPONSE, END_SESSION. The LSC is issued in
-/// between when `ca` is given (its time goes to `lsc_ms`); else a DER of `lsc_bytes` is carried.
-std::size_t one_session(Pair& pair, std::size_t spki_bytes, crypto::CertificateAuthority* ca,
-                        const std::vector<std::uint8_t>& phone_spki, double& lsc_ms, std::size_t lsc_bytes) {
+/// AUTH_RESPONSE, KEY_GENERATE_REQUEST, KEY_GENERATE_RESPONSE with the phone's key of
+/// `key_bytes`, the LSC in STORE_CERTIFICATE_REQUEST, STORE_CERTIFICATE_RESPONSE, END_SESSION.
+/// `lsc()` gives the LSC's DER size when it is due (issuing one, or the size of one issued before).
+template <class Lsc>
+void one_session(Pair& pair, std::size_t key_bytes, Lsc lsc) {
   pair.handshake();
   pair.to_client(16);
   pair.to_server(48);
   pair.to_client(24);
-  pair.to_server(16 + spki_bytes);
-  if (ca != nullptr) {
-    auto lsc = timed(lsc_ms, [&] { return ca->issue_lsc("SEP00EBD5000000", phone_spki, 365, 1'780'000'000); });
-    if (!lsc) throw std::runtime_error("issuing the reference LSC: " + lsc.error().message);
-    lsc_bytes = timed(lsc_ms, [&] { return lsc->to_der().size(); });
-  }
-  pair.to_client(16 + lsc_bytes);
+  pair.to_server(16 + key_bytes);
+  pair.to_client(16 + lsc());
   pair.to_server(16);
   pair.to_client(16);
-  return lsc_bytes;
 }
 
 /// Per enrollment, the thread CPU of appending `bytes` to a file in `dir` in two writes (the
@@ -289,11 +283,17 @@ OpensslShare measure_openssl_share(const std::string& ca_dir, const std::vector<
   for (std::size_t i = 0; i <= sessions; ++i) {
     {
       Pair pair(server_ctx.get(), client_ctx.get(), i == 0 ? warm_up : tls_ms, nullptr);
-      lsc_bytes = one_session(pair, phone_spki.size(), &*ca, phone_spki, i == 0 ? warm_up : lsc_ms, 0);
+      one_session(pair, phone_spki.size(), [&] {
+        auto lsc = timed(i == 0 ? warm_up : lsc_ms,
+                         [&] { return ca->issue_lsc("SEP00EBD5000000", phone_spki, 365, 1'780'000'000); });
+        if (!lsc) throw std::runtime_error("issuing the reference LSC: " + lsc.error().message);
+        lsc_bytes = timed(i == 0 ? warm_up : lsc_ms, [&] { return lsc->to_der().size(); });
+        return lsc_bytes;
+      });
     }
     {
       Pair pair(server_ctx.get(), client_ctx.get(), i == 0 ? warm_up : loopback_ms, &listener);
-      one_session(pair, phone_spki.size(), nullptr, phone_spki, warm_up, lsc_bytes);
+      one_session(pair, phone_spki.size(), [&] { return lsc_bytes; });
     }
     if (i > 0) ++share.sessions;
   }
