@@ -178,6 +178,7 @@ Daemon::Daemon(ServeOptions options, std::string data_dir)
       policies_(*store_, engine_, ca_.certificate().subject()),
       io_threads_(io_thread_count(options_.server.io_threads)),
       io_(static_cast<int>(io_threads_)),
+      signals_(io_, SIGINT, SIGTERM),
       workers_(options_.server.worker_threads),
       capf_server_(io_, workers_, enrollment_, listener_config(), ca_.certificate().to_pem(), ca_.key().to_pem()),
       ca_worker_(enrollment_.online(), clock_),
@@ -372,8 +373,7 @@ void Daemon::shut_down(int signal) {
 }
 
 int Daemon::run() {
-  net::asio::signal_set signals(io_, SIGINT, SIGTERM);
-  signals.async_wait([this](const boost::system::error_code&, int signal) { shut_down(signal); });
+  signals_.async_wait([this](const boost::system::error_code&, int signal) { shut_down(signal); });
   engine_loop_.start();  // the engine's scheduling loop; the renewal policies run in the same rounds
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads_; ++i) threads.emplace_back([this] { net::run_io(io_); });

@@ -105,10 +105,13 @@ class Daemon {
   server::EnrollmentService enrollment_;
   engine::PoolTriggerRunner trigger_runner_;
   engine::Engine engine_;
-  policy::Evaluator policies_;  ///< renewal policies, run from the scheduling loop
+  policy::Evaluator policies_;                               ///< renewal policies, run from the scheduling loop
   std::chrono::steady_clock::time_point heap_trimmed_at_{};  ///< by each_round, on the loop's thread
   const unsigned io_threads_;
   net::asio::io_context io_;
+  /// SIGINT and SIGTERM, caught from before anything listens or DATA/daemon.json says the daemon
+  /// is ready: a stop asked for at once is a clean stop, never the signal's default action.
+  net::asio::signal_set signals_;
   net::asio::thread_pool workers_;
   server::CapfServer capf_server_;
   server::OnlineCaWorker ca_worker_;
