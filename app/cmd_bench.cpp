@@ -20,6 +20,7 @@ constexpr const char* kBenchUsage =
     "  crypto [--seconds S]                      private-key ops/s, 1 thread and all cores\n"
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
     "         [--workers W] [--io-threads T]     (the daemon's --workers and --io-threads)\n"
+    "         [--cores split|shared]             (split: the daemon on half the cores, the simulator on the rest)\n"
     "                                            daemon CPU per enrollment vs the server's crypto floor\n"
     "  night [--phones N] [--rate R] [--canary C]\n"
     "                                            a job over N devices, phones connect when triggered\n"
@@ -143,8 +144,8 @@ Row run_enroll(const bench::EnrollOptions& o) {
   auto r = bench::bench_enroll(o);
   std::printf(
       "enroll: %zu phones, key %s, CA key %s, concurrency %zu, daemon + in-process simulator on loopback TLS, "
-      "%zu phone keys made beforehand\n",
-      r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency, r.prepared_keys);
+      "%zu phone keys made beforehand; %s\n",
+      r.phones, r.key.c_str(), o.ca_key.c_str(), o.concurrency, r.prepared_keys, r.cores.c_str());
   std::printf(
       "  enrolled %zu in %zu round(s) taking %.2f s: %.2f enrollments/s, session p50 %.1f ms, p99 %.1f ms%s%s\n",
       r.enrolled, r.rounds, r.seconds, r.per_second, r.p50_ms, r.p99_ms, r.note.empty() ? "" : "; also ",
@@ -301,6 +302,10 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
   o.workers = vm["workers"].as<unsigned>();
   o.io_threads = vm["io-threads"].as<unsigned>();
   o.crypto_seconds = vm["seconds"].as<double>();
+  const std::string cores = vm["cores"].as<std::string>();
+  if (cores != "split" && cores != "shared")
+    throw std::invalid_argument("--cores must be split or shared, got \"" + cores + "\"");
+  o.split_cores = cores == "split";
   return o;
 }
 
@@ -319,6 +324,8 @@ int cmd_bench(const Args& args) {
       "io-threads", po::value<unsigned>()->default_value(0), "enroll: the daemon's --io-threads (0 = its default)")(
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
+      "cores", po::value<std::string>()->default_value("split"),
+      "enroll: split (the daemon on half the cores, the simulator on the rest) or shared")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(
       "repeat", po::value<std::size_t>()->default_value(3),
       "csv: runs of each importer, taking turns (medians compared)")(

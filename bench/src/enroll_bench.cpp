@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "capf/bench/bench.hpp"
+#include "capf/bench/cores.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/sim/simulator.hpp"
 #include "serve_child.hpp"
@@ -149,6 +150,8 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   if (options.workers > 0) serve_args.insert(serve_args.end(), {"--workers", std::to_string(options.workers)});
   if (options.io_threads > 0) serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(options.io_threads)});
   Daemon daemon(binary, data, serve_args, dir.path() + "/serve.log");
+  const CoreSplit cores = options.split_cores ? split_cores() : CoreSplit{};
+  r.cores = options.split_cores ? cores.describe() : "daemon and simulator share every core (--cores shared)";
 
   const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);
   const std::string csv = dir.path() + "/phones.csv";
@@ -186,9 +189,16 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
       for (const auto& n : names)
         if (auto f = sim::load_flash(state, n); !f) throw std::runtime_error("phone state: " + f.error().message);
     }
+    // Every round: a thread the daemon started since the last one may have been missed.
+    if (cores.split())
+      if (const auto e = pin_process(daemon.pid(), cores.daemon); !e.empty())
+        throw std::runtime_error("putting the daemon on its cores: " + e);
     const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
     const std::uint64_t switches_before = daemon.context_switches();
-    auto summary = sim::run_fleet(so, phones);
+    auto summary = [&] {
+      const ThreadOnCores simulator_side(cores.simulator);  // run_fleet's threads inherit the set
+      return sim::run_fleet(so, phones);
+    }();
     all.daemon_cpu += daemon.cpu_seconds() - daemon_before;
     // A thread that ended during the round takes its count with it: never a negative count.
     const std::uint64_t switches_after = daemon.context_switches();

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "capf/bench/bench.hpp"
+#include "capf/bench/cores.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf_binary.hpp"
 
@@ -92,6 +93,7 @@ TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
   auto r = bench_enroll(o);
   EXPECT_EQ(r.enrolled, 8u) << r.note;
   EXPECT_EQ(r.prepared_keys, 8u);
+  EXPECT_EQ(r.cores, split_cores().describe()) << "split by default";
   EXPECT_GT(r.daemon_cpu_ms, 0);
   // A session waits on its phone at least once: every enrollment switches the daemon's threads.
   EXPECT_GE(r.daemon_switches, 1.0);

@@ -60,12 +60,16 @@ struct EnrollOptions {
   unsigned io_threads = 0;         ///< the daemon's --io-threads (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
   double crypto_seconds = 1.0;     ///< measuring time per op for the floor
+  /// The daemon's threads on the first half of the cores and the simulator's on the rest, as
+  /// phones on other machines leave the daemon its caches; false: the scheduler mixes them.
+  bool split_cores = true;
 };
 
 /// Enrollments against a real `capf serve`: the daemon's CPU per enrollment against the
 /// server's crypto floor, throughput and session latency.
 struct EnrollResult {
   std::string key;                ///< "rsa2048" or "p256", as asked
+  std::string cores;              ///< where the daemon and the simulator ran ("daemon on CPU 0, simulator on CPU 1")
   std::size_t phones = 0;         ///< phones in the fleet
   std::size_t rounds = 0;         ///< fleet runs timed
   std::size_t enrolled = 0;       ///< LSCs installed and verified by the simulator, all rounds
