@@ -2,8 +2,6 @@
 // rate with a canary wave, Apply Config sent to `capf sim --control` (phones connect only when
 // triggered), until the job completes; the daemon's wall time, CPU and peak memory.
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -13,6 +11,7 @@
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
+#include "capf/util/loopback.hpp"
 #include "capf/util/process.hpp"
 #include "serve_child.hpp"
 
@@ -23,16 +22,7 @@ namespace {
 /// A loopback port that was free a moment ago (the daemon must know the simulator's port
 /// before either starts).
 int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("no free loopback port");
-  ::close(fd);
-  return ntohs(a.sin_port);
+  return util::LoopbackListener(1).port();
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 // this is capf's own: threads and wake-ups, the store, the protocol.
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -26,6 +25,8 @@
 #include "capf/bench/bench.hpp"
 #include "capf/crypto/crypto.hpp"
 #include "capf/crypto/tls.hpp"
+#include "capf/util/loopback.hpp"
+#include "capf/util/unique_fd.hpp"
 
 namespace capf::bench {
 
@@ -48,53 +49,9 @@ auto timed(double& into, F fn) {
   }
 }
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("the reference server: " + what + ": " + std::strerror(errno));
 }
-
-/// A listening socket on 127.0.0.1, set up as the daemon's (TCP_NODELAY, inherited by every
-/// accepted connection), and its port.
-struct Listener {
-  Fd fd;
-  sockaddr_in addr{};
-
-  Listener() : fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    if (fd.get() < 0) fail("socket");
-    const int one = 1;
-    if (::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) fail("TCP_NODELAY");
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) fail("bind");
-    if (::listen(fd.get(), 8) != 0) fail("listen");
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) fail("getsockname");
-  }
-};
 
 /// Waits (untimed) until `fd` has bytes to read: loopback delivers at once, but not always
 /// before send() returns.
@@ -108,7 +65,8 @@ void wait_readable(int fd) {
 /// accept and close timed too).
 class Pair {
  public:
-  Pair(SSL_CTX* server_ctx, SSL_CTX* client_ctx, double& server_ms, const Listener* listener) : server_ms_(server_ms) {
+  Pair(SSL_CTX* server_ctx, SSL_CTX* client_ctx, double& server_ms, const util::LoopbackListener* listener)
+      : server_ms_(server_ms) {
     timed(server_ms_, [&] { server_.reset(SSL_new(server_ctx)); });
     client_.reset(SSL_new(client_ctx));
     if (!server_ || !client_) throw std::runtime_error("SSL_new failed");
@@ -119,12 +77,12 @@ class Pair {
       SSL_set_bio(server_.get(), server_bio, server_bio);
       SSL_set_bio(client_.get(), client_bio, client_bio);
     } else {
-      client_fd_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (client_fd_.get() < 0) fail("socket");
-      if (::connect(client_fd_.get(), reinterpret_cast<const sockaddr*>(&listener->addr), sizeof listener->addr) != 0)
-        fail("connect");
+      client_fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!client_fd_.valid()) fail("socket");
+      const sockaddr_in& to = listener->address();
+      if (::connect(client_fd_.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) fail("connect");
       timed(server_ms_,
-            [&] { server_fd_ = Fd(::accept4(listener->fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)); });
+            [&] { server_fd_.reset(::accept4(listener->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)); });
       if (server_fd_.get() < 0) fail("accept");
       if (::fcntl(client_fd_.get(), F_SETFL, O_NONBLOCK) != 0) fail("O_NONBLOCK");
       SSL_set_fd(server_.get(), server_fd_.get());
@@ -183,7 +141,7 @@ class Pair {
   }
 
  private:
-  static void wait_for(const Fd& fd) {
+  static void wait_for(const util::UniqueFd& fd) {
     if (fd.get() >= 0) wait_readable(fd.get());
   }
 
@@ -207,7 +165,7 @@ class Pair {
     return 0;
   }
 
-  static void read(SSL* ssl, const Fd& fd, std::size_t size) {
+  static void read(SSL* ssl, const util::UniqueFd& fd, std::size_t size) {
     std::vector<unsigned char> in(size);
     std::size_t got = 0;
     for (int turn = 0; turn < 16 && got < size; ++turn) {
@@ -219,7 +177,8 @@ class Pair {
 
   double& server_ms_;
   Ssl server_{nullptr, &SSL_free}, client_{nullptr, &SSL_free};
-  Fd server_fd_, client_fd_;  // declared after the SSLs: closed before them, but SSL_free never touches the fd
+  util::UniqueFd server_fd_,
+      client_fd_;  // declared after the SSLs: closed before them, but SSL_free never touches the fd
 };
 
 /// One CAPF session's server side (capf-protocol.md): the handshake, then AUTH_REQUEST,
@@ -244,7 +203,7 @@ void one_session(Pair& pair, std::size_t key_bytes, Lsc lsc) {
 /// them under the bench's load: strace counted 1.06 a session). One warm-up round uncounted.
 double measure_fsync_ms(const std::string& dir, std::size_t bytes, std::size_t rounds) {
   const std::string path = dir + "/reference-wal.log";
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
+  const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
   if (fd.get() < 0) fail("open " + path);
   const std::vector<char> half(bytes / 2, 'w');
   double ms = 0, warm_up = 0;
@@ -275,7 +234,8 @@ OpensslShare measure_openssl_share(const std::string& ca_dir, const std::vector<
     throw std::runtime_error("client TLS: " + r.error().message);
 
   OpensslShare share;
-  const Listener listener;
+  // Set up as the daemon's: TCP_NODELAY, inherited by every accepted connection.
+  const util::LoopbackListener listener(8, true);
   double warm_up = 0, tls_ms = 0, lsc_ms = 0, loopback_ms = 0;
   std::size_t lsc_bytes = 0;
   // One warm-up session outside the figures (first use of the provider's algorithms), then the

@@ -13,6 +13,7 @@
 
 #include "capf/bench/bench.hpp"
 #include "capf/sim/simulator.hpp"
+#include "capf/util/loopback.hpp"
 #include "serve_child.hpp"
 
 namespace capf::bench {
@@ -23,25 +24,14 @@ namespace {
 /// the path and the arrival time of each one.
 class TriggerListener {
  public:
-  TriggerListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 512) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(a.sin_port);
+  TriggerListener() : listener_(512) {
     thread_ = std::thread([this] { loop(); });
   }
   ~TriggerListener() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    ::close(fd_);
   }
-  int port() const { return port_; }
+  int port() const { return listener_.port(); }
   /// Requests received so far: (arrival, path).
   std::size_t count() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -64,12 +54,10 @@ class TriggerListener {
  private:
   void loop() {
     while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{listener_.fd(), POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
-      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      serve(c);
-      ::close(c);
+      const util::UniqueFd c(::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (c.valid()) serve(c.get());
     }
   }
   /// Reads one request (headers and Content-Length body), records it, answers 200.
@@ -104,7 +92,7 @@ class TriggerListener {
     (void)::send(c, kOk, sizeof kOk - 1, MSG_NOSIGNAL);
   }
 
-  int fd_ = -1, port_ = 0;
+  util::LoopbackListener listener_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> hits_;

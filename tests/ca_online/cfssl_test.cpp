@@ -4,10 +4,8 @@
 // when chosen explicitly. Skipped only when cfssl is not installed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +17,7 @@
 
 #include "ca_online_support.hpp"
 #include "capf/net/http_client.hpp"
+#include "capf/util/loopback.hpp"
 #include "capf/util/text.hpp"
 #include "ci_required.hpp"
 
@@ -32,22 +31,14 @@ constexpr const char* kKeyHex = "0123456789abcdef0123456789abcdef";
 std::string find_cfssl() {
   const char* path = std::getenv("PATH");
   for (const auto& dir : util::split(path ? path : "/usr/bin", ':')) {
-    const std::string candidate = dir + "/cfssl";
+    std::string candidate = dir + "/cfssl";
     if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
 }
 
 int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  return capf::util::LoopbackListener(1).port();
 }
 
 void write(const std::string& path, const std::string& text) {
@@ -95,6 +86,7 @@ class Cfssl : public ::testing::Test {
         "-ca",  dir_ + "/ca.pem", "-ca-key",  dir_ + "/ca.key", "-config", dir_ + "/config.json"};
     if (https) argv.insert(argv.end(), {"-tls-cert", dir_ + "/tls.pem", "-tls-key", dir_ + "/tls.key"});
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     posix_spawn_file_actions_t actions;

@@ -1,8 +1,6 @@
 // HTTP triggers against a tiny HTTP server on 127.0.0.1:0, how each ending is classified, and
 // the HTTP client's redaction and limits.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 
 #include "capf/engine/trigger.hpp"
 #include "capf/net/http_client.hpp"
+#include "capf/util/loopback.hpp"
 #include "trigger_test_util.hpp"
 
 using namespace capf;
@@ -26,26 +25,18 @@ namespace {
 /// Answers by path: /200, /202, /429 (Retry-After: 7), /503, /401, /404; /hang never answers.
 class TinyHttpServer {
  public:
-  TinyHttpServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  TinyHttpServer() : listener_(16) {
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
   ~TinyHttpServer() {
     stop_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::shutdown(listener_.fd(), SHUT_RDWR);
     accept_thread_.join();
     for (auto& t : connections_) t.join();
-    ::close(listen_fd_);
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(listener_.port()) + path;
+  }
   /// The last request line and body received.
   std::string last_request() {
     std::lock_guard lock(mutex_);
@@ -60,9 +51,9 @@ class TinyHttpServer {
  private:
   void accept_loop() {
     while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
+      pollfd p{listener_.fd(), POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
-      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      int fd = ::accept(listener_.fd(), nullptr, nullptr);
       if (fd < 0) continue;
       connections_.emplace_back([this, fd] { serve(fd); });
     }
@@ -116,8 +107,7 @@ class TinyHttpServer {
     ::close(fd);
   }
 
-  int listen_fd_ = -1;
-  int port_ = 0;
+  capf::util::LoopbackListener listener_;
   std::atomic<bool> stop_{false};
   std::thread accept_thread_;
   std::vector<std::thread> connections_;
@@ -158,15 +148,7 @@ TEST(TriggerHttp, StatusesAreClassified) {
 
 TEST(TriggerHttp, TransportFailures) {
   // A port that was just free: connection refused.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
+  const int port = capf::util::LoopbackListener(1).port();
   auto r = run_trigger(http("http://127.0.0.1:" + std::to_string(port) + "/t/{name}"), sample_device(), "j");
   EXPECT_EQ(r.outcome, TriggerOutcome::transient) << r.detail;
 
@@ -238,7 +220,8 @@ TEST(TriggerHttp, BasicCredentialsAreSentAndNeverShown) {
   c.password = "s3cret-pw";
   auto r = run_trigger(c, sample_device(), "j");
   // "axl:s3cret-pw" in base64.
-  EXPECT_NE(server.last_head().find("Authorization: Basic YXhsOnMzY3JldC1wdw=="), std::string::npos) << server.last_head();
+  EXPECT_NE(server.last_head().find("Authorization: Basic YXhsOnMzY3JldC1wdw=="), std::string::npos)
+      << server.last_head();
   EXPECT_EQ(r.outcome, TriggerOutcome::needs_admin);
   EXPECT_EQ(r.detail.find("s3cret-pw"), std::string::npos) << r.detail;
 }

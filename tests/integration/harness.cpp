@@ -1,9 +1,7 @@
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "capf/util/loopback.hpp"
 
 namespace capf::it {
 
@@ -141,7 +141,7 @@ Fleet::Fleet(const std::vector<std::string>& daemon_args) {
 }
 
 std::string Fleet::write_csv(const std::string& name, const std::string& content) const {
-  const auto path = dir / name;
+  auto path = dir / name;
   std::ofstream(path) << content;
   return path;
 }
@@ -196,16 +196,7 @@ std::string verify_lsc_with_openssl(const std::string& lsc, const std::string& c
 }
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  return capf::util::LoopbackListener(1).port();
 }
 
 int spawn_capf(const std::vector<std::string>& args, const std::string& out, const std::string& err) {

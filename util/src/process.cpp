@@ -16,24 +16,13 @@
 #include <system_error>
 #include <utility>
 
+#include "capf/util/unique_fd.hpp"
+
 namespace capf::util {
 
 namespace bp = boost::process;
 
 namespace {
-
-/// A descriptor closed at scope end; opened close-on-exec, so only the dup2 below reaches the
-/// child (and no other child started meanwhile inherits it).
-struct OwnedFd {
-  int fd = -1;
-  OwnedFd() = default;
-  explicit OwnedFd(int f) : fd(f) {}
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 int open_output(const std::string& path, bool truncate, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), mode);
@@ -72,12 +61,14 @@ boost::filesystem::path executable(const std::string& program) {
 
 ChildProcess::ChildProcess(const Launch& launch) {
   if (launch.argv.empty()) throw std::runtime_error("no program to start");
-  OwnedFd out, err;
-  if (!launch.out.empty()) out.fd = open_output(launch.out, launch.truncate_out, launch.file_mode);
-  if (!launch.err.empty() && launch.err != launch.out) err.fd = open_output(launch.err, false, launch.file_mode);
+  // Opened close-on-exec, so only the dup2 of RedirectOutput reaches the child (and no other
+  // child started meanwhile inherits them); closed here once the child has its copies.
+  UniqueFd out, err;
+  if (!launch.out.empty()) out.reset(open_output(launch.out, launch.truncate_out, launch.file_mode));
+  if (!launch.err.empty() && launch.err != launch.out) err.reset(open_output(launch.err, false, launch.file_mode));
   RedirectOutput redirect;
-  redirect.out = out.fd;
-  redirect.err = launch.err.empty() ? -1 : (launch.err == launch.out ? out.fd : err.fd);
+  redirect.out = out.get();
+  redirect.err = launch.err.empty() ? -1 : (launch.err == launch.out ? out.get() : err.get());
   const std::vector<std::string> args(launch.argv.begin() + 1, launch.argv.end());
   std::error_code ec;
   child_ = std::make_unique<bp::child>(bp::exe = executable(launch.argv[0]), bp::args = args, redirect, ec);
