@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -71,7 +72,12 @@ std::string pin_process(pid_t pid, const std::vector<int>& cpus) {
 ThreadOnCores::ThreadOnCores(const std::vector<int>& cpus) {
   if (cpus.empty()) return;
   before_ = cores_of(0);
-  set_ = !before_.empty() && set_cpus(0, cpus) == 0;
+  if (before_.empty())
+    throw std::runtime_error("sched_getaffinity of this thread failed: " + std::string(std::strerror(errno)));
+  if (const int err = set_cpus(0, cpus); err != 0)
+    throw std::runtime_error(
+        fmt::format("putting this thread on CPU {}: sched_setaffinity: {}", list(cpus), std::strerror(err)));
+  set_ = true;
 }
 
 ThreadOnCores::~ThreadOnCores() {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "capf/util/process.hpp"
@@ -58,4 +60,18 @@ TEST(Cores, ThreadOnCoresHoldsForItsScopeAndItsNewThreadsThenGivesBack) {
   EXPECT_EQ(inside, one);
   EXPECT_EQ(started, one) << "a thread started inside the scope inherits the set";
   EXPECT_EQ(after, all);
+}
+
+TEST(Cores, ACoreTheMachineLacksIsRefusedWithItsNumber) {
+  const std::vector<int> missing{1023};  // no CPU 1023 here: sched_setaffinity says EINVAL
+  try {
+    const ThreadOnCores on(missing);
+    FAIL() << "no error for CPU 1023";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("CPU 1023"), std::string::npos) << e.what();
+  }
+  const auto all = cores_of(0);
+  EXPECT_FALSE(all.empty()) << "the thread keeps the cores it had";
+  capf::util::ChildProcess child({{"sleep", "30"}, "", ""});
+  EXPECT_NE(pin_process(child.pid(), missing).find("sched_setaffinity"), std::string::npos);
 }

@@ -32,7 +32,8 @@ CoreSplit split_cores();
 std::string pin_process(pid_t pid, const std::vector<int>& cpus);
 
 /// The calling thread on `cpus` while this lives (threads it starts meanwhile inherit them),
-/// back on the cores it had before afterwards. Does nothing for an empty set.
+/// back on the cores it had before afterwards. Does nothing for an empty set; throws
+/// std::runtime_error naming the cores when the kernel refuses them.
 class ThreadOnCores {
  public:
   explicit ThreadOnCores(const std::vector<int>& cpus);
