@@ -83,7 +83,7 @@ class Pair {
       if (::connect(client_fd_.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) fail("connect");
       timed(server_ms_,
             [&] { server_fd_.reset(::accept4(listener->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)); });
-      if (server_fd_.get() < 0) fail("accept");
+      if (!server_fd_.valid()) fail("accept");
       if (::fcntl(client_fd_.get(), F_SETFL, O_NONBLOCK) != 0) fail("O_NONBLOCK");
       SSL_set_fd(server_.get(), server_fd_.get());
       SSL_set_fd(client_.get(), client_fd_.get());
@@ -142,7 +142,7 @@ class Pair {
 
  private:
   static void wait_for(const util::UniqueFd& fd) {
-    if (fd.get() >= 0) wait_readable(fd.get());
+    if (fd.valid()) wait_readable(fd.get());
   }
 
   static bool step(SSL* ssl, int rc) {
@@ -177,8 +177,8 @@ class Pair {
 
   double& server_ms_;
   Ssl server_{nullptr, &SSL_free}, client_{nullptr, &SSL_free};
-  util::UniqueFd server_fd_,
-      client_fd_;  // declared after the SSLs: closed before them, but SSL_free never touches the fd
+  // Declared after the SSLs: closed before them, but SSL_free never touches the fd.
+  util::UniqueFd server_fd_, client_fd_;
 };
 
 /// One CAPF session's server side (capf-protocol.md): the handshake, then AUTH_REQUEST,
@@ -204,7 +204,7 @@ void one_session(Pair& pair, std::size_t key_bytes, Lsc lsc) {
 double measure_fsync_ms(const std::string& dir, std::size_t bytes, std::size_t rounds) {
   const std::string path = dir + "/reference-wal.log";
   const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
-  if (fd.get() < 0) fail("open " + path);
+  if (!fd.valid()) fail("open " + path);
   const std::vector<char> half(bytes / 2, 'w');
   double ms = 0, warm_up = 0;
   for (std::size_t i = 0; i <= rounds; ++i) {
