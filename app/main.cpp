@@ -36,6 +36,8 @@ commands:
   stale-lsc list|delete --all    LSCs issued but superseded before delivery
   web passwd USER|users|remove USER   users of the web dashboard (`serve --web ADDR:PORT`)
 
+capf --version             this build's version
+
 every command takes --data-dir DIR (default $CAPF_DATA_DIR, else ./capf-data), --json, --help
 )";
 
@@ -47,6 +49,10 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "capf " << CAPF_VERSION << "\n";
+    return 0;
   }
   const std::string command = args[0];
   args.erase(args.begin());

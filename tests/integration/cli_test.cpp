@@ -1,8 +1,7 @@
 // The command line as an administrator uses it: exit codes, errors that name what and where,
 // file modes, the admin API's token.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "capf/admin/http.hpp"
 #include "harness.hpp"
@@ -36,6 +35,13 @@ TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   EXPECT_NE(r.err.find("no capf data"), std::string::npos) << r.err;
 }
 
+TEST(Cli, VersionIsTheProjectsVersion) {
+  auto r = cli({"--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "capf " CAPF_EXPECTED_VERSION "\n");
+  EXPECT_EQ(cli({"version"}).out, r.out);
+}
+
 TEST(Cli, FilesHaveDeliberateModes) {
   Fleet f;
   EXPECT_EQ(mode_of(f.data), 0700u);
@@ -63,12 +69,13 @@ TEST(Cli, AdminApiRefusesACallerWithoutTheToken) {
 
 TEST(Cli, ImportReportsBadRowsByLineAndColumnAndKeepsTheGoodOnes) {
   Fleet f;
-  const auto csv = f.write_csv("site.csv", std::string(kCsvHeader) +
-      "SEP000000000401,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP00000000040,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP000000000403,DP-HQ,Reinstall,By Null String,,2048,RSA Only,\n"
-      "SEP000000000404,DP-HQ,Install/Upgrade,By Authentication String,12,2048,RSA Only,\n"
-      "SEP000000000405,DP-HQ,Install/Upgrade,By Authentication String,,2048,RSA Only,\n");
+  const auto csv =
+      f.write_csv("site.csv", std::string(kCsvHeader) +
+                                  "SEP000000000401,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                  "SEP00000000040,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                  "SEP000000000403,DP-HQ,Reinstall,By Null String,,2048,RSA Only,\n"
+                                  "SEP000000000404,DP-HQ,Install/Upgrade,By Authentication String,12,2048,RSA Only,\n"
+                                  "SEP000000000405,DP-HQ,Install/Upgrade,By Authentication String,,2048,RSA Only,\n");
   auto r = f.import(csv);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("site.csv:3:1:"), std::string::npos) << r.err;
@@ -80,9 +87,10 @@ TEST(Cli, ImportReportsBadRowsByLineAndColumnAndKeepsTheGoodOnes) {
   EXPECT_NE(cli({"phone", "show", "SEP000000000403", "--data-dir", f.data}).exit_code, 0);
 
   // --strict: nothing from a file with a bad row.
-  const auto strict = f.write_csv("strict.csv", std::string(kCsvHeader) +
-      "SEP000000000411,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
-      "SEP000000000412,DP-HQ,Install/Upgrade,By Null String,,999,RSA Only,\n");
+  const auto strict =
+      f.write_csv("strict.csv", std::string(kCsvHeader) +
+                                    "SEP000000000411,DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n"
+                                    "SEP000000000412,DP-HQ,Install/Upgrade,By Null String,,999,RSA Only,\n");
   r = cli({"phones", "import", strict, "--strict", "--data-dir", f.data});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("rejected"), std::string::npos);
