@@ -2,6 +2,7 @@
 // reference measured in the same run and the ratio; none asserts on time.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -21,6 +22,7 @@ constexpr const char* kBenchUsage =
     "  enroll [--key rsa2048|p256] [--phones N] [--rounds R] [--concurrency C] [--ca-key rsa2048|p256]\n"
     "         [--workers W] [--io-threads T]     (the daemon's --workers and --io-threads)\n"
     "         [--cores split|shared]             (split: the daemon on half the cores, the simulator on the rest)\n"
+    "         [--against CAPF]                   (another capf binary's daemon takes turns with this one: B/A)\n"
     "                                            daemon CPU per enrollment vs the server's crypto floor\n"
     "  night [--phones N] [--rate R] [--canary C]\n"
     "                                            a job over N devices, phones connect when triggered\n"
@@ -140,6 +142,25 @@ Row run_rate(std::size_t dispatches) {
   return {"rate", fig, "set rate; schedule", "-", "±2 %, 0 outside", met ? "yes" : "no"};
 }
 
+// `--against B`: the other daemon's figures from the same rounds, and the spread of its CPU per
+// enrollment over this one's, round by round (the rounds took turns, so the machine's drift cancels).
+void print_against(const bench::EnrollResult& r) {
+  const auto& x = *r.against;
+  std::vector<double> v = x.round_ratios;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double p) {
+    return v.empty() ? 0.0 : v[static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)))];
+  };
+  const auto higher = std::count_if(v.begin(), v.end(), [](double q) { return q > 1; });
+  std::printf("against %s (B; this binary is A), the rounds taking turns: B enrolled %zu, %.2f enrollments/s\n",
+              x.binary.c_str(), x.enrolled, x.per_second);
+  std::printf(
+      "  daemon CPU per enrollment: A %.3f ms, B %.3f ms (B/A %.3f); B/A round by round: median %.3f, middle half "
+      "%.3f-%.3f, B higher in %td of %zu rounds\n",
+      r.daemon_cpu_ms, x.daemon_cpu_ms, r.daemon_cpu_ms > 0 ? x.daemon_cpu_ms / r.daemon_cpu_ms : 0.0, at(0.5),
+      at(0.25), at(0.75), higher, v.size());
+}
+
 Row run_enroll(const bench::EnrollOptions& o) {
   auto r = bench::bench_enroll(o);
   std::printf(
@@ -178,6 +199,7 @@ Row run_enroll(const bench::EnrollOptions& o) {
       "ratio floor/daemon CPU: %.3f (target >= 0.6: %s); with the floor taken as the daemon ran, every core "
       "busy: %.3f\n",
       r.ratio, r.ratio >= 0.6 ? "met" : "NOT met", r.ratio_busy);
+  if (r.against) print_against(r);
   return {"enroll " + r.key, fmt(r.daemon_cpu_ms, "ms daemon CPU"), fmt(r.floor_ms, "ms floor"), fmt_ratio(r.ratio),
           ">= 0.6",          r.ratio >= 0.6 ? "yes" : "no"};
 }
@@ -302,6 +324,7 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
   o.workers = vm["workers"].as<unsigned>();
   o.io_threads = vm["io-threads"].as<unsigned>();
   o.crypto_seconds = vm["seconds"].as<double>();
+  if (vm.count("against")) o.against = vm["against"].as<std::string>();
   const std::string cores = vm["cores"].as<std::string>();
   if (cores != "split" && cores != "shared")
     throw std::invalid_argument("--cores must be split or shared, got \"" + cores + "\"");
@@ -324,6 +347,8 @@ int cmd_bench(const Args& args) {
       "io-threads", po::value<unsigned>()->default_value(0), "enroll: the daemon's --io-threads (0 = its default)")(
       "rounds", po::value<std::size_t>()->default_value(1), "enroll: re-arm and enroll the fleet this many times")(
       "ca-key", po::value<std::string>()->default_value("rsa2048"), "enroll: the daemon's CA key (rsa2048, p256)")(
+      "against", po::value<std::string>(),
+      "enroll: another capf binary whose daemon takes turns with this one, round by round")(
       "cores", po::value<std::string>()->default_value("split"),
       "enroll: split (the daemon on half the cores, the simulator on the rest) or shared")(
       "rows", po::value<std::size_t>()->default_value(100000), "csv: rows")(

@@ -12,8 +12,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -135,6 +137,73 @@ void measure_rest(EnrollResult& r, const std::string& data_dir, const std::strin
   r.rest_ratio = r.floor_busy_ms + r.capf_own_ms > 0 ? r.floor_busy_ms / (r.floor_busy_ms + r.capf_own_ms) : 0;
 }
 
+/// One daemon under the bench: its binary, store, phones' flash and the rounds it served.
+struct Side {
+  std::string binary, dir, data, state;
+  std::unique_ptr<Daemon> daemon;
+  sim::SimOptions so;
+  Rounds all;
+  std::size_t enrolled = 0;
+  double seconds = 0;
+  std::vector<double> round_cpu_ms;  ///< daemon CPU per enrollment, each round
+};
+
+/// Starts `binary`'s daemon with its store in `dir`/data; its phones keep their flash in `dir`/sim.
+Side start_side(const std::string& binary, const std::string& dir, const std::vector<std::string>& serve_args,
+                const sim::SimOptions& so) {
+  std::filesystem::create_directories(dir);
+  Side s;
+  s.binary = binary;
+  s.dir = dir;
+  s.data = dir + "/data";
+  s.state = dir + "/sim";
+  s.daemon = std::make_unique<Daemon>(binary, s.data, serve_args, dir + "/serve.log");
+  s.so = so;
+  s.so.server_port = static_cast<unsigned short>(s.daemon->port());
+  s.so.ca_pem = slurp(s.data + "/ca/capf-ca.pem");
+  s.so.state_dir = s.state;
+  return s;
+}
+
+/// One round on `side`: re-arm every phone (a fresh import), enroll the fleet, count the
+/// daemon's CPU and context switches and this process's CPU.
+void run_round(Side& side, const std::string& csv, const std::vector<sim::PhoneProfile>& phones, bool first,
+               const CoreSplit& cores) {
+  const std::string out = side.dir + "/import.out", err = side.dir + "/import.err";
+  if (run_process({side.binary, "phones", "import", csv, "--data-dir", side.data}, out, err) != 0)
+    throw std::runtime_error("capf phones import (" + side.binary + ") failed: " + slurp(err));
+  if (first) {
+    // Boot the phones (MIC keys) outside every timed and CPU-counted part.
+    for (const auto& p : phones)
+      if (auto f = sim::load_flash(side.state, p.name); !f)
+        throw std::runtime_error("phone state: " + f.error().message);
+  }
+  // Every round: a thread the daemon started since the last one may have been missed.
+  Daemon& daemon = *side.daemon;
+  if (cores.split())
+    if (const auto e = pin_process(daemon.pid(), cores.daemon); !e.empty())
+      throw std::runtime_error("putting the daemon on its cores: " + e);
+  const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
+  const std::uint64_t switches_before = daemon.context_switches();
+  auto summary = [&] {
+    const ThreadOnCores simulator_side(cores.simulator);  // run_fleet's threads inherit the set
+    return sim::run_fleet(side.so, phones);
+  }();
+  const double cpu = daemon.cpu_seconds() - daemon_before;
+  side.all.daemon_cpu += cpu;
+  // A thread that ended during the round takes its count with it: never a negative count.
+  const std::uint64_t switches_after = daemon.context_switches();
+  side.all.daemon_switches += switches_after > switches_before ? switches_after - switches_before : 0;
+  side.all.sim_cpu += self_cpu_seconds() - self_before;
+  if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
+  side.enrolled += summary->enrollments;
+  side.seconds += summary->elapsed_seconds;
+  if (summary->enrollments > 0) side.round_cpu_ms.push_back(cpu * 1000 / static_cast<double>(summary->enrollments));
+  for (const auto& [what, n] : summary->by_result)
+    if (what != "installed") side.all.others[what] += n;
+  for (const auto& o : summary->outcomes) side.all.latencies.push_back(o.seconds * 1000);
+}
+
 }  // namespace
 
 EnrollResult bench_enroll(const EnrollOptions& options) {
@@ -144,85 +213,68 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   r.key = options.key;
   r.phones = options.phones;
   TempDir dir;
-  const std::string data = dir.path() + "/data", state = dir.path() + "/sim";
-  const std::string binary = options.capf_binary.empty() ? self_exe() : options.capf_binary;
   std::vector<std::string> serve_args{"--ca-key-type", options.ca_key};
   if (options.workers > 0) serve_args.insert(serve_args.end(), {"--workers", std::to_string(options.workers)});
   if (options.io_threads > 0) serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(options.io_threads)});
-  Daemon daemon(binary, data, serve_args, dir.path() + "/serve.log");
   const CoreSplit cores = options.split_cores ? split_cores() : CoreSplit{};
   r.cores = options.split_cores ? cores.describe() : "daemon and simulator share every core (--cores shared)";
 
   const auto names = sim::generated_names(options.phones, 0x00EBD5000000ull);
   const std::string csv = dir.path() + "/phones.csv";
   write_phones_csv(csv, names, options.key);
-  auto import = [&] {
-    const int imported = run_process({binary, "phones", "import", csv, "--data-dir", data}, dir.path() + "/import.out",
-                                     dir.path() + "/import.err");
-    if (imported != 0) throw std::runtime_error("capf phones import failed: " + slurp(dir.path() + "/import.err"));
-  };
-
-  // Phones boot (MICs created) before the timed run; each session still generates its key.
-  const std::string ca_pem = slurp(data + "/ca/capf-ca.pem");
-  auto ca = crypto::Certificate::from_pem(ca_pem);
-  if (!ca) throw std::runtime_error("CAPF CA: " + ca.error().message);
-  sim::SimOptions so;
-  so.server_port = static_cast<unsigned short>(daemon.port());
-  so.ca_pem = ca_pem;
-  so.state_dir = state;
-  so.concurrency = options.concurrency;
-  so.key_threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<sim::PhoneProfile> phones;
   for (const auto& n : names) {
     sim::PhoneProfile p;
     p.name = n;
     phones.push_back(std::move(p));
   }
-  // Each round re-arms every phone with a fresh import; the phones' flash is loaded again.
+  sim::SimOptions so;
+  so.concurrency = options.concurrency;
+  so.key_threads = std::max(1u, std::thread::hardware_concurrency());
+
+  // This binary's daemon (A) and, with --against, the other's (B), each in its own directory.
+  std::vector<Side> sides;
+  sides.push_back(
+      start_side(options.capf_binary.empty() ? self_exe() : options.capf_binary, dir.path() + "/a", serve_args, so));
+  if (!options.against.empty()) sides.push_back(start_side(options.against, dir.path() + "/b", serve_args, so));
+  auto ca = crypto::Certificate::from_pem(sides.front().so.ca_pem);
+  if (!ca) throw std::runtime_error("CAPF CA: " + ca.error().message);
+
   r.rounds = std::max<std::size_t>(1, options.rounds);
-  r.prepared_keys = prepare_keys(so, options.phones * r.rounds, options.key);
-  Rounds all;
+  r.prepared_keys = prepare_keys(so, options.phones * r.rounds * sides.size(), options.key);
+  for (auto& side : sides) side.so.prepared_keys = so.prepared_keys;  // one pool, drawn by both
   for (std::size_t round = 0; round < r.rounds; ++round) {
-    import();
-    if (round == 0) {
-      // Boot the phones (MIC keys) outside every timed and CPU-counted part.
-      for (const auto& n : names)
-        if (auto f = sim::load_flash(state, n); !f) throw std::runtime_error("phone state: " + f.error().message);
-    }
-    // Every round: a thread the daemon started since the last one may have been missed.
-    if (cores.split())
-      if (const auto e = pin_process(daemon.pid(), cores.daemon); !e.empty())
-        throw std::runtime_error("putting the daemon on its cores: " + e);
-    const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
-    const std::uint64_t switches_before = daemon.context_switches();
-    auto summary = [&] {
-      const ThreadOnCores simulator_side(cores.simulator);  // run_fleet's threads inherit the set
-      return sim::run_fleet(so, phones);
-    }();
-    all.daemon_cpu += daemon.cpu_seconds() - daemon_before;
-    // A thread that ended during the round takes its count with it: never a negative count.
-    const std::uint64_t switches_after = daemon.context_switches();
-    all.daemon_switches += switches_after > switches_before ? switches_after - switches_before : 0;
-    all.sim_cpu += self_cpu_seconds() - self_before;
-    if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
-    r.enrolled += summary->enrollments;
-    r.seconds += summary->elapsed_seconds;
-    for (const auto& [what, n] : summary->by_result)
-      if (what != "installed") all.others[what] += n;
-    for (const auto& o : summary->outcomes) all.latencies.push_back(o.seconds * 1000);
+    // Taking turns, and which side goes first alternates, so neither always follows the other.
+    for (std::size_t i = 0; i < sides.size(); ++i)
+      run_round(sides[round % 2 == 0 ? i : sides.size() - 1 - i], csv, phones, round == 0, cores);
   }
-  daemon.stop();
+  for (auto& side : sides) side.daemon->stop();
+
+  const Side& a = sides.front();
+  r.enrolled = a.enrolled;
+  r.seconds = a.seconds;
   r.per_second = r.seconds > 0 ? r.enrolled / r.seconds : 0;
   if (r.enrolled > 0) {
-    r.daemon_cpu_ms = all.daemon_cpu * 1000 / r.enrolled;
-    r.sim_cpu_ms = all.sim_cpu * 1000 / r.enrolled;
-    r.daemon_switches = static_cast<double>(all.daemon_switches) / static_cast<double>(r.enrolled);
+    r.daemon_cpu_ms = a.all.daemon_cpu * 1000 / r.enrolled;
+    r.sim_cpu_ms = a.all.sim_cpu * 1000 / r.enrolled;
+    r.daemon_switches = static_cast<double>(a.all.daemon_switches) / static_cast<double>(r.enrolled);
   }
-  for (const auto& [what, n] : all.others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-  r.p50_ms = percentile(all.latencies, 0.50);
-  r.p99_ms = percentile(all.latencies, 0.99);
+  for (const auto& [what, n] : a.all.others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  r.p50_ms = percentile(a.all.latencies, 0.50);
+  r.p99_ms = percentile(a.all.latencies, 0.99);
+  if (sides.size() > 1) {
+    const Side& b = sides.back();
+    EnrollResult::Against x;
+    x.binary = b.binary;
+    x.enrolled = b.enrolled;
+    x.per_second = b.seconds > 0 ? b.enrolled / b.seconds : 0;
+    x.daemon_cpu_ms = b.enrolled > 0 ? b.all.daemon_cpu * 1000 / b.enrolled : 0;
+    for (std::size_t i = 0; i < std::min(a.round_cpu_ms.size(), b.round_cpu_ms.size()); ++i)
+      if (a.round_cpu_ms[i] > 0) x.round_ratios.push_back(b.round_cpu_ms[i] / a.round_cpu_ms[i]);
+    r.against = std::move(x);
+  }
   measure_floor(r, ca->key_spec(), options.crypto_seconds);
-  measure_rest(r, data, options.key);
+  measure_rest(r, a.data, options.key);
   return r;
 }
 

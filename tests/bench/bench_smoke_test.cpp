@@ -112,6 +112,30 @@ TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
   EXPECT_GT(r.least_busy_ms, 0);
   EXPECT_DOUBLE_EQ(r.capf_own_ms, r.daemon_cpu_ms - r.least_busy_ms);
   EXPECT_GT(r.rest_ratio, 0);
+  EXPECT_FALSE(r.against) << "no other daemon without --against";
+}
+
+// `--against`: a second daemon (here of the same binary) takes turns with the first, each with
+// its own store and phones; both enroll the whole fleet every round, from one pool of keys.
+TEST(BenchSmoke, EnrollAgainstAnotherBinaryTakesTurnsRoundByRound) {
+  EnrollOptions o;
+  o.phones = 8;
+  o.concurrency = 4;
+  o.rounds = 2;
+  o.capf_binary = CAPF_BINARY;
+  o.against = CAPF_BINARY;
+  o.crypto_seconds = 0.01;
+  auto r = bench_enroll(o);
+  EXPECT_EQ(r.enrolled, 16u) << r.note;
+  ASSERT_TRUE(r.against);
+  EXPECT_EQ(r.against->binary, CAPF_BINARY);
+  EXPECT_EQ(r.against->enrolled, 16u);
+  EXPECT_EQ(r.prepared_keys, 32u) << "keys for both daemons' rounds";
+  EXPECT_GT(r.against->daemon_cpu_ms, 0);
+  EXPECT_GT(r.against->per_second, 0);
+  // A round whose CPU the clock's ticks did not catch has no ratio; every ratio is B's over A's.
+  EXPECT_LE(r.against->round_ratios.size(), 2u);
+  for (double q : r.against->round_ratios) EXPECT_GT(q, 0);
 }
 
 TEST(BenchSmoke, OpensslShareRunsWholeSessionsAndRefusesAKeyItCannotCertify) {

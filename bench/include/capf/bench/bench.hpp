@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,11 +52,15 @@ class BusyCores {
 
 /// Settings of the enrollment benchmark.
 struct EnrollOptions {
-  std::string key = "p256";        ///< "rsa2048" or "p256": the phones' Key Order (RSA Only 2048 / EC Only 256)
-  std::size_t phones = 200;        ///< phones in the fleet
-  std::size_t rounds = 1;          ///< times the fleet is re-armed (re-imported) and enrolled again
-  std::size_t concurrency = 64;    ///< simulator sessions at once
-  std::string capf_binary;         ///< the capf executable ("" = /proc/self/exe)
+  std::string key = "p256";      ///< "rsa2048" or "p256": the phones' Key Order (RSA Only 2048 / EC Only 256)
+  std::size_t phones = 200;      ///< phones in the fleet
+  std::size_t rounds = 1;        ///< times the fleet is re-armed (re-imported) and enrolled again
+  std::size_t concurrency = 64;  ///< simulator sessions at once
+  std::string capf_binary;       ///< the capf executable ("" = /proc/self/exe)
+  /// Another capf executable (`--against`): its daemon takes turns with this one round by round,
+  /// on the same cores with its own store and phones, so the two are compared as the machine's
+  /// speed drifts ("" = none).
+  std::string against;
   unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
   unsigned io_threads = 0;         ///< the daemon's --io-threads (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
@@ -94,6 +99,15 @@ struct EnrollResult {
   double least_busy_ms = 0;  ///< least_ms measured again with the other cores busy (BusyCores)
   double capf_own_ms = 0;    ///< daemon_cpu_ms - least_busy_ms: what capf spends beyond the least work
   double rest_ratio = 0;     ///< floor_busy_ms / (floor_busy_ms + capf_own_ms): the ratio for the rest
+  /// With `against`: that daemon's figures from the same rounds, and per round its CPU per
+  /// enrollment over this one's (1.1: it spent a tenth more).
+  struct Against {
+    std::string binary;
+    std::size_t enrolled = 0;
+    double daemon_cpu_ms = 0, per_second = 0;
+    std::vector<double> round_ratios;
+  };
+  std::optional<Against> against;
 };
 
 /// The least work of one enrollment's server side, per session, in thread CPU time: OpenSSL's
