@@ -155,7 +155,7 @@ po::options_description serve_options_description() {
     ("handshake-timeout", po::value<int>()->default_value(30), "TLS handshake timeout, seconds")
     ("max-sessions", po::value<std::size_t>()->default_value(20000), "CAPF sessions open at once; more are closed")
     ("io-threads", po::value<unsigned>()->default_value(0), "I/O threads (0 = half the cores, at least one)")
-    ("workers", po::value<unsigned>()->default_value(4), "threads for signing and durable writes")
+    ("workers", po::value<unsigned>()->default_value(16), "threads for signing and durable writes (they wait on fsync together)")
     ("trigger-command", po::value<std::string>(), "Apply Config as a command, e.g. \"/usr/local/bin/apply-config {name} {ipv4}\"")
     ("trigger-url", po::value<std::string>(), "Apply Config as an HTTP POST, e.g. http://127.0.0.1:8080/trigger/{name}")
     ("trigger-body", po::value<std::string>(), "JSON body template of the HTTP trigger")

@@ -31,7 +31,7 @@ TEST(ServeOptions, DefaultsLeaveListenToEnableIpv6AndTakeTheDocumentedValues) {
   EXPECT_EQ(o->server.step_timeout, std::chrono::seconds(30));
   EXPECT_EQ(o->server.handshake_timeout, std::chrono::seconds(30));
   EXPECT_EQ(o->server.max_sessions, 20000u);
-  EXPECT_EQ(o->server.worker_threads, 4u);
+  EXPECT_EQ(o->server.worker_threads, 16u);
   EXPECT_EQ(o->server.tls_legacy, crypto::TlsLegacy::no);
   EXPECT_EQ(o->ca.key.algorithm, KeyAlgorithm::rsa);
   EXPECT_EQ(o->ca.key.rsa_bits, 2048);

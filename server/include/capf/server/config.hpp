@@ -57,8 +57,10 @@ struct ServerConfig {
   std::size_t max_sessions_per_address = 100;
   /// I/O threads (0 = half the cores, at least one).
   unsigned io_threads = 0;
-  /// Threads for blocking work: signing, key checks, synced writes.
-  unsigned worker_threads = 4;
+  /// Threads for blocking work: signing, key checks, synced writes. Mostly they wait on an
+  /// fsync; the more wait at once, the more transitions RocksDB's write group puts behind one
+  /// fsync: 16 spend about a tenth less CPU per enrollment than 4 (docs/benchmarks.md, issue 17).
+  unsigned worker_threads = 16;
 };
 
 }  // namespace capf::server
