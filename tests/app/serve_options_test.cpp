@@ -1,9 +1,9 @@
 // parse_serve_options as a table: good command lines give the settings they name; each bad
 // option gives a clear error naming it. Nothing here reads a file or starts anything.
+#include "serve_options.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "serve_options.hpp"
 
 namespace capf::cli {
 namespace {
@@ -12,8 +12,8 @@ using ::testing::HasSubstr;
 
 po::variables_map command_line(const Args& args) {
   po::options_description desc;
-  desc.add_options()("data-dir", po::value<std::string>())("log-level", po::value<std::string>()->default_value("warn"))(
-      "check-config", "");
+  desc.add_options()("data-dir", po::value<std::string>())(
+      "log-level", po::value<std::string>()->default_value("warn"))("check-config", "");
   desc.add(serve_options_description());
   desc.add(param_options());
   po::variables_map vm;
@@ -22,7 +22,9 @@ po::variables_map command_line(const Args& args) {
   return vm;
 }
 
-Result<ServeOptions> parse(const Args& args) { return parse_serve_options(command_line(args)); }
+Result<ServeOptions> parse(const Args& args) {
+  return parse_serve_options(command_line(args));
+}
 
 TEST(ServeOptions, DefaultsLeaveListenToEnableIpv6AndTakeTheDocumentedValues) {
   auto o = parse({});
@@ -52,13 +54,51 @@ TEST(ServeOptions, DefaultsLeaveListenToEnableIpv6AndTakeTheDocumentedValues) {
 }
 
 TEST(ServeOptions, EveryGroupOfOptionsReachesItsSetting) {
-  auto o = parse({"--listen", "127.0.0.1:0", "--listen", "[::1]:3804", "--ca-key-type", "p384", "--tls-legacy",
-                  "--step-timeout", "7", "--workers", "0", "--keep-alive", "10", "--validity-days", "30",
-                  "--trigger-url", "https://apply.example/{name}", "--trigger-body", "{\"n\":\"{name}\"}",
-                  "--trigger-user", "ops", "--trigger-password-file", "/nonexistent/pw", "--trigger-timeout", "50",
-                  "--breaker-threshold", "1", "--tick-ms", "5", "--web", "127.0.0.1:0", "--web-name", "capf.example",
-                  "--web-cert", "/nonexistent/c.pem", "--web-key", "/nonexistent/k.pem", "--monitor-first-check", "-5",
-                  "--log-level", "debug", "--log-file", "/nonexistent/capf.log", "--mic-root", "/nonexistent/mic.pem",
+  auto o = parse({"--listen",
+                  "127.0.0.1:0",
+                  "--listen",
+                  "[::1]:3804",
+                  "--ca-key-type",
+                  "p384",
+                  "--tls-legacy",
+                  "--step-timeout",
+                  "7",
+                  "--workers",
+                  "0",
+                  "--keep-alive",
+                  "10",
+                  "--validity-days",
+                  "30",
+                  "--trigger-url",
+                  "https://apply.example/{name}",
+                  "--trigger-body",
+                  "{\"n\":\"{name}\"}",
+                  "--trigger-user",
+                  "ops",
+                  "--trigger-password-file",
+                  "/nonexistent/pw",
+                  "--trigger-timeout",
+                  "50",
+                  "--breaker-threshold",
+                  "1",
+                  "--tick-ms",
+                  "5",
+                  "--web",
+                  "127.0.0.1:0",
+                  "--web-name",
+                  "capf.example",
+                  "--web-cert",
+                  "/nonexistent/c.pem",
+                  "--web-key",
+                  "/nonexistent/k.pem",
+                  "--monitor-first-check",
+                  "-5",
+                  "--log-level",
+                  "debug",
+                  "--log-file",
+                  "/nonexistent/capf.log",
+                  "--mic-root",
+                  "/nonexistent/mic.pem",
                   "--check-config"});
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->server.listen, (std::vector<std::string>{"127.0.0.1:0", "[::1]:3804"}));
@@ -67,7 +107,8 @@ TEST(ServeOptions, EveryGroupOfOptionsReachesItsSetting) {
   EXPECT_EQ(o->server.tls_legacy, crypto::TlsLegacy::yes);
   EXPECT_EQ(o->server.step_timeout, std::chrono::seconds(7));
   EXPECT_EQ(o->server.worker_threads, 1u);  // at least one worker signs
-  EXPECT_EQ(o->given_params, (std::vector<std::pair<std::string, std::string>>{{"validity-days", "30"}, {"keep-alive", "10"}}));
+  EXPECT_EQ(o->given_params,
+            (std::vector<std::pair<std::string, std::string>>{{"validity-days", "30"}, {"keep-alive", "10"}}));
   EXPECT_EQ(o->trigger.kind, engine::TriggerConfig::Kind::http);
   EXPECT_EQ(o->trigger.url, "https://apply.example/{name}");
   EXPECT_EQ(o->trigger.body, "{\"n\":\"{name}\"}");
