@@ -2,7 +2,6 @@
 // reference measured in the same run and the ratio; none asserts on time.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -146,19 +145,13 @@ Row run_rate(std::size_t dispatches) {
 // enrollment over this one's, round by round (the rounds took turns, so the machine's drift cancels).
 void print_against(const bench::EnrollResult& r) {
   const auto& x = *r.against;
-  std::vector<double> v = x.round_ratios;
-  std::sort(v.begin(), v.end());
-  auto at = [&](double p) {
-    return v.empty() ? 0.0 : v[static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)))];
-  };
-  const auto higher = std::count_if(v.begin(), v.end(), [](double q) { return q > 1; });
   std::printf("against %s (B; this binary is A), the rounds taking turns: B enrolled %zu, %.2f enrollments/s\n",
               x.binary.c_str(), x.enrolled, x.per_second);
   std::printf(
       "  daemon CPU per enrollment: A %.3f ms, B %.3f ms (B/A %.3f); B/A round by round: median %.3f, middle half "
-      "%.3f-%.3f, B higher in %td of %zu rounds\n",
-      r.daemon_cpu_ms, x.daemon_cpu_ms, r.daemon_cpu_ms > 0 ? x.daemon_cpu_ms / r.daemon_cpu_ms : 0.0, at(0.5),
-      at(0.25), at(0.75), higher, v.size());
+      "%.3f-%.3f, B higher in %zu of %zu rounds\n",
+      r.daemon_cpu_ms, x.daemon_cpu_ms, r.daemon_cpu_ms > 0 ? x.daemon_cpu_ms / r.daemon_cpu_ms : 0.0, x.median, x.q1,
+      x.q3, x.higher, x.round_ratios.size());
 }
 
 Row run_enroll(const bench::EnrollOptions& o) {

@@ -145,7 +145,7 @@ struct Side {
   Rounds all;
   std::size_t enrolled = 0;
   double seconds = 0;
-  std::vector<double> round_cpu_ms;  ///< daemon CPU per enrollment, each round
+  std::vector<double> round_cpu_ms;  ///< daemon CPU per enrollment, each round (0: none counted)
 };
 
 /// Starts `binary`'s daemon with its store in `dir`/data; its phones keep their flash in `dir`/sim.
@@ -198,7 +198,7 @@ void run_round(Side& side, const std::string& csv, const std::vector<sim::PhoneP
   if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
   side.enrolled += summary->enrollments;
   side.seconds += summary->elapsed_seconds;
-  if (summary->enrollments > 0) side.round_cpu_ms.push_back(cpu * 1000 / static_cast<double>(summary->enrollments));
+  side.round_cpu_ms.push_back(summary->enrollments > 0 ? cpu * 1000 / static_cast<double>(summary->enrollments) : 0);
   for (const auto& [what, n] : summary->by_result)
     if (what != "installed") side.all.others[what] += n;
   for (const auto& o : summary->outcomes) side.all.latencies.push_back(o.seconds * 1000);
@@ -269,8 +269,15 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     x.enrolled = b.enrolled;
     x.per_second = b.seconds > 0 ? b.enrolled / b.seconds : 0;
     x.daemon_cpu_ms = b.enrolled > 0 ? b.all.daemon_cpu * 1000 / b.enrolled : 0;
-    for (std::size_t i = 0; i < std::min(a.round_cpu_ms.size(), b.round_cpu_ms.size()); ++i)
-      if (a.round_cpu_ms[i] > 0) x.round_ratios.push_back(b.round_cpu_ms[i] / a.round_cpu_ms[i]);
+    // A round whose CPU the clock's ticks missed on either side has no ratio.
+    for (std::size_t i = 0; i < r.rounds; ++i)
+      if (a.round_cpu_ms[i] > 0 && b.round_cpu_ms[i] > 0)
+        x.round_ratios.push_back(b.round_cpu_ms[i] / a.round_cpu_ms[i]);
+    x.median = percentile(x.round_ratios, 0.50);
+    x.q1 = percentile(x.round_ratios, 0.25);
+    x.q3 = percentile(x.round_ratios, 0.75);
+    x.higher = static_cast<std::size_t>(
+        std::count_if(x.round_ratios.begin(), x.round_ratios.end(), [](double q) { return q > 1; }));
     r.against = std::move(x);
   }
   measure_floor(r, ca->key_spec(), options.crypto_seconds);

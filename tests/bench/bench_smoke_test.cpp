@@ -136,6 +136,9 @@ TEST(BenchSmoke, EnrollAgainstAnotherBinaryTakesTurnsRoundByRound) {
   // A round whose CPU the clock's ticks did not catch has no ratio; every ratio is B's over A's.
   EXPECT_LE(r.against->round_ratios.size(), 2u);
   for (double q : r.against->round_ratios) EXPECT_GT(q, 0);
+  EXPECT_LE(r.against->q1, r.against->median);
+  EXPECT_LE(r.against->median, r.against->q3);
+  EXPECT_LE(r.against->higher, r.against->round_ratios.size());
 }
 
 TEST(BenchSmoke, OpensslShareRunsWholeSessionsAndRefusesAKeyItCannotCertify) {

@@ -105,7 +105,9 @@ struct EnrollResult {
     std::string binary;
     std::size_t enrolled = 0;
     double daemon_cpu_ms = 0, per_second = 0;
-    std::vector<double> round_ratios;
+    std::vector<double> round_ratios;   ///< rounds where both daemons' CPU was counted
+    double median = 0, q1 = 0, q3 = 0;  ///< of round_ratios: the middle one, the middle half
+    std::size_t higher = 0;             ///< round_ratios above 1
   };
   std::optional<Against> against;
 };
