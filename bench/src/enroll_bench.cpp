@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bare_server.hpp"
 #include "capf/bench/bench.hpp"
 #include "capf/bench/cores.hpp"
 #include "capf/crypto/crypto.hpp"
@@ -137,10 +138,13 @@ void measure_rest(EnrollResult& r, const std::string& data_dir, const std::strin
   r.rest_ratio = r.floor_busy_ms + r.capf_own_ms > 0 ? r.floor_busy_ms / (r.floor_busy_ms + r.capf_own_ms) : 0;
 }
 
-/// One daemon under the bench: its binary, store, phones' flash and the rounds it served.
+/// One server under the bench (a daemon, or the bare server): its binary, store, phones' flash
+/// and the rounds it served.
 struct Side {
   std::string binary, dir, data, state;
   std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<BareServer> bare;
+  bool is_bare = false;
   sim::SimOptions so;
   Rounds all;
   std::size_t enrolled = 0;
@@ -165,12 +169,30 @@ Side start_side(const std::string& binary, const std::string& dir, const std::ve
   return s;
 }
 
+/// The bare server (bare_server.hpp) with the CA of the daemon whose data directory is `data`,
+/// its thread on the daemon's cores; its phones keep their flash in `dir`/sim.
+Side start_bare_side(const std::string& data, const std::string& dir, const std::string& key, const CoreSplit& cores,
+                     const sim::SimOptions& so) {
+  std::filesystem::create_directories(dir);
+  Side s;
+  s.binary = "the bare server";
+  s.is_bare = true;
+  s.dir = dir;
+  s.state = dir + "/sim";
+  s.bare = std::make_unique<BareServer>(data + "/ca", dir, phone_key_spec(key), cores.daemon);
+  s.so = so;
+  s.so.server_port = s.bare->port();
+  s.so.ca_pem = slurp(data + "/ca/capf-ca.pem");
+  s.so.state_dir = s.state;
+  return s;
+}
+
 /// One round on `side`: re-arm every phone (a fresh import), enroll the fleet, count the
-/// daemon's CPU and context switches and this process's CPU.
+/// server's CPU and context switches and this process's CPU.
 void run_round(Side& side, const std::string& csv, const std::vector<sim::PhoneProfile>& phones, bool first,
                const CoreSplit& cores) {
   const std::string out = side.dir + "/import.out", err = side.dir + "/import.err";
-  if (run_process({side.binary, "phones", "import", csv, "--data-dir", side.data}, out, err) != 0)
+  if (side.daemon && run_process({side.binary, "phones", "import", csv, "--data-dir", side.data}, out, err) != 0)
     throw std::runtime_error("capf phones import (" + side.binary + ") failed: " + slurp(err));
   if (first) {
     // Boot the phones (MIC keys) outside every timed and CPU-counted part.
@@ -179,22 +201,27 @@ void run_round(Side& side, const std::string& csv, const std::vector<sim::PhoneP
         throw std::runtime_error("phone state: " + f.error().message);
   }
   // Every round: a thread the daemon started since the last one may have been missed.
-  Daemon& daemon = *side.daemon;
-  if (cores.split())
-    if (const auto e = pin_process(daemon.pid(), cores.daemon); !e.empty())
+  if (side.daemon && cores.split())
+    if (const auto e = pin_process(side.daemon->pid(), cores.daemon); !e.empty())
       throw std::runtime_error("putting the daemon on its cores: " + e);
-  const double daemon_before = daemon.cpu_seconds(), self_before = self_cpu_seconds();
-  const std::uint64_t switches_before = daemon.context_switches();
+  const auto server_cpu = [&] { return side.daemon ? side.daemon->cpu_seconds() : side.bare->cpu_seconds(); };
+  const auto server_switches = [&] {
+    return side.daemon ? side.daemon->context_switches() : side.bare->context_switches();
+  };
+  const double daemon_before = server_cpu(), self_before = self_cpu_seconds();
+  const std::uint64_t switches_before = server_switches();
+  // The bare server's CPU is its thread's; the simulator's (this process) must not count it.
+  const double bare_before = side.bare ? side.bare->cpu_seconds() : 0;
   auto summary = [&] {
     const ThreadOnCores simulator_side(cores.simulator);  // run_fleet's threads inherit the set
     return sim::run_fleet(side.so, phones);
   }();
-  const double cpu = daemon.cpu_seconds() - daemon_before;
+  const double cpu = server_cpu() - daemon_before;
   side.all.daemon_cpu += cpu;
   // A thread that ended during the round takes its count with it: never a negative count.
-  const std::uint64_t switches_after = daemon.context_switches();
+  const std::uint64_t switches_after = server_switches();
   side.all.daemon_switches += switches_after > switches_before ? switches_after - switches_before : 0;
-  side.all.sim_cpu += self_cpu_seconds() - self_before;
+  side.all.sim_cpu += self_cpu_seconds() - self_before - (side.bare ? side.bare->cpu_seconds() - bare_before : 0);
   if (!summary) throw std::runtime_error("simulator: " + summary.error().message);
   side.enrolled += summary->enrollments;
   side.seconds += summary->elapsed_seconds;
@@ -202,6 +229,25 @@ void run_round(Side& side, const std::string& csv, const std::vector<sim::PhoneP
   for (const auto& [what, n] : summary->by_result)
     if (what != "installed") side.all.others[what] += n;
   for (const auto& o : summary->outcomes) side.all.latencies.push_back(o.seconds * 1000);
+}
+
+/// `b`'s figures beside `a`'s from the same rounds, and round by round its CPU per enrollment over a's.
+EnrollResult::Against compare(const Side& a, const Side& b, std::size_t rounds) {
+  EnrollResult::Against x;
+  x.binary = b.binary;
+  x.enrolled = b.enrolled;
+  x.per_second = b.seconds > 0 ? b.enrolled / b.seconds : 0;
+  x.daemon_cpu_ms = b.enrolled > 0 ? b.all.daemon_cpu * 1000 / b.enrolled : 0;
+  x.switches = b.enrolled > 0 ? static_cast<double>(b.all.daemon_switches) / static_cast<double>(b.enrolled) : 0;
+  // A round whose CPU the clock's ticks missed on either side has no ratio.
+  for (std::size_t i = 0; i < rounds; ++i)
+    if (a.round_cpu_ms[i] > 0 && b.round_cpu_ms[i] > 0) x.round_ratios.push_back(b.round_cpu_ms[i] / a.round_cpu_ms[i]);
+  x.median = percentile(x.round_ratios, 0.50);
+  x.q1 = percentile(x.round_ratios, 0.25);
+  x.q3 = percentile(x.round_ratios, 0.75);
+  x.higher = static_cast<std::size_t>(
+      std::count_if(x.round_ratios.begin(), x.round_ratios.end(), [](double q) { return q > 1; }));
+  return x;
 }
 
 }  // namespace
@@ -237,6 +283,7 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   sides.push_back(
       start_side(options.capf_binary.empty() ? self_exe() : options.capf_binary, dir.path() + "/a", serve_args, so));
   if (!options.against.empty()) sides.push_back(start_side(options.against, dir.path() + "/b", serve_args, so));
+  if (options.bare) sides.push_back(start_bare_side(sides.front().data, dir.path() + "/bare", options.key, cores, so));
   auto ca = crypto::Certificate::from_pem(sides.front().so.ca_pem);
   if (!ca) throw std::runtime_error("CAPF CA: " + ca.error().message);
 
@@ -248,7 +295,10 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     for (std::size_t i = 0; i < sides.size(); ++i)
       run_round(sides[round % 2 == 0 ? i : sides.size() - 1 - i], csv, phones, round == 0, cores);
   }
-  for (auto& side : sides) side.daemon->stop();
+  for (auto& side : sides) {
+    if (side.daemon) side.daemon->stop();
+    side.bare.reset();
+  }
 
   const Side& a = sides.front();
   r.enrolled = a.enrolled;
@@ -262,26 +312,18 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   for (const auto& [what, n] : a.all.others) r.note += (r.note.empty() ? "" : ", ") + std::to_string(n) + " " + what;
   r.p50_ms = percentile(a.all.latencies, 0.50);
   r.p99_ms = percentile(a.all.latencies, 0.99);
-  if (sides.size() > 1) {
-    const Side& b = sides.back();
-    EnrollResult::Against x;
-    x.binary = b.binary;
-    x.enrolled = b.enrolled;
-    x.per_second = b.seconds > 0 ? b.enrolled / b.seconds : 0;
-    x.daemon_cpu_ms = b.enrolled > 0 ? b.all.daemon_cpu * 1000 / b.enrolled : 0;
-    // A round whose CPU the clock's ticks missed on either side has no ratio.
-    for (std::size_t i = 0; i < r.rounds; ++i)
-      if (a.round_cpu_ms[i] > 0 && b.round_cpu_ms[i] > 0)
-        x.round_ratios.push_back(b.round_cpu_ms[i] / a.round_cpu_ms[i]);
-    x.median = percentile(x.round_ratios, 0.50);
-    x.q1 = percentile(x.round_ratios, 0.25);
-    x.q3 = percentile(x.round_ratios, 0.75);
-    x.higher = static_cast<std::size_t>(
-        std::count_if(x.round_ratios.begin(), x.round_ratios.end(), [](double q) { return q > 1; }));
-    r.against = std::move(x);
+  for (const Side& b : sides) {
+    if (&b == &a) continue;
+    (b.is_bare ? r.bare : r.against) = compare(a, b, r.rounds);
   }
   measure_floor(r, ca->key_spec(), options.crypto_seconds);
   measure_rest(r, a.data, options.key);
+  if (r.bare) {
+    r.capf_beyond_bare_ms = r.daemon_cpu_ms - r.bare->daemon_cpu_ms;
+    r.bare_ratio = r.bare->daemon_cpu_ms > 0 ? r.floor_ms / r.bare->daemon_cpu_ms : 0;
+    const double rest = r.floor_ms + r.capf_beyond_bare_ms;
+    r.bare_rest_ratio = rest > 0 ? r.floor_ms / rest : 0;
+  }
   return r;
 }
 

@@ -141,6 +141,34 @@ TEST(BenchSmoke, EnrollAgainstAnotherBinaryTakesTurnsRoundByRound) {
   EXPECT_LE(r.against->higher, r.against->round_ratios.size());
 }
 
+TEST(BenchSmoke, EnrollWithTheBareServerTakingTurnsGivesEveryPhoneAVerifiedLsc) {
+  EnrollOptions o;
+  o.key = "rsa2048";
+  o.phones = 8;
+  o.concurrency = 4;
+  o.rounds = 2;
+  o.capf_binary = CAPF_BINARY;
+  o.bare = true;
+  o.crypto_seconds = 0.01;
+  auto r = bench_enroll(o);
+  EXPECT_EQ(r.enrolled, 16u) << r.note;
+  EXPECT_FALSE(r.against);
+  ASSERT_TRUE(r.bare);
+  // The simulator counts a phone only once the LSC it stored verifies against the daemon's CA:
+  // the bare server asked for the run's key kind and signed with that CA.
+  EXPECT_EQ(r.bare->binary, "the bare server");
+  EXPECT_EQ(r.bare->enrolled, 16u);
+  EXPECT_EQ(r.prepared_keys, 32u) << "keys for the daemon's and the bare server's rounds";
+  EXPECT_GT(r.bare->daemon_cpu_ms, 0);
+  EXPECT_GT(r.bare->switches, 0);
+  EXPECT_DOUBLE_EQ(r.capf_beyond_bare_ms, r.daemon_cpu_ms - r.bare->daemon_cpu_ms);
+  EXPECT_DOUBLE_EQ(r.bare_ratio, r.floor_ms / r.bare->daemon_cpu_ms);
+  // Sixteen enrollments are a few of the daemon's 10 ms clock ticks: only the formula is sure.
+  const double rest = r.floor_ms + r.capf_beyond_bare_ms;
+  EXPECT_DOUBLE_EQ(r.bare_rest_ratio, rest > 0 ? r.floor_ms / rest : 0);
+  EXPECT_LE(r.bare->round_ratios.size(), 2u);
+}
+
 TEST(BenchSmoke, OpensslShareRunsWholeSessionsAndRefusesAKeyItCannotCertify) {
   const std::string dir = ::testing::TempDir() + "capf-openssl-share-" + std::to_string(::getpid());
   auto phone = capf::crypto::PrivateKey::generate(capf::KeySpec{capf::KeyAlgorithm::ec, 2048, capf::EcCurve::p256});

@@ -61,6 +61,10 @@ struct EnrollOptions {
   /// on the same cores with its own store and phones, so the two are compared as the machine's
   /// speed drifts ("" = none).
   std::string against;
+  /// The bare server (one thread, epoll, OpenSSL, one fsync per loop turn) takes turns with the
+  /// daemon too, on its cores with the same phones: the least a server spends per enrollment
+  /// under this very load, wake-ups and interrupts included.
+  bool bare = false;
   unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
   unsigned io_threads = 0;         ///< the daemon's --io-threads (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
@@ -105,11 +109,17 @@ struct EnrollResult {
     std::string binary;
     std::size_t enrolled = 0;
     double daemon_cpu_ms = 0, per_second = 0;
+    double switches = 0;                ///< its context switches per enrollment
     std::vector<double> round_ratios;   ///< rounds where both daemons' CPU was counted
     double median = 0, q1 = 0, q3 = 0;  ///< of round_ratios: the middle one, the middle half
     std::size_t higher = 0;             ///< round_ratios above 1
   };
   std::optional<Against> against;
+  /// With `bare`: the bare server's figures from the same rounds (binary "the bare server").
+  std::optional<Against> bare;
+  double capf_beyond_bare_ms = 0;  ///< daemon_cpu_ms - the bare server's: capf's own work under the same load
+  double bare_ratio = 0;           ///< floor_ms / the bare server's CPU per enrollment: the best measured here
+  double bare_rest_ratio = 0;      ///< floor_ms / (floor_ms + capf_beyond_bare_ms): the ratio for the rest
 };
 
 /// The least work of one enrollment's server side, per session, in thread CPU time: OpenSSL's
