@@ -53,7 +53,8 @@ CapfServer::CapfServer(asio::io_context& io, asio::thread_pool& workers, Enrollm
       service_(service),
       config_(config),
       tls_(asio::ssl::context::tls_server),
-      per_address_(0, config.max_sessions_per_address) {
+      per_address_(0, config.max_sessions_per_address),
+      sync_(std::make_unique<GroupSync>(service)) {
   if (auto r = crypto::configure_server_tls(tls_.native_handle(), cert_pem, key_pem, config.tls_legacy); !r)
     throw std::runtime_error("TLS setup failed: " + r.error().message);
 }
@@ -139,7 +140,8 @@ net::awaitable<void> CapfServer::accept_loop(net::tcp::acceptor& acceptor) {
     util::contain("session", "accepting a CAPF connection", [&] {
       util::fault_point_for_test("accept");
       const auto sid = next_session_id_++;
-      auto session = std::make_shared<Session>(std::move(socket), peer, tls_, workers_, service_, config_, stats_, sid);
+      auto session =
+          std::make_shared<Session>(std::move(socket), peer, tls_, workers_, service_, *sync_, config_, stats_, sid);
       session->hold(std::move(slot));
       auto ex = session->executor();
       net::spawn(ex, Session::run(std::move(session)), "session", "CAPF session " + std::to_string(sid));

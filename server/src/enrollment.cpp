@@ -13,10 +13,14 @@ std::vector<KeySpec> key_plan(const Device& d) {
   KeySpec rsa{KeyAlgorithm::rsa, d.rsa_key_bits, EcCurve::p256};
   KeySpec ec{KeyAlgorithm::ec, 2048, curve_from_bits(d.ec_key_bits).value_or(EcCurve::p256)};
   switch (d.key_order) {
-    case KeyOrder::rsa_only: return {rsa};
-    case KeyOrder::ec_only: return {ec};
-    case KeyOrder::ec_preferred_rsa_backup: return {ec, rsa};
-    case KeyOrder::rsa_preferred_ec_backup: return {rsa, ec};
+    case KeyOrder::rsa_only:
+      return {rsa};
+    case KeyOrder::ec_only:
+      return {ec};
+    case KeyOrder::ec_preferred_rsa_backup:
+      return {ec, rsa};
+    case KeyOrder::rsa_preferred_ec_backup:
+      return {rsa, ec};
   }
   return {rsa};
 }
@@ -103,7 +107,8 @@ AuthRow EnrollmentService::decide(const Device& d, const protocol::AuthResponse&
     if (row.verdict == Verdict::check_credentials) {
       f.credentials = Credentials::valid;
       switch (d.auth_mode) {
-        case AuthMode::null_string: break;
+        case AuthMode::null_string:
+          break;
         case AuthMode::auth_string:
           if (!auth.password || auth.password->empty()) {
             f.credentials = Credentials::wrong_string;
@@ -173,8 +178,12 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
   decision.kind = row.kind;
   std::string what;
   switch (row.verdict) {
-    case Verdict::busy: decision.reason = "another session for this device is in progress"; break;
-    case Verdict::idle: decision.reason = "no pending operation"; break;
+    case Verdict::busy:
+      decision.reason = "another session for this device is in progress";
+      break;
+    case Verdict::idle:
+      decision.reason = "no pending operation";
+      break;
     case Verdict::expired:
       d.status = OperationStatus::expired;
       d.status_reason = "Operation Completes By " + util::format_iso8601(*d.completes_by) + " passed";
@@ -185,8 +194,8 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
       break;
     case Verdict::keygen_given_up:
       what = "key generation failed " + std::to_string(d.keygen_failures) +
-               " times (Maximum Allowable Attempts for Key Generation " + std::to_string(keygen_attempts_.load()) +
-               "); re-arm the operation to try again";
+             " times (Maximum Allowable Attempts for Key Generation " + std::to_string(keygen_attempts_.load()) +
+             "); re-arm the operation to try again";
       decision.reason = what;
       break;
     case Verdict::locked:
@@ -200,8 +209,8 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
         d.status_reason = std::to_string(d.auth_failures) + " wrong authentication strings; locked until re-armed";
       } else {
         d.status = OperationStatus::failed;
-        d.status_reason = decision.reason + " (" + std::to_string(d.auth_failures) + " of " +
-                          std::to_string(kMaxAuthFailures) + ")";
+        d.status_reason =
+            decision.reason + " (" + std::to_string(d.auth_failures) + " of " + std::to_string(kMaxAuthFailures) + ")";
       }
       what = decision.reason = d.status_reason;
       break;
@@ -210,7 +219,9 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
       d.status_reason = decision.reason;
       what = d.status_reason;
       break;
-    case Verdict::wait_for_ca: d.auth_failures = 0; break;
+    case Verdict::wait_for_ca:
+      d.auth_failures = 0;
+      break;
     case Verdict::proceed:
       d.auth_failures = 0;
       d.status = OperationStatus::in_progress;
@@ -220,17 +231,21 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
       break;
     case Verdict::unknown_device:
     case Verdict::check_credentials:
-    case Verdict::look_up_csr: break;
+    case Verdict::look_up_csr:
+      break;
   }
   if (!row.write) return decision;
   d.last_seen = now;
   d.updated_at = now;
   store::Transition t;
-  if (row.has_event) detail::notify(hook_, t, d, row.event, row.event == SessionEvent::Kind::started ? "" : what, row.retryable);
+  if (row.has_event)
+    detail::notify(hook_, t, d, row.event, row.event == SessionEvent::Kind::started ? "" : what, row.retryable);
   t.put_devices.push_back(d);
   if (*row.audit) detail::audit(t, now, actor, row.audit, d.name, what);
-  if (auto r = detail::persist(store_, t, row.synced ? store::Sync::yes : store::Sync::no); !r) {
+  if (auto r = detail::persist(store_, t, row.synced ? store::Sync::later : store::Sync::no); !r) {
     if (row.verdict == Verdict::proceed) return {Decision::Kind::end_refused, d.name, {}, r.error().message};
+  } else {
+    decision.await_durable = row.synced;
   }
   if (row.verdict == Verdict::proceed) {
     std::lock_guard lock(sessions_mutex_);
@@ -240,7 +255,8 @@ Decision EnrollmentService::apply(Device& d, const AuthRow& row, Decision decisi
 }
 
 Result<bool> EnrollmentService::check_certificate_auth(const Device& d, const protocol::AuthResponse& auth) {
-  if (!auth.certificate_der) return make_error(Errc::auth_failed, "existing-certificate mode but the phone sent no certificate");
+  if (!auth.certificate_der)
+    return make_error(Errc::auth_failed, "existing-certificate mode but the phone sent no certificate");
   auto cert = crypto::Certificate::from_der(*auth.certificate_der);
   if (!cert) return make_error(Errc::auth_failed, "presented certificate does not parse: " + cert.error().message);
   const std::string cn = cert->subject_cn();
@@ -256,7 +272,8 @@ Result<bool> EnrollmentService::check_certificate_auth(const Device& d, const pr
   if (known && (*rec)->issuer == ca_.certificate().subject()) {
     const auto state = (*rec)->state;
     if (state == CertificateState::revoked || state == CertificateState::deleted)
-      return make_error(Errc::auth_failed, "presented LSC " + cert->serial_hex() + " is " + std::string(to_string(state)));
+      return make_error(Errc::auth_failed,
+                        "presented LSC " + cert->serial_hex() + " is " + std::string(to_string(state)));
   }
   // An LSC is one CAPF recorded for this device (issued by the CAPF CA or an external one);
   // anything else that chains to CAPF-trust is the phone's MIC.

@@ -52,54 +52,58 @@ Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<
   }
   t.put_certificates.push_back(rec);
   detail::audit(t, now, "capf", "lsc.issued", device, "serial=" + rec.serial + " key=" + rec.key);
-  // Durable before STORE_CERTIFICATE_REQUEST: a crash after it never leaves an LSC unrecorded.
-  if (auto r = detail::persist(store_, t); !r) return r.error();
+  // Durable before STORE_CERTIFICATE_REQUEST (the session syncs it): a crash after it never
+  // leaves an LSC unrecorded.
+  if (auto r = detail::persist(store_, t, store::Sync::later); !r) return r.error();
   return out;
 }
 
 void EnrollmentService::delivered(const std::string& device, const IssuedLsc& lsc, std::uint8_t reason) {
-  update(device, [&](Device& d, store::Transition& t) {
-    const auto now = clock_.now();
-    const std::string& serial = lsc.record.serial;
-    if (reason != 1) {
-      d.status = OperationStatus::failed;
-      d.status_reason =
-          "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
-      detail::audit(t, now, "phone:" + device, "lsc.refused", device,
-                    "serial=" + serial + " reason=" + std::to_string(reason));
-    } else {
-      if (auto older = store_.certificates_of(device, CertificateState::delivered); older) {
-        for (auto o : *older) {
-          if (o.serial == serial) continue;
-          o.state = CertificateState::replaced;
-          t.put_certificates.push_back(std::move(o));
+  update(
+      device,
+      [&](Device& d, store::Transition& t) {
+        const auto now = clock_.now();
+        const std::string& serial = lsc.record.serial;
+        if (reason != 1) {
+          d.status = OperationStatus::failed;
+          d.status_reason =
+              "phone did not store the LSC (STORE_CERTIFICATE_RESPONSE reason " + std::to_string(reason) + ")";
+          detail::audit(t, now, "phone:" + device, "lsc.refused", device,
+                        "serial=" + serial + " reason=" + std::to_string(reason));
+        } else {
+          if (auto older = store_.certificates_of(device, CertificateState::delivered); older) {
+            for (auto o : *older) {
+              if (o.serial == serial) continue;
+              o.state = CertificateState::replaced;
+              t.put_certificates.push_back(std::move(o));
+            }
+          }
+          CertificateRecord r = lsc.record;
+          r.state = CertificateState::delivered;
+          r.delivered_at = now;
+          t.put_certificates.push_back(std::move(r));
+          // CA modes: the CSR this certificate answered is done.
+          if (lsc.from_csr) {
+            if (auto csr = ledger_.latest(device); csr && csr->has_value() && (*csr)->serial == serial)
+              (void)store::CsrLedger::move(**csr, CsrEvent::delivered, now, t);
+          }
+          d.lsc_serial = serial;
+          d.lsc_issuer = lsc.certificate.issuer();
+          d.lsc_not_after = lsc.certificate.not_after();
+          d.operation = CertificateOperation::none;
+          d.status = OperationStatus::success;
+          d.status_reason.clear();
+          detail::audit(t, now, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
         }
-      }
-      CertificateRecord r = lsc.record;
-      r.state = CertificateState::delivered;
-      r.delivered_at = now;
-      t.put_certificates.push_back(std::move(r));
-      // CA modes: the CSR this certificate answered is done.
-      if (lsc.from_csr) {
-        if (auto csr = ledger_.latest(device); csr && csr->has_value() && (*csr)->serial == serial)
-          (void)store::CsrLedger::move(**csr, CsrEvent::delivered, now, t);
-      }
-      d.lsc_serial = serial;
-      d.lsc_issuer = lsc.certificate.issuer();
-      d.lsc_not_after = lsc.certificate.not_after();
-      d.operation = CertificateOperation::none;
-      d.status = OperationStatus::success;
-      d.status_reason.clear();
-      detail::audit(t, now, "phone:" + device, "lsc.delivered", device, "serial=" + serial);
-    }
-    d.updated_at = now;
-    if (reason == 1)
-      detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "", true, serial);
-    else
-      detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason);
-    t.put_devices.push_back(d);
-    return true;
-  });
+        d.updated_at = now;
+        if (reason == 1)
+          detail::notify(hook_, t, d, SessionEvent::Kind::succeeded, "", true, serial);
+        else
+          detail::notify(hook_, t, d, SessionEvent::Kind::failed, d.status_reason);
+        t.put_devices.push_back(d);
+        return true;
+      },
+      store::Sync::later);
 }
 
 namespace {

@@ -40,11 +40,13 @@ protocol::WireCurve wire_curve(EcCurve c) {
 }  // namespace
 
 Session::Session(net::tcp::socket socket, std::string peer, asio::ssl::context& tls, asio::thread_pool& workers,
-                 EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id)
+                 EnrollmentService& service, GroupSync& sync, const ServerConfig& config, ServerStats& stats,
+                 std::uint32_t session_id)
     : stream_(std::move(socket), tls),
       watchdog_(stream_),
       workers_(workers),
       service_(service),
+      sync_(sync),
       config_(config),
       stats_(stats),
       sid_(session_id),
@@ -176,10 +178,10 @@ net::awaitable<void> Session::flow() {
   const auto auth = net::expect(m, Command::auth_response, protocol::parse_auth_response);
 
   util::fault_point_for_test("session", auth.device_name);
-  auto decision = co_await net::run_blocking(workers_.get_executor(), [&] {
-    util::fault_point_for_test("session-worker", auth.device_name);
-    return service_.authenticate(auth, sid_);
-  });
+  // On this I/O thread: the decision is CPU work and a write that does not wait for the disk.
+  util::fault_point_for_test("session-step", auth.device_name);
+  auto decision = service_.authenticate(auth, sid_);
+  if (decision.await_durable) co_await sync_.wait();
   log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth.device_name, auth.version,
               static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {
@@ -239,8 +241,8 @@ net::awaitable<void> Session::install(const Decision& d) {
       co_await install_via_ca(d, spec, *resp.public_key);
       co_return;
     }
-    auto lsc = co_await net::run_blocking(workers_.get_executor(),
-                                          [&] { return service_.issue(d.device, *resp.public_key, spec); });
+    auto lsc = service_.issue(d.device, *resp.public_key, spec);
+    if (lsc) co_await sync_.wait();  // the LSC's record, before STORE_CERTIFICATE_REQUEST
     if (!lsc) {
       ++stats_.fail_issue;
       co_await record_failure(lsc.error().message);
@@ -268,7 +270,8 @@ net::awaitable<void> Session::store_certificate(const std::string& device, const
   const auto sr = net::expect(stored, Command::store_certificate_response, protocol::parse_certificate_response);
   failure_recorded_ = true;  // delivered() records the outcome either way
   const std::uint8_t reason = sr.reason;
-  co_await net::run_blocking(workers_.get_executor(), [&] { service_.delivered(device, lsc, reason); });
+  service_.delivered(device, lsc, reason);
+  co_await sync_.wait();
   log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.record.serial, key,
               reason == 1 ? "yes" : "no");
   if (reason == 1) ++stats_.enrollments;

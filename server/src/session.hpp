@@ -8,6 +8,7 @@
 
 #include "capf/net/message_io.hpp"
 #include "capf/server/capf_server.hpp"
+#include "group_sync.hpp"
 
 namespace capf::server {
 
@@ -24,7 +25,8 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   /// `peer`: the phone's address and port, as the accept loop read them.
   Session(net::tcp::socket socket, std::string peer, net::asio::ssl::context& tls, net::asio::thread_pool& workers,
-          EnrollmentService& service, const ServerConfig& config, ServerStats& stats, std::uint32_t session_id);
+          EnrollmentService& service, GroupSync& sync, const ServerConfig& config, ServerStats& stats,
+          std::uint32_t session_id);
 
   /// Runs the whole session and closes the connection; never throws. The coroutine owns
   /// `self`, so the session lives until it ends.
@@ -72,6 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::Watchdog watchdog_;
   net::asio::thread_pool& workers_;
   EnrollmentService& service_;
+  GroupSync& sync_;  ///< the group commit the session's `Sync::later` writes wait for
   const ServerConfig& config_;
   ServerStats& stats_;
   std::uint32_t sid_;

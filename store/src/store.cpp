@@ -322,6 +322,12 @@ ClaimTable& Store::claims() const {
   return impl_->claims;
 }
 
+Result<void> Store::sync_wal() {
+  auto s = impl_->db->SyncWAL();
+  if (!s.ok()) return status_error(impl_->path, "syncing the write-ahead log", s);
+  return ok();
+}
+
 Result<WriteStats> Store::write_stats() const {
   if (!impl_->statistics)
     return make_error(Errc::invalid_argument, "store at " + impl_->path + " was opened without statistics");

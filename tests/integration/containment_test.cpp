@@ -3,12 +3,11 @@
 // monitor's check, an admin request, a dashboard request — ends only that piece of work, with
 // a log line, and the daemon goes on serving phones. The faults are armed with the
 // CAPF_FAULT_FOR_TEST seam (each fires once); the Online CA's boundaries are in online_ca_hostile_test.cpp.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "capf/net/http_client.hpp"
 #include "job_fleet.hpp"
@@ -17,7 +16,9 @@ using namespace capf::it;
 
 namespace {
 
-std::string slurp(const std::string& path) { return shell("cat '" + path + "' 2>/dev/null").out; }
+std::string slurp(const std::string& path) {
+  return shell("cat '" + path + "' 2>/dev/null").out;
+}
 
 int count(const std::string& text, const std::string& what) {
   int n = 0;
@@ -26,9 +27,9 @@ int count(const std::string& text, const std::string& what) {
 }
 
 TEST(Containment, AThrowInEachBoundaryEndsOnlyItsWorkAndPhonesAreStillServed) {
-  const std::string session_dev = "SEP00000A000000", worker_dev = "SEP00000A000001", trigger_dev = "SEP00000A000002";
+  const std::string session_dev = "SEP00000A000000", step_dev = "SEP00000A000001", trigger_dev = "SEP00000A000002";
   ::setenv("CAPF_FAULT_FOR_TEST",
-           ("session=" + session_dev + ",session-worker=" + worker_dev + ",trigger=" + trigger_dev +
+           ("session=" + session_dev + ",session-step=" + step_dev + ",trigger=" + trigger_dev +
             ",accept,engine,monitor,admin=/v1/phones,web=/app.css")
                .c_str(),
            1);
@@ -66,7 +67,7 @@ TEST(Containment, AThrowInEachBoundaryEndsOnlyItsWorkAndPhonesAreStillServed) {
   ASSERT_TRUE(fine);
   EXPECT_EQ(fine->status, 200);
 
-  // Phones: a job over four; three meet a fault once (session, worker pool, Apply Config), and
+  // Phones: a job over four; three meet a fault once (session start, its authentication step, Apply Config), and
   // the first connection of all is dropped at accept; they are retried by the job's rules and
   // enroll like the rest.
   const auto csv = f.write_fleet_csv(4);
@@ -84,7 +85,7 @@ TEST(Containment, AThrowInEachBoundaryEndsOnlyItsWorkAndPhonesAreStillServed) {
   EXPECT_NE(log.find("accepting a CAPF connection failed: injected fault at accept"), std::string::npos) << log;
   EXPECT_NE(log.find("ended: internal error: injected fault at session (" + session_dev + ")"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("ended: internal error: injected fault at session-worker (" + worker_dev + ")"), std::string::npos)
+  EXPECT_NE(log.find("ended: internal error: injected fault at session-step (" + step_dev + ")"), std::string::npos)
       << log;
   auto metrics = cli({"metrics", "--data-dir", f.data}).out;
   EXPECT_NE(metrics.find("capf_contained_exceptions_total{boundary=\"trigger\"} 1"), std::string::npos) << metrics;

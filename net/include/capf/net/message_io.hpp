@@ -6,8 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 #include "capf/net/asio.hpp"
 #include "capf/protocol/wire.hpp"
@@ -55,6 +55,30 @@ class Watchdog {
   bool stopped_ = false;
 };
 
+/// Calls `start(done)` and waits, without blocking the thread, until `done(error)` is called
+/// (from any thread, once; an empty `error` means success); resumes the caller on its own
+/// executor with `error`. The caller's executor keeps work while it waits.
+template <class Start>
+awaitable<std::string> wait_for_callback(Start start) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
+      [&start](auto handler) {
+        auto ex = asio::get_associated_executor(handler);
+        struct Pending {
+          decltype(handler) resume;
+          asio::executor_work_guard<decltype(ex)> work;
+        };
+        auto p = std::make_shared<Pending>(Pending{std::move(handler), asio::make_work_guard(ex)});
+        start([p](std::string error) {
+          auto target = p->work.get_executor();
+          asio::post(target, [p, error = std::move(error)]() mutable {
+            auto work = std::move(p->work);
+            std::move(p->resume)(std::move(error));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
 /// Runs `fn` on `pool` (blocking work: key generation, signing, synced writes) and resumes
 /// the caller on its own executor with the result. Exceptions propagate.
 template <class Executor, class F>
@@ -62,7 +86,8 @@ auto run_blocking(Executor pool, F fn) -> awaitable<decltype(fn())> {
   using R = decltype(fn());
   if constexpr (std::is_void_v<R>) {
     co_await asio::co_spawn(
-        pool, [fn = std::move(fn)]() mutable -> awaitable<void> {
+        pool,
+        [fn = std::move(fn)]() mutable -> awaitable<void> {
           fn();
           co_return;
         },

@@ -36,6 +36,8 @@ struct ServerStats {
   std::atomic<std::uint64_t> fail_internal{0};
 };
 
+class GroupSync;
+
 /// Accepts phones and runs their sessions.
 class CapfServer {
  public:
@@ -71,6 +73,7 @@ class CapfServer {
   ServerStats stats_;
   net::ConnectionCaps per_address_;  ///< sessions open by client address
   std::atomic<std::uint32_t> next_session_id_{1};
+  std::unique_ptr<GroupSync> sync_;  ///< the sessions' group commit (server/src/group_sync.hpp)
 };
 
 }  // namespace capf::server

@@ -1,9 +1,12 @@
 // What the daemon records for a phone during a CAPF session, kept apart from the wire so the
 // flows read in one place: each step claims the device (one owner per device), reads its
 // current record, applies the session decision (session_decision.hpp) or the phone's answer,
-// and writes — synced only where the write guards the next action. No service-wide lock is
-// held across a write. Every method may block (signing, RocksDB writes) and runs on the
-// worker pool, never on an I/O thread.
+// and writes — durably only where the write guards the next action. No service-wide lock is
+// held across a write. The steps of an enrollment (authenticate, issue, delivered) never wait
+// for the disk: they write `Sync::later`, run on the session's I/O thread, and the session
+// waits for the group commit of its I/O loop's turn (group_sync.hpp) before the action the
+// write guards. The other methods write synced and may wait on the network (CA modes): they
+// run on the worker pool.
 #pragma once
 
 #include <atomic>
@@ -45,18 +48,21 @@ class EnrollmentService {
                     int validity_days, const util::Clock& clock);
 
   /// Decides after AUTH_RESPONSE (decide_auth) on the current device record: deadline,
-  /// lockout, the armed Authentication Mode. A wrong string is counted exactly, durably, under
-  /// the device's claim, however many sessions send one at once. On kinds install/fetch/
-  /// delete/deliver the device is held for this session until release().
+  /// lockout, the armed Authentication Mode. A wrong string is counted exactly under the
+  /// device's claim, however many sessions send one at once, and durably once the caller's
+  /// sync_wal() follows (`Decision::await_durable`). On kinds install/fetch/delete/deliver the
+  /// device is held for this session until release().
   Decision authenticate(const protocol::AuthResponse& auth, std::uint32_t session_id);
 
   /// Issues an LSC for the key the phone returned (SPKI DER, or a PKCS#10 CSR) after checking it
   /// is the key that was asked for; records the certificate as issued, and any earlier
-  /// undelivered one as stale, in one durable write (before STORE_CERTIFICATE_REQUEST).
+  /// undelivered one as stale, in one `Sync::later` write: the caller syncs before
+  /// STORE_CERTIFICATE_REQUEST.
   Result<IssuedLsc> issue(const std::string& device, std::span<const std::uint8_t> public_key,
                           const KeySpec& requested);
 
-  /// The phone answered STORE_CERTIFICATE_RESPONSE with `reason`.
+  /// The phone answered STORE_CERTIFICATE_RESPONSE with `reason` (a `Sync::later` write: the
+  /// caller syncs before it ends the session).
   void delivered(const std::string& device, const IssuedLsc& lsc, std::uint8_t reason);
   /// The phone answered FETCH_CERTIFICATE_RESPONSE (Troubleshoot). Its certificates replace
   /// the last Troubleshoot's on the device, each by its type (LSC, MIC, unknown) with the time;
@@ -75,6 +81,8 @@ class EnrollmentService {
   void keygen_failed(const std::string& device, const std::string& tried);
   /// Ends this session's hold on the device.
   void release(const std::string& device);
+  /// Makes every write so far durable (store::Store::sync_wal): one fdatasync.
+  Result<void> sync_wal() { return store_.sync_wal(); }
   /// The job engine's hook; its job-device records go into the same writes. Set before serving.
   void set_hook(SessionHook* hook);
 

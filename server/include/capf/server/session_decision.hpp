@@ -16,21 +16,22 @@ namespace capf::server {
 /// What the session does after AUTH_RESPONSE.
 struct Decision {
   enum class Kind {
-    end_no_action,   ///< END_SESSION reason 0 (nothing scheduled, expired)
-    end_unknown,     ///< END_SESSION reason 9
-    end_refused,     ///< END_SESSION reason 7
-    install,         ///< key generation, then store
-    fetch,           ///< FETCH_CERTIFICATE_REQUEST
-    delete_lsc,      ///< DELETE_CERTIFICATE_REQUEST
-    deliver,         ///< CA modes: STORE_CERTIFICATE_REQUEST with the LSC the CA issued for the stored CSR
+    end_no_action,  ///< END_SESSION reason 0 (nothing scheduled, expired)
+    end_unknown,    ///< END_SESSION reason 9
+    end_refused,    ///< END_SESSION reason 7
+    install,        ///< key generation, then store
+    fetch,          ///< FETCH_CERTIFICATE_REQUEST
+    delete_lsc,     ///< DELETE_CERTIFICATE_REQUEST
+    deliver,        ///< CA modes: STORE_CERTIFICATE_REQUEST with the LSC the CA issued for the stored CSR
   };
   Kind kind = Kind::end_refused;
   std::string device;
-  std::vector<KeySpec> key_plan;  ///< install: keys to ask for, in Key Order
-  std::string reason;             ///< for the log (never a secret)
+  std::vector<KeySpec> key_plan;                ///< install: keys to ask for, in Key Order
+  std::string reason;                           ///< for the log (never a secret)
   std::vector<std::uint8_t> certificate_der{};  ///< deliver: the LSC
   CertificateRecord lsc_record{};               ///< deliver: its record
-  IssuerKind issuer = IssuerKind::capf;       ///< install: who signs (CA modes ask the phone for a CSR)
+  IssuerKind issuer = IssuerKind::capf;         ///< install: who signs (CA modes ask the phone for a CSR)
+  bool await_durable = false;                   ///< the decision's write must be synced before the phone is answered
 };
 
 /// The phone's credentials against the armed Authentication Mode.
@@ -69,11 +70,11 @@ enum class Verdict {
   look_up_csr,        ///< not final: fill AuthFacts::ca and decide again
   unknown_device,
   busy,
-  idle,               ///< nothing armed
+  idle,  ///< nothing armed
   expired,
   keygen_given_up,
   locked,
-  wrong_string,       ///< counted; `locks` says whether this one reaches the limit
+  wrong_string,  ///< counted; `locks` says whether this one reaches the limit
   credentials_refused,
   wait_for_ca,
   proceed,
@@ -83,13 +84,13 @@ enum class Verdict {
 struct AuthRow {
   Verdict verdict = Verdict::check_credentials;
   Decision::Kind kind = Decision::Kind::end_refused;
-  bool write = false;          ///< the device record (last_seen at least) is written
-  bool synced = false;         ///< … durably before the phone hears the answer
-  bool locks = false;          ///< wrong_string: this attempt reaches kMaxAuthFailures
-  bool has_event = false;      ///< the job engine is told `event`
+  bool write = false;      ///< the device record (last_seen at least) is written
+  bool synced = false;     ///< … durably before the phone hears the answer
+  bool locks = false;      ///< wrong_string: this attempt reaches kMaxAuthFailures
+  bool has_event = false;  ///< the job engine is told `event`
   SessionEvent::Kind event = SessionEvent::Kind::started;
-  bool retryable = true;       ///< for a failed event: may the job try again
-  const char* audit = "";      ///< the audit action, "" for none
+  bool retryable = true;   ///< for a failed event: may the job try again
+  const char* audit = "";  ///< the audit action, "" for none
 };
 
 /// The decision table. Input that only an unauthenticated phone controls never costs a synced

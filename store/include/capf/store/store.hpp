@@ -64,8 +64,9 @@ struct Transition {
   std::vector<std::pair<Family, std::string>> delete_docs;
 };
 
-/// Durability of a write.
-enum class Sync : bool { no, yes };
+/// Durability of a write. `later`: written as `no`; its writer must not act on it before a
+/// sync_wal() that started after it returned.
+enum class Sync : std::uint8_t { no, yes, later };
 
 /// Many devices for one bulk write (a CSV import of a whole site), each encoded as it is
 /// added, so that the caller need not hold them all as Device objects. A later device of the
@@ -209,6 +210,10 @@ class Store {
 
   /// Path the store was opened at.
   const std::string& path() const;
+
+  /// Makes every write finished before the call durable (one fdatasync of the write-ahead log):
+  /// the group commit of `Sync::later` writes, called once for all writers waiting.
+  Result<void> sync_wal();
 
   /// The claims on this store's devices (one owner per device; claims.hpp). Every
   /// read-modify-write of a device's records in this process claims it first.
