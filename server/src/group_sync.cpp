@@ -7,8 +7,7 @@
 
 namespace capf::server {
 
-net::awaitable<void> GroupSync::wait() {
-  auto ex = co_await net::asio::this_coro::executor;
+net::awaitable<void> GroupSync::wait(net::asio::any_io_executor ex) {
   const std::string error = co_await net::wait_for_callback([&](auto done) {
     bool post = false;
     {

@@ -19,9 +19,10 @@ class GroupSync {
  public:
   explicit GroupSync(EnrollmentService& service) : service_(service) {}
 
-  /// Resumes once every write the service made before the call is on disk; throws
-  /// std::runtime_error with the store's reason when the sync failed.
-  net::awaitable<void> wait();
+  /// Resumes once every write the service made before the call is on disk, the sync running on
+  /// `ex` (the caller's I/O executor); throws std::runtime_error with the store's reason when the
+  /// sync failed.
+  net::awaitable<void> wait(net::asio::any_io_executor ex);
 
  private:
   void flush() noexcept;

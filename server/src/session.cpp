@@ -181,7 +181,7 @@ net::awaitable<void> Session::flow() {
   // On this I/O thread: the decision is CPU work and a write that does not wait for the disk.
   util::fault_point_for_test("session-step", auth.device_name);
   auto decision = service_.authenticate(auth, sid_);
-  if (decision.await_durable) co_await sync_.wait();
+  if (decision.await_durable) co_await sync_.wait(stream_.get_executor());
   log()->info("session={} peer={} device={} version={} decision={}{}", sid_, peer_, auth.device_name, auth.version,
               static_cast<int>(decision.kind), decision.reason.empty() ? "" : " reason=" + decision.reason);
   switch (decision.kind) {
@@ -242,7 +242,7 @@ net::awaitable<void> Session::install(const Decision& d) {
       co_return;
     }
     auto lsc = service_.issue(d.device, *resp.public_key, spec);
-    if (lsc) co_await sync_.wait();  // the LSC's record, before STORE_CERTIFICATE_REQUEST
+    if (lsc) co_await sync_.wait(stream_.get_executor());  // the LSC's record, before STORE_CERTIFICATE_REQUEST
     if (!lsc) {
       ++stats_.fail_issue;
       co_await record_failure(lsc.error().message);
@@ -271,7 +271,7 @@ net::awaitable<void> Session::store_certificate(const std::string& device, const
   failure_recorded_ = true;  // delivered() records the outcome either way
   const std::uint8_t reason = sr.reason;
   service_.delivered(device, lsc, reason);
-  co_await sync_.wait();
+  co_await sync_.wait(stream_.get_executor());
   log()->info("session={} device={} lsc serial={} key={} stored={}", sid_, device, lsc.record.serial, key,
               reason == 1 ? "yes" : "no");
   if (reason == 1) ++stats_.enrollments;
