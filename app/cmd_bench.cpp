@@ -189,9 +189,10 @@ Row run_enroll(const bench::EnrollOptions& o) {
       "enrollment (/proc/PID/task/*/status)\n",
       r.daemon_cpu_ms, r.sim_cpu_ms, r.daemon_switches);
   std::printf(
-      "  server crypto floor %.3f ms per enrollment = %s; %.3f ms per CPU-s of a thread while every core "
-      "signs (the cores share execution units when this is higher)\n",
-      r.floor_ms, r.floor_formula.c_str(), r.floor_busy_ms);
+      "  server crypto floor %.3f ms per enrollment = %s on the daemon's core (the median of %zu samples, one after "
+      "each round: %.3f-%.3f ms); %.3f ms per CPU-s of a thread while every core signs (the cores share execution "
+      "units when this is higher)\n",
+      r.floor_ms, r.floor_formula.c_str(), r.floor_samples, r.floor_low_ms, r.floor_high_ms, r.floor_busy_ms);
   std::printf(
       "  OpenSSL's own work %.3f ms per enrollment = TLS %.3f ms (server side: handshake, the session's records) + "
       "LSC %.3f ms (issue_lsc), one thread, the daemon's CA and TLS policy\n",
@@ -351,8 +352,9 @@ bench::EnrollOptions enroll_options(const po::variables_map& vm, const std::stri
 
 int cmd_bench(const Args& args) {
   po::options_description desc("bench options");
-  desc.add_options()("name", po::value<std::string>(), "benchmark")("seconds", po::value<double>()->default_value(1.0),
-                                                                    "crypto: seconds per measurement")(
+  desc.add_options()("name", po::value<std::string>(), "benchmark")(
+      "seconds", po::value<double>()->default_value(1.0),
+      "crypto: seconds per measurement; enroll: the floor's, a quarter after each round")(
       "key", po::value<std::string>()->default_value("p256"), "enroll: rsa2048 or p256")(
       "phones", po::value<std::size_t>()->default_value(200), "enroll: phones")(
       "concurrency", po::value<std::size_t>()->default_value(64), "enroll: sessions at once")(

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "capf/bench/bench.hpp"
+#include "capf/bench/cores.hpp"
 #include "capf/crypto/crypto.hpp"
 
 namespace capf::bench {
@@ -27,14 +28,18 @@ using OpFactory = std::function<std::function<void()>()>;
 
 constexpr std::size_t kMinOps = 12;
 
+std::function<void()> sign_with(std::shared_ptr<const crypto::PrivateKey> key) {
+  auto data = std::make_shared<crypto::Bytes>(crypto::random_bytes(64));
+  return [key = std::move(key), data] {
+    auto sig = crypto::sign_capf(*key, *data, crypto::CapfHash::sha256, crypto::RsaDigestForm::digest_info);
+    if (!sig) throw std::runtime_error("sign failed: " + sig.error().message);
+  };
+}
+
+/// Each thread signs with a key of its own.
 OpFactory sign_op(KeySpec spec) {
   return [spec] {
-    auto key = std::make_shared<crypto::PrivateKey>(std::move(crypto::PrivateKey::generate(spec).value()));
-    auto data = std::make_shared<crypto::Bytes>(crypto::random_bytes(64));
-    return std::function<void()>([key, data] {
-      auto sig = crypto::sign_capf(*key, *data, crypto::CapfHash::sha256, crypto::RsaDigestForm::digest_info);
-      if (!sig) throw std::runtime_error("sign failed: " + sig.error().message);
-    });
+    return sign_with(std::make_shared<crypto::PrivateKey>(std::move(crypto::PrivateKey::generate(spec).value())));
   };
 }
 
@@ -126,6 +131,25 @@ const OpRate* CryptoResult::find(const std::string& name) const {
   for (const auto& o : ops)
     if (o.name == name) return &o;
   return nullptr;
+}
+
+FloorSample sample_floor(const KeySpec& ca_key, double seconds, const std::vector<int>& one_core) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  // One key for every thread and sample mode: an RSA key takes longer to make than a sample.
+  auto key = crypto::PrivateKey::generate(ca_key);
+  if (!key) throw std::runtime_error("CA key for the floor: " + key.error().message);
+  const std::shared_ptr<const crypto::PrivateKey> shared = std::make_shared<crypto::PrivateKey>(std::move(*key));
+  const OpFactory sign = [shared] { return sign_with(shared); };
+  const OpFactory exchange = x25519_op();
+  FloorSample s;
+  {
+    const ThreadOnCores pinned(one_core);  // the measuring thread inherits the set
+    s.sign = measure(sign, 1, seconds).per_cpu_second;
+    s.exchange = measure(exchange, 1, seconds).per_cpu_second;
+  }
+  s.sign_busy = measure(sign, cores, seconds).per_cpu_second;
+  s.exchange_busy = measure(exchange, cores, seconds).per_cpu_second;
+  return s;
 }
 
 CryptoResult bench_crypto(double seconds) {

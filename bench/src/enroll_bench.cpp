@@ -91,24 +91,28 @@ struct Rounds {
 };
 
 /// The floor: what the server's private-key work costs per enrollment on one core — the TLS
-/// handshake's signature and the LSC's, both with the CA key, and one X25519 exchange.
-void measure_floor(EnrollResult& r, const KeySpec& ca_key, double crypto_seconds) {
-  const auto c = bench_crypto(crypto_seconds);
-  const std::string server_op = spec_name(ca_key, "sign");
-  const auto* s = c.find(server_op);
-  const auto* x = c.find("X25519 exchange");
-  if (!s || !x || s->per_cpu_second <= 0 || x->per_cpu_second <= 0)
-    throw std::runtime_error("no crypto figure for " + server_op);
+/// handshake's signature and the LSC's, both with the CA key, and one X25519 exchange. Sampled
+/// between the rounds on the daemon's cores, so that it sees the machine as the rounds did; the
+/// median sample counts (a host's neighbour slows a sample as it slows a round).
+void measure_floor(EnrollResult& r, const KeySpec& ca_key, std::vector<FloorSample> samples) {
+  if (samples.empty()) throw std::runtime_error("no crypto floor sample");
+  std::sort(samples.begin(), samples.end(), [](const FloorSample& a, const FloorSample& b) { return a.ms() < b.ms(); });
+  const FloorSample& mid = samples[samples.size() / 2];
   // Both sides in CPU time (the daemon's from /proc, the floor's from the thread's clock), so
   // a busy machine slows both alike.
-  r.floor_ms = 1000.0 * (2.0 / s->per_cpu_second + 1.0 / x->per_cpu_second);
-  r.floor_formula = fmt::format("2 / {:.1f} {} per CPU-s + 1 / {:.1f} X25519 exchanges per CPU-s, one thread",
-                                s->per_cpu_second, server_op, x->per_cpu_second);
+  r.floor_ms = mid.ms();
+  r.floor_samples = samples.size();
+  r.floor_low_ms = samples.front().ms();
+  r.floor_high_ms = samples.back().ms();
+  r.floor_formula = fmt::format("2 / {:.1f} {} per CPU-s + 1 / {:.1f} X25519 exchanges per CPU-s, one thread", mid.sign,
+                                spec_name(ca_key, "sign"), mid.exchange);
   r.ratio = r.daemon_cpu_ms > 0 ? r.floor_ms / r.daemon_cpu_ms : 0;
   // During the run the simulator and the daemon's other threads keep every core busy; where
   // cores share execution units a CPU-second then does less, so the floor is also taken so.
-  if (s->per_cpu_second_busy > 0 && x->per_cpu_second_busy > 0)
-    r.floor_busy_ms = 1000.0 * (2.0 / s->per_cpu_second_busy + 1.0 / x->per_cpu_second_busy);
+  std::vector<double> busy;
+  for (const auto& s : samples)
+    if (s.busy_ms() > 0) busy.push_back(s.busy_ms());
+  r.floor_busy_ms = percentile(busy, 0.50);
   r.ratio_busy = r.daemon_cpu_ms > 0 ? r.floor_busy_ms / r.daemon_cpu_ms : 0;
 }
 
@@ -290,10 +294,13 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   r.rounds = std::max<std::size_t>(1, options.rounds);
   r.prepared_keys = prepare_keys(so, options.phones * r.rounds * sides.size(), options.key);
   for (auto& side : sides) side.so.prepared_keys = so.prepared_keys;  // one pool, drawn by both
+  std::vector<FloorSample> floor;
+  const double sample_seconds = std::max(0.05, options.crypto_seconds / 4);
   for (std::size_t round = 0; round < r.rounds; ++round) {
     // Taking turns, and which side goes first alternates, so neither always follows the other.
     for (std::size_t i = 0; i < sides.size(); ++i)
       run_round(sides[round % 2 == 0 ? i : sides.size() - 1 - i], csv, phones, round == 0, cores);
+    floor.push_back(sample_floor(ca->key_spec(), sample_seconds, cores.daemon));
   }
   for (auto& side : sides) {
     if (side.daemon) side.daemon->stop();
@@ -316,7 +323,7 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     if (&b == &a) continue;
     (b.is_bare ? r.bare : r.against) = compare(a, b, r.rounds);
   }
-  measure_floor(r, ca->key_spec(), options.crypto_seconds);
+  measure_floor(r, ca->key_spec(), std::move(floor));
   measure_rest(r, a.data, options.key);
   if (r.bare) {
     r.capf_beyond_bare_ms = r.daemon_cpu_ms - r.bare->daemon_cpu_ms;

@@ -98,6 +98,10 @@ TEST(BenchSmoke, EnrollMeasuresTheDaemonAgainstTheFloor) {
   // A session waits on its phone at least once: every enrollment switches the daemon's threads.
   EXPECT_GE(r.daemon_switches, 1.0);
   EXPECT_GT(r.floor_ms, 0);
+  // One floor sample after each round; the floor is the middle one.
+  EXPECT_EQ(r.floor_samples, 1u);
+  EXPECT_DOUBLE_EQ(r.floor_low_ms, r.floor_ms);
+  EXPECT_DOUBLE_EQ(r.floor_high_ms, r.floor_ms);
   EXPECT_GT(r.ratio, 0);
   EXPECT_GT(r.p99_ms, 0);
   // OpenSSL's own work is measured beside it and is what the daemon's CPU is split by.
@@ -131,6 +135,9 @@ TEST(BenchSmoke, EnrollAgainstAnotherBinaryTakesTurnsRoundByRound) {
   EXPECT_EQ(r.against->binary, CAPF_BINARY);
   EXPECT_EQ(r.against->enrolled, 16u);
   EXPECT_EQ(r.prepared_keys, 32u) << "keys for both daemons' rounds";
+  EXPECT_EQ(r.floor_samples, 2u) << "one floor sample after each round";
+  EXPECT_LE(r.floor_low_ms, r.floor_ms);
+  EXPECT_LE(r.floor_ms, r.floor_high_ms);
   EXPECT_GT(r.against->daemon_cpu_ms, 0);
   EXPECT_GT(r.against->per_second, 0);
   // A round whose CPU the clock's ticks did not catch has no ratio; every ratio is B's over A's.

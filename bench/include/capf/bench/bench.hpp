@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "capf/core/vocabulary.hpp"
+
 namespace capf::bench {
 
 /// Private-key operations per second of one kind, single thread and with every core.
@@ -34,6 +36,21 @@ struct CryptoResult {
 
 /// Measures each private-key operation for about `seconds` per op and thread mode.
 CryptoResult bench_crypto(double seconds = 1.0);
+
+/// The server's crypto floor per enrollment, sampled once: two signatures with the CA key (the
+/// TLS handshake's, the LSC's) and one X25519 exchange, in CPU time of the measuring thread.
+struct FloorSample {
+  double sign = 0, exchange = 0;            ///< ops per CPU-second, one thread, the other cores as they are
+  double sign_busy = 0, exchange_busy = 0;  ///< ops per CPU-second of each thread, one thread per core
+  double ms() const { return sign > 0 && exchange > 0 ? 1000.0 * (2.0 / sign + 1.0 / exchange) : 0; }
+  double busy_ms() const {
+    return sign_busy > 0 && exchange_busy > 0 ? 1000.0 * (2.0 / sign_busy + 1.0 / exchange_busy) : 0;
+  }
+};
+
+/// One FloorSample for `ca_key`, about `seconds` per operation and mode: one thread on
+/// `one_core` (empty: wherever the caller runs), then one thread per core.
+FloorSample sample_floor(const KeySpec& ca_key, double seconds, const std::vector<int>& one_core);
 
 /// `threads` threads signing with RSA-2048 until destroyed: the other cores kept busy while a
 /// reference is measured on this one, as the simulator and the daemon's other threads keep them
@@ -68,7 +85,7 @@ struct EnrollOptions {
   unsigned workers = 0;            ///< the daemon's --workers (0 = its default)
   unsigned io_threads = 0;         ///< the daemon's --io-threads (0 = its default)
   std::string ca_key = "rsa2048";  ///< the daemon's --ca-key-type (signs the LSC and the TLS handshake)
-  double crypto_seconds = 1.0;     ///< measuring time per op for the floor
+  double crypto_seconds = 1.0;     ///< measuring time per op for the floor, over 4 per round
   /// The daemon's threads on the first half of the cores and the simulator's on the rest, as
   /// phones on other machines leave the daemon its caches; false: the scheduler mixes them.
   bool split_cores = true;
@@ -85,8 +102,10 @@ struct EnrollResult {
   double seconds = 0;             ///< wall time of the fleet runs (imports between rounds excluded)
   double per_second = 0;          ///< enrolled / seconds
   double p50_ms = 0, p99_ms = 0;  ///< session latency (connect to END_SESSION), phones' view
-  double floor_ms = 0;            ///< the server's crypto floor per enrollment, one thread, the other cores idle
-  std::string floor_formula;      ///< how the floor was computed, with the figures
+  double floor_ms = 0;            ///< the server's crypto floor per enrollment, one thread (median sample)
+  std::size_t floor_samples = 0;  ///< samples taken, one after each round
+  double floor_low_ms = 0, floor_high_ms = 0;  ///< the cheapest and the dearest sample
+  std::string floor_formula;                   ///< how the floor was computed, with the figures
   double ratio = 0;               ///< floor_ms / daemon_cpu_ms (1 = the daemon does nothing but the crypto)
   double floor_busy_ms = 0;       ///< the same floor per CPU-second of a thread while every core signs
   double ratio_busy = 0;          ///< floor_busy_ms / daemon_cpu_ms: the floor as the daemon runs, every core busy
