@@ -228,14 +228,17 @@ namespace {
 /// something asks for it (Certificate::Impl::with_key), which an LSC on its way to the phone
 /// never does.
 Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, const std::string& common_name,
-                          ByteView spki_der, int validity_days, util::UnixTime now, bool server = false) {
+                          ByteView spki_der, int validity_days, util::UnixTime now, bool server = false,
+                          const CertificateAuthority::KeyAdmission& admit = {}) {
   ossl::ErrorQueueScope scope;
   if (!ca_cert.impl() || ca_key == nullptr || !ca_key->impl())
     return make_error(Errc::internal, "the CA is not loaded");
   auto subject_key = ossl::parse_spki(spki_der);
   if (!subject_key) return make_error(Errc::crypto, "cannot issue for this public key: " + subject_key.error().message);
-  if (auto spec = ossl::key_spec_of(subject_key->get()); !spec)
-    return make_error(Errc::crypto, "cannot issue for this public key: " + spec.error().message);
+  auto spec = ossl::key_spec_of(subject_key->get());
+  if (!spec) return make_error(Errc::crypto, "cannot issue for this public key: " + spec.error().message);
+  if (admit)
+    if (auto r = admit(*spec); !r) return r.error();
   X509* issuer = ca_cert.impl()->with_key();
   auto subject = name_with(common_name, X509_get_subject_name(issuer), "");
   if (!subject) return subject.error();
@@ -260,11 +263,12 @@ Result<Certificate> issue(const Certificate& ca_cert, const PrivateKey* ca_key, 
 }  // namespace
 
 Result<Certificate> CertificateAuthority::issue_lsc(const std::string& device_name, ByteView spki_der,
-                                                    int validity_days, util::UnixTime now) const {
+                                                    int validity_days, util::UnixTime now,
+                                                    const KeyAdmission& admit) const {
   if (validity_days < kMinValidityDays || validity_days > kMaxValidityDays)
     return make_error(Errc::invalid_argument,
                       "Duration of Certificate Validity must be 1–1825 days, got " + std::to_string(validity_days));
-  return issue(cert_, key_.get(), device_name, spki_der, validity_days, now);
+  return issue(cert_, key_.get(), device_name, spki_der, validity_days, now, false, admit);
 }
 
 Result<Certificate> CertificateAuthority::issue_mic(const std::string& common_name, ByteView spki_der,

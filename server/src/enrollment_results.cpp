@@ -9,25 +9,26 @@ using detail::log;
 
 Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<const std::uint8_t> public_key,
                                            const KeySpec& requested) {
-  std::vector<std::uint8_t> spki(public_key.begin(), public_key.end());
-  auto spec = crypto::inspect_public_key(spki);
-  if (!spec) {
-    // §11.1: a phone may answer with a PKCS#10 request instead of a bare key.
-    auto csr = crypto::verify_csr(spki);
-    if (!csr)
+  // The key is parsed once, inside issue_lsc, and checked there before anything is signed.
+  std::optional<KeySpec> spec;
+  const auto admit = [&](const KeySpec& got) -> Result<void> {
+    spec = got;
+    if (!same_key_kind(got, requested))
       return make_error(Errc::protocol,
-                        "PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR: " + spec.error().message);
-    spki = csr->public_key_der;
-    spec = crypto::inspect_public_key(spki);
-    if (!spec) return spec.error();
-  }
-  if (!same_key_kind(*spec, requested))
-    return make_error(Errc::protocol,
-                      "phone returned a " + to_string(*spec) + " key, asked for " + to_string(requested));
-
+                        "phone returned a " + to_string(got) + " key, asked for " + to_string(requested));
+    return ok();
+  };
   // Signed before the claim: the CA key's work never holds up another writer of this device.
   const auto now = clock_.now();
-  auto lsc = ca_.issue_lsc(device, spki, validity_days_.load(), now);
+  auto lsc = ca_.issue_lsc(device, public_key, validity_days_.load(), now, admit);
+  if (!lsc && !spec && lsc.error().code == Errc::crypto) {
+    // Not a key issue_lsc can read. §11.1: a phone may answer with a PKCS#10 request instead.
+    auto csr = crypto::verify_csr(public_key);
+    if (!csr)
+      return make_error(Errc::protocol,
+                        "PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR: " + lsc.error().message);
+    lsc = ca_.issue_lsc(device, csr->public_key_der, validity_days_.load(), now, admit);
+  }
   if (!lsc) return lsc.error();
 
   IssuedLsc out{std::move(*lsc), {}, false};
@@ -35,7 +36,7 @@ Result<IssuedLsc> EnrollmentService::issue(const std::string& device, std::span<
   rec.serial = out.certificate.serial_hex();
   rec.device = device;
   rec.issuer = out.certificate.issuer();
-  rec.key = to_string(*spec);
+  rec.key = to_string(*spec);  // set by admit, which issue_lsc asked before signing
   rec.issued_at = now;
   rec.not_after = out.certificate.not_after();
   rec.state = CertificateState::issued;

@@ -1,12 +1,13 @@
 // Untrusted input from phones: a malformed, truncated, oversized or silent session ends only
 // itself while other phones keep enrolling.
-#include <array>
-#include <sstream>
-#include <future>
-#include <thread>
-
 #include <gtest/gtest.h>
 
+#include <array>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "capf/crypto/crypto.hpp"
 #include "capf/crypto/tls.hpp"
 #include "capf/net/asio.hpp"
 #include "capf/protocol/messages.hpp"
@@ -17,14 +18,100 @@ using namespace capf::it;
 
 namespace {
 
-std::string slurp(const std::string& p) { return shell("cat '" + p + "'").out; }
+std::string slurp(const std::string& p) {
+  return shell("cat '" + p + "'").out;
+}
 
 /// send_raw against the fleet's daemon.
 int send_bad(const Fleet& f, std::vector<std::uint8_t> bytes, bool patch_sid, bool expect_end) {
   return send_raw(f.daemon->port(), slurp(f.ca_file), std::move(bytes), patch_sid, expect_end);
 }
 
+/// What a lying phone got for its KEY_GENERATE_RESPONSE: the END_SESSION reason, and the LSC of
+/// a STORE_CERTIFICATE_REQUEST if one came (answered "stored").
+struct KeyAnswer {
+  int end = -1;
+  std::vector<std::uint8_t> lsc_der;
+};
+
+/// A null-string session for `device` whose KEY_GENERATE_RESPONSE carries `public_key`.
+KeyAnswer answer_key(const Fleet& f, const std::string& device, const std::vector<std::uint8_t>& public_key) {
+  namespace p = capf::protocol;
+  RawPhone phone(f.daemon->port(), slurp(f.ca_file));
+  const auto first = phone.read();
+  p::AuthResponse auth;
+  auth.device_name = device;
+  send_message(phone, p::build(auth, first.session_id));
+  KeyAnswer out;
+  for (int step = 0; step < 6; ++step) {
+    const auto m = phone.read();
+    switch (static_cast<p::Command>(m.command)) {
+      case p::Command::end_session:
+        out.end = m.u8(p::Tag::reason).value_or(255);
+        return out;
+      case p::Command::key_generate_request: {
+        p::KeyGenerateResponse k;
+        k.public_key = public_key;
+        send_message(phone, p::build(k, first.session_id));
+        break;
+      }
+      case p::Command::store_certificate_request: {
+        auto request = p::parse_store_certificate_request(m);
+        EXPECT_TRUE(request.ok());
+        if (request) out.lsc_der = request->certificate_der;
+        send_message(phone, p::build_store_response(p::CertificateResponse{}, first.session_id));
+        break;
+      }
+      default:
+        ADD_FAILURE() << device << ": unexpected command " << static_cast<int>(m.command);
+        return out;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+// The phone's key is read once, where the LSC is made: what is not a key, or not the kind
+// asked for, gets no LSC and a reason on the phone's record; a CSR in its place (§11.1) gets
+// an LSC for the CSR's key.
+TEST(Malformed, NoKeyOrTheWrongKindGetsNoLscAndACsrInThePublicKeysPlaceGetsOne) {
+  using capf::crypto::PrivateKey;
+  Fleet f;
+  std::string rows = kCsvHeader;
+  for (const char* name : {"SEP0000000004A0", "SEP0000000004A1", "SEP0000000004A2"})
+    rows += std::string(name) + ",DP-HQ,Install/Upgrade,By Null String,,2048,RSA Only,\n";
+  ASSERT_EQ(f.import(f.write_csv("keys.csv", rows)).exit_code, 0);
+  const auto rsa = PrivateKey::generate({capf::KeyAlgorithm::rsa, 2048, capf::EcCurve::p256}).value();
+  const auto ec = PrivateKey::generate({capf::KeyAlgorithm::ec, 0, capf::EcCurve::p256}).value();
+
+  const auto garbage = answer_key(f, "SEP0000000004A0", {0x30, 0x03, 0x02, 0x01, 0x05});
+  EXPECT_EQ(garbage.end, 7);
+  EXPECT_TRUE(garbage.lsc_der.empty());
+  const auto a0 = f.phone("SEP0000000004A0");
+  EXPECT_TRUE(a0["lsc"].is_null()) << a0.dump();
+  EXPECT_NE(a0["status_reason"].get<std::string>().find("PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR"),
+            std::string::npos)
+      << a0.dump();
+
+  const auto wrong = answer_key(f, "SEP0000000004A1", ec.public_key_der());
+  EXPECT_EQ(wrong.end, 7);
+  EXPECT_TRUE(wrong.lsc_der.empty());
+  const auto a1 = f.phone("SEP0000000004A1");
+  EXPECT_TRUE(a1["lsc"].is_null()) << a1.dump();
+  EXPECT_NE(a1["status_reason"].get<std::string>().find("phone returned a EC-P256 key, asked for RSA-2048"),
+            std::string::npos)
+      << a1.dump();
+
+  const auto csr = answer_key(f, "SEP0000000004A2", capf::crypto::make_csr(rsa, "SEP0000000004A2").value());
+  ASSERT_FALSE(csr.lsc_der.empty()) << "no STORE_CERTIFICATE_REQUEST for a CSR in PUBLIC_KEY";
+  const auto lsc = capf::crypto::Certificate::from_der(csr.lsc_der);
+  ASSERT_TRUE(lsc.ok());
+  EXPECT_EQ(lsc->public_key_der(), rsa.public_key_der()) << "the LSC holds the CSR's key";
+  EXPECT_EQ(lsc->subject_cn(), "SEP0000000004A2");
+  const auto a2 = f.phone("SEP0000000004A2");
+  EXPECT_EQ(a2["lsc"]["serial"], lsc->serial_hex()) << a2.dump();
+}
 
 TEST(Malformed, BadSessionsEndAloneWhileOtherPhonesEnroll) {
   Fleet f({"--step-timeout", "2", "--handshake-timeout", "2"});
@@ -49,7 +136,10 @@ TEST(Malformed, BadSessionsEndAloneWhileOtherPhonesEnroll) {
   EXPECT_EQ(send_bad(f, {0x55, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x04, 0x07, 0x00, 0x01, 0x03}, false, true), 7);
   // AUTH_RESPONSE without DEVICE_NAME, and with VERSION 4.
   EXPECT_EQ(send_bad(f, {0x55, 0x02, 0, 0, 0, 0, 0x00, 0x04, 0x07, 0x00, 0x01, 0x03}, true, true), 7);
-  EXPECT_EQ(send_bad(f, {0x55, 0x02, 0, 0, 0, 0, 0x00, 0x0b, 0x07, 0x00, 0x01, 0x04, 0x0d, 0x00, 0x04, 'A', 'B', 'C', 0}, true, true), 7);
+  EXPECT_EQ(
+      send_bad(f, {0x55, 0x02, 0, 0, 0, 0, 0x00, 0x0b, 0x07, 0x00, 0x01, 0x04, 0x0d, 0x00, 0x04, 'A', 'B', 'C', 0},
+               true, true),
+      7);
   // Truncated: a header promising 100 bytes, 10 bytes, then silence until the step timeout.
   std::vector<std::uint8_t> truncated{0x55, 0x02, 0, 0, 0, 0, 0x00, 0x64};
   truncated.resize(18, 0x01);

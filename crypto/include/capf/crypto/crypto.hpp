@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -115,7 +116,7 @@ Result<KeySpec> inspect_public_key(ByteView spki_der);
 /// Settings of the CAPF CA created on first start.
 struct CaOptions {
   KeySpec key{KeyAlgorithm::rsa, 2048, EcCurve::p256};  ///< RSA-2048 default; also RSA-3072/4096, EC P-256/P-384
-  std::string common_name;        ///< default "CAPF-" + 8 random hex digits
+  std::string common_name;                              ///< default "CAPF-" + 8 random hex digits
   std::string organization = "capf";
   int validity_days = 3650;
 };
@@ -141,8 +142,12 @@ class CertificateAuthority {
   /// CA:false, issuer = this CA's subject, valid from now-5min to now+validity_days.
   /// validity_days outside 1–1825 → invalid_argument. The certificate holds the phone's key
   /// exactly as `spki_der` gives it.
+  ///
+  /// `admit`, when given, is asked about the key once it is parsed and before anything is
+  /// signed; its error is the answer (the key is parsed once for both).
+  using KeyAdmission = std::function<Result<void>(const KeySpec&)>;
   Result<Certificate> issue_lsc(const std::string& device_name, ByteView spki_der, int validity_days,
-                                util::UnixTime now) const;
+                                util::UnixTime now, const KeyAdmission& admit = {}) const;
 
   /// Issues a manufacturer-style certificate (MIC) for the simulator: same profile as an LSC,
   /// any validity.
