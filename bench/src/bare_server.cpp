@@ -35,18 +35,6 @@ using protocol::Command;
   throw std::runtime_error("the bare server: " + what + ": " + std::strerror(errno));
 }
 
-protocol::KeyGenerateRequest key_request(const KeySpec& k) {
-  protocol::KeyGenerateRequest r;
-  if (k.algorithm == KeyAlgorithm::rsa) {
-    r.key_type = protocol::WireKeyType::rsa;
-    r.key_size = static_cast<std::uint16_t>(k.rsa_bits);
-  } else {
-    r.key_type = protocol::WireKeyType::ec;
-    r.curve = protocol::WireCurve::p256;
-  }
-  return r;
-}
-
 /// One phone's session: where it is in the exchange, and what waits for the loop turn's fsync.
 struct Conn {
   enum class Step { handshake, auth, keygen, store, done };
@@ -118,7 +106,7 @@ struct BareServer::Loop {
         if (!auth) return false;
         c.device = auth->device_name;
         c.step = Conn::Step::keygen;
-        return send(c, protocol::build(key_request(key), c.sid));
+        return send(c, protocol::build(protocol::key_generate_request(key), c.sid));
       }
       case Conn::Step::keygen: {
         if (m.is(Command::request_in_progress)) return true;

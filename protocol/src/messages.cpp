@@ -161,6 +161,28 @@ Result<AuthResponse> parse_auth_response(const Message& m) {
 
 // ---- 3 KEY_GENERATE_REQUEST ----
 
+KeyGenerateRequest key_generate_request(const KeySpec& spec) {
+  KeyGenerateRequest r;
+  if (spec.algorithm == KeyAlgorithm::rsa) {
+    r.key_type = WireKeyType::rsa;
+    r.key_size = static_cast<std::uint16_t>(spec.rsa_bits);
+    return r;
+  }
+  r.key_type = WireKeyType::ec;
+  switch (spec.curve) {
+    case EcCurve::p256:
+      r.curve = WireCurve::p256;
+      break;
+    case EcCurve::p384:
+      r.curve = WireCurve::p384;
+      break;
+    case EcCurve::p521:
+      r.curve = WireCurve::p521;
+      break;
+  }
+  return r;
+}
+
 Message build(const KeyGenerateRequest& m, std::uint32_t session_id) {
   Message out(Command::key_generate_request, session_id);
   if (m.key_type == WireKeyType::ec) {

@@ -26,17 +26,6 @@ std::string phone_end_text(const protocol::Message& m) {
   return out;
 }
 
-protocol::WireCurve wire_curve(EcCurve c) {
-  switch (c) {
-    case EcCurve::p256:
-      return protocol::WireCurve::p256;
-    case EcCurve::p384:
-      return protocol::WireCurve::p384;
-    case EcCurve::p521:
-      return protocol::WireCurve::p521;
-  }
-  return protocol::WireCurve::p256;
-}
 }  // namespace
 
 Session::Session(net::tcp::socket socket, std::string peer, asio::ssl::context& tls, asio::thread_pool& workers,
@@ -217,16 +206,8 @@ net::awaitable<void> Session::carry_out(const Decision& d) {
 net::awaitable<void> Session::install(const Decision& d) {
   std::string tried;
   for (const KeySpec& spec : d.key_plan) {
-    protocol::KeyGenerateRequest req;
-    if (spec.algorithm == KeyAlgorithm::rsa) {
-      req.key_type = protocol::WireKeyType::rsa;
-      req.key_size = static_cast<std::uint16_t>(spec.rsa_bits);
-    } else {
-      req.key_type = protocol::WireKeyType::ec;
-      req.curve = wire_curve(spec.curve);
-    }
     {
-      const protocol::Message msg = protocol::build(req, sid_);
+      const protocol::Message msg = protocol::build(protocol::key_generate_request(spec), sid_);
       co_await send(msg);
     }
     auto m = co_await receive(Command::key_generate_response, config_.step_timeout);

@@ -71,6 +71,21 @@ TEST(Golden, KeyGenerateRequestEc) {
   EXPECT_EQ(r->curve, WireCurve::p256);
 }
 
+// The request for a Key Order's key: the same bytes as above for RSA-2048 and EC P-256, the
+// curve's code for the larger curves.
+TEST(Golden, KeyGenerateRequestForAKeySpec) {
+  using capf::EcCurve;
+  using capf::KeyAlgorithm;
+  EXPECT_EQ(must_encode(build(key_generate_request({KeyAlgorithm::rsa, 2048, EcCurve::p256}), kSid)),
+            bytes("55 03 00000002 0009  0a 0002 0800  11 0001 00"));
+  EXPECT_EQ(must_encode(build(key_generate_request({KeyAlgorithm::rsa, 4096, EcCurve::p256}), kSid)),
+            bytes("55 03 00000002 0009  0a 0002 1000  11 0001 00"));
+  EXPECT_EQ(must_encode(build(key_generate_request({KeyAlgorithm::ec, 0, EcCurve::p256}), kSid)),
+            bytes("55 03 00000002 0008  11 0001 01  12 0001 00"));
+  EXPECT_EQ(key_generate_request({KeyAlgorithm::ec, 0, EcCurve::p384}).curve, WireCurve::p384);
+  EXPECT_EQ(key_generate_request({KeyAlgorithm::ec, 0, EcCurve::p521}).curve, WireCurve::p521);
+}
+
 TEST(Golden, RequestInProgress) {
   Bytes wire = bytes("55 11 00000002 0000");
   EXPECT_EQ(must_encode(build_empty(Command::request_in_progress, kSid)), wire);

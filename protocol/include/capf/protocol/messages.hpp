@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "capf/core/vocabulary.hpp"
 #include "capf/protocol/wire.hpp"
 
 namespace capf::protocol {
@@ -50,6 +51,8 @@ struct KeyGenerateRequest {
   /// Field-wise equality (tests and round-trip checks).
   friend bool operator==(const KeyGenerateRequest&, const KeyGenerateRequest&) = default;
 };
+/// The request for a key of `spec`: RSA and its size, or EC and its curve.
+KeyGenerateRequest key_generate_request(const KeySpec& spec);
 /// RSA: KEY_SIZE, KEY_TYPE(0) (`0a 0002 0800  11 0001 00`); EC: KEY_TYPE(1), CURVE.
 Message build(const KeyGenerateRequest& m, std::uint32_t session_id);
 /// KEY_TYPE absent means RSA (CUCM). RSA needs a non-zero KEY_SIZE, EC a CURVE 0–2; the
@@ -108,8 +111,8 @@ struct FetchedCertificate {
 };
 /// 12 FETCH_CERTIFICATE_RESPONSE as Troubleshoot reads it: every certificate the phone returned.
 struct FetchResponse {
-  std::optional<std::uint8_t> reason;             ///< REASON; absent is allowed
-  std::vector<FetchedCertificate> certificates;   ///< in wire order
+  std::optional<std::uint8_t> reason;            ///< REASON; absent is allowed
+  std::vector<FetchedCertificate> certificates;  ///< in wire order
   /// What was skipped and why ("CERTIFICATE (tag 4) #2: 4 trailing bytes"), for the log; a
   /// rebuilt message has none, so equality ignores it.
   std::vector<std::string> skipped;
