@@ -195,8 +195,9 @@ Row run_enroll(const bench::EnrollOptions& o) {
       r.floor_ms, r.floor_formula.c_str(), r.floor_samples, r.floor_low_ms, r.floor_high_ms, r.floor_busy_ms);
   std::printf(
       "  OpenSSL's own work %.3f ms per enrollment = TLS %.3f ms (server side: handshake, the session's records) + "
-      "LSC %.3f ms (issue_lsc), one thread, the daemon's CA and TLS policy\n",
-      r.openssl_ms, r.openssl_tls_ms, r.openssl_lsc_ms);
+      "LSC %.3f ms (issue_lsc), one thread on the daemon's core, the daemon's CA and TLS policy (the median of %zu "
+      "samples, one after each round)\n",
+      r.openssl_ms, r.openssl_tls_ms, r.openssl_lsc_ms, r.floor_samples);
   std::printf(
       "  the kernel's least work %.3f ms per enrollment = sockets %.3f ms (the same session over loopback TCP, "
       "beyond it in memory) + fsync %.3f ms (two synced transitions' WAL bytes, one fdatasync)\n",

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -116,13 +117,50 @@ void measure_floor(EnrollResult& r, const KeySpec& ca_key, std::vector<FloorSamp
   r.ratio_busy = r.daemon_cpu_ms > 0 ? r.floor_busy_ms / r.daemon_cpu_ms : 0;
 }
 
-/// The least work per enrollment (OpenSSL's with the run's CA, TLS policy and phone key kind;
-/// the kernel's for the session's sockets and one fsync, in the daemon's data directory), and
-/// what the daemon spends beyond it.
-void measure_rest(EnrollResult& r, const std::string& data_dir, const std::string& key) {
-  auto phone = crypto::PrivateKey::generate(phone_key_spec(key));
-  if (!phone) throw std::runtime_error("phone key: " + phone.error().message);
-  const auto share = measure_openssl_share(data_dir + "/ca", phone->public_key_der(), 200, data_dir);
+/// One sample of the least work per enrollment (OpenSSL's with the run's CA, TLS policy and
+/// phone key kind; the kernel's for the session's sockets and one fsync, in the daemon's data
+/// directory): on the daemon's cores with the others idle, and again with them busy, as they
+/// were while the daemon ran.
+struct RestSample {
+  OpensslShare idle, busy;
+};
+
+RestSample sample_rest(const std::string& data_dir, const std::vector<std::uint8_t>& phone_spki,
+                       const CoreSplit& cores) {
+  constexpr std::size_t kSessions = 50;
+  RestSample s;
+  {
+    const ThreadOnCores pinned(cores.daemon);
+    s.idle = measure_openssl_share(data_dir + "/ca", phone_spki, kSessions, data_dir);
+  }
+  // The load on the other cores (the simulator's), the measuring thread alone on the daemon's.
+  const unsigned others = std::max(1u, std::thread::hardware_concurrency()) - 1;
+  std::optional<BusyCores> load;
+  {
+    const ThreadOnCores on_others(cores.simulator);
+    load.emplace(cores.split() ? static_cast<unsigned>(cores.simulator.size()) : others);
+  }
+  const ThreadOnCores pinned(cores.daemon);
+  s.busy = measure_openssl_share(data_dir + "/ca", phone_spki, kSessions, data_dir);
+  return s;
+}
+
+/// The sample whose least work is the middle one.
+OpensslShare middle(std::vector<OpensslShare> v) {
+  std::sort(v.begin(), v.end(),
+            [](const OpensslShare& a, const OpensslShare& b) { return a.least_ms() < b.least_ms(); });
+  return v[v.size() / 2];
+}
+
+/// The least work (the median of the samples) and what the daemon spends beyond it.
+void measure_rest(EnrollResult& r, const std::vector<RestSample>& samples) {
+  if (samples.empty()) throw std::runtime_error("no least-work sample");
+  std::vector<OpensslShare> idle, busy;
+  for (const auto& s : samples) {
+    idle.push_back(s.idle);
+    busy.push_back(s.busy);
+  }
+  const OpensslShare share = middle(idle);
   r.openssl_tls_ms = share.tls_ms;
   r.openssl_lsc_ms = share.lsc_ms;
   r.openssl_ms = share.tls_ms + share.lsc_ms;
@@ -130,14 +168,7 @@ void measure_rest(EnrollResult& r, const std::string& data_dir, const std::strin
   r.kernel_fsync_ms = share.fsync_ms;
   r.least_ms = share.least_ms();
   r.best_ratio = r.least_ms > 0 ? r.floor_ms / r.least_ms : 0;
-  // Again with the other cores busy, as they were while the daemon ran.
-  const unsigned others = std::max(1u, std::thread::hardware_concurrency()) - 1;
-  OpensslShare busy;
-  {
-    const BusyCores load(others);
-    busy = measure_openssl_share(data_dir + "/ca", phone->public_key_der(), 200, data_dir);
-  }
-  r.least_busy_ms = busy.least_ms();
+  r.least_busy_ms = middle(busy).least_ms();
   r.capf_own_ms = r.daemon_cpu_ms - r.least_busy_ms;
   r.rest_ratio = r.floor_busy_ms + r.capf_own_ms > 0 ? r.floor_busy_ms / (r.floor_busy_ms + r.capf_own_ms) : 0;
 }
@@ -294,13 +325,18 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
   r.rounds = std::max<std::size_t>(1, options.rounds);
   r.prepared_keys = prepare_keys(so, options.phones * r.rounds * sides.size(), options.key);
   for (auto& side : sides) side.so.prepared_keys = so.prepared_keys;  // one pool, drawn by both
+  auto phone = crypto::PrivateKey::generate(phone_key_spec(options.key));
+  if (!phone) throw std::runtime_error("phone key: " + phone.error().message);
+  const auto phone_spki = phone->public_key_der();
   std::vector<FloorSample> floor;
+  std::vector<RestSample> rest;
   const double sample_seconds = std::max(0.05, options.crypto_seconds / 4);
   for (std::size_t round = 0; round < r.rounds; ++round) {
     // Taking turns, and which side goes first alternates, so neither always follows the other.
     for (std::size_t i = 0; i < sides.size(); ++i)
       run_round(sides[round % 2 == 0 ? i : sides.size() - 1 - i], csv, phones, round == 0, cores);
     floor.push_back(sample_floor(ca->key_spec(), sample_seconds, cores.daemon));
+    rest.push_back(sample_rest(sides.front().data, phone_spki, cores));
   }
   for (auto& side : sides) {
     if (side.daemon) side.daemon->stop();
@@ -324,7 +360,7 @@ EnrollResult bench_enroll(const EnrollOptions& options) {
     (b.is_bare ? r.bare : r.against) = compare(a, b, r.rounds);
   }
   measure_floor(r, ca->key_spec(), std::move(floor));
-  measure_rest(r, a.data, options.key);
+  measure_rest(r, rest);
   if (r.bare) {
     r.capf_beyond_bare_ms = r.daemon_cpu_ms - r.bare->daemon_cpu_ms;
     r.bare_ratio = r.bare->daemon_cpu_ms > 0 ? r.floor_ms / r.bare->daemon_cpu_ms : 0;
