@@ -223,13 +223,13 @@ net::awaitable<void> Session::install(const Decision& d) {
       co_return;
     }
     auto lsc = service_.issue(d.device, *resp.public_key, spec);
-    if (lsc) co_await sync_.wait(stream_.get_executor());  // the LSC's record, before STORE_CERTIFICATE_REQUEST
     if (!lsc) {
       ++stats_.fail_issue;
       co_await record_failure(lsc.error().message);
       co_await end(Reason::refused);
       co_return;
     }
+    co_await sync_.wait(stream_.get_executor());  // the LSC's record, before STORE_CERTIFICATE_REQUEST
     ++stats_.lscs_issued;
     const std::string key = to_string(spec);
     co_await store_certificate(d.device, *lsc, key);
