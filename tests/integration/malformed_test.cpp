@@ -85,23 +85,19 @@ TEST(Malformed, NoKeyOrTheWrongKindGetsNoLscAndACsrInThePublicKeysPlaceGetsOne) 
   const auto rsa = PrivateKey::generate({capf::KeyAlgorithm::rsa, 2048, capf::EcCurve::p256}).value();
   const auto ec = PrivateKey::generate({capf::KeyAlgorithm::ec, 0, capf::EcCurve::p256}).value();
 
-  const auto garbage = answer_key(f, "SEP0000000004A0", {0x30, 0x03, 0x02, 0x01, 0x05});
-  EXPECT_EQ(garbage.end, 7);
-  EXPECT_TRUE(garbage.lsc_der.empty());
-  const auto a0 = f.phone("SEP0000000004A0");
-  EXPECT_TRUE(a0["lsc"].is_null()) << a0.dump();
-  EXPECT_NE(a0["status_reason"].get<std::string>().find("PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR"),
-            std::string::npos)
-      << a0.dump();
-
-  const auto wrong = answer_key(f, "SEP0000000004A1", ec.public_key_der());
-  EXPECT_EQ(wrong.end, 7);
-  EXPECT_TRUE(wrong.lsc_der.empty());
-  const auto a1 = f.phone("SEP0000000004A1");
-  EXPECT_TRUE(a1["lsc"].is_null()) << a1.dump();
-  EXPECT_NE(a1["status_reason"].get<std::string>().find("phone returned a EC-P256 key, asked for RSA-2048"),
-            std::string::npos)
-      << a1.dump();
+  // A refused key: END 7, no LSC offered or recorded, and the reason on the phone's record.
+  const auto expect_refused = [&](const std::string& device, const std::vector<std::uint8_t>& key,
+                                  const std::string& reason) {
+    const auto answer = answer_key(f, device, key);
+    EXPECT_EQ(answer.end, 7) << device;
+    EXPECT_TRUE(answer.lsc_der.empty()) << device;
+    const auto phone = f.phone(device);
+    EXPECT_TRUE(phone["lsc"].is_null()) << phone.dump();
+    EXPECT_NE(phone["status_reason"].get<std::string>().find(reason), std::string::npos) << phone.dump();
+  };
+  expect_refused("SEP0000000004A0", {0x30, 0x03, 0x02, 0x01, 0x05},
+                 "PUBLIC_KEY is neither a SubjectPublicKeyInfo nor a CSR");
+  expect_refused("SEP0000000004A1", ec.public_key_der(), "phone returned a EC-P256 key, asked for RSA-2048");
 
   const auto csr = answer_key(f, "SEP0000000004A2", capf::crypto::make_csr(rsa, "SEP0000000004A2").value());
   ASSERT_FALSE(csr.lsc_der.empty()) << "no STORE_CERTIFICATE_REQUEST for a CSR in PUBLIC_KEY";
