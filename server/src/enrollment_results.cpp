@@ -80,6 +80,7 @@ void EnrollmentService::delivered(const std::string& device, const IssuedLsc& ls
             }
           }
           CertificateRecord r = lsc.record;
+          r.der_hex.clear();  // stored when the LSC was issued; a change of state keeps it
           r.state = CertificateState::delivered;
           r.delivered_at = now;
           t.put_certificates.push_back(std::move(r));

@@ -18,15 +18,17 @@ namespace capf::store {
 namespace {
 
 constexpr std::uint8_t kJsonDevice = 1;
+// The first schema version with binary devices; version 3 changed certificates only, so a
+// device reads the same under 2 and 3 and is written with the current number.
 constexpr std::uint8_t kBinaryDevice = 2;
-static_assert(kBinaryDevice == kSchemaVersion, "a new schema version must say how devices are encoded");
+static_assert(kSchemaVersion == 3, "a new schema version must say how devices are encoded");
 constexpr std::uint64_t kDeviceFields = 27;
 
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {
     out_.clear();
-    out_ += static_cast<char>(kBinaryDevice);
+    out_ += static_cast<char>(kSchemaVersion);
     varint(kDeviceFields);
   }
 
@@ -37,9 +39,7 @@ class Writer {
     out_ += v;
   }
 
-  void integer(std::int64_t v) {
-    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-  }
+  void integer(std::int64_t v) { varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
 
   void optional_integer(const std::optional<std::int64_t>& v) {
     out_ += static_cast<char>(v ? 1 : 0);
@@ -89,8 +89,9 @@ class Writer {
 /// Every field of `d` at its default, its strings emptied but keeping their buffers, so a scan
 /// that decodes into one Device allocates only for values longer than any before.
 void reset_keeping_capacity(Device& d) {
-  for (std::string* s : {&d.name, &d.description, &d.device_type, &d.device_pool, &d.security_profile, &d.auth_string,
-                         &d.ipv4, &d.ipv6, &d.status_reason, &d.lsc_serial, &d.lsc_issuer, &d.fetched_cert_pem, &d.job_id})
+  for (std::string* s :
+       {&d.name, &d.description, &d.device_type, &d.device_pool, &d.security_profile, &d.auth_string, &d.ipv4, &d.ipv6,
+        &d.status_reason, &d.lsc_serial, &d.lsc_issuer, &d.fetched_cert_pem, &d.job_id})
     s->clear();
   const Device defaults;
   d.operation = defaults.operation;
@@ -168,7 +169,8 @@ class Reader {
     const std::uint64_t n = varint(key);
     // Each certificate takes at least 5 bytes: a count past that is damage, not a reason to allocate.
     if (!error_ && n > rest_.size() / 5)
-      return fail(key, "is truncated (" + std::to_string(n) + " certificates in " + std::to_string(rest_.size()) + " bytes)");
+      return fail(
+          key, "is truncated (" + std::to_string(n) + " certificates in " + std::to_string(rest_.size()) + " bytes)");
     for (std::uint64_t i = 0; i < n && !error_; ++i) {
       PhoneCertificate c;
       const std::string_view kind = bytes(key);
@@ -311,8 +313,8 @@ void encode_device(const Device& d, std::string& out) {
   w.text(d.fetched_cert_pem);
   w.integer(d.updated_at);
   w.text(d.job_id);
-  w.integer(d.keygen_failures);  // 25: appended; records of 24 fields read it as 0
-  w.text(to_string(d.security_mode));  // 26: appended; older records derive it from the profile
+  w.integer(d.keygen_failures);                // 25: appended; records of 24 fields read it as 0
+  w.text(to_string(d.security_mode));          // 26: appended; older records derive it from the profile
   w.phone_certificates(d.phone_certificates);  // 27: appended; older records have none
 }
 
@@ -331,7 +333,7 @@ Result<void> decode_device(std::string_view bytes, Device& d) {
     d = std::move(*j);
     return ok();
   }
-  if (version != kBinaryDevice)
+  if (version < kBinaryDevice || version > kSchemaVersion)
     return make_error(Errc::io, "device value has schema version " + std::to_string(version) +
                                     "; this build understands up to " + std::to_string(kSchemaVersion));
   Reader r(bytes.substr(1));

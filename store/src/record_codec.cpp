@@ -13,6 +13,7 @@ using codec::unseal;
 using nlohmann::json;
 
 std::string encode_certificate(const CertificateRecord& c) {
+  // Without der_hex: the DER is kept apart, under the serial (encode_certificate_der).
   return seal(json{
       {"serial", c.serial},
       {"device", c.device},
@@ -22,7 +23,6 @@ std::string encode_certificate(const CertificateRecord& c) {
       {"delivered_at", c.delivered_at},
       {"not_after", c.not_after},
       {"state", to_string(c.state)},
-      {"der_hex", c.der_hex},
   });
 }
 
@@ -39,8 +39,27 @@ Result<CertificateRecord> decode_certificate(std::string_view bytes) {
   c.delivered_at = f.integer("delivered_at");
   c.not_after = f.integer("not_after");
   c.state = f.enumeration("state", &parse_certificate_state);
-  c.der_hex = f.text("der_hex");
+  c.der_hex = f.optional_text("der_hex");  // records of schema 2 and earlier carry their DER inside
   return f.finish(std::move(c));
+}
+
+Result<std::string> encode_certificate_der(const std::string& der_hex) {
+  auto der = util::from_hex(der_hex);
+  if (!der) return make_error(Errc::invalid_argument, "the certificate's DER is not hex");
+  std::string out(1, static_cast<char>(kSchemaVersion));
+  out.append(der->begin(), der->end());
+  return out;
+}
+
+Result<std::string> decode_certificate_der(std::string_view bytes) {
+  constexpr std::uint8_t kFirst = 3;  // the schema version that moved the DER here
+  const auto version = bytes.empty() ? 0 : static_cast<std::uint8_t>(bytes.front());
+  if (version < kFirst || version > kSchemaVersion)
+    return make_error(Errc::io, "certificate DER value has schema version " + std::to_string(version) +
+                                    "; this build understands " + std::to_string(kFirst) + " to " +
+                                    std::to_string(kSchemaVersion));
+  bytes.remove_prefix(1);
+  return util::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 std::string encode_audit(const AuditEntry& a) {

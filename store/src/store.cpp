@@ -53,8 +53,9 @@ rocksdb::ColumnFamilyOptions cf_options(Cf c, const std::shared_ptr<rocksdb::Cac
   o.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  // Point lookups by name or serial dominate these two; the others are scanned.
-  if (c == Cf::devices || c == Cf::certificates) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Point lookups by name or serial dominate these three; the others are scanned.
+  if (c == Cf::devices || c == Cf::certificates || c == Cf::certificate_der)
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return o;
 }
@@ -372,6 +373,7 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
     if (got.IsNotFound()) continue;
     if (auto prev = decode_certificate(old)) batch.del(Cf::certs_by_device, device_index_key(prev->device, serial));
     batch.del(Cf::certificates, serial);
+    batch.del(Cf::certificate_der, serial);
   }
   for (const auto& c : t.put_certificates) {
     // A record moved to another device must leave its old index entry; certificates_of also
@@ -391,6 +393,12 @@ Result<void> add_rest(Store::Impl& impl, Batch& batch, const Transition& t) {
     }
     batch.put(Cf::certificates, c.serial, encode_certificate(c));
     batch.put(Cf::certs_by_device, index_key, to_string(c.state));
+    // Without der_hex, a change of state: the DER stored under the serial stays.
+    if (!c.der_hex.empty()) {
+      auto der = encode_certificate_der(c.der_hex);
+      if (!der) return make_error(der.error().code, "certificate " + c.serial + ": " + der.error().message);
+      batch.put(Cf::certificate_der, c.serial, *der);
+    }
   }
 
   auto audit = audit_records(impl, t.audit);

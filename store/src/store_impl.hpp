@@ -7,8 +7,8 @@
 
 #include <array>
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,20 +21,26 @@
 namespace capf::store {
 
 /// Column families, in the order of Impl::cf. "default" must exist in every RocksDB.
+// clang-format off
 enum class Cf : std::size_t {
   default_, devices, certificates, certs_by_device, audit, meta, jobs, job_devices,
   // Families of documents (store::Family, same order).
-  csrs, trust, params, templates, policies, rounds, csr_by_device, count_
+  csrs, trust, params, templates, policies, rounds, csr_by_device,
+  // An LSC's DER under its serial, written once when it is issued (schema 3).
+  certificate_der, count_
 };
+// clang-format on
 /// Column family of a document family.
 inline Cf family_cf(Family f) {
   return static_cast<Cf>(static_cast<std::size_t>(Cf::csrs) + static_cast<std::size_t>(f));
 }
 
 /// Names of the column families, indexed by Cf; the one place they are declared.
+// clang-format off
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Cf::count_)> kCfNames{
     "default", "devices", "certificates", "certs_by_device", "audit", "meta", "jobs", "job_devices",
-    "csrs", "trust", "params", "templates", "policies", "rounds", "csr_by_device"};
+    "csrs", "trust", "params", "templates", "policies", "rounds", "csr_by_device", "certificate_der"};
+// clang-format on
 
 /// Meta key holding the value-encoding version of the whole store.
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";

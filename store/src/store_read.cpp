@@ -44,6 +44,19 @@ Result<void> scan(const Store::Impl& impl, Cf c, Decoder<T> decode, const std::f
   return ok();
 }
 
+/// Fills `c.der_hex` from the DER family when the record does not carry it (schema 3 on).
+Result<void> with_der(const Store::Impl& impl, const rocksdb::ReadOptions& ro, CertificateRecord& c) {
+  if (!c.der_hex.empty()) return ok();
+  std::string raw;
+  auto s = impl.db->Get(ro, impl.handle(Cf::certificate_der), c.serial, &raw);
+  if (s.IsNotFound()) return ok();  // a record written without a certificate, as every schema allows
+  if (!s.ok()) return status_error(impl.path, "reading certificate_der[" + printable_key(c.serial) + "]", s);
+  auto der = decode_certificate_der(raw);
+  if (!der) return decode_error(impl.path, Cf::certificate_der, c.serial, der.error());
+  c.der_hex = std::move(*der);
+  return ok();
+}
+
 }  // namespace
 
 Result<std::optional<Device>> Store::get_device(const std::string& name) const {
@@ -109,11 +122,41 @@ Result<std::size_t> Store::count_devices() const {
 }
 
 Result<std::optional<CertificateRecord>> Store::get_certificate(const std::string& serial) const {
-  return get_value<CertificateRecord>(*impl_, rocksdb::ReadOptions(), Cf::certificates, serial, &decode_certificate);
+  // One snapshot for the record and its DER: a concurrent delete never shows one without the other.
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  auto rec = get_value<CertificateRecord>(*impl_, ro, Cf::certificates, serial, &decode_certificate);
+  if (rec && rec->has_value())
+    if (auto r = with_der(*impl_, ro, **rec); !r) return r.error();
+  return rec;
 }
 
 Result<void> Store::for_each_certificate(const std::function<bool(const CertificateRecord&)>& fn) const {
-  return scan<CertificateRecord>(*impl_, Cf::certificates, &decode_certificate, fn);
+  const Impl& impl = *impl_;
+  rocksdb::ManagedSnapshot snapshot(impl.db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ro, impl.handle(Cf::certificates)));
+  // Both families are keyed by serial: the DERs are walked beside the records, not looked up.
+  std::unique_ptr<rocksdb::Iterator> der(impl.db->NewIterator(ro, impl.handle(Cf::certificate_der)));
+  der->SeekToFirst();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto rec = decode_certificate(it->value().ToStringView());
+    if (!rec) return decode_error(impl.path, Cf::certificates, it->key().ToStringView(), rec.error());
+    if (rec->der_hex.empty()) {
+      while (der->Valid() && der->key().compare(it->key()) < 0) der->Next();
+      if (der->Valid() && der->key() == it->key()) {
+        auto hex = decode_certificate_der(der->value().ToStringView());
+        if (!hex) return decode_error(impl.path, Cf::certificate_der, der->key().ToStringView(), hex.error());
+        rec->der_hex = std::move(*hex);
+      }
+    }
+    if (!fn(*rec)) break;
+  }
+  if (!it->status().ok()) return status_error(impl.path, "scanning certificates", it->status());
+  if (!der->status().ok()) return status_error(impl.path, "scanning certificate_der", der->status());
+  return ok();
 }
 
 namespace {
@@ -143,6 +186,8 @@ Result<std::vector<CertificateRecord>> indexed_certificates(const Store::Impl& i
                                       serial);
     // An entry left behind when a record moved to another device is stale, not an answer.
     if ((*record)->device != device || (wanted && (*record)->state != *wanted)) continue;
+    if (!wanted)
+      if (auto r = with_der(impl, ro, **record); !r) return r.error();
     out.push_back(std::move(**record));
   }
   if (!it->status().ok()) return status_error(impl.path, "scanning certs_by_device", it->status());

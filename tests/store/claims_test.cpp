@@ -1,12 +1,12 @@
 // Device claims: one holder per device at a time, a waiting claimant gets the device once it
 // is released, other devices never wait, and claim_all takes many without deadlock.
+#include "capf/store/claims.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 #include <thread>
-
-#include "capf/store/claims.hpp"
 
 namespace capf::store {
 

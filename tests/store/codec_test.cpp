@@ -51,7 +51,9 @@ TEST(StoreCodec, DecodingIntoAUsedDeviceLeavesNothingOfItBehind) {
   ASSERT_TRUE(decode_device(encode_device(full), reused).ok());
   expect_same(reused, full);
   // A record of a build that knew only the first two fields: the rest are defaults, not leftovers.
-  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) + "\x02\x03SEP\x01" "d";
+  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) +
+                          "\x02\x03SEP\x01"
+                          "d";
   ASSERT_TRUE(decode_device(old, reused).ok());
   Device expected;
   expected.name = "SEP";
@@ -99,11 +101,28 @@ TEST(StoreCodec, EnumsAreStoredAsText) {
   EXPECT_NE(encode_certificate(full_certificate("01", "SEP001122334455")).find("\"delivered\""), std::string::npos);
 }
 
-TEST(StoreCodec, CertificateRoundTripsEveryField) {
-  const CertificateRecord c = full_certificate("7f00aa", "SEP001122334455");
-  auto back = decode_certificate(encode_certificate(c));
+// Every field but the DER, which has a value of its own (the version byte and the raw bytes).
+TEST(StoreCodec, CertificateRoundTripsEveryFieldAndItsDerApart) {
+  CertificateRecord c = full_certificate("7f00aa", "SEP001122334455");
+  const std::string record = encode_certificate(c);
+  EXPECT_EQ(record.find(c.der_hex), std::string::npos);
+  auto der = encode_certificate_der(c.der_hex);
+  ASSERT_TRUE(der.ok()) << der.error().message;
+  EXPECT_EQ(*der,
+            std::string(1, static_cast<char>(kSchemaVersion)) + std::string("\x30\x82\x01\x0a\x02\x82\x01\x01\x00", 9));
+  auto back = decode_certificate(record);
   ASSERT_TRUE(back.ok()) << back.error().message;
+  auto der_back = decode_certificate_der(*der);
+  ASSERT_TRUE(der_back.ok()) << der_back.error().message;
+  back->der_hex = *der_back;
   expect_same(*back, c);
+  EXPECT_FALSE(encode_certificate_der("3g").ok());
+  for (const std::string& bad :
+       {std::string(), sealed(2, "\x30\x01"), sealed(static_cast<std::uint8_t>(kSchemaVersion + 1), "\x30\x01")}) {
+    auto refused = decode_certificate_der(bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("certificate DER value has schema version"), std::string::npos);
+  }
 }
 
 TEST(StoreCodec, AuditRoundTripsEveryField) {
@@ -237,7 +256,9 @@ TEST(StoreCodec, DamagedBinaryDeviceNamesTheField) {
 
 TEST(StoreCodec, BinaryDeviceWithFewerFieldsKeepsDefaultsForTheRest) {
   // A record from a build that knew only the first two fields: field count 2, two texts.
-  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) + "\x02\x03SEP\x01" "d";
+  const std::string old = std::string(1, static_cast<char>(kSchemaVersion)) +
+                          "\x02\x03SEP\x01"
+                          "d";
   auto d = decode_device(old);
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->name, "SEP");
@@ -259,7 +280,7 @@ std::string written_by_older_build(Device d, int fields) {
   const std::string mode(to_string(d.security_mode));
   EXPECT_EQ(bytes.substr(bytes.size() - mode.size() - 1), static_cast<char>(mode.size()) + mode);
   if (fields < 26) bytes.resize(bytes.size() - mode.size() - 1);  // field 26: security_mode
-  if (fields < 25) bytes.pop_back();                                // field 25: keygen_failures (< 64)
+  if (fields < 25) bytes.pop_back();                              // field 25: keygen_failures (< 64)
   bytes[1] = static_cast<char>(fields);
   return bytes;
 }
@@ -290,7 +311,8 @@ TEST(StoreCodec, PhoneCertificatesThatDoNotFitAreNamedNotRead) {
   ASSERT_EQ(many.substr(many.size() - 10, 4), "\x03MIC");
   auto counted = decode_device(many);
   ASSERT_FALSE(counted.ok());
-  EXPECT_EQ(counted.error().message, "device value: field 'phone_certificates' is truncated (127 certificates in 10 bytes)");
+  EXPECT_EQ(counted.error().message,
+            "device value: field 'phone_certificates' is truncated (127 certificates in 10 bytes)");
   // An unknown kind.
   std::string kind = good;
   kind.replace(kind.size() - 9, 3, "XYZ");

@@ -22,7 +22,9 @@ std::string name_of(std::size_t i) {
   return buf;
 }
 
-AuditEntry import_entry() { return AuditEntry{1'700'000'000, "admin", "phones.import", "site.csv", "bulk"}; }
+AuditEntry import_entry() {
+  return AuditEntry{1'700'000'000, "admin", "phones.import", "site.csv", "bulk"};
+}
 
 std::size_t table_files(const std::string& db) {
   std::size_t n = 0;
@@ -83,9 +85,13 @@ void write_and_read_back(std::size_t count, bool ingested) {
   EXPECT_EQ((*audit)[0].detail, "bulk");
 }
 
-TEST(StoreBulk, SmallImportIsOneWriteBatch) { write_and_read_back(100, false); }
+TEST(StoreBulk, SmallImportIsOneWriteBatch) {
+  write_and_read_back(100, false);
+}
 
-TEST(StoreBulk, LargeImportIsIngestedAndSurvivesReopen) { write_and_read_back(kIngestMinimumDevices + 500, true); }
+TEST(StoreBulk, LargeImportIsIngestedAndSurvivesReopen) {
+  write_and_read_back(kIngestMinimumDevices + 500, true);
+}
 
 TEST(StoreBulk, EmptyNameIsRefusedAndNotAdded) {
   DeviceBatch batch;

@@ -13,9 +13,9 @@ namespace {
 std::vector<std::string> names_after(const Store& s, std::string_view after, std::size_t n) {
   std::vector<std::string> out;
   EXPECT_TRUE(s.for_each_device_after(after, [&](const Device& d) {
-    out.push_back(d.name);
-    return out.size() < n;
-  }).ok());
+                 out.push_back(d.name);
+                 return out.size() < n;
+               }).ok());
   return out;
 }
 
@@ -49,9 +49,9 @@ TEST(StoreCursor, JobDevicesStayInsideTheirJob) {
   ASSERT_TRUE(s->apply(t).ok());
   std::vector<std::string> seen;
   ASSERT_TRUE(s->for_each_job_device_after("J0001", "SEPA", [&](const JobDevice& d) {
-    seen.push_back(d.job + "/" + d.device);
-    return true;
-  }).ok());
+                 seen.push_back(d.job + "/" + d.device);
+                 return true;
+               }).ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"J0001/SEPB", "J0001/SEPC"}));
 }
 
@@ -66,10 +66,10 @@ TEST(StoreCursor, AuditNewestFirstFromAPositionAndSince) {
     actions.clear();
     positions.clear();
     EXPECT_TRUE(s->for_each_audit_before(before, since, [&](const AuditEntry& a, const std::string& p) {
-      actions.push_back(a.action);
-      positions.push_back(p);
-      return actions.size() < n;
-    }).ok());
+                   actions.push_back(a.action);
+                   positions.push_back(p);
+                   return actions.size() < n;
+                 }).ok());
   };
   page("", 0, 2);
   EXPECT_EQ(actions, (std::vector<std::string>{"a5", "a4"}));
@@ -94,8 +94,8 @@ TEST(StoreCursor, MetaByPrefix) {
   ASSERT_TRUE(s->apply(t).ok());
   std::vector<std::string> keys;
   ASSERT_TRUE(s->for_each_meta("revocation/", [&](const std::string& k, const std::string&) {
-    keys.push_back(k);
-    return true;
-  }).ok());
+                 keys.push_back(k);
+                 return true;
+               }).ok());
   EXPECT_EQ(keys, (std::vector<std::string>{"revocation/0a", "revocation/0b"}));
 }

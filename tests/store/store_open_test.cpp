@@ -34,6 +34,24 @@ void write_raw(const std::string& path, const std::string& cf, const std::string
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
+// The value under `key` in column family `cf`, bypassing Store and its codec; "" when absent.
+std::string read_raw(const std::string& path, const std::string& cf, const std::string& key) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.reserve(names.size());
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  std::string value;
+  for (std::size_t i = 0; db != nullptr && i < names.size(); ++i)
+    if (names[i] == cf) (void)db->Get(rocksdb::ReadOptions(), handles[i], key, &value);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return value;
+}
+
 void create_store(const std::string& path) {
   auto s = Store::open(path);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -82,19 +100,19 @@ TEST(StoreOpen, OpenWhileAnotherProcessHoldsItSaysInUse) {
 TEST(StoreOpen, NewerSchemaVersionIsRefused) {
   TempDir dir;
   create_store(dir.db());
-  write_raw(dir.db(), "meta", "schema_version", encode_meta("3"));
+  write_raw(dir.db(), "meta", "schema_version", encode_meta("4"));
   auto s = Store::open(dir.db());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 3; this build understands up to 2");
+  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 4; this build understands up to 3");
 }
 
 TEST(StoreOpen, NewerEnvelopeVersionIsRefused) {
   TempDir dir;
   create_store(dir.db());
-  write_raw(dir.db(), "meta", "schema_version", std::string("\x03") + "{\"v\":3}");
+  write_raw(dir.db(), "meta", "schema_version", std::string("\x04") + "{\"v\":4}");
   auto s = Store::open(dir.db());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 3; this build understands up to 2");
+  EXPECT_EQ(s.error().message, "store at " + dir.db() + " has schema version 4; this build understands up to 3");
 }
 
 TEST(StoreOpen, CurrentSchemaVersionOpensAgain) {
@@ -103,7 +121,7 @@ TEST(StoreOpen, CurrentSchemaVersionOpensAgain) {
   create_store(dir.db());
   auto s = Store::open(dir.db());
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("2"));
+  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("3"));
 }
 
 TEST(StoreOpen, VersionOneStoreIsUpgradedAndItsJsonDevicesStillRead) {
@@ -122,7 +140,7 @@ TEST(StoreOpen, VersionOneStoreIsUpgradedAndItsJsonDevicesStillRead) {
   write_raw(dir.db(), "devices", "SEP0000000000AA", v1);
   auto s = Store::open(dir.db());
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("2"));
+  EXPECT_EQ(*(*s)->get_meta("schema_version"), std::optional<std::string>("3"));
   auto d = (*s)->get_device("SEP0000000000AA");
   ASSERT_TRUE(d.ok()) << d.error().message;
   ASSERT_TRUE(d->has_value());
@@ -142,6 +160,45 @@ TEST(StoreOpen, VersionOneStoreIsUpgradedAndItsJsonDevicesStillRead) {
   EXPECT_EQ((*again)->completes_by, std::optional<util::UnixTime>(1900000000));
 }
 
+// Schema 2 kept an LSC's DER inside its record. Such a record still reads with its DER, and
+// written back (a change of state) its DER moves beside it, under its serial, and reads the same.
+TEST(StoreOpen, SchemaTwoCertificateReadsWithItsDerAndMovesItOutWhenWritten) {
+  TempDir dir;
+  create_store(dir.db());
+  write_raw(dir.db(), "meta", "schema_version", std::string("\x02") + "\"2\"");
+  const std::string der_hex = "3082010a0282010100";
+  write_raw(dir.db(), "certificates", "0d",
+            std::string("\x02") + "{\"delivered_at\":1700000020,\"der_hex\":\"" + der_hex +
+                "\",\"device\":\"SEP0000000000AA\",\"issued_at\":1700000010,\"issuer\":\"CN=CAPF-1\","
+                "\"key\":\"EC-P256\",\"not_after\":1857000000,\"serial\":\"0d\",\"state\":\"delivered\"}");
+  {
+    auto s = Store::open(dir.db());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    Store& store = **s;
+    EXPECT_EQ(*store.get_meta("schema_version"), std::optional<std::string>("3"));
+    auto old = store.get_certificate("0d");
+    ASSERT_TRUE(old.ok() && old->has_value());
+    EXPECT_EQ((*old)->der_hex, der_hex);
+    EXPECT_EQ((*old)->state, CertificateState::delivered);
+    Transition t;
+    CertificateRecord replaced = **old;
+    replaced.state = CertificateState::replaced;
+    t.put_certificates.push_back(replaced);
+    ASSERT_TRUE(store.apply(t).ok());
+  }
+  const std::string record = read_raw(dir.db(), "certificates", "0d");
+  ASSERT_FALSE(record.empty());
+  EXPECT_EQ(record.front(), static_cast<char>(kSchemaVersion));
+  EXPECT_EQ(record.find("der_hex"), std::string::npos) << record;
+  EXPECT_EQ(read_raw(dir.db(), "certificate_der", "0d"), std::string("\x03\x30\x82\x01\x0a\x02\x82\x01\x01\x00", 10));
+  auto s = Store::open(dir.db());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto again = (*s)->get_certificate("0d");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->der_hex, der_hex);
+  EXPECT_EQ((*again)->state, CertificateState::replaced);
+}
+
 TEST(StoreOpen, DamagedValueIsAnErrorNamingKeyAndFamily) {
   TempDir dir;
   {
@@ -149,10 +206,12 @@ TEST(StoreOpen, DamagedValueIsAnErrorNamingKeyAndFamily) {
     ASSERT_TRUE(s.ok());
     Transition t;
     t.put_devices.push_back(testing::full_device("SEP0000000000AA"));
+    t.put_certificates.push_back(testing::full_certificate("0e", "SEP0000000000AA"));
     ASSERT_TRUE((*s)->apply(t).ok());
   }
   write_raw(dir.db(), "devices", "SEP0000000000BB", std::string("\x01{broken"));
   write_raw(dir.db(), "certificates", "0c", std::string("\x07{}"));
+  write_raw(dir.db(), "certificate_der", "0e", std::string("\x07\x30\x01"));
   auto s = Store::open(dir.db());
   ASSERT_TRUE(s.ok());
   Store& store = **s;
@@ -171,6 +230,10 @@ TEST(StoreOpen, DamagedValueIsAnErrorNamingKeyAndFamily) {
   ASSERT_FALSE(cert.ok());
   EXPECT_NE(cert.error().message.find("certificates[0c]"), std::string::npos);
   EXPECT_NE(cert.error().message.find("schema version 7"), std::string::npos);
+  auto der = store.get_certificate("0e");
+  ASSERT_FALSE(der.ok());
+  EXPECT_NE(der.error().message.find("certificate_der[0e]"), std::string::npos) << der.error().message;
+  EXPECT_NE(der.error().message.find("schema version 7"), std::string::npos);
   EXPECT_EQ(*store.count_devices(), 2u);  // counting reads keys only
 }
 

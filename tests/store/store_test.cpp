@@ -64,6 +64,7 @@ TEST(Store, FindDevicesReturnsTheStoredOnesWithTheirIndex) {
   for (int i = 0; i < 2500; i += 7) t.put_devices.push_back(full_device("SEP" + std::to_string(100000 + i)));
   ASSERT_TRUE(store->apply(t).ok());
   std::vector<std::string> names;
+  names.reserve(2501);
   for (int i = 0; i < 2500; ++i) names.push_back("SEP" + std::to_string(100000 + i));
   names.push_back("SEP100007");  // asked twice, found twice
   const std::vector<std::string_view> views(names.begin(), names.end());
@@ -257,6 +258,65 @@ TEST(Store, CertificatesOfAStateFollowEveryStateChangeAcrossReopen) {
   EXPECT_EQ(serials(store->certificates_of("A", CertificateState::stale)), (V{"04"}));
   EXPECT_TRUE(store->certificates_of("B", CertificateState::issued)->empty());
   EXPECT_EQ(store->certificates_of("A")->size(), 5u);
+}
+
+// An LSC's DER is written once, when it is issued: a change of state carries none and keeps it;
+// every read gives it back but the by-state one (what a change of state starts from); a
+// delete takes it with the record; a DER that is not hex is refused and nothing is written.
+TEST(Store, CertificateDerIsWrittenOnceAndKeptThroughEveryChangeOfState) {
+  TempDir dir;
+  CertificateRecord issued = full_certificate("0c", "A");
+  issued.state = CertificateState::issued;
+  {
+    auto store = open_ok(dir.db());
+    ASSERT_TRUE(store);
+    Transition t;
+    t.put_certificates.push_back(issued);
+    t.put_certificates.push_back(full_certificate("0d", "A"));
+    t.put_certificates.back().der_hex.clear();  // a record with no certificate at all
+    ASSERT_TRUE(store->apply(t).ok());
+    Transition delivered;
+    delivered.put_certificates = store->certificates_of("A", CertificateState::issued).value();
+    ASSERT_EQ(delivered.put_certificates.size(), 1u);
+    EXPECT_TRUE(delivered.put_certificates[0].der_hex.empty());
+    delivered.put_certificates[0].state = CertificateState::delivered;
+    ASSERT_TRUE(store->apply(delivered).ok());
+
+    Transition bad;
+    bad.put_certificates.push_back(full_certificate("0e", "A"));
+    bad.put_certificates[0].der_hex = "30zz";
+    auto refused = store->apply(bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message, "certificate 0e: the certificate's DER is not hex");
+    EXPECT_FALSE(store->get_certificate("0e")->has_value());
+  }
+  auto store = open_ok(dir.db());
+  ASSERT_TRUE(store);
+  CertificateRecord want = issued;
+  want.state = CertificateState::delivered;
+  expect_same(**store->get_certificate("0c"), want);
+  auto all = store->certificates_of("A").value();
+  ASSERT_EQ(all.size(), 2u);
+  expect_same(all[0], want);
+  EXPECT_TRUE(all[1].der_hex.empty());
+  std::vector<CertificateRecord> scanned;
+  ASSERT_TRUE(store->for_each_certificate([&](const CertificateRecord& c) {
+    scanned.push_back(c);
+    return true;
+  }));
+  ASSERT_EQ(scanned.size(), 2u);
+  expect_same(scanned[0], want);
+  EXPECT_TRUE(scanned[1].der_hex.empty());
+  EXPECT_TRUE(store->certificates_of("A", CertificateState::delivered).value().at(0).der_hex.empty());
+
+  Transition gone;
+  gone.delete_certificates.push_back("0c");
+  ASSERT_TRUE(store->apply(gone).ok());
+  Transition again;  // the same serial without a DER: the deleted one's is gone with it
+  again.put_certificates.push_back(want);
+  again.put_certificates[0].der_hex.clear();
+  ASSERT_TRUE(store->apply(again).ok());
+  EXPECT_TRUE((*store->get_certificate("0c"))->der_hex.empty());
 }
 
 TEST(Store, AuditSequenceKeepsIncreasingAcrossReopen) {

@@ -47,6 +47,8 @@ struct Doc {
 struct Transition {
   std::vector<Device> put_devices;
   std::vector<std::string> delete_devices;
+  /// A record's DER is stored apart from it: a put with der_hex writes it, a put without keeps
+  /// the DER stored under that serial (a change of state need not carry the certificate).
   std::vector<CertificateRecord> put_certificates;
   /// Serials of certificate records to remove with their by-device index entry (the stale-LSC
   /// clean-up); applied before put_certificates. An unknown serial is no error.
@@ -102,8 +104,10 @@ inline constexpr std::size_t kIngestMinimumDevices = 4096;
 
 /// Current value-encoding version; the first byte of every stored value. Version 2 stores a
 /// device as a binary record (version 1 device values, JSON, still decode); every other value
-/// is JSON in both.
-inline constexpr std::uint8_t kSchemaVersion = 2;
+/// is JSON in both. Version 3 keeps an LSC's DER apart from its record, written once when the
+/// LSC is issued, so that each change of its state rewrites a few hundred bytes, not the
+/// certificate (records of earlier versions, DER inside, still decode).
+inline constexpr std::uint8_t kSchemaVersion = 3;
 
 /// How a store is opened. The defaults are the daemon's; the rest is for tests and `capf bench`.
 struct OpenOptions {
@@ -165,8 +169,10 @@ class Store {
   /// read through the certs_by_device index.
   Result<std::vector<CertificateRecord>> certificates_of(const std::string& device) const;
   /// Only those of `device`'s certificates in `state` (an LSC issued and not yet delivered, the
-  /// delivered one). The index entry carries each record's state, so the device's other
-  /// certificates are not read: issuing must not cost a decode of the device's whole history.
+  /// delivered one), without their DER (der_hex empty unless the record is older than schema 3):
+  /// for a change of state, which keeps the stored DER. The index entry carries each record's
+  /// state, so the device's other certificates are not read: issuing must not cost a decode of
+  /// the device's whole history.
   Result<std::vector<CertificateRecord>> certificates_of(const std::string& device, CertificateState state) const;
 
   /// Audit entries, oldest first; with `limit` > 0, only the newest `limit` of them (still
@@ -239,6 +245,10 @@ Result<Device> decode_device(std::string_view bytes);
 Result<void> decode_device(std::string_view bytes, Device& out);
 std::string encode_certificate(const CertificateRecord& c);
 Result<CertificateRecord> decode_certificate(std::string_view bytes);
+/// The value under a serial in the certificates' DER family: the version byte and the raw DER.
+Result<std::string> encode_certificate_der(const std::string& der_hex);
+/// The DER of such a value, in hex (CertificateRecord::der_hex).
+Result<std::string> decode_certificate_der(std::string_view bytes);
 std::string encode_job(const Job& j);
 Result<Job> decode_job(std::string_view bytes);
 std::string encode_job_device(const JobDevice& d);
