@@ -38,6 +38,11 @@ rocksdb::DBOptions db_options(const OpenOptions& options) {
   // parallel memtable inserts pay off on many cores, here they cost the CPU sessions need.
   o.enable_write_thread_adaptive_yield = false;
   o.allow_concurrent_memtable_write = false;
+  // A transition's WAL record waits in RocksDB's buffer until a synced write or sync_wal()
+  // writes and syncs everything before it, in order: one write(2) per group commit instead of
+  // one per transition. Unsynced writes guard no action, so a killed daemon loses nothing that
+  // anyone acted on.
+  o.manual_wal_flush = true;
   if (options.statistics) {
     o.statistics = rocksdb::CreateDBStatistics();
     o.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);  // the tickers only
@@ -269,8 +274,11 @@ void Store::Impl::close() {
     if (h != nullptr) db->DestroyColumnFamilyHandle(h);
     h = nullptr;
   }
-  // Close() reports what the destructor would swallow (e.g. a failed final WAL sync).
+  // Unsynced writes still in the WAL's buffer (manual_wal_flush) reach the disk first; Close()
+  // reports what the destructor would swallow (e.g. a failed final WAL sync).
+  const auto flushed = db->FlushWAL(true);
   auto s = db->Close();
+  if (!flushed.ok()) s = flushed;
   if (!s.ok()) util::logger("store")->warn("close failed path={} error={}", path, s.ToString());
   db.reset();
 }
@@ -324,7 +332,7 @@ ClaimTable& Store::claims() const {
 }
 
 Result<void> Store::sync_wal() {
-  auto s = impl_->db->SyncWAL();
+  auto s = impl_->db->FlushWAL(true);  // the buffer (manual_wal_flush), then one fdatasync
   if (!s.ok()) return status_error(impl_->path, "syncing the write-ahead log", s);
   return ok();
 }

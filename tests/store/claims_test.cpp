@@ -45,6 +45,7 @@ TEST(DeviceClaims, ConcurrentReadModifyWritesUnderTheClaimLoseNothing) {
   ClaimTable table;
   int counter = 0;  // guarded by the claim on "D"
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {

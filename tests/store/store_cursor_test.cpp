@@ -62,7 +62,9 @@ TEST(StoreCursor, AuditNewestFirstFromAPositionAndSince) {
   for (int i = 0; i < 6; ++i) t.audit.push_back(AuditEntry{1000 + i / 2, "admin", "a" + std::to_string(i), "", ""});
   ASSERT_TRUE(s->apply(t).ok());
   std::vector<std::string> actions, positions;
-  auto page = [&](std::string before, util::UnixTime since, std::size_t n) {  // a copy: positions is cleared
+  auto page = [&](const std::string& from, util::UnixTime since, std::size_t n) {
+    // A copy: `from` may be one of the positions cleared here.
+    const std::string before = from;  // NOLINT(performance-unnecessary-copy-initialization)
     actions.clear();
     positions.clear();
     EXPECT_TRUE(s->for_each_audit_before(before, since, [&](const AuditEntry& a, const std::string& p) {
