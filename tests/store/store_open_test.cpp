@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 
 #include "capf/store/store.hpp"
 #include "store_test_util.hpp"
@@ -16,39 +17,41 @@ using testing::TempDir;
 
 const std::string kInUse = " is in use by another process (is `capf serve` running?)";
 
-// Writes `value` under `key` in column family `cf`, bypassing Store and its codec.
-void write_raw(const std::string& path, const std::string& cf, const std::string& key, const std::string& value) {
+// Opens the store at `path` with RocksDB alone (no Store, no codec) and calls `fn` with the
+// handle of column family `cf`; the status `fn` returns, or NotFound when there is no such family.
+rocksdb::Status with_family(const std::string& path, const std::string& cf,
+                            const std::function<rocksdb::Status(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& fn) {
   std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  if (auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names); !s.ok()) return s;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.reserve(names.size());
   for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  if (auto s = rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db); !s.ok()) return s;
   rocksdb::Status s = rocksdb::Status::NotFound("column family " + cf);
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == cf) s = db->Put(rocksdb::WriteOptions(), handles[i], key, value);
+    if (names[i] == cf) s = fn(*db, handles[i]);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   delete db;
+  return s;
+}
+
+// Writes `value` under `key` in column family `cf`, bypassing Store and its codec.
+void write_raw(const std::string& path, const std::string& cf, const std::string& key, const std::string& value) {
+  const auto s = with_family(path, cf, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    return db.Put(rocksdb::WriteOptions(), h, key, value);
+  });
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
 // The value under `key` in column family `cf`, bypassing Store and its codec; "" when absent.
 std::string read_raw(const std::string& path, const std::string& cf, const std::string& key) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.reserve(names.size());
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
   std::string value;
-  for (std::size_t i = 0; db != nullptr && i < names.size(); ++i)
-    if (names[i] == cf) (void)db->Get(rocksdb::ReadOptions(), handles[i], key, &value);
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
+  const auto s = with_family(path, cf, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    return db.Get(rocksdb::ReadOptions(), h, key, &value);
+  });
+  EXPECT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
   return value;
 }
 
