@@ -127,6 +127,20 @@ std::vector<Watched> collect(const store::Store& store, const std::string& ca_di
   return out;
 }
 
+// The seed's monitor "revokes the certificates after expiration" (`revoke-expired-lscs`).
+void revoke_expired_lscs(store::Store& store, const std::string& ca_dir, util::UnixTime now, CheckReport& report) {
+  auto done = revoke_expired(store, ca_dir, "monitor", now);
+  if (!done) {
+    report.errors.push_back("revoking expired LSCs: " + done.error().message);
+    return;
+  }
+  for (const auto& r : done->revoked) {
+    report.revoked_expired.emplace_back(r.serial, r.device);
+    log()->info("expired LSC {} of {} revoked (revoke-expired-lscs)", r.serial, r.device);
+  }
+  report.errors.insert(report.errors.end(), done->errors.begin(), done->errors.end());
+}
+
 }  // namespace
 
 ServiceParams load_params(const store::Store& store) {
@@ -243,6 +257,53 @@ Result<void> CertificateMonitor::send_guarded(const net::MailMessage& m, const s
   return sent;
 }
 
+void CertificateMonitor::send_notice(Notice& n, const std::string& key, const std::string& target,
+                                     const ServiceParams& params, util::UnixTime now,
+                                     std::vector<std::string>& errors) {
+  const auto recipients = net::split_addresses(params.notify_email);
+  if (recipients.empty() || params.smtp_url.empty()) {
+    n.error = "no notice recipients or SMTP server configured (service parameters notify_email, smtp_url)";
+    return;
+  }
+  net::MailMessage m;
+  m.smtp_url = params.smtp_url;
+  m.user = params.smtp_user;
+  m.password = params.smtp_password;
+  m.allow_plain = params.smtp_allow_plain;
+  m.from = params.smtp_from;
+  m.to = recipients;
+  m.subject = n.mail_subject;
+  m.body = n.mail_body;
+  m.date = now;
+  if (auto r = send_guarded(m, key, now); !r) {
+    n.error = r.error().message;
+    return;
+  }
+  // Remembered at once, one write per notice: a crash after sending resends at most this one.
+  store::Transition t;
+  nlohmann::json j{{"time", now}, {"to", params.notify_email}, {"subject", n.mail_subject}};
+  t.put_meta.emplace_back(key, j.dump());
+  t.audit.push_back(AuditEntry{now, "capf", "monitor.notice", target, n.mail_subject + " → " + params.notify_email});
+  if (auto wr = store_.apply(t); !wr) errors.push_back("recording notice " + key + ": " + wr.error().message);
+  n.sent = true;
+}
+
+void CertificateMonitor::refresh_crls(util::UnixTime now, CheckReport& report) {
+  auto refresh = [&](const std::string& serial) {
+    auto crl = crl_of(store_, ca_dir_, serial, true, clock_);
+    if (!crl) {
+      if (crl.error().code != Errc::not_found) report.errors.push_back("CRL: " + crl.error().message);
+      return;
+    }
+    if (crl->this_update == now) ++report.crls_refreshed;
+  };
+  if (crypto::load_ca(ca_dir_)) refresh("");
+  if (auto retired = crypto::retired_cas(ca_dir_))
+    for (const auto& r : *retired)
+      if (auto s = store_.get_meta(kCrlKeyPrefix + r.certificate.serial_hex()); s && s->has_value())
+        refresh(r.certificate.serial_hex());
+}
+
 CheckReport CertificateMonitor::check() {
   std::lock_guard check_lock(check_mutex_);
   CheckReport report;
@@ -250,7 +311,6 @@ CheckReport CertificateMonitor::check() {
   report.at = now;
   const ServiceParams params = load_params(store_);
   const auto thresholds = notice_thresholds(params.expiry_notice_days);
-  const auto recipients = net::split_addresses(params.notify_email);
   auto watched = collect(store_, ca_dir_, report.errors);
   report.certificates_checked = watched.size();
   bool within_a_day = false;
@@ -270,33 +330,7 @@ CheckReport CertificateMonitor::check() {
       continue;
     }
     Notice n = make_notice(w, *due, now);
-    if (recipients.empty() || params.smtp_url.empty()) {
-      n.error = "no notice recipients or SMTP server configured (service parameters notify_email, smtp_url)";
-    } else {
-      net::MailMessage m;
-      m.smtp_url = params.smtp_url;
-      m.user = params.smtp_user;
-      m.password = params.smtp_password;
-      m.allow_plain = params.smtp_allow_plain;
-      m.from = params.smtp_from;
-      m.to = recipients;
-      m.subject = n.mail_subject;
-      m.body = n.mail_body;
-      m.date = now;
-      if (auto r = send_guarded(m, key, now); !r) {
-        n.error = r.error().message;
-      } else {
-        // Remembered at once, one write per notice: a crash after sending resends at most this one.
-        store::Transition t;
-        nlohmann::json j{{"time", now}, {"to", params.notify_email}, {"subject", n.mail_subject}};
-        t.put_meta.emplace_back(key, j.dump());
-        t.audit.push_back(AuditEntry{now, "capf", "monitor.notice", w.kind + " " + w.serial,
-                                     n.mail_subject + " → " + params.notify_email});
-        if (auto wr = store_.apply(t); !wr)
-          report.errors.push_back("recording notice " + key + ": " + wr.error().message);
-        n.sent = true;
-      }
-    }
+    send_notice(n, key, w.kind + " " + w.serial, params, now, report.errors);
     if (!n.sent)
       log()->warn("expiry notice not sent: {} — {}", n.mail_subject, n.error);
     else
@@ -304,31 +338,8 @@ CheckReport CertificateMonitor::check() {
     report.notices.push_back(std::move(n));
   }
   // Keep the CRLs fresh: re-signed at half their validity (only those that exist).
-  auto refresh = [&](const std::string& serial) {
-    auto crl = crl_of(store_, ca_dir_, serial, true, clock_);
-    if (!crl) {
-      if (crl.error().code != Errc::not_found) report.errors.push_back("CRL: " + crl.error().message);
-      return;
-    }
-    if (crl->this_update == now) ++report.crls_refreshed;
-  };
-  if (crypto::load_ca(ca_dir_)) refresh("");
-  if (auto retired = crypto::retired_cas(ca_dir_))
-    for (const auto& r : *retired)
-      if (auto s = store_.get_meta(kCrlKeyPrefix + r.certificate.serial_hex()); s && s->has_value())
-        refresh(r.certificate.serial_hex());
-  if (params.revoke_expired_lscs) {
-    // The seed's monitor "revokes the certificates after expiration".
-    if (auto done = revoke_expired(store_, ca_dir_, "monitor", now); !done) {
-      report.errors.push_back("revoking expired LSCs: " + done.error().message);
-    } else {
-      for (const auto& r : done->revoked) {
-        report.revoked_expired.emplace_back(r.serial, r.device);
-        log()->info("expired LSC {} of {} revoked (revoke-expired-lscs)", r.serial, r.device);
-      }
-      report.errors.insert(report.errors.end(), done->errors.begin(), done->errors.end());
-    }
-  }
+  refresh_crls(now, report);
+  if (params.revoke_expired_lscs) revoke_expired_lscs(store_, ca_dir_, now, report);
   const util::UnixTime every = std::max<util::UnixTime>(1, params.monitor_frequency_h) * kHour;
   report.next_check = now + (within_a_day ? std::min(every, kHour) : every);
   const bool unsent =

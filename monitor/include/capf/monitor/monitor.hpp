@@ -8,12 +8,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "capf/core/breaker.hpp"
 #include "capf/core/service_params.hpp"
@@ -25,24 +24,24 @@ namespace capf::monitor {
 
 /// One certificate that reached a notice threshold.
 struct Notice {
-  std::string kind;       ///< "LSC", "CAPF CA", "retired CAPF CA", "capf-trust", …
-  std::string id;         ///< serial (LSC) or store id; part of the "sent" key
-  std::string owner;      ///< device name for an LSC, description for a trust entry
-  std::string subject;    ///< certificate subject
+  std::string kind;     ///< "LSC", "CAPF CA", "retired CAPF CA", "capf-trust", …
+  std::string id;       ///< serial (LSC) or store id; part of the "sent" key
+  std::string owner;    ///< device name for an LSC, description for a trust entry
+  std::string subject;  ///< certificate subject
   std::string serial;
   util::UnixTime not_after = 0;
-  int threshold_days = 0; ///< 0 = expired
+  int threshold_days = 0;  ///< 0 = expired
   std::string mail_subject, mail_body;
   bool sent = false;
-  std::string error;      ///< why it was not sent
+  std::string error;  ///< why it was not sent
 };
 
 /// The result of one check.
 struct CheckReport {
   util::UnixTime at = 0;
   std::size_t certificates_checked = 0;
-  std::vector<Notice> notices;        ///< due this check (sent or not)
-  std::size_t already_notified = 0;   ///< due, but sent by an earlier check
+  std::vector<Notice> notices;       ///< due this check (sent or not)
+  std::size_t already_notified = 0;  ///< due, but sent by an earlier check
   std::size_t crls_refreshed = 0;
   /// Expired LSCs this check put on the CRL (`revoke-expired-lscs`): serial and device.
   std::vector<std::pair<std::string, std::string>> revoked_expired;
@@ -88,6 +87,12 @@ class CertificateMonitor {
   /// Sends one message through the SMTP server's breaker: refused while it is open (unless this
   /// message is the probe); a refused or timed-out send counts towards opening it.
   Result<void> send_guarded(const net::MailMessage& m, const std::string& key, util::UnixTime now);
+  /// Mails notice `n` (due under the "sent" key `key`, about `target`) to the Notice Recipients
+  /// and remembers it as sent; otherwise n.error says why it was not sent.
+  void send_notice(Notice& n, const std::string& key, const std::string& target, const ServiceParams& params,
+                   util::UnixTime now, std::vector<std::string>& errors);
+  /// Re-signs the CRLs that exist (the CAPF CA's, the retired CAs') at half their validity.
+  void refresh_crls(util::UnixTime now, CheckReport& report);
   /// The breaker state saved before a restart, for the SMTP server configured now.
   void restore_breaker(const std::string& endpoint);
 
