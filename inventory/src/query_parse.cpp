@@ -22,6 +22,12 @@ constexpr std::array<Shorthand, 4> kShorthands{{
     {"last_seen_after", Field::last_seen, Op::gt},
 }};
 
+/// An operator as written: its text (for messages) and whether a list of values follows.
+struct OperatorRead {
+  std::string text;
+  bool list = false;
+};
+
 // ---- parser
 
 class Parser {
@@ -56,6 +62,11 @@ class Parser {
   Result<std::uint32_t> parse_not();
   Result<std::uint32_t> parse_primary();
   Result<std::uint32_t> parse_predicate();
+  /// The operator after a field name: a symbol, or the words in / not in / before / after; sets
+  /// p.op and refuses one the field's kind does not take.
+  Result<OperatorRead> parse_operator(const FieldInfo& field, Pred& p);
+  /// The values of `in (…)` / `not in (…)`, from the '('.
+  Result<void> parse_list(Pred& p, const std::string& context);
   Result<Token> expect_value(const std::string& after);
   Result<void> add_value(Pred& p, const Token& value, const std::string& context);
 
@@ -206,11 +217,23 @@ Result<std::uint32_t> Parser::parse_predicate() {
   Pred p;
   p.field = field->field;
   p.kind = field->kind;
+  auto op = parse_operator(*field, p);
+  if (!op) return op.error();
 
-  // The operator: a symbol, or the words in / not in / before / after.
+  const std::string context = std::string(field->name) + " " + shown(op->text);
+  if (op->list) {
+    if (auto r = parse_list(p, context); !r) return r.error();
+    return add_pred(std::move(p));
+  }
+  auto value = expect_value(context);
+  if (!value) return value.error();
+  if (auto r = add_value(p, *value, context); !r) return r.error();
+  return add_pred(std::move(p));
+}
+
+Result<OperatorRead> Parser::parse_operator(const FieldInfo& field, Pred& p) {
   const Token& op = peek();
-  std::string op_text = op.text;
-  bool list = false;
+  OperatorRead read{op.text, false};
   if (op.kind == Tok::op) {
     if (op.text == "=" || op.text == "==")
       p.op = Op::eq;
@@ -237,39 +260,34 @@ Result<std::uint32_t> Parser::parse_predicate() {
     next();
   } else if (is_keyword(op, "in")) {
     p.op = Op::eq;
-    list = true;
+    read.list = true;
     next();
   } else if (is_keyword(op, "not") && is_keyword(toks_[i_ + 1], "in")) {
     p.op = Op::ne;
-    list = true;
-    op_text = op.text + " " + toks_[i_ + 1].text;
+    read.list = true;
+    read.text = op.text + " " + toks_[i_ + 1].text;
     next();
     next();
   } else {
-    return error_at(op.pos, "expected an operator after '" + std::string(field->name) + "' (" +
-                                std::string(operators_for(field->kind)) + ")" + found(op));
+    return error_at(op.pos, "expected an operator after '" + std::string(field.name) + "' (" +
+                                std::string(operators_for(field.kind)) + ")" + found(op));
   }
 
   // Operators the field's kind does not take.
   const bool is_date_op = p.op == Op::lt || p.op == Op::le || p.op == Op::gt || p.op == Op::ge;
   const bool is_glob = p.op == Op::glob || p.op == Op::nglob;
-  const std::string kind_hint = "'" + std::string(field->name) + "' is " + std::string(kind_word(field->kind)) +
-                                " (use " + std::string(operators_for(field->kind)) + ")";
-  if (is_date_op && field->kind != Kind::date)
-    return error_at(op.pos, "'" + shown(op_text) + "' compares dates, but " + kind_hint);
-  if (is_glob && field->kind != Kind::text)
-    return error_at(op.pos, "'" + op_text + "' matches text patterns, but " + kind_hint);
-  if (list && field->kind == Kind::date)
-    return error_at(op.pos, "'" + shown(op_text) + "' takes a list of values, but " + kind_hint);
+  const std::string kind_hint = "'" + std::string(field.name) + "' is " + std::string(kind_word(field.kind)) +
+                                " (use " + std::string(operators_for(field.kind)) + ")";
+  if (is_date_op && field.kind != Kind::date)
+    return error_at(op.pos, "'" + shown(read.text) + "' compares dates, but " + kind_hint);
+  if (is_glob && field.kind != Kind::text)
+    return error_at(op.pos, "'" + read.text + "' matches text patterns, but " + kind_hint);
+  if (read.list && field.kind == Kind::date)
+    return error_at(op.pos, "'" + shown(read.text) + "' takes a list of values, but " + kind_hint);
+  return read;
+}
 
-  const std::string context = std::string(field->name) + " " + shown(op_text);
-  if (!list) {
-    auto value = expect_value(context);
-    if (!value) return value.error();
-    if (auto r = add_value(p, *value, context); !r) return r.error();
-    return add_pred(std::move(p));
-  }
-
+Result<void> Parser::parse_list(Pred& p, const std::string& context) {
   const Token& open = peek();
   if (open.kind != Tok::lparen) return error_at(open.pos, "expected '(' after '" + context + "'" + found(open));
   next();
@@ -281,14 +299,13 @@ Result<std::uint32_t> Parser::parse_predicate() {
     const Token& sep = peek();
     if (sep.kind == Tok::rparen) {
       next();
-      break;
+      return ok();
     }
     if (sep.kind != Tok::comma)
       return error_at(sep.pos, "expected ',' or ')' in the list after '" + context + "'" + found(sep));
     next();
     after = ",";
   }
-  return add_pred(std::move(p));
 }
 
 }  // namespace
