@@ -88,6 +88,24 @@ const char* const kAcceptedSecurityModes = R"x("Non Secure", "Authenticated", "E
 const char* const kAcceptedKeyOrders =
     R"x("RSA Only", "EC Only", "EC Preferred, RSA Backup", "RSA Preferred, EC Backup")x";
 
+// The value is a secret: messages give its length, never the text.
+void check_auth_string(std::string_view v, const std::optional<AuthMode>& mode, PhoneRow& row,
+                       std::vector<std::string>& problems) {
+  bool good = true;
+  if (!valid_auth_string(v)) {
+    const std::size_t n = utf8_length(v);
+    problems.push_back("Authentication String must be 4–10 digits (got " + std::to_string(n) + " characters" +
+                       (n >= 4 && n <= 10 ? ", not all digits)" : ")"));
+    good = false;
+  }
+  if (mode && *mode != AuthMode::auth_string) {
+    problems.push_back("Authentication String is set but Authentication Mode is \"" + std::string(to_string(*mode)) +
+                       "\" (only By Authentication String uses it)");
+    good = false;
+  }
+  if (good) row.auth_string.emplace(v);
+}
+
 }  // namespace
 
 Result<void> RowChecker::read_header(std::span<const std::string_view> fields, std::size_t line,
@@ -124,6 +142,99 @@ Result<void> RowChecker::read_header(std::span<const std::string_view> fields, s
   return ok();
 }
 
+void RowChecker::check_cell(Column id, std::string_view v, const std::optional<AuthMode>& mode, std::size_t line,
+                            PhoneRow& row, std::vector<std::string>& problems) {
+  const auto problem = [&](std::string reason) { problems.push_back(std::move(reason)); };
+  switch (id) {
+    case Column::name: {
+      if (!valid_device_name(v)) {
+        problem("invalid Device Name " + show(v) + ": expected SEP + 12 hex digits, or 1–15 of A–Z a–z 0–9 . _ -");
+        break;
+      }
+      row.name.assign(v);
+      if (const auto first = first_line_.insert(v, line); first != line)
+        problem("duplicate device " + row.name + " (first on line " + std::to_string(first) + ")");
+      break;
+    }
+    case Column::description:
+      row.description.emplace(v);
+      break;
+    case Column::device_type:
+      row.device_type.emplace(v);
+      break;
+    case Column::device_pool:
+      row.device_pool.emplace(v);
+      break;
+    case Column::security_profile:
+      row.security_profile.emplace(v);
+      break;
+    case Column::operation:
+      if (auto op = parse_operation(v))
+        row.operation = op;
+      else
+        problem("unknown Certificate Operation " + show(v) + " (accepted: " + kAcceptedOperations + ")");
+      break;
+    case Column::auth_mode:
+      if (mode)
+        row.auth_mode = mode;
+      else
+        problem("unknown Authentication Mode " + show(v) + " (accepted: " + kAcceptedModes + ")");
+      break;
+    case Column::auth_string:
+      check_auth_string(v, mode, row, problems);
+      break;
+    case Column::rsa_key_bits: {
+      auto bits = parse_bits(v);
+      if (bits && valid_rsa_bits(*bits))
+        row.rsa_key_bits = bits;
+      else
+        problem("Key Size (Bits) must be 1024, 2048, 3072 or 4096 (got " + show(v) + ")");
+      break;
+    }
+    case Column::key_order:
+      if (auto k = parse_key_order(v))
+        row.key_order = k;
+      else
+        problem("unknown Key Order " + show(v) + " (accepted: " + kAcceptedKeyOrders + ")");
+      break;
+    case Column::ec_key_bits: {
+      auto bits = parse_bits(v);
+      if (bits && curve_from_bits(*bits))
+        row.ec_key_bits = bits;
+      else
+        problem("EC Key Size (Bits) must be 256, 384 or 521 (got " + show(v) + ")");
+      break;
+    }
+    case Column::completes_by:
+      if (util::iequals(v, "none")) {
+        row.completes_by.emplace(std::nullopt);  // explicit "None" clears the deadline
+      } else if (auto t = v.size() == 13 && v[4] == ':' ? parse_ucm_completes_by(v, zone()) : parse_deadline(v)) {
+        row.completes_by.emplace(*t);
+      } else {
+        problem("Operation Completes By " + show(v) + " is not a date (use " + kCompletesByForms + ", or None)");
+      }
+      break;
+    case Column::ipv4:
+      if (valid_ip(AF_INET, v))
+        row.ipv4.emplace(v);
+      else
+        problem("IPv4 Address " + show(v) + " is not a valid IPv4 address");
+      break;
+    case Column::ipv6:
+      if (valid_ip(AF_INET6, v))
+        row.ipv6.emplace(v);
+      else
+        problem("IPv6 Address " + show(v) + " is not a valid IPv6 address");
+      break;
+    case Column::security_mode:
+      if (auto m = parse_security_mode(v))
+        row.security_mode = m;
+      else
+        problem("unknown Device Security Mode " + show(v) + " (accepted: " + kAcceptedSecurityModes + ")");
+      break;
+  }
+}
+
 bool RowChecker::check(std::span<const std::string_view> fields, std::size_t line, const std::string& file,
                        PhoneRow& row, std::vector<CsvIssue>& issues) {
   const std::size_t before = issues.size();
@@ -142,6 +253,7 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
   if (const int m = index_[static_cast<std::size_t>(Column::auth_mode)]; m >= 0)
     mode = parse_auth_mode(fields[static_cast<std::size_t>(m)]);
 
+  std::vector<std::string> problems;  // one cell's
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const Column id = columns_[i];
     const std::size_t col = i + 1;
@@ -154,108 +266,9 @@ bool RowChecker::check(std::span<const std::string_view> fields, std::size_t lin
       if (id == Column::name) issue(col, "Device Name is empty");
       continue;  // an empty optional cell leaves the device's value as it is
     }
-    switch (id) {
-      case Column::name: {
-        if (!valid_device_name(v)) {
-          issue(col, "invalid Device Name " + show(v) + ": expected SEP + 12 hex digits, or 1–15 of A–Z a–z 0–9 . _ -");
-          break;
-        }
-        row.name.assign(v);
-        if (const auto first = first_line_.insert(v, line); first != line)
-          issue(col, "duplicate device " + row.name + " (first on line " + std::to_string(first) + ")");
-        break;
-      }
-      case Column::description:
-        row.description.emplace(v);
-        break;
-      case Column::device_type:
-        row.device_type.emplace(v);
-        break;
-      case Column::device_pool:
-        row.device_pool.emplace(v);
-        break;
-      case Column::security_profile:
-        row.security_profile.emplace(v);
-        break;
-      case Column::operation:
-        if (auto op = parse_operation(v))
-          row.operation = op;
-        else
-          issue(col, "unknown Certificate Operation " + show(v) + " (accepted: " + kAcceptedOperations + ")");
-        break;
-      case Column::auth_mode:
-        if (mode)
-          row.auth_mode = mode;
-        else
-          issue(col, "unknown Authentication Mode " + show(v) + " (accepted: " + kAcceptedModes + ")");
-        break;
-      case Column::auth_string: {
-        // The value is a secret: messages give its length, never the text.
-        bool good = true;
-        if (!valid_auth_string(v)) {
-          const std::size_t n = utf8_length(v);
-          issue(col, "Authentication String must be 4–10 digits (got " + std::to_string(n) + " characters" +
-                         (n >= 4 && n <= 10 ? ", not all digits)" : ")"));
-          good = false;
-        }
-        if (mode && *mode != AuthMode::auth_string) {
-          issue(col, "Authentication String is set but Authentication Mode is \"" + std::string(to_string(*mode)) +
-                         "\" (only By Authentication String uses it)");
-          good = false;
-        }
-        if (good) row.auth_string.emplace(v);
-        break;
-      }
-      case Column::rsa_key_bits: {
-        auto bits = parse_bits(v);
-        if (bits && valid_rsa_bits(*bits))
-          row.rsa_key_bits = bits;
-        else
-          issue(col, "Key Size (Bits) must be 1024, 2048, 3072 or 4096 (got " + show(v) + ")");
-        break;
-      }
-      case Column::key_order:
-        if (auto k = parse_key_order(v))
-          row.key_order = k;
-        else
-          issue(col, "unknown Key Order " + show(v) + " (accepted: " + kAcceptedKeyOrders + ")");
-        break;
-      case Column::ec_key_bits: {
-        auto bits = parse_bits(v);
-        if (bits && curve_from_bits(*bits))
-          row.ec_key_bits = bits;
-        else
-          issue(col, "EC Key Size (Bits) must be 256, 384 or 521 (got " + show(v) + ")");
-        break;
-      }
-      case Column::completes_by:
-        if (util::iequals(v, "none")) {
-          row.completes_by.emplace(std::nullopt);  // explicit "None" clears the deadline
-        } else if (auto t = v.size() == 13 && v[4] == ':' ? parse_ucm_completes_by(v, zone()) : parse_deadline(v)) {
-          row.completes_by.emplace(*t);
-        } else {
-          issue(col, "Operation Completes By " + show(v) + " is not a date (use " + kCompletesByForms + ", or None)");
-        }
-        break;
-      case Column::ipv4:
-        if (valid_ip(AF_INET, v))
-          row.ipv4.emplace(v);
-        else
-          issue(col, "IPv4 Address " + show(v) + " is not a valid IPv4 address");
-        break;
-      case Column::ipv6:
-        if (valid_ip(AF_INET6, v))
-          row.ipv6.emplace(v);
-        else
-          issue(col, "IPv6 Address " + show(v) + " is not a valid IPv6 address");
-        break;
-      case Column::security_mode:
-        if (auto m = parse_security_mode(v))
-          row.security_mode = m;
-        else
-          issue(col, "unknown Device Security Mode " + show(v) + " (accepted: " + kAcceptedSecurityModes + ")");
-        break;
-    }
+    problems.clear();
+    check_cell(id, v, mode, line, row, problems);
+    for (auto& reason : problems) issue(col, std::move(reason));
   }
   return issues.size() == before;
 }

@@ -95,6 +95,9 @@ class RowChecker {
 
  private:
   const date::time_zone& zone();
+  /// One non-empty cell of column `id` into `row`; each problem is appended to `problems`.
+  void check_cell(Column id, std::string_view v, const std::optional<AuthMode>& mode, std::size_t line, PhoneRow& row,
+                  std::vector<std::string>& problems);
   std::vector<Column> columns_;            ///< csv column → meaning
   std::array<int, kColumnCount> index_{};  ///< meaning → csv column, -1 when absent
   NameIndex first_line_;
