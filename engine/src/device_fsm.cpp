@@ -11,7 +11,9 @@ namespace {
 using S = JobDeviceState;
 using K = Event::Kind;
 
-Step unchanged(const JobDevice& d) { return Step{d, {}, false}; }
+Step unchanged(const JobDevice& d) {
+  return Step{d, {}, false};
+}
 
 Step finish(JobDevice d, S state, std::string reason, std::int64_t now_ms, bool disarm) {
   d.state = state;
@@ -23,16 +25,29 @@ Step finish(JobDevice d, S state, std::string reason, std::int64_t now_ms, bool 
   return Step{std::move(d), e, true};
 }
 
+// The reason a device failed with, and how many of its attempts it spent.
+std::string attempts_spent(const std::string& reason, int attempts, const RetryPolicy& p) {
+  return reason + " (" + std::to_string(attempts) + " of " + std::to_string(p.max_attempts) + " attempts)";
+}
+
+// Back to the queue, to be dispatched at once.
+Step queue_now(JobDevice d, std::string reason, std::int64_t now_ms, Effects e = {}) {
+  d.state = S::queued;
+  d.next_attempt_ms = now_ms;
+  d.reason = std::move(reason);
+  return Step{std::move(d), e, true};
+}
+
 // Another attempt after a backoff, or failed when the attempts are spent.
 Step retry_or_fail(JobDevice d, const Event& ev, std::int64_t now_ms, const RetryPolicy& p, double jitter) {
   if (!ev.retryable) return finish(std::move(d), S::failed, ev.reason, now_ms, true);
-  if (d.attempts >= p.max_attempts)
-    return finish(std::move(d), S::failed,
-                  ev.reason + " (" + std::to_string(d.attempts) + " of " + std::to_string(p.max_attempts) + " attempts)",
-                  now_ms, true);
+  if (d.attempts >= p.max_attempts) {
+    std::string why = attempts_spent(ev.reason, d.attempts, p);
+    return finish(std::move(d), S::failed, std::move(why), now_ms, true);
+  }
   const util::UnixTime now = now_ms / 1000;
-  std::int64_t delay_s = backoff_delay(std::max(1, d.attempts), p.backoff_base_s, p.backoff_ceiling_s, jitter, now,
-                                       d.deadline);
+  std::int64_t delay_s =
+      backoff_delay(std::max(1, d.attempts), p.backoff_base_s, p.backoff_ceiling_s, jitter, now, d.deadline);
   // A throttled endpoint's own delay wins over a shorter backoff.
   if (ev.retry_after_s) delay_s = std::max(delay_s, *ev.retry_after_s);
   d.state = S::queued;
@@ -81,7 +96,7 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
       if (cur.state != S::queued) return unchanged(cur);
       ++d.attempts;
       if (d.attempts >= p.max_attempts) {
-        std::string why = d.reason + " (" + std::to_string(d.attempts) + " of " + std::to_string(p.max_attempts) + " attempts)";
+        std::string why = attempts_spent(d.reason, d.attempts, p);
         return finish(std::move(d), S::failed, std::move(why), now_ms, true);
       }
       return Step{std::move(d), {}, true};
@@ -115,11 +130,8 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
     case K::ca_ready:
       // Collecting the certificate is a new round of triggers, with its own attempts.
       if (cur.state != S::pending_ca) return unchanged(cur);
-      d.state = S::queued;
       d.attempts = 0;
-      d.next_attempt_ms = now_ms;
-      d.reason = ev.reason;
-      return Step{std::move(d), {}, true};
+      return queue_now(std::move(d), ev.reason, now_ms);
 
     case K::wait_expired:
       if ((cur.state != S::triggered && cur.state != S::in_session) || now_ms < cur.next_attempt_ms)
@@ -128,14 +140,16 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
         Event e = ev;
         if (e.reason.empty())
           e.reason = cur.state == S::triggered
-                         ? "phone did not open a CAPF session within " + std::to_string(p.session_wait_s) + " s of Apply Config"
+                         ? "phone did not open a CAPF session within " + std::to_string(p.session_wait_s) +
+                               " s of Apply Config"
                          : "CAPF session did not finish within " + std::to_string(p.session_wait_s) + " s";
         return retry_or_fail(std::move(d), e, now_ms, p, jitter);
       }
 
     case K::deadline_passed:
       if (final) return unchanged(cur);
-      return finish(std::move(d), S::expired, ev.reason.empty() ? "Operation Completes By passed" : ev.reason, now_ms, true);
+      return finish(std::move(d), S::expired, ev.reason.empty() ? "Operation Completes By passed" : ev.reason, now_ms,
+                    true);
 
     case K::cancel:
       if (final) return unchanged(cur);
@@ -143,21 +157,15 @@ Step step(const JobDevice& cur, const Event& ev, std::int64_t now_ms, const Retr
 
     case K::retry:
       if (cur.state != S::failed) return unchanged(cur);
-      d.state = S::queued;
       d.attempts = 0;
-      d.next_attempt_ms = now_ms;
-      d.reason.clear();
       d.finished_at = 0;
-      return Step{std::move(d), Effects{false, false, true}, true};
+      return queue_now(std::move(d), "", now_ms, Effects{false, false, true});
 
     case K::recover:
       // A session cannot survive a restart; the phone is tried again at once. A triggered phone
       // may still come, so its wait goes on.
       if (cur.state != S::in_session) return unchanged(cur);
-      d.state = S::queued;
-      d.next_attempt_ms = now_ms;
-      d.reason = "daemon restarted during the CAPF session";
-      return Step{std::move(d), {}, true};
+      return queue_now(std::move(d), "daemon restarted during the CAPF session", now_ms);
   }
   return unchanged(cur);
 }
